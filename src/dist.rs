@@ -1,0 +1,219 @@
+//! Validated probability distributions and their sampling.
+//!
+//! The scenario writes a [`scenario::Dist`](crate::scenario::Dist); `network`
+//! checks its parameters once and stores a [`Distribution`], which the engine
+//! samples without any further checks.
+
+use rand::{Rng, RngExt};
+use rand_distr::{Beta, Distribution as _, LogNormal, Pert, Triangular};
+use serde::Serialize;
+
+use crate::scenario::Dist;
+
+/// A distribution whose parameters have been checked.
+#[derive(Clone, Debug, Serialize)]
+pub enum Distribution {
+    Fixed(f64),
+    Uniform { min: f64, max: f64 },
+    Triangular(#[serde(skip)] Triangular<f64>, [f64; 3]),
+    Pert(#[serde(skip)] Pert<f64>, [f64; 3]),
+    LogNormal(#[serde(skip)] LogNormal<f64>, [f64; 2]),
+    Beta(#[serde(skip)] Beta<f64>, [f64; 2]),
+    /// Values with cumulative weights (last = 1).
+    Choice { values: Vec<f64>, cumulative: Vec<f64> },
+}
+
+impl Distribution {
+    /// Checks the parameters of `d`; the error says what is impossible and why.
+    pub fn new(d: &Dist) -> Result<Self, String> {
+        let finite = |xs: &[f64]| xs.iter().all(|x| x.is_finite());
+        match d {
+            Dist::Fixed(x) => {
+                if !x.is_finite() {
+                    return Err(format!("fixed value {x} is not a finite number"));
+                }
+                Ok(Distribution::Fixed(*x))
+            }
+            Dist::Uniform { min, max } => {
+                if !finite(&[*min, *max]) {
+                    return Err("uniform bounds must be finite numbers".into());
+                }
+                if min > max {
+                    return Err(format!("uniform min {min} is greater than max {max}"));
+                }
+                Ok(Distribution::Uniform {
+                    min: *min,
+                    max: *max,
+                })
+            }
+            Dist::Triangular { min, mode, max } | Dist::Pert { min, mode, max } => {
+                let name = if matches!(d, Dist::Pert { .. }) {
+                    "pert"
+                } else {
+                    "triangular"
+                };
+                if !finite(&[*min, *mode, *max]) {
+                    return Err(format!("{name} parameters must be finite numbers"));
+                }
+                if min > max {
+                    return Err(format!("{name} min {min} is greater than max {max}"));
+                }
+                if mode < min || mode > max {
+                    return Err(format!(
+                        "{name} mode {mode} lies outside [min, max] = [{min}, {max}]"
+                    ));
+                }
+                if min == max {
+                    return Ok(Distribution::Fixed(*min));
+                }
+                if name == "pert" {
+                    let p = Pert::new(*min, *max)
+                        .with_mode(*mode)
+                        .map_err(|e| format!("pert: {e}"))?;
+                    Ok(Distribution::Pert(p, [*min, *mode, *max]))
+                } else {
+                    let t = Triangular::new(*min, *max, *mode)
+                        .map_err(|e| format!("triangular: {e}"))?;
+                    Ok(Distribution::Triangular(t, [*min, *mode, *max]))
+                }
+            }
+            Dist::Lognormal { median, sigma } => {
+                if !finite(&[*median, *sigma]) {
+                    return Err("lognormal parameters must be finite numbers".into());
+                }
+                if *median <= 0.0 {
+                    return Err(format!("lognormal median {median} must be > 0"));
+                }
+                if *sigma <= 0.0 {
+                    return Err(format!("lognormal sigma {sigma} must be > 0"));
+                }
+                let l = LogNormal::new(median.ln(), *sigma).map_err(|e| format!("lognormal: {e}"))?;
+                Ok(Distribution::LogNormal(l, [*median, *sigma]))
+            }
+            Dist::Beta { mean, sd } => {
+                if !finite(&[*mean, *sd]) {
+                    return Err("beta parameters must be finite numbers".into());
+                }
+                if *mean <= 0.0 || *mean >= 1.0 {
+                    return Err(format!("beta mean {mean} must lie strictly inside (0, 1)"));
+                }
+                let var_max = mean * (1.0 - mean);
+                if *sd <= 0.0 || sd * sd >= var_max {
+                    return Err(format!(
+                        "beta sd {sd} must be > 0 and below sqrt(mean*(1-mean)) = {:.4}",
+                        var_max.sqrt()
+                    ));
+                }
+                let k = var_max / (sd * sd) - 1.0;
+                let b = Beta::new(mean * k, (1.0 - mean) * k).map_err(|e| format!("beta: {e}"))?;
+                Ok(Distribution::Beta(b, [*mean, *sd]))
+            }
+            Dist::Choice { values, weights } => {
+                if values.is_empty() {
+                    return Err("choice needs at least one value".into());
+                }
+                if !finite(values) {
+                    return Err("choice values must be finite numbers".into());
+                }
+                let w: Vec<f64> = match weights {
+                    Some(w) => {
+                        if w.len() != values.len() {
+                            return Err(format!(
+                                "choice has {} values but {} weights",
+                                values.len(),
+                                w.len()
+                            ));
+                        }
+                        if !finite(w) || w.iter().any(|x| *x < 0.0) {
+                            return Err("choice weights must be finite and ≥ 0".into());
+                        }
+                        w.clone()
+                    }
+                    None => vec![1.0; values.len()],
+                };
+                let total: f64 = w.iter().sum();
+                if total <= 0.0 {
+                    return Err("choice weights sum to zero".into());
+                }
+                let mut acc = 0.0;
+                let mut cumulative: Vec<f64> = w
+                    .iter()
+                    .map(|x| {
+                        acc += x / total;
+                        acc
+                    })
+                    .collect();
+                if let Some(last) = cumulative.last_mut() {
+                    *last = 1.0;
+                }
+                Ok(Distribution::Choice {
+                    values: values.clone(),
+                    cumulative,
+                })
+            }
+        }
+    }
+
+    /// Smallest and largest value the distribution can produce (lognormal:
+    /// 0 and infinity).
+    pub fn support(&self) -> (f64, f64) {
+        match self {
+            Distribution::Fixed(x) => (*x, *x),
+            Distribution::Uniform { min, max } => (*min, *max),
+            Distribution::Triangular(_, p) | Distribution::Pert(_, p) => (p[0], p[2]),
+            Distribution::LogNormal(..) => (0.0, f64::INFINITY),
+            Distribution::Beta(..) => (0.0, 1.0),
+            Distribution::Choice { values, .. } => values
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                    (lo.min(*v), hi.max(*v))
+                }),
+        }
+    }
+
+    /// The mean (used for reports and sanity checks, not for sampling).
+    pub fn mean(&self) -> f64 {
+        match self {
+            Distribution::Fixed(x) => *x,
+            Distribution::Uniform { min, max } => 0.5 * (min + max),
+            Distribution::Triangular(_, p) => (p[0] + p[1] + p[2]) / 3.0,
+            Distribution::Pert(_, p) => (p[0] + 4.0 * p[1] + p[2]) / 6.0,
+            Distribution::LogNormal(_, p) => p[0] * (0.5 * p[1] * p[1]).exp(),
+            Distribution::Beta(_, p) => p[0],
+            Distribution::Choice { values, cumulative } => {
+                let mut prev = 0.0;
+                values
+                    .iter()
+                    .zip(cumulative)
+                    .map(|(v, c)| {
+                        let w = c - prev;
+                        prev = *c;
+                        v * w
+                    })
+                    .sum()
+            }
+        }
+    }
+
+    /// Draws one value. Uses exactly one or a fixed small number of draws
+    /// from `rng` per call, whatever the outcome, so that schedules stay
+    /// aligned across trials.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Distribution::Fixed(x) => *x,
+            Distribution::Uniform { min, max } => {
+                let u: f64 = rng.random();
+                min + (max - min) * u
+            }
+            Distribution::Triangular(t, _) => t.sample(rng),
+            Distribution::Pert(p, _) => p.sample(rng),
+            Distribution::LogNormal(l, _) => l.sample(rng),
+            Distribution::Beta(b, _) => b.sample(rng),
+            Distribution::Choice { values, cumulative } => {
+                let u: f64 = rng.random();
+                let i = cumulative.partition_point(|c| *c <= u).min(values.len() - 1);
+                values[i]
+            }
+        }
+    }
+}

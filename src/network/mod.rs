@@ -1,0 +1,353 @@
+//! The compiled, validated, immutable supply-chain network.
+//!
+//! [`compile`] turns a loaded [`Scenario`](crate::scenario::Scenario) into a
+//! [`Network`] or into the complete list of problems with it. Once a
+//! `Network` exists every reference is an index, every number is finite and
+//! in range, shares sum to one, the supply graph is acyclic and the baseline
+//! load fits capacity, so the engine never needs to check anything.
+//!
+//! Layout: entities are plain `Vec`s indexed by `u32`; the relations the
+//! engine walks are compressed-sparse-row arrays ([`Csr`]); facilities are
+//! also listed in topological order (suppliers before customers). The
+//! petgraph view used for export and cycle detection is built on demand by
+//! [`graph`].
+
+mod baseline;
+mod compile;
+pub mod graph;
+
+pub use baseline::{Chokepoint, chokepoints};
+pub use compile::compile;
+
+use serde::Serialize;
+
+use crate::dist::Distribution;
+use crate::scenario::{Allocation, FacilityKind, ProductCategory, Release, Sector};
+
+/// Compressed sparse rows: the items of row `r` are
+/// `items[offsets[r] as usize..offsets[r + 1] as usize]`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Csr {
+    pub offsets: Vec<u32>,
+    pub items: Vec<u32>,
+}
+
+impl Csr {
+    /// Builds rows from `(row, item)` pairs; items keep their input order
+    /// within a row.
+    pub fn from_pairs(rows: usize, pairs: impl IntoIterator<Item = (u32, u32)>) -> Self {
+        let pairs: Vec<(u32, u32)> = pairs.into_iter().collect();
+        let mut counts = vec![0u32; rows + 1];
+        for &(r, _) in &pairs {
+            counts[r as usize + 1] += 1;
+        }
+        for i in 0..rows {
+            counts[i + 1] += counts[i];
+        }
+        let offsets = counts.clone();
+        let mut fill = counts;
+        let mut items = vec![0u32; pairs.len()];
+        for (r, it) in pairs {
+            items[fill[r as usize] as usize] = it;
+            fill[r as usize] += 1;
+        }
+        Csr { offsets, items }
+    }
+
+    #[inline]
+    pub fn row(&self, r: usize) -> &[u32] {
+        &self.items[self.offsets[r] as usize..self.offsets[r + 1] as usize]
+    }
+
+    pub fn rows(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Bloc {
+    pub id: String,
+    pub name: String,
+    /// A political shock can revoke it.
+    pub agreement: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Country {
+    pub id: String,
+    pub name: String,
+    pub blocs: Vec<u32>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Product {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub category: ProductCategory,
+    pub value_usd_per_unit: f64,
+    pub qualification_weeks: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Facility {
+    pub id: String,
+    pub name: String,
+    pub firm: Option<String>,
+    pub country: u32,
+    pub kind: FacilityKind,
+    pub product: u32,
+    /// Units of `product` per week.
+    pub capacity_per_week: f64,
+    /// Inventory target of every input, in weeks of baseline use.
+    pub inventory_weeks: f64,
+    pub recovery_weeks: f64,
+    pub allocation: Allocation,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Market {
+    pub id: String,
+    pub name: String,
+    pub country: u32,
+    pub sector: Sector,
+    pub inventory_weeks: f64,
+    pub backorder: bool,
+}
+
+/// Who holds a need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Customer {
+    Facility(u32),
+    Market(u32),
+}
+
+/// How a need is used.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub enum NeedKind {
+    /// A material consumed at `per_unit` units per unit of the facility's output.
+    Material { per_unit: f64 },
+    /// A capital input: a fixed service flow per week; capacity erodes at
+    /// `erosion_per_week` once the stock of spares is exhausted.
+    Capital {
+        units_per_week: f64,
+        erosion_per_week: f64,
+    },
+    /// A market's demand, losing `lost_usd_per_unit` per unit not delivered.
+    Demand {
+        units_per_week: f64,
+        lost_usd_per_unit: f64,
+    },
+}
+
+/// One customer's requirement of one product: the unit of sourcing,
+/// inventory and ordering.
+#[derive(Clone, Debug, Serialize)]
+pub struct Need {
+    pub customer: Customer,
+    pub product: u32,
+    pub kind: NeedKind,
+    /// Inventory target in weeks of baseline use.
+    pub target_weeks: f64,
+    /// Baseline use per week (from the baseline flow solution).
+    pub baseline_use: f64,
+}
+
+/// A supply link from a facility into a need.
+#[derive(Clone, Debug, Serialize)]
+pub struct Link {
+    pub supplier: u32,
+    pub need: u32,
+    pub share: f64,
+    pub lead_weeks: u32,
+    pub qualified: bool,
+    pub priority: u32,
+}
+
+/// How often a shock happens.
+#[derive(Clone, Debug, Serialize)]
+pub enum Occurrence {
+    /// At most once within the horizon, with this probability.
+    Probability(f64),
+    /// Poisson events at this yearly rate.
+    RatePerYear(f64),
+}
+
+/// What a shock hits, resolved to indices.
+#[derive(Clone, Debug, Serialize)]
+pub enum ShockTarget {
+    /// Capacity of these facilities falls by `severity`.
+    Capacity(Vec<u32>),
+    /// These links pass only `1 - severity` of their flow.
+    Lane(Vec<u32>),
+    /// These market needs rise by `severity` (a fraction).
+    Demand(Vec<u32>),
+    /// These agreements (bloc indices) are revoked from onset on.
+    Revoke(Vec<u32>),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Trigger {
+    pub shock: u32,
+    pub probability: f64,
+    pub lag_weeks: Distribution,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Shock {
+    pub id: String,
+    pub name: String,
+    pub occurrence: Occurrence,
+    /// `None`: uniform over the horizon.
+    pub onset_week: Option<Distribution>,
+    pub duration_weeks: Distribution,
+    pub severity: Distribution,
+    /// `None`: each facility's own recovery time.
+    pub recovery_weeks: Option<Distribution>,
+    pub target: ShockTarget,
+    pub triggers: Vec<Trigger>,
+}
+
+/// A policy's action, resolved to indices. The engine gives it meaning.
+#[derive(Clone, Debug, Serialize)]
+pub enum PolicyAction {
+    Reshore {
+        country: u32,
+        product: u32,
+        firm: Option<String>,
+        capacity_per_week: f64,
+        build_weeks: f64,
+        ramp_weeks: f64,
+        template: u32,
+        /// Needs (of the product) that move `share` to the new capacity.
+        needs: Vec<u32>,
+        share: f64,
+    },
+    Friendshore {
+        product: u32,
+        needs: Vec<u32>,
+        /// Countries whose suppliers lose share.
+        from_countries: Vec<u32>,
+        /// Bloc whose suppliers gain it.
+        to_bloc: u32,
+        share: f64,
+        extra_capacity_fraction: f64,
+    },
+    Stockpile {
+        needs: Vec<u32>,
+        inventory_weeks: f64,
+        holding_rate_per_year: f64,
+        release: Release,
+    },
+    DualSource {
+        needs: Vec<u32>,
+    },
+    CrisisSharing {
+        products: Vec<u32>,
+    },
+    ExportControl {
+        links: Vec<u32>,
+    },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Policy {
+    pub id: String,
+    pub name: String,
+    /// The agreement (bloc index) it rests on.
+    pub agreement: Option<u32>,
+    pub capex_usd: f64,
+    pub subsidy_usd: f64,
+    pub annual_cost_usd: f64,
+    pub action: PolicyAction,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Variant {
+    pub id: String,
+    pub name: String,
+    pub policies: Vec<u32>,
+}
+
+/// The baseline steady state: what flows when nothing goes wrong.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Baseline {
+    /// Units per week each facility produces.
+    pub facility_output: Vec<f64>,
+    /// Units per week on each link.
+    pub link_flow: Vec<f64>,
+}
+
+impl Baseline {
+    pub fn utilisation(&self, net: &Network, f: usize) -> f64 {
+        let cap = net.facilities[f].capacity_per_week;
+        if cap > 0.0 {
+            self.facility_output[f] / cap
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Scenario-wide settings.
+#[derive(Clone, Debug, Serialize)]
+pub struct Settings {
+    pub name: String,
+    pub description: String,
+    pub horizon_weeks: u32,
+    pub fulfilment_threshold: f64,
+    pub severe_loss_usd: f64,
+}
+
+/// The compiled network. Immutable; shared by every trial and thread.
+#[derive(Clone, Debug, Serialize)]
+pub struct Network {
+    pub settings: Settings,
+    pub blocs: Vec<Bloc>,
+    pub countries: Vec<Country>,
+    pub products: Vec<Product>,
+    pub facilities: Vec<Facility>,
+    pub markets: Vec<Market>,
+    pub needs: Vec<Need>,
+    /// Sorted by need, then by declaration order.
+    pub links: Vec<Link>,
+    /// Need → its links (indices into `links`, contiguous).
+    pub need_links: Csr,
+    /// Facility → its input needs.
+    pub facility_needs: Csr,
+    /// Market → its demand needs.
+    pub market_needs: Csr,
+    /// Facility → the links it supplies.
+    pub supplier_links: Csr,
+    /// Facilities, suppliers before customers.
+    pub topo_order: Vec<u32>,
+    pub baseline: Baseline,
+    pub shocks: Vec<Shock>,
+    pub policies: Vec<Policy>,
+    /// `variants[0]` is always `baseline`.
+    pub variants: Vec<Variant>,
+    /// SHA-256 of the resolved scenario text (every file, in load order).
+    pub scenario_hash: String,
+}
+
+impl Network {
+    /// The country a customer sits in.
+    pub fn customer_country(&self, c: Customer) -> u32 {
+        match c {
+            Customer::Facility(f) => self.facilities[f as usize].country,
+            Customer::Market(m) => self.markets[m as usize].country,
+        }
+    }
+
+    /// A readable name for a customer ("facility `x`" / "market `y`").
+    pub fn customer_id(&self, c: Customer) -> &str {
+        match c {
+            Customer::Facility(f) => &self.facilities[f as usize].id,
+            Customer::Market(m) => &self.markets[m as usize].id,
+        }
+    }
+
+    pub fn link_count(&self) -> usize {
+        self.links.len()
+    }
+}

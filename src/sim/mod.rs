@@ -1,0 +1,65 @@
+//! The engine: one trial of weekly supply-chain dynamics over flat arrays.
+//!
+//! (Interface fixed here; the implementation lives in submodules.)
+
+use serde::Serialize;
+
+/// A shock that fired in a trial, as drawn from the trial's schedule.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FiredShock {
+    /// Index into `Network::shocks`.
+    pub shock: u32,
+    pub onset_week: u32,
+    pub duration_weeks: u32,
+    pub severity: f64,
+    pub recovery_weeks: u32,
+    /// Index into the trial's fired list of the shock that triggered it.
+    pub triggered_by: Option<u32>,
+}
+
+/// Everything one trial reports. Reused across trials (no allocation per
+/// trial once sized): call [`TrialOutcome::reset`] before each.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TrialOutcome {
+    pub trial: u64,
+    pub fired: Vec<FiredShock>,
+    /// Lost (or, for back-ordering markets, unserved at horizon end plus
+    /// late) demand in units, summed over markets and products.
+    pub lost_units: f64,
+    pub lost_usd: f64,
+    /// Per market-demand need (same order as `Network::needs` filtered to
+    /// markets: index = position in `market_need_ids`).
+    pub lost_units_by_need: Vec<f64>,
+    pub lost_usd_by_need: Vec<f64>,
+    /// Largest weekly shortfall fraction over all markets (0..1).
+    pub peak_shortfall: f64,
+    /// Weeks in which total fulfilment was below the threshold.
+    pub weeks_below_threshold: u32,
+    /// Weeks from the first shock's onset to the first shortfall week.
+    pub time_to_survive: Option<u32>,
+    /// Weeks from the first shortfall week until fulfilment is back above
+    /// the threshold for good.
+    pub time_to_recover: Option<u32>,
+    /// Weekly fulfilment fraction per market, row-major `[market][week]`
+    /// (horizon columns). Filled only when requested.
+    pub weekly_fulfilment: Vec<f32>,
+}
+
+impl TrialOutcome {
+    pub fn reset(&mut self, trial: u64, market_needs: usize, weekly_len: usize) {
+        self.trial = trial;
+        self.fired.clear();
+        self.lost_units = 0.0;
+        self.lost_usd = 0.0;
+        self.lost_units_by_need.clear();
+        self.lost_units_by_need.resize(market_needs, 0.0);
+        self.lost_usd_by_need.clear();
+        self.lost_usd_by_need.resize(market_needs, 0.0);
+        self.peak_shortfall = 0.0;
+        self.weeks_below_threshold = 0;
+        self.time_to_survive = None;
+        self.time_to_recover = None;
+        self.weekly_fulfilment.clear();
+        self.weekly_fulfilment.resize(weekly_len, 1.0);
+    }
+}
