@@ -1,0 +1,183 @@
+//! Diagnostics: every problem with a scenario, located and explained.
+//!
+//! Validation collects all of them rather than stopping at the first, then
+//! renders them like rustc does: `file:line:col`, the source line, a caret
+//! under the offending text, and a hint. Colour only on a terminal and only
+//! without `NO_COLOR`.
+
+use std::fmt;
+
+use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term::{self, Config};
+
+use crate::source::{SourceMap, Span};
+
+/// One problem with a scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// Where (the primary span); `None` for problems with no single place.
+    pub span: Option<Span>,
+    /// Text under the caret.
+    pub label: String,
+    /// Other places that matter ("first defined here").
+    pub related: Vec<(Span, String)>,
+    /// What was probably meant, or how to fix it.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(message: impl Into<String>, span: Span) -> Self {
+        Diagnostic {
+            message: message.into(),
+            span: Some(span),
+            label: String::new(),
+            related: Vec::new(),
+            hint: None,
+        }
+    }
+
+    /// A problem with no place in any file (a missing file, a cycle).
+    pub fn global(message: impl Into<String>) -> Self {
+        Diagnostic {
+            message: message.into(),
+            span: None,
+            label: String::new(),
+            related: Vec::new(),
+            hint: None,
+        }
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn hint_opt(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
+    }
+
+    pub fn related(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.related.push((span, text.into()));
+        self
+    }
+}
+
+/// Every problem found, in the order found (files in load order).
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics {
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
+/// Suggests the candidate closest to `wanted`, if any is close enough to be
+/// a plausible typo (Jaro-Winkler ≥ 0.8, or a case-insensitive match).
+pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let lower = wanted.to_lowercase();
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = if c.to_lowercase() == lower {
+            2.0
+        } else {
+            strsim::jaro_winkler(&lower, &c.to_lowercase())
+        };
+        if score >= 0.8 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c.to_string())
+}
+
+/// Renders diagnostics as text, rustc style.
+pub struct Renderer<'a> {
+    sources: &'a SourceMap,
+    files: SimpleFiles<String, String>,
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(sources: &'a SourceMap) -> Self {
+        let mut files = SimpleFiles::new();
+        for f in sources.files() {
+            files.add(f.name.clone(), f.text.clone());
+        }
+        Renderer { sources, files }
+    }
+
+    fn to_codespan(&self, d: &Diagnostic) -> CsDiagnostic<usize> {
+        let mut labels = Vec::new();
+        if let Some((id, r)) = d.span.and_then(|s| self.sources.local(s)) {
+            labels.push(Label::primary(id, r).with_message(d.label.clone()));
+        }
+        for (span, text) in &d.related {
+            if let Some((id, r)) = self.sources.local(*span) {
+                labels.push(Label::secondary(id, r).with_message(text.clone()));
+            }
+        }
+        let mut notes = Vec::new();
+        if let Some(h) = &d.hint {
+            notes.push(format!("hint: {h}"));
+        }
+        CsDiagnostic::error()
+            .with_message(d.message.clone())
+            .with_labels(labels)
+            .with_notes(notes)
+    }
+
+    /// Writes one diagnostic as plain text.
+    pub fn render(&self, d: &Diagnostic) -> String {
+        let mut out = Vec::new();
+        let config = Config::default();
+        if term::emit_to_io_write(&mut out, &config, &self.files, &self.to_codespan(d)).is_err() {
+            return format!("error: {}\n", d.message);
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Writes every diagnostic to stderr, in colour when `color` is true.
+    pub fn emit_stderr(&self, ds: &Diagnostics, color: bool) {
+        use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+        let choice = if color {
+            ColorChoice::Always
+        } else {
+            ColorChoice::Never
+        };
+        let mut stream = StandardStream::stderr(choice);
+        let config = Config::default();
+        for d in &ds.items {
+            if term::emit_to_write_style(&mut stream, &config, &self.files, &self.to_codespan(d))
+                .is_err()
+            {
+                eprintln!("error: {}", d.message);
+            }
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, " (hint: {h})")?;
+        }
+        Ok(())
+    }
+}

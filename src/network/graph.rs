@@ -1,0 +1,1 @@
+//! petgraph view of the network, for export and structure checks.
