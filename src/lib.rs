@@ -6,9 +6,13 @@
 //! [`sim`] (one trial, flat arrays) → `mc` (many trials in parallel) →
 //! `stats` and `report`.
 
+pub mod atomic;
+pub mod cli;
 pub mod diagnostic;
 pub mod dist;
+pub mod export;
 pub mod network;
 pub mod scenario;
+pub mod shipped;
 pub mod sim;
 pub mod source;

@@ -16,7 +16,7 @@ mod baseline;
 mod compile;
 pub mod graph;
 
-pub use baseline::{Chokepoint, chokepoints};
+pub use baseline::{CHOKEPOINT_SHARE, Chokepoint, chokepoints};
 pub use compile::compile;
 
 use serde::Serialize;
@@ -116,7 +116,7 @@ pub struct Market {
 }
 
 /// Who holds a need.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Customer {
     Facility(u32),
     Market(u32),

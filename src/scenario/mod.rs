@@ -275,14 +275,31 @@ pub struct Sourcing {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Dist {
     Fixed(f64),
-    Uniform { min: f64, max: f64 },
-    Triangular { min: f64, mode: f64, max: f64 },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Triangular {
+        min: f64,
+        mode: f64,
+        max: f64,
+    },
     /// Beta-PERT on [min, max] with the given mode.
-    Pert { min: f64, mode: f64, max: f64 },
+    Pert {
+        min: f64,
+        mode: f64,
+        max: f64,
+    },
     /// Lognormal with the given median (= e^mu) and sigma of the log.
-    Lognormal { median: f64, sigma: f64 },
+    Lognormal {
+        median: f64,
+        sigma: f64,
+    },
     /// Beta on (0, 1) with the given mean and standard deviation.
-    Beta { mean: f64, sd: f64 },
+    Beta {
+        mean: f64,
+        sd: f64,
+    },
     /// One of `values`, with optional `weights` (default equal).
     Choice {
         values: Vec<f64>,
@@ -516,4 +533,13 @@ pub struct Variant {
     pub policies: Option<Vec<Id>>,
     #[serde(rename = "override")]
     pub override_: Option<Sp<bool>>,
+}
+
+/// The JSON Schema of a scenario file, pretty-printed, for TOML editors
+/// (taplo / Even Better TOML).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(ScenarioFile);
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
 }
