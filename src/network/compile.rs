@@ -746,7 +746,7 @@ impl Compiler {
                 let first = link_spans[row[0] as usize];
                 self.err(
                     Diagnostic::new(
-                        format!("shares of `{pid}` into `{cid}` sum to {sum}, not 1"),
+                        format!("shares of `{pid}` into `{cid}` sum to {}, not 1", (sum * 1e9).round() / 1e9),
                         first,
                     )
                     .label(format!("{} link(s) into `{cid}`", row.len()))
