@@ -54,7 +54,10 @@ fn missing_file_exits_two() {
 #[test]
 fn bad_arguments_exit_two() {
     chipshock().args(["validate", "--bogus"]).assert().code(2);
-    chipshock().args(["graph", "--format", "svg"]).assert().code(2);
+    chipshock()
+        .args(["graph", "--format", "svg"])
+        .assert()
+        .code(2);
     chipshock().assert().code(2);
 }
 
@@ -69,19 +72,31 @@ fn no_panic_on_binary_garbage() {
 #[test]
 fn graph_formats() {
     let base = common::fixture("base.toml");
-    let dot = chipshock().args(["graph", "--format", "dot"]).arg(&base).assert().code(0);
+    let dot = chipshock()
+        .args(["graph", "--format", "dot"])
+        .arg(&base)
+        .assert()
+        .code(0);
     let out = String::from_utf8(dot.get_output().stdout.clone()).expect("utf8");
     assert!(out.starts_with("digraph chipshock {"));
     assert!(out.contains("\"fab_a\" -> \"mkt\""));
     assert!(out.contains("\"fab_a\" -> \"TW\""), "located-in edge");
 
-    let g = chipshock().args(["graph", "--format", "graphml"]).arg(&base).assert().code(0);
+    let g = chipshock()
+        .args(["graph", "--format", "graphml"])
+        .arg(&base)
+        .assert()
+        .code(0);
     let out = String::from_utf8(g.get_output().stdout.clone()).expect("utf8");
     assert!(out.contains("<graphml"));
     assert_eq!(out.matches("<node ").count(), 2 + 4 + 1);
     assert_eq!(out.matches("<edge ").count(), 5 + 4 + 1);
 
-    let j = chipshock().args(["graph", "--format", "json"]).arg(&base).assert().code(0);
+    let j = chipshock()
+        .args(["graph", "--format", "json"])
+        .arg(&base)
+        .assert()
+        .code(0);
     let v: serde_json::Value = serde_json::from_slice(&j.get_output().stdout).expect("json");
     assert_eq!(v["nodes"].as_array().map(Vec::len), Some(7));
     assert_eq!(v["links"].as_array().map(Vec::len), Some(10));
@@ -103,7 +118,11 @@ fn graph_writes_file_atomically() {
         .arg(common::fixture("base.toml"))
         .assert()
         .code(0);
-    assert!(std::fs::read_to_string(&out).expect("written").starts_with("digraph"));
+    assert!(
+        std::fs::read_to_string(&out)
+            .expect("written")
+            .starts_with("digraph")
+    );
     let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
     assert_eq!(leftovers, 1, "no temporary files left behind");
 }
@@ -112,12 +131,21 @@ fn graph_writes_file_atomically() {
 fn schema_is_json_schema_of_the_language() {
     let a = chipshock().arg("schema").assert().code(0);
     let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).expect("json");
-    assert!(v["$schema"].as_str().is_some_and(|s| s.contains("json-schema.org")));
-    for key in ["facility", "market", "shock", "policy", "variant", "sourcing", "include"] {
+    assert!(
+        v["$schema"]
+            .as_str()
+            .is_some_and(|s| s.contains("json-schema.org"))
+    );
+    for key in [
+        "facility", "market", "shock", "policy", "variant", "sourcing", "include",
+    ] {
         assert!(v["properties"][key].is_object(), "schema lacks `{key}`");
     }
     let facility = &v["$defs"]["Facility"];
-    assert_eq!(facility["additionalProperties"], false, "unknown keys rejected");
+    assert_eq!(
+        facility["additionalProperties"], false,
+        "unknown keys rejected"
+    );
     assert!(facility["properties"]["capacity_per_week"].is_object());
 }
 
@@ -127,5 +155,7 @@ fn shipped_world_validates_with_no_argument() {
         .arg("validate")
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("scenarios/world.toml (shipped) is valid"));
+        .stdout(predicate::str::contains(
+            "scenarios/world.toml (shipped) is valid",
+        ));
 }

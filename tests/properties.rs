@@ -11,7 +11,14 @@ use proptest::prelude::*;
 /// A random layered scenario: `m` materials suppliers → `f` fabs (recipe
 /// of one material each) → `k` markets, with random shares and ample
 /// capacity.
-fn scenario_text(m: usize, f: usize, k: usize, shares: &[u32], demand: &[u32], coef: &[u32]) -> String {
+fn scenario_text(
+    m: usize,
+    f: usize,
+    k: usize,
+    shares: &[u32],
+    demand: &[u32],
+    coef: &[u32],
+) -> String {
     let mut s = String::from(
         "[[country]]\nid = \"A\"\n[[country]]\nid = \"B\"\n\
          [[product]]\nid = \"mat\"\nunit = \"t\"\ncategory = \"material\"\nvalue_usd_per_unit = 1\n\
@@ -38,7 +45,9 @@ fn scenario_text(m: usize, f: usize, k: usize, shares: &[u32], demand: &[u32], c
     // Shares from positive weights; the last share closes the sum exactly.
     let mut w = 0;
     let mut block = |customer: String, product: &str, n: usize, prefix: &str, s: &mut String| {
-        let ws: Vec<f64> = (0..n).map(|j| f64::from(shares[(w + j) % shares.len()])).collect();
+        let ws: Vec<f64> = (0..n)
+            .map(|j| f64::from(shares[(w + j) % shares.len()]))
+            .collect();
         w += n;
         let total: f64 = ws.iter().sum();
         let mut parts = Vec::new();

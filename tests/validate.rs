@@ -6,9 +6,9 @@
 
 mod common;
 
-use common::*;
 use chipshock::network::{Customer, NeedKind};
 use chipshock::source::Span;
+use common::*;
 
 /// One edit of the base scenario and what it must produce.
 struct Case {
@@ -40,9 +40,9 @@ fn check(case: &Case) {
     let (text, pos) = mutate(&base, case.find, case.replace);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write_temp(&dir, "scenario.toml", &text);
-    let (scenario, diags) = build(&path).err().unwrap_or_else(|| {
-        panic!("`{}` → `{}` should be rejected", case.find, case.replace)
-    });
+    let (scenario, diags) = build(&path)
+        .err()
+        .unwrap_or_else(|| panic!("`{}` → `{}` should be rejected", case.find, case.replace));
     let found = diags
         .items
         .iter()
@@ -62,7 +62,8 @@ fn check(case: &Case) {
         .map(|i| i + 1)
         .unwrap_or_else(|| panic!("no line contains `{}`", case.at));
     assert_eq!(
-        loc.line, want,
+        loc.line,
+        want,
         "`{}` reported at line {} (`{}`), expected line {want}",
         case.message,
         loc.line,
@@ -176,13 +177,17 @@ fn supply_cycle_names_the_nodes() {
         "\n[[sourcing]]\ncustomers = [\"litho_co\"]\nproduct = \"chip\"\nsuppliers = { fab_a = 1.0 }\n",
     );
     let dir = tempfile::tempdir().expect("tempdir");
-    let (_, diags) = build(&write_temp(&dir, "s.toml", &text)).err().expect("rejected");
+    let (_, diags) = build(&write_temp(&dir, "s.toml", &text)).expect_err("rejected");
     let d = diags
         .items
         .iter()
         .find(|d| d.message.starts_with("supply cycle:"))
         .expect("a cycle diagnostic");
-    assert!(d.message.contains("fab_a") && d.message.contains("litho_co"), "{}", d.message);
+    assert!(
+        d.message.contains("fab_a") && d.message.contains("litho_co"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]
@@ -193,9 +198,12 @@ fn conflicting_policies_in_a_variant() {
         "[[variant]]",
         "[[policy]]\nid = \"stock2\"\n[policy.stockpile]\ncustomers = { sectors = [\"automotive\"] }\nproducts = [\"chip\"]\ninventory_weeks = 8\n\n[[variant]]",
     );
-    let text = text.replace("policies = [\"stock\", \"reshore_us\"]", "policies = [\"stock\", \"stock2\"]");
+    let text = text.replace(
+        "policies = [\"stock\", \"reshore_us\"]",
+        "policies = [\"stock\", \"stock2\"]",
+    );
     let dir = tempfile::tempdir().expect("tempdir");
-    let (scenario, diags) = build(&write_temp(&dir, "s.toml", &text)).err().expect("rejected");
+    let (scenario, diags) = build(&write_temp(&dir, "s.toml", &text)).expect_err("rejected");
     let d = diags
         .items
         .iter()
@@ -209,13 +217,16 @@ fn conflicting_policies_in_a_variant() {
 fn every_error_is_reported_at_once() {
     let base = read(&fixture("base.toml"));
     let text = base
-        .replace("id = \"fab_a\"\ncountry = \"TW\"", "id = \"fab_a\"\ncountry = \"Tw\"")
+        .replace(
+            "id = \"fab_a\"\ncountry = \"TW\"",
+            "id = \"fab_a\"\ncountry = \"Tw\"",
+        )
         .replace("share = 0.3", "share = 0.2")
         .replace("sigma = 0.5", "sigma = -1.0")
         .replace("shock = \"sanctions\"", "shock = \"sanction\"")
         .replace("capacity_per_week = 10\n", "capacity_per_week = -10\n");
     let dir = tempfile::tempdir().expect("tempdir");
-    let (_, diags) = build(&write_temp(&dir, "s.toml", &text)).err().expect("rejected");
+    let (_, diags) = build(&write_temp(&dir, "s.toml", &text)).expect_err("rejected");
     let msgs: Vec<&str> = diags.items.iter().map(|d| d.message.as_str()).collect();
     for want in [
         "unknown country `Tw`",
@@ -224,7 +235,10 @@ fn every_error_is_reported_at_once() {
         "unknown shock `sanction`",
         "`capacity_per_week` is negative",
     ] {
-        assert!(msgs.iter().any(|m| m.contains(want)), "missing `{want}` in {msgs:#?}");
+        assert!(
+            msgs.iter().any(|m| m.contains(want)),
+            "missing `{want}` in {msgs:#?}"
+        );
     }
 }
 
@@ -236,15 +250,21 @@ fn every_parse_error_is_reported_at_once() {
         .replace("[[variant]]", "[[variants]]")
         .replace("horizon_weeks = 52", "horizon_weeks = \"x\"");
     let dir = tempfile::tempdir().expect("tempdir");
-    let (_, diags) = build(&write_temp(&dir, "s.toml", &text)).err().expect("rejected");
+    let (_, diags) = build(&write_temp(&dir, "s.toml", &text)).expect_err("rejected");
     assert_eq!(diags.len(), 3, "{:#?}", diags.items);
 }
 
 #[test]
 fn base_fixture_baseline_flows_are_exact() {
-    let net = build(&fixture("base.toml")).map_err(|(_, d)| d.items).expect("valid");
+    let net = build(&fixture("base.toml"))
+        .map_err(|(_, d)| d.items)
+        .expect("valid");
     let out = |id: &str| {
-        let i = net.facilities.iter().position(|f| f.id == id).expect("facility");
+        let i = net
+            .facilities
+            .iter()
+            .position(|f| f.id == id)
+            .expect("facility");
         net.baseline.facility_output[i]
     };
     assert_eq!(out("fab_a"), 70.0);
@@ -257,10 +277,19 @@ fn base_fixture_baseline_flows_are_exact() {
     // Conservation: every need receives exactly its use; every facility
     // ships exactly its output.
     for (ni, need) in net.needs.iter().enumerate() {
-        let inflow: f64 = net.need_links.row(ni).iter().map(|&l| net.baseline.link_flow[l as usize]).sum();
+        let inflow: f64 = net
+            .need_links
+            .row(ni)
+            .iter()
+            .map(|&l| net.baseline.link_flow[l as usize])
+            .sum();
         assert!((inflow - need.baseline_use).abs() < 1e-9);
-        if let (Customer::Facility(f), NeedKind::Material { per_unit }) = (need.customer, need.kind) {
-            assert!((need.baseline_use - per_unit * net.baseline.facility_output[f as usize]).abs() < 1e-9);
+        if let (Customer::Facility(f), NeedKind::Material { per_unit }) = (need.customer, need.kind)
+        {
+            assert!(
+                (need.baseline_use - per_unit * net.baseline.facility_output[f as usize]).abs()
+                    < 1e-9
+            );
         }
     }
 }
@@ -277,9 +306,16 @@ fn includes_compose_and_overrides_are_explicit() {
         "include = [\"world/base.toml\"]\n\n[[facility]]\nid = \"fab_a\"\noverride = true\ncapacity_per_week = 200\n",
     );
     let net = build(&top).map_err(|(_, d)| d.items).expect("valid");
-    let fa = net.facilities.iter().find(|f| f.id == "fab_a").expect("fab_a");
+    let fa = net
+        .facilities
+        .iter()
+        .find(|f| f.id == "fab_a")
+        .expect("fab_a");
     assert_eq!(fa.capacity_per_week, 200.0);
-    assert_eq!(fa.inventory_weeks, 2.0, "fields the override does not set are kept");
+    assert_eq!(
+        fa.inventory_weeks, 2.0,
+        "fields the override does not set are kept"
+    );
     assert_eq!(net.countries[fa.country as usize].id, "TW");
 
     // Without `override = true` the same definition is a duplicate.
@@ -288,12 +324,23 @@ fn includes_compose_and_overrides_are_explicit() {
         "silent.toml",
         "include = [\"world/base.toml\"]\n\n[[facility]]\nid = \"fab_a\"\ncapacity_per_week = 200\n",
     );
-    let (scenario, diags) = build(&silent).err().expect("rejected");
+    let (scenario, diags) = build(&silent).expect_err("rejected");
     let d = &diags.items[0];
-    assert!(d.message.contains("duplicate facility id `fab_a`"), "{}", d.message);
+    assert!(
+        d.message.contains("duplicate facility id `fab_a`"),
+        "{}",
+        d.message
+    );
     let first = scenario.sources.locate(d.related[0].0).expect("loc");
     assert!(first.file.ends_with("world/base.toml"), "{}", first.file);
-    assert!(scenario.sources.locate(d.span.expect("span")).expect("loc").file.ends_with("silent.toml"));
+    assert!(
+        scenario
+            .sources
+            .locate(d.span.expect("span"))
+            .expect("loc")
+            .file
+            .ends_with("silent.toml")
+    );
 
     // Overriding something that does not exist is an error too.
     let nothing = write_temp(
@@ -301,7 +348,7 @@ fn includes_compose_and_overrides_are_explicit() {
         "nothing.toml",
         "include = [\"world/base.toml\"]\n\n[[facility]]\nid = \"fab_z\"\noverride = true\ncapacity_per_week = 200\n",
     );
-    let (_, diags) = build(&nothing).err().expect("rejected");
+    let (_, diags) = build(&nothing).expect_err("rejected");
     assert!(diags.items[0].message.contains("overrides nothing"));
 }
 
@@ -311,9 +358,17 @@ fn include_cycle_is_named() {
     write_temp(&dir, "a.toml", "include = [\"b.toml\"]\n");
     write_temp(&dir, "b.toml", "include = [\"sub/c.toml\"]\n");
     write_temp(&dir, "sub/c.toml", "include = [\"../a.toml\"]\n");
-    let (scenario, diags) = build(&dir.path().join("a.toml")).err().expect("rejected");
-    let d = diags.items.iter().find(|d| d.message.starts_with("include cycle")).expect("cycle");
-    assert!(d.message.contains("b.toml") && d.message.contains("c.toml"), "{}", d.message);
+    let (scenario, diags) = build(&dir.path().join("a.toml")).expect_err("rejected");
+    let d = diags
+        .items
+        .iter()
+        .find(|d| d.message.starts_with("include cycle"))
+        .expect("cycle");
+    assert!(
+        d.message.contains("b.toml") && d.message.contains("c.toml"),
+        "{}",
+        d.message
+    );
     let loc = scenario.sources.locate(d.span.expect("span")).expect("loc");
     assert!(loc.file.ends_with("c.toml") && loc.line == 1, "{loc}");
 }
@@ -322,10 +377,21 @@ fn include_cycle_is_named() {
 fn missing_include_points_at_the_include() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = write_temp(&dir, "a.toml", "# top\ninclude = [\"nope.toml\"]\n");
-    let (scenario, diags) = build(&p).err().expect("rejected");
+    let (scenario, diags) = build(&p).expect_err("rejected");
     let d = &diags.items[0];
-    assert!(d.message.contains("cannot read included file"), "{}", d.message);
-    assert_eq!(scenario.sources.locate(d.span.expect("span")).expect("loc").line, 2);
+    assert!(
+        d.message.contains("cannot read included file"),
+        "{}",
+        d.message
+    );
+    assert_eq!(
+        scenario
+            .sources
+            .locate(d.span.expect("span"))
+            .expect("loc")
+            .line,
+        2
+    );
 }
 
 #[test]
@@ -343,10 +409,21 @@ fn diamond_includes_load_once() {
 fn second_meta_needs_override() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_temp(&dir, "a.toml", "[meta]\nname = \"a\"\nhorizon_weeks = 10\n");
-    let ok = write_temp(&dir, "b.toml", "include = [\"a.toml\"]\n[meta]\noverride = true\nname = \"b\"\n");
+    let ok = write_temp(
+        &dir,
+        "b.toml",
+        "include = [\"a.toml\"]\n[meta]\noverride = true\nname = \"b\"\n",
+    );
     let net = build(&ok).map_err(|(_, d)| d.items).expect("valid");
-    assert_eq!((net.settings.name.as_str(), net.settings.horizon_weeks), ("b", 10));
-    let bad = write_temp(&dir, "c.toml", "include = [\"a.toml\"]\n[meta]\nname = \"c\"\n");
-    let (_, diags) = build(&bad).err().expect("rejected");
+    assert_eq!(
+        (net.settings.name.as_str(), net.settings.horizon_weeks),
+        ("b", 10)
+    );
+    let bad = write_temp(
+        &dir,
+        "c.toml",
+        "include = [\"a.toml\"]\n[meta]\nname = \"c\"\n",
+    );
+    let (_, diags) = build(&bad).expect_err("rejected");
     assert!(diags.items[0].message.contains("second [meta]"));
 }

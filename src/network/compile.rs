@@ -806,7 +806,7 @@ impl Compiler {
         // Baseline flows (only when the structure is sound).
         let mut baseline = Baseline::default();
         let facilities_ok = facility_ok.iter().all(|x| *x);
-        if shares_ok && !topo_order.is_empty() || (shares_ok && facilities.is_empty()) {
+        if shares_ok && (!topo_order.is_empty() || facilities.is_empty()) {
             baseline = baseline::solve(
                 &facilities,
                 &mut needs,
@@ -1144,7 +1144,7 @@ impl Compiler {
         if !ctx.blocs[b as usize].agreement {
             self.err(
                 Diagnostic::new(format!("bloc `{}` is not an agreement", id.value), id.span)
-                    .hint(format!("mark it revocable with `agreement = true` in its [[bloc]] table if it rests on a treaty or deal")),
+                    .hint("mark it revocable with `agreement = true` in its [[bloc]] table if it rests on a treaty or deal"),
             );
             return None;
         }

@@ -186,10 +186,7 @@ pub(super) fn facility_order(
             let in_scc = |n: NodeIndex| scc.contains(&n);
             let mut cycle = vec![scc[0]];
             let mut cur = scc[0];
-            loop {
-                let Some(next) = g.neighbors(cur).find(|n| in_scc(*n)) else {
-                    break;
-                };
+            while let Some(next) = g.neighbors(cur).find(|n| in_scc(*n)) {
                 if let Some(pos) = cycle.iter().position(|x| *x == next) {
                     cycle.drain(..pos);
                     break;

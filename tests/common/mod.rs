@@ -21,6 +21,7 @@ pub fn read(path: &Path) -> String {
 
 /// Loads and compiles a file: the network, or the scenario with every
 /// diagnostic (loader problems first, as the CLI reports them).
+#[allow(clippy::result_large_err)] // a test helper; the size does not matter
 pub fn build(path: &Path) -> Result<Network, (Scenario, Diagnostics)> {
     let (scenario, diags) = load_scenario(path).expect("file readable");
     if !diags.is_empty() {
