@@ -24,7 +24,7 @@ pub type Num = Sp<f64>;
 
 /// One scenario file. The JSON Schema printed by `chipshock schema` is
 /// generated from this type.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// Files to load first, relative to this file. Their definitions come
