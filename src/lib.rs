@@ -12,3 +12,4 @@ pub mod network;
 pub mod scenario;
 pub mod sim;
 pub mod source;
+pub mod stats;
