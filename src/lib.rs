@@ -8,6 +8,7 @@
 
 pub mod diagnostic;
 pub mod dist;
+pub mod mc;
 pub mod network;
 pub mod scenario;
 pub mod sim;

@@ -75,7 +75,9 @@ mod tests {
 
     #[test]
     fn order_and_grouping_do_not_matter() {
-        let xs: Vec<f64> = (0..500).map(|i| (i as f64 * 0.37).exp() % 1e12 + 0.1).collect();
+        let xs: Vec<f64> = (0..500)
+            .map(|i| (i as f64 * 0.37).exp() % 1e12 + 0.1)
+            .collect();
         let mut fwd = FixedSum::<24>::default();
         xs.iter().for_each(|&x| fwd.add(x));
         let mut rev = FixedSum::<24>::default();

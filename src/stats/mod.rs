@@ -18,8 +18,8 @@ pub use fixed::{FixedSum, UnitSum};
 pub use paired::{PairedDifference, paired_difference};
 pub use proportion::Proportion;
 pub use quantile::{
-    ExceedancePoint, QUANTILE_DEFINITION, QuantileEstimate, Summary, cvar_sorted,
-    exceedance_curve, quantile_estimate, quantile_sorted,
+    ExceedancePoint, QUANTILE_DEFINITION, QuantileEstimate, Summary, cvar_sorted, exceedance_curve,
+    quantile_estimate, quantile_sorted,
 };
 pub use welford::Welford;
 

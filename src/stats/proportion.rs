@@ -39,8 +39,16 @@ impl Proportion {
         let half = Z95 * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / denom;
         // At the ends the Wilson bound is exactly 0 or 1; say so rather
         // than report rounding noise.
-        let lo = if count == 0 { 0.0 } else { (centre - half).max(0.0) };
-        let hi = if count >= n { 1.0 } else { (centre + half).min(1.0) };
+        let lo = if count == 0 {
+            0.0
+        } else {
+            (centre - half).max(0.0)
+        };
+        let hi = if count >= n {
+            1.0
+        } else {
+            (centre + half).min(1.0)
+        };
         Proportion {
             count,
             n,

@@ -113,7 +113,9 @@ mod tests {
 
     #[test]
     fn push_matches_two_pass() {
-        let xs: Vec<f64> = (0..1000).map(|i| ((i * 7919) % 1013) as f64 * 1.5e6).collect();
+        let xs: Vec<f64> = (0..1000)
+            .map(|i| ((i * 7919) % 1013) as f64 * 1.5e6)
+            .collect();
         let w: Welford = xs.iter().copied().collect();
         let (m, v) = two_pass(&xs);
         assert!(close(w.mean(), m), "{} vs {m}", w.mean());
