@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod dist;
 pub mod mc;
 pub mod network;
+pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod source;

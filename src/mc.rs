@@ -783,6 +783,87 @@ pub(crate) mod fake {
         }
     }
 
+    /// A network whose market needs match [`layout`]: need 0 and 1 of
+    /// market `us_auto` (automotive, US), need 2 of `eu_dc` (data centre,
+    /// DE); products `logic` and `dram`; shocks `taiwan_blockade` and
+    /// `neon_loss`. No facilities: the fake trial needs none.
+    pub fn network(weeks: u32) -> Network {
+        use crate::dist::Distribution;
+        use crate::network::*;
+        use crate::scenario::{ProductCategory, Sector};
+        let country = |id: &str| Country {
+            id: id.into(),
+            name: id.to_uppercase(),
+            blocs: vec![],
+        };
+        let product = |id: &str| Product {
+            id: id.into(),
+            name: id.into(),
+            unit: "units".into(),
+            category: ProductCategory::BackEnd,
+            value_usd_per_unit: 50.0,
+            qualification_weeks: 26.0,
+        };
+        let market = |id: &str, country: u32, sector: Sector| Market {
+            id: id.into(),
+            name: id.into(),
+            country,
+            sector,
+            inventory_weeks: 2.0,
+            backorder: false,
+        };
+        let need = |m: u32, p: u32| Need {
+            customer: Customer::Market(m),
+            product: p,
+            kind: NeedKind::Demand {
+                units_per_week: 100.0,
+                lost_usd_per_unit: 1000.0,
+            },
+            target_weeks: 2.0,
+            baseline_use: 100.0,
+        };
+        let shock = |id: &str| Shock {
+            id: id.into(),
+            name: id.replace('_', " "),
+            occurrence: Occurrence::Probability(0.3),
+            onset_week: None,
+            duration_weeks: Distribution::Fixed(10.0),
+            severity: Distribution::Fixed(0.5),
+            recovery_weeks: None,
+            target: ShockTarget::Capacity(vec![]),
+            triggers: vec![],
+        };
+        Network {
+            settings: Settings {
+                name: "tiny".into(),
+                description: String::new(),
+                horizon_weeks: weeks,
+                fulfilment_threshold: 0.95,
+                severe_loss_usd: 2e9,
+            },
+            blocs: vec![],
+            countries: vec![country("us"), country("de"), country("tw")],
+            products: vec![product("logic"), product("dram")],
+            facilities: vec![],
+            markets: vec![
+                market("us_auto", 0, Sector::Automotive),
+                market("eu_dc", 1, Sector::DataCentre),
+            ],
+            needs: vec![need(0, 0), need(0, 1), need(1, 0)],
+            links: vec![],
+            need_links: Csr::default(),
+            facility_needs: Csr::default(),
+            market_needs: Csr::from_pairs(2, [(0, 0), (0, 1), (1, 2)]),
+            supplier_links: Csr::default(),
+            topo_order: vec![],
+            baseline: Baseline::default(),
+            shocks: vec![shock("taiwan_blockade"), shock("neon_loss")],
+            policies: vec![],
+            variants: vec![],
+            scenario_hash: "abc123".into(),
+        }
+    }
+
     pub fn run(
         trials: Range<u64>,
         layout: &Layout,
