@@ -3,13 +3,13 @@
 //!
 //! [`RunReport::build`] is the only place figures are computed; exporters
 //! (one file per format, behind the [`Exporter`] trait) only lay them out.
-//! Every file is written atomically ([`atomic`]) and every float is printed
+//! Every file is written atomically ([`crate::atomic`]) and every float is printed
 //! by [`fmt::num`], so the same results give byte-identical files.
 //!
 //! *Invariant:* nothing in a report depends on the thread count, which is
 //! therefore not recorded in the manifest.
 
-pub mod atomic;
+use crate::atomic;
 mod exceedance_csv;
 pub mod fmt;
 mod json;
