@@ -62,6 +62,11 @@ fn sync_dir(path: &Path) {
     }
 }
 
+/// Writes `bytes` to `path` atomically.
+pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic(path, |w| w.write_all(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,9 +103,4 @@ mod tests {
         assert_eq!(fs::read_to_string(&p).unwrap(), "old");
         assert_eq!(entries(dir.path()), vec!["a.csv"]);
     }
-}
-
-/// Writes `bytes` to `path` atomically.
-pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    write_atomic(path, |w| w.write_all(bytes))
 }

@@ -23,7 +23,7 @@
 
 use serde::Serialize;
 
-use crate::network::{Customer, Facility, Link, Need, Network, PolicyAction};
+use crate::network::{Customer, Facility, Link, Need, NeedKind, Network, PolicyAction};
 use crate::scenario::Release;
 
 /// A reshored fab coming online.
@@ -108,7 +108,8 @@ impl VariantNetwork {
 
     /// True when nothing changes with time in a trial without shocks.
     pub fn is_static(&self) -> bool {
-        self.online.iter().all(|o| o.week == 0 && o.ramp_weeks == 0) && self.blocked_links.is_empty()
+        self.online.iter().all(|o| o.week == 0 && o.ramp_weeks == 0)
+            && self.blocked_links.is_empty()
     }
 }
 
@@ -208,16 +209,31 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
         for &tn in net.facility_needs.row(*template as usize) {
             let tneed = &net.needs[tn as usize];
             let n_new = u.needs.len() as u32;
+            // The installed base (capital service) scales with capacity:
+            // a fab twice the template's size runs twice its tools.
+            let kind = match tneed.kind {
+                NeedKind::Capital {
+                    units_per_week,
+                    erosion_per_week,
+                } => NeedKind::Capital {
+                    units_per_week: units_per_week * capacity_per_week / t.capacity_per_week,
+                    erosion_per_week,
+                },
+                k => k,
+            };
             u.needs.push(Need {
                 customer: Customer::Facility(f_new),
                 product: tneed.product,
-                kind: tneed.kind,
+                kind,
                 target_weeks: tneed.target_weeks,
                 baseline_use: 0.0,
             });
             for &tl in net.need_links.row(tn as usize) {
                 let l = &net.links[tl as usize];
-                u.links.push(Link { need: n_new, ..l.clone() });
+                u.links.push(Link {
+                    need: n_new,
+                    ..l.clone()
+                });
             }
         }
         let mut pairs = Vec::new();
@@ -251,7 +267,6 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
 
     // Friendshoring: qualify and link the allied suppliers, add their
     // extra capacity (built, so it stays), and record the share moves.
-    let mut moves: Vec<(Option<u32>, Vec<(usize, usize, f64)>)> = Vec::new(); // (agreement, [(need, supplier, delta weight)])
     let members = |bloc: u32, country: u32| net.countries[country as usize].blocs.contains(&bloc);
     for &pi in &policies {
         let p = &net.policies[pi];
@@ -269,7 +284,9 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
         let receivers: Vec<u32> = (0..net.facilities.len() as u32)
             .filter(|&f| {
                 let fa = &net.facilities[f as usize];
-                fa.product == *product && members(*to_bloc, fa.country) && !from_countries.contains(&fa.country)
+                fa.product == *product
+                    && members(*to_bloc, fa.country)
+                    && !from_countries.contains(&fa.country)
             })
             .collect();
         if receivers.is_empty() {
@@ -307,8 +324,6 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
                 }
             }
         }
-        moves.push((p.agreement, Vec::new()));
-        let _ = pi;
     }
 
     // Fix the union's structure (sorting links by need) and find the
@@ -317,7 +332,11 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
         format!(
             "variant `{}` creates a supply cycle through {}",
             v.id,
-            cycle.iter().map(|&f| u.facilities[f as usize].id.as_str()).collect::<Vec<_>>().join(" → ")
+            cycle
+                .iter()
+                .map(|&f| u.facilities[f as usize].id.as_str())
+                .collect::<Vec<_>>()
+                .join(" → ")
         )
     })?;
     for (k, (pairs, _)) in reshore_links.iter_mut().enumerate() {
@@ -337,7 +356,8 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
     let mut agreements: Vec<u32> = Vec::new();
     for &pi in &policies {
         let p = &net.policies[pi];
-        if let (Some(a), PolicyAction::Friendshore { .. } | PolicyAction::CrisisSharing { .. }) = (p.agreement, &p.action)
+        if let (Some(a), PolicyAction::Friendshore { .. } | PolicyAction::CrisisSharing { .. }) =
+            (p.agreement, &p.action)
             && !agreements.contains(&a)
         {
             agreements.push(a);
@@ -394,7 +414,9 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
                     if moved > 0.0 && recv_cap > 0.0 {
                         for &l in row {
                             let sup = &u.facilities[u.links[l as usize].supplier as usize];
-                            if !from_countries.contains(&sup.country) && members(*to_bloc, sup.country) {
+                            if !from_countries.contains(&sup.country)
+                                && members(*to_bloc, sup.country)
+                            {
                                 share[l as usize] += moved * sup.capacity_per_week / recv_cap;
                             }
                         }
@@ -416,7 +438,9 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
             for (l, x) in g.links.iter_mut().zip(&share) {
                 l.share = *x;
             }
-            let over = g.rebuild_derived().map_err(|_| format!("variant `{}` creates a supply cycle", v.id))?;
+            let over = g
+                .rebuild_derived()
+                .map_err(|_| format!("variant `{}` creates a supply cycle", v.id))?;
             if let Some(&(f, load)) = over.first() {
                 let fa = &g.facilities[f as usize];
                 return Err(format!(
@@ -440,9 +464,9 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
         for (l, x) in u.links.iter_mut().zip(&r0.share) {
             l.share = *x;
         }
-        u.rebuild_derived().map_err(|_| format!("variant `{}` creates a supply cycle", v.id))?;
+        u.rebuild_derived()
+            .map_err(|_| format!("variant `{}` creates a supply cycle", v.id))?;
     }
-    let _ = moves;
 
     // Crisis sharing and export controls.
     let mut crisis = Vec::new();

@@ -14,7 +14,11 @@ fn valid(rel: &str) -> Network {
 }
 
 fn output(net: &Network, id: &str) -> f64 {
-    let i = net.facilities.iter().position(|f| f.id == id).expect("facility exists");
+    let i = net
+        .facilities
+        .iter()
+        .position(|f| f.id == id)
+        .expect("facility exists");
     net.baseline.facility_output[i]
 }
 
@@ -22,7 +26,11 @@ fn output(net: &Network, id: &str) -> f64 {
 fn teaching_chain_baseline_matches_its_header() {
     let net = valid("examples/teaching_chain.toml");
     assert_eq!(net.facilities.len(), 2);
-    let fab = net.facilities.iter().position(|f| f.kind == chipshock::scenario::FacilityKind::Fab).expect("fab");
+    let fab = net
+        .facilities
+        .iter()
+        .position(|f| f.kind == chipshock::scenario::FacilityKind::Fab)
+        .expect("fab");
     assert_eq!(net.baseline.facility_output[fab], 100.0);
     assert!((net.baseline.utilisation(&net, fab) - 100.0 / 120.0).abs() < 1e-12);
     let other = 1 - fab;
@@ -40,21 +48,53 @@ fn two_suppliers_baseline_matches_its_header() {
 #[test]
 fn world_is_large_and_complete() {
     let net = valid("world.toml");
-    assert!(net.countries.len() >= 25, "{} countries", net.countries.len());
-    assert!(net.facilities.len() >= 150, "{} facilities", net.facilities.len());
+    assert!(
+        net.countries.len() >= 25,
+        "{} countries",
+        net.countries.len()
+    );
+    assert!(
+        net.facilities.len() >= 150,
+        "{} facilities",
+        net.facilities.len()
+    );
     for c in ["US", "TW", "CN", "JP", "KR"] {
         assert!(net.countries.iter().any(|x| x.id == c), "country {c}");
     }
     use chipshock::scenario::{FacilityKind as K, Sector as S};
     for k in [K::Fab, K::Materials, K::Equipment, K::Osat, K::Design] {
-        assert!(net.facilities.iter().any(|f| f.kind == k), "a facility of kind {k:?}");
-    }
-    for s in [S::Automotive, S::Consumer, S::DataCentre, S::Industrial, S::Defence] {
-        assert!(net.markets.iter().any(|m| m.sector == s), "a market in {s:?}");
-    }
-    for firm in ["TSMC", "Samsung", "SK hynix", "Intel", "Micron", "ASML", "Tokyo Electron", "Shin-Etsu", "SUMCO"] {
         assert!(
-            net.facilities.iter().any(|f| f.firm.as_deref() == Some(firm)),
+            net.facilities.iter().any(|f| f.kind == k),
+            "a facility of kind {k:?}"
+        );
+    }
+    for s in [
+        S::Automotive,
+        S::Consumer,
+        S::DataCentre,
+        S::Industrial,
+        S::Defence,
+    ] {
+        assert!(
+            net.markets.iter().any(|m| m.sector == s),
+            "a market in {s:?}"
+        );
+    }
+    for firm in [
+        "TSMC",
+        "Samsung",
+        "SK hynix",
+        "Intel",
+        "Micron",
+        "ASML",
+        "Tokyo Electron",
+        "Shin-Etsu",
+        "SUMCO",
+    ] {
+        assert!(
+            net.facilities
+                .iter()
+                .any(|f| f.firm.as_deref() == Some(firm)),
             "named firm {firm}"
         );
     }
@@ -62,13 +102,22 @@ fn world_is_large_and_complete() {
         assert!(net.variants.iter().any(|x| x.id == v), "variant {v}");
     }
     // ASML's EUV monopoly is the textbook chokepoint.
-    assert!(chokepoints(&net).iter().any(|c| c.product == "euv_litho" && c.holder == "ASML" && c.share > 0.99));
+    assert!(
+        chokepoints(&net)
+            .iter()
+            .any(|c| c.product == "euv_litho" && c.holder == "ASML" && c.share > 0.99)
+    );
 }
 
 #[test]
 fn world_shock_library_covers_the_named_shocks_and_chain() {
     let net = valid("world.toml");
-    let id = |s: &str| net.shocks.iter().position(|x| x.id == s).unwrap_or_else(|| panic!("shock {s}"));
+    let id = |s: &str| {
+        net.shocks
+            .iter()
+            .position(|x| x.id == s)
+            .unwrap_or_else(|| panic!("shock {s}"))
+    };
     for s in [
         "taiwan_blockade",
         "taiwan_conflict",
@@ -82,10 +131,14 @@ fn world_shock_library_covers_the_named_shocks_and_chain() {
         id(s);
     }
     // Blockade → sanctions → mineral ban.
-    let triggers = |s: &str| -> Vec<u32> { net.shocks[id(s)].triggers.iter().map(|t| t.shock).collect() };
+    let triggers =
+        |s: &str| -> Vec<u32> { net.shocks[id(s)].triggers.iter().map(|t| t.shock).collect() };
     assert!(triggers("taiwan_blockade").contains(&(id("sanctions_on_china") as u32)));
     assert!(triggers("sanctions_on_china").contains(&(id("china_mineral_export_ban") as u32)));
-    assert!(matches!(net.shocks[id("government_change_revokes_ipef")].target, chipshock::network::ShockTarget::Revoke(_)));
+    assert!(matches!(
+        net.shocks[id("government_change_revokes_ipef")].target,
+        chipshock::network::ShockTarget::Revoke(_)
+    ));
 }
 
 /// Every number in a shipped scenario names its source or says it is an
@@ -109,27 +162,38 @@ fn shipped_numbers_carry_comments_and_attribution() {
     assert!(files.len() >= 8);
     let mut missing = Vec::new();
     for f in &files {
-        let rel = f.strip_prefix(&root).expect("under scenarios").display().to_string();
+        let rel = f
+            .strip_prefix(&root)
+            .expect("under scenarios")
+            .display()
+            .to_string();
         if rel.starts_with("examples") || rel.starts_with("sweeps") {
             continue; // teaching values, stated as such in their headers
         }
         let text = read(f);
         for (i, line) in text.lines().enumerate() {
             let code = code_without_strings(line);
-            let assigns_number = code
-                .split('=')
-                .skip(1)
-                .any(|rhs| rhs.trim_start().starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.'));
+            let assigns_number = code.split('=').skip(1).any(|rhs| {
+                rhs.trim_start()
+                    .starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
+            });
             if assigns_number && !line.contains('#') {
                 missing.push(format!("{rel}:{}: {line}", i + 1));
             }
         }
     }
-    assert!(missing.is_empty(), "numbers without a source comment:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "numbers without a source comment:\n{}",
+        missing.join("\n")
+    );
     for f in ["world.toml", "world/base.toml", "README.md"] {
         let text = read(&root.join(f));
         assert!(text.contains("CC BY-NC 4.0"), "{f} carries the licence");
-        assert!(text.contains("Emerging Technology Observatory"), "{f} carries the attribution");
+        assert!(
+            text.contains("Emerging Technology Observatory"),
+            "{f} carries the attribution"
+        );
     }
 }
 

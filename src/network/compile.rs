@@ -891,7 +891,7 @@ impl Compiler {
             return None;
         }
         let policies = policies.into_iter().flatten().collect();
-        Some(Network {
+        let net = Network {
             settings,
             blocs,
             countries,
@@ -910,7 +910,21 @@ impl Compiler {
             policies,
             variants,
             scenario_hash,
-        })
+        };
+        // Every variant must apply cleanly: its policies may not overload a
+        // facility or create a cycle.
+        for vi in 1..net.variants.len() {
+            if let Err(msg) = crate::policy::apply(&net, vi) {
+                let span = f
+                    .variant
+                    .iter()
+                    .find(|v| v.id.value == net.variants[vi].id)
+                    .map(|v| v.id.span)
+                    .unwrap_or_default();
+                self.err(Diagnostic::new(msg, span).label("this variant"));
+            }
+        }
+        self.diags.is_empty().then_some(net)
     }
 
     fn settings(&mut self, meta: Option<&sc::Meta>) -> Settings {

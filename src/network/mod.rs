@@ -362,25 +362,37 @@ impl Network {
         self.links.sort_by_key(|l| l.need);
         self.need_links = Csr::from_pairs(
             self.needs.len(),
-            self.links.iter().enumerate().map(|(i, l)| (l.need, i as u32)),
+            self.links
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.need, i as u32)),
         );
         self.facility_needs = Csr::from_pairs(
             self.facilities.len(),
-            self.needs.iter().enumerate().filter_map(|(i, n)| match n.customer {
-                Customer::Facility(f) => Some((f, i as u32)),
-                Customer::Market(_) => None,
-            }),
+            self.needs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| match n.customer {
+                    Customer::Facility(f) => Some((f, i as u32)),
+                    Customer::Market(_) => None,
+                }),
         );
         self.market_needs = Csr::from_pairs(
             self.markets.len(),
-            self.needs.iter().enumerate().filter_map(|(i, n)| match n.customer {
-                Customer::Market(m) => Some((m, i as u32)),
-                Customer::Facility(_) => None,
-            }),
+            self.needs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| match n.customer {
+                    Customer::Market(m) => Some((m, i as u32)),
+                    Customer::Facility(_) => None,
+                }),
         );
         self.supplier_links = Csr::from_pairs(
             self.facilities.len(),
-            self.links.iter().enumerate().map(|(i, l)| (l.supplier, i as u32)),
+            self.links
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.supplier, i as u32)),
         );
         self.topo_order = graph::facility_order(&self.facilities, &self.needs, &self.links)?;
         self.baseline = baseline::solve(

@@ -71,7 +71,9 @@ pub fn zip(axes: &[AxisValues]) -> Result<Vec<Vec<f64>>, String> {
             v.len()
         ));
     }
-    Ok((0..n).map(|i| values.iter().map(|v| v[i]).collect()).collect())
+    Ok((0..n)
+        .map(|i| values.iter().map(|v| v[i]).collect())
+        .collect())
 }
 
 /// A Latin-hypercube sample of `n` points, reproducible from `seed`.
@@ -113,7 +115,11 @@ mod tests {
     fn grid_is_every_combination_last_axis_fastest() {
         let g = grid(&[
             AxisValues::List(vec![1.0, 2.0]),
-            AxisValues::Range { from: 0.0, to: 1.0, steps: 3 },
+            AxisValues::Range {
+                from: 0.0,
+                to: 1.0,
+                steps: 3,
+            },
         ]);
         assert_eq!(
             g,
@@ -130,32 +136,63 @@ mod tests {
 
     #[test]
     fn zip_pairs_and_rejects_unequal_lengths() {
-        let z = zip(&[AxisValues::List(vec![1.0, 2.0]), AxisValues::List(vec![3.0, 4.0])]);
+        let z = zip(&[
+            AxisValues::List(vec![1.0, 2.0]),
+            AxisValues::List(vec![3.0, 4.0]),
+        ]);
         assert_eq!(z, Ok(vec![vec![1.0, 3.0], vec![2.0, 4.0]]));
-        assert!(zip(&[AxisValues::List(vec![1.0]), AxisValues::List(vec![3.0, 4.0])]).is_err());
+        assert!(
+            zip(&[
+                AxisValues::List(vec![1.0]),
+                AxisValues::List(vec![3.0, 4.0])
+            ])
+            .is_err()
+        );
     }
 
     #[test]
     fn latin_hypercube_uses_every_stratum_once_and_is_reproducible() {
         let axes = [
-            AxisValues::Range { from: 0.02, to: 0.2, steps: 0 },
-            AxisValues::Range { from: 0.0, to: 40.0, steps: 0 },
+            AxisValues::Range {
+                from: 0.02,
+                to: 0.2,
+                steps: 0,
+            },
+            AxisValues::Range {
+                from: 0.0,
+                to: 40.0,
+                steps: 0,
+            },
         ];
         let n = 50;
         let a = latin_hypercube(&axes, n, 7);
         assert_eq!(a, latin_hypercube(&axes, n, 7), "same seed, same design");
-        assert_ne!(a, latin_hypercube(&axes, n, 8), "another seed, another design");
+        assert_ne!(
+            a,
+            latin_hypercube(&axes, n, 8),
+            "another seed, another design"
+        );
         for (k, axis) in axes.iter().enumerate() {
-            let AxisValues::Range { from, to, .. } = axis else { unreachable!() };
+            let AxisValues::Range { from, to, .. } = axis else {
+                unreachable!()
+            };
             let mut strata: Vec<usize> = a
                 .iter()
                 .map(|p| {
-                    assert!(p[k] >= *from && p[k] <= *to, "{} outside [{from}, {to}]", p[k]);
+                    assert!(
+                        p[k] >= *from && p[k] <= *to,
+                        "{} outside [{from}, {to}]",
+                        p[k]
+                    );
                     (((p[k] - from) / (to - from)) * n as f64) as usize
                 })
                 .collect();
             strata.sort_unstable();
-            assert_eq!(strata, (0..n).collect::<Vec<_>>(), "each stratum exactly once");
+            assert_eq!(
+                strata,
+                (0..n).collect::<Vec<_>>(),
+                "each stratum exactly once"
+            );
         }
     }
 }

@@ -128,7 +128,11 @@ impl Sweep {
     }
 }
 
-fn point_network(base: &Scenario, axes: &[ResolvedAxis], values: &[f64]) -> Result<Network, Diagnostics> {
+fn point_network(
+    base: &Scenario,
+    axes: &[ResolvedAxis],
+    values: &[f64],
+) -> Result<Network, Diagnostics> {
     let mut merged = base.merged.clone();
     let mut diags = Diagnostics::default();
     for (axis, v) in axes.iter().zip(values) {
@@ -146,7 +150,11 @@ fn point_network(base: &Scenario, axes: &[ResolvedAxis], values: &[f64]) -> Resu
     network::compile(&s)
 }
 
-fn parse_sweep(sources: &mut SourceMap, path: &Path, text: String) -> Result<SweepFile, Diagnostics> {
+fn parse_sweep(
+    sources: &mut SourceMap,
+    path: &Path,
+    text: String,
+) -> Result<SweepFile, Diagnostics> {
     let id = sources.add(path.display().to_string(), path, text);
     let base = sources.file(id).base;
     let text = sources.file(id).text.clone();
@@ -167,7 +175,9 @@ fn parse_sweep(sources: &mut SourceMap, path: &Path, text: String) -> Result<Swe
     };
     let value = toml::de::DeValue::Table(doc.get_ref().clone());
     let spanned = toml::Spanned::new(doc.span(), value);
-    match with_base(base, || SweepFile::deserialize(ValueDeserializer::from(spanned))) {
+    match with_base(base, || {
+        SweepFile::deserialize(ValueDeserializer::from(spanned))
+    }) {
         Ok(f) => Ok(f),
         Err(e) => {
             err(e, &mut diags);
@@ -182,14 +192,17 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         .map_err(|e| SweepError::Io(format!("cannot read sweep `{}`: {e}", path.display())))?;
     // First pass: find the scenario.
     let mut own = SourceMap::new();
-    let file = parse_sweep(&mut own, path, text.clone()).map_err(|d| SweepError::Invalid(own.clone(), d))?;
+    let file = parse_sweep(&mut own, path, text.clone())
+        .map_err(|d| SweepError::Invalid(own.clone(), d))?;
     let dir = path.parent().unwrap_or(Path::new(""));
     let scenario_path = scenario::load::normalize(&dir.join(&file.sweep.scenario.value));
-    let (mut scenario, diags) = scenario::load_scenario(&scenario_path).map_err(|e| SweepError::Io(e.to_string()))?;
+    let (mut scenario, diags) =
+        scenario::load_scenario(&scenario_path).map_err(|e| SweepError::Io(e.to_string()))?;
     if !diags.is_empty() {
         return Err(SweepError::Invalid(scenario.sources, diags));
     }
-    let base_net = network::compile(&scenario).map_err(|d| SweepError::Invalid(scenario.sources.clone(), d))?;
+    let base_net = network::compile(&scenario)
+        .map_err(|d| SweepError::Invalid(scenario.sources.clone(), d))?;
     // Second pass: the sweep file joins the scenario's source map so that a
     // point's errors can point at its axis.
     let file = parse_sweep(&mut scenario.sources, path, text.clone())
@@ -200,13 +213,19 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
     let trials = match spec.trials.value {
         t if t >= 1 => t as u64,
         t => {
-            diags.push(Diagnostic::new(format!("`trials` is {t}, but must be at least 1"), spec.trials.span));
+            diags.push(Diagnostic::new(
+                format!("`trials` is {t}, but must be at least 1"),
+                spec.trials.span,
+            ));
             0
         }
     };
     let seed = match &spec.seed {
         Some(s) if s.value < 0 => {
-            diags.push(Diagnostic::new(format!("`seed` is {}, but must be ≥ 0", s.value), s.span));
+            diags.push(Diagnostic::new(
+                format!("`seed` is {}, but must be ≥ 0", s.value),
+                s.span,
+            ));
             0
         }
         Some(s) => s.value as u64,
@@ -217,19 +236,27 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         if base_net.variants.iter().any(|x| x.id == v.value) {
             variants.push(v.value.clone());
         } else {
-            let hint = crate::diagnostic::did_you_mean(&v.value, base_net.variants.iter().map(|x| x.id.as_str()))
-                .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| {
-                    let all: Vec<&str> = base_net.variants.iter().map(|x| x.id.as_str()).collect();
-                    format!("the scenario's variants: {}", all.join(", "))
-                });
-            diags.push(Diagnostic::new(format!("unknown variant `{}`", v.value), v.span).hint(hint));
+            let hint = crate::diagnostic::did_you_mean(
+                &v.value,
+                base_net.variants.iter().map(|x| x.id.as_str()),
+            )
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| {
+                let all: Vec<&str> = base_net.variants.iter().map(|x| x.id.as_str()).collect();
+                format!("the scenario's variants: {}", all.join(", "))
+            });
+            diags
+                .push(Diagnostic::new(format!("unknown variant `{}`", v.value), v.span).hint(hint));
         }
     }
     if variants.is_empty() && spec.variants.as_ref().is_none_or(|v| v.is_empty()) {
         variants.push("baseline".to_string());
     }
-    let design = spec.design.as_ref().map(|d| d.value).unwrap_or(DesignKind::Grid);
+    let design = spec
+        .design
+        .as_ref()
+        .map(|d| d.value)
+        .unwrap_or(DesignKind::Grid);
     let mut axes = Vec::new();
     if file.axis.is_empty() {
         diags.push(
@@ -241,7 +268,10 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         let values = match (&axis.values, &axis.range) {
             (Some(v), None) if !v.is_empty() => {
                 if let Some(bad) = v.iter().find(|x| !x.value.is_finite()) {
-                    diags.push(Diagnostic::new("axis values must be finite numbers", bad.span));
+                    diags.push(Diagnostic::new(
+                        "axis values must be finite numbers",
+                        bad.span,
+                    ));
                     continue;
                 }
                 AxisValues::List(v.iter().map(|x| x.value).collect())
@@ -249,13 +279,19 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
             (None, Some(r)) => {
                 let steps = r.value.steps.unwrap_or(0);
                 if !r.value.from.is_finite() || !r.value.to.is_finite() {
-                    diags.push(Diagnostic::new("range bounds must be finite numbers", r.span));
+                    diags.push(Diagnostic::new(
+                        "range bounds must be finite numbers",
+                        r.span,
+                    ));
                     continue;
                 }
                 if design != DesignKind::LatinHypercube && steps < 2 {
                     diags.push(
-                        Diagnostic::new("a range needs `steps` ≥ 2 in a grid or zip design", r.span)
-                            .hint("e.g. range = { from = 0.02, to = 0.2, steps = 5 }"),
+                        Diagnostic::new(
+                            "a range needs `steps` ≥ 2 in a grid or zip design",
+                            r.span,
+                        )
+                        .hint("e.g. range = { from = 0.02, to = 0.2, steps = 5 }"),
                     );
                     continue;
                 }
@@ -293,31 +329,55 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         DesignKind::Grid => {
             let n: usize = axes.iter().map(|a| a.values.discrete().len()).product();
             if n > MAX_POINTS {
-                diags.push(Diagnostic::new(format!("the grid has {n} points, more than {MAX_POINTS}"), spec.scenario.span));
+                diags.push(Diagnostic::new(
+                    format!("the grid has {n} points, more than {MAX_POINTS}"),
+                    spec.scenario.span,
+                ));
                 Vec::new()
             } else {
                 design::grid(&axes.iter().map(|a| a.values.clone()).collect::<Vec<_>>())
             }
         }
-        DesignKind::Zip => match design::zip(&axes.iter().map(|a| a.values.clone()).collect::<Vec<_>>()) {
-            Ok(p) => p,
-            Err(msg) => {
-                let span = spec.design.as_ref().map(|d| d.span).unwrap_or(spec.scenario.span);
-                diags.push(Diagnostic::new(msg, span));
-                Vec::new()
+        DesignKind::Zip => {
+            match design::zip(&axes.iter().map(|a| a.values.clone()).collect::<Vec<_>>()) {
+                Ok(p) => p,
+                Err(msg) => {
+                    let span = spec
+                        .design
+                        .as_ref()
+                        .map(|d| d.span)
+                        .unwrap_or(spec.scenario.span);
+                    diags.push(Diagnostic::new(msg, span));
+                    Vec::new()
+                }
             }
-        },
+        }
         DesignKind::LatinHypercube => match &spec.points {
-            Some(n) if n.value >= 1 && (n.value as usize) <= MAX_POINTS => {
-                design::latin_hypercube(&axes.iter().map(|a| a.values.clone()).collect::<Vec<_>>(), n.value as usize, seed)
-            }
+            Some(n) if n.value >= 1 && (n.value as usize) <= MAX_POINTS => design::latin_hypercube(
+                &axes.iter().map(|a| a.values.clone()).collect::<Vec<_>>(),
+                n.value as usize,
+                seed,
+            ),
             Some(n) => {
-                diags.push(Diagnostic::new(format!("`points` is {}, but must be between 1 and {MAX_POINTS}", n.value), n.span));
+                diags.push(Diagnostic::new(
+                    format!(
+                        "`points` is {}, but must be between 1 and {MAX_POINTS}",
+                        n.value
+                    ),
+                    n.span,
+                ));
                 Vec::new()
             }
             None => {
-                let span = spec.design.as_ref().map(|d| d.span).unwrap_or(spec.scenario.span);
-                diags.push(Diagnostic::new("a latin_hypercube design needs `points`", span).hint("points = 20"));
+                let span = spec
+                    .design
+                    .as_ref()
+                    .map(|d| d.span)
+                    .unwrap_or(spec.scenario.span);
+                diags.push(
+                    Diagnostic::new("a latin_hypercube design needs `points`", span)
+                        .hint("points = 20"),
+                );
                 Vec::new()
             }
         },

@@ -31,7 +31,10 @@ pub fn apply(file: &mut ScenarioFile, path: &str, value: f64, span: Span) -> Res
         let hint = crate::diagnostic::did_you_mean(&field, valid.iter().copied())
             .map(|s| format!("did you mean `{kind}.{id}.{s}`? "))
             .unwrap_or_default();
-        format!("`{field}` is not a numeric field of {kind} `{id}`; {hint}valid: {}", valid.join(", "))
+        format!(
+            "`{field}` is not a numeric field of {kind} `{id}`; {hint}valid: {}",
+            valid.join(", ")
+        )
     };
     let not_found = |ids: Vec<String>| -> String {
         let hint = crate::diagnostic::did_you_mean(id, ids.iter().map(String::as_str))

@@ -1,0 +1,154 @@
+//! The policy layer: variants compile into union networks with regimes
+//! whose shares, flows and costs follow the documented rules.
+
+mod common;
+
+use chipshock::network::Network;
+use chipshock::policy::{self, VariantNetwork};
+use common::*;
+
+fn net(path: &std::path::Path) -> Network {
+    build(path).map_err(|(_, d)| d.items).expect("valid")
+}
+
+fn variant(net: &Network, id: &str) -> VariantNetwork {
+    let i = net
+        .variants
+        .iter()
+        .position(|v| v.id == id)
+        .expect("variant");
+    policy::apply(net, i).expect("applies")
+}
+
+#[test]
+fn baseline_variant_is_the_network_itself() {
+    let n = net(&fixture("base.toml"));
+    let v = variant(&n, "baseline");
+    assert_eq!(v.net.links.len(), n.links.len());
+    assert_eq!(v.regimes.len(), 1);
+    assert_eq!(v.regimes[0].facility_output, n.baseline.facility_output);
+    assert_eq!(v.cost.total_over_horizon_usd, 0.0);
+    assert!(v.is_static());
+}
+
+#[test]
+fn reshore_comes_online_and_takes_its_share() {
+    let n = net(&fixture("base.toml"));
+    let v = variant(&n, "all");
+    // One reshored fab, online at week 20, copying fab_b.
+    assert_eq!(v.online.len(), 1);
+    assert_eq!(v.online[0].week, 20);
+    let f = v.online[0].facility as usize;
+    assert_eq!(v.net.facilities[f].id, "reshore_us");
+    assert_eq!(v.net.facilities[f].capacity_per_week, 40.0);
+    assert!(!v.is_static());
+    // Before: market shares 0.7 / 0.3 / 0; after: × 0.8, new fab 0.2.
+    assert_eq!(v.regimes.len(), 2);
+    let mkt_need = v
+        .net
+        .needs
+        .iter()
+        .position(|x| matches!(x.customer, chipshock::network::Customer::Market(_)))
+        .expect("market need");
+    let row = v.net.need_links.row(mkt_need);
+    let share_of = |r: usize, sup: &str| {
+        row.iter()
+            .find(|&&l| v.net.facilities[v.net.links[l as usize].supplier as usize].id == sup)
+            .map(|&l| v.regimes[r].share[l as usize])
+            .expect("link")
+    };
+    assert_eq!(
+        (
+            share_of(0, "fab_a"),
+            share_of(0, "fab_b"),
+            share_of(0, "reshore_us")
+        ),
+        (0.7, 0.3, 0.0)
+    );
+    assert!((share_of(1, "fab_a") - 0.56).abs() < 1e-12);
+    assert!((share_of(1, "fab_b") - 0.24).abs() < 1e-12);
+    assert_eq!(share_of(1, "reshore_us"), 0.2);
+    // Once online the new fab makes 20/week and draws 20 wafers/week.
+    assert!((v.regimes[1].facility_output[f] - 20.0).abs() < 1e-9);
+    // Costs: capex 2e10, subsidy 6.6e9; stockpile holding: (12 − 1) weeks ×
+    // 100 chips × $1000 × 0.2 per year; annual 1000 declared.
+    let holding = 11.0 * 100.0 * 1000.0 * 0.2;
+    assert!((v.cost.holding_usd_per_year - holding).abs() < 1e-6);
+    assert!((v.cost.annual_usd - holding - 1000.0).abs() < 1e-6);
+    assert_eq!(v.cost.capex_usd, 2e10);
+    assert_eq!(v.cost.subsidy_usd, 6.6e9);
+    let years = 52.0 / 52.0;
+    assert!((v.cost.total_over_horizon_usd - (2e10 + (holding + 1000.0) * years)).abs() < 1e-3);
+}
+
+#[test]
+fn every_world_variant_applies_with_consistent_regimes() {
+    let n = net(&repo().join("scenarios/world.toml"));
+    for vi in 0..n.variants.len() {
+        let v = policy::apply(&n, vi).expect("applies");
+        assert_eq!(
+            v.regimes.len(),
+            (v.online.len() + 1) << v.agreements.len(),
+            "{}",
+            v.id
+        );
+        for (ri, r) in v.regimes.iter().enumerate() {
+            for ni in 0..v.net.needs.len() {
+                let sum: f64 = v
+                    .net
+                    .need_links
+                    .row(ni)
+                    .iter()
+                    .map(|&l| r.share[l as usize])
+                    .sum();
+                assert!(
+                    (sum - 1.0).abs() < 1e-9,
+                    "{} regime {ri} need {ni}: shares sum to {sum}",
+                    v.id
+                );
+            }
+            for (f, fa) in v.net.facilities.iter().enumerate() {
+                assert!(
+                    r.facility_output[f] <= fa.capacity_per_week * (1.0 + 1e-9),
+                    "{} {}",
+                    v.id,
+                    fa.id
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn friendshoring_moves_share_to_the_bloc_and_reverts_when_revoked() {
+    let n = net(&repo().join("scenarios/world.toml"));
+    let v = variant(&n, "friendshoring");
+    assert_eq!(
+        v.agreements.len(),
+        1,
+        "friendshoring rests on one agreement"
+    );
+    let ipef = v.agreements[0];
+    assert_eq!(n.blocs[ipef as usize].id, "ipef");
+    let (in_force, revoked) = (&v.regimes[0], &v.regimes[v.regime_index(0, 1)]);
+    let base = variant(&n, "baseline");
+    // Revoked regime: every link of the declared network back at its declared share.
+    let mut moved = 0;
+    for (l, link) in v.net.links.iter().enumerate() {
+        let declared = base
+            .net
+            .links
+            .iter()
+            .find(|b| b.need == link.need && b.supplier == link.supplier)
+            .map(|b| b.share)
+            .unwrap_or(0.0);
+        assert!((revoked.share[l] - declared).abs() < 1e-12);
+        if (in_force.share[l] - declared).abs() > 1e-9 {
+            moved += 1;
+        }
+    }
+    assert!(
+        moved > 0,
+        "friendshoring changes some shares while in force"
+    );
+}
