@@ -91,7 +91,10 @@ impl Diagnostics {
 
 /// Suggests the candidate closest to `wanted`, if any is close enough to be
 /// a plausible typo (Jaro-Winkler ≥ 0.8, or a case-insensitive match).
-pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let lower = wanted.to_lowercase();
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {

@@ -14,13 +14,19 @@ use crate::scenario::Dist;
 #[derive(Clone, Debug, Serialize)]
 pub enum Distribution {
     Fixed(f64),
-    Uniform { min: f64, max: f64 },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
     Triangular(#[serde(skip)] Triangular<f64>, [f64; 3]),
     Pert(#[serde(skip)] Pert<f64>, [f64; 3]),
     LogNormal(#[serde(skip)] LogNormal<f64>, [f64; 2]),
     Beta(#[serde(skip)] Beta<f64>, [f64; 2]),
     /// Values with cumulative weights (last = 1).
-    Choice { values: Vec<f64>, cumulative: Vec<f64> },
+    Choice {
+        values: Vec<f64>,
+        cumulative: Vec<f64>,
+    },
 }
 
 impl Distribution {
@@ -87,7 +93,8 @@ impl Distribution {
                 if *sigma <= 0.0 {
                     return Err(format!("lognormal sigma {sigma} must be > 0"));
                 }
-                let l = LogNormal::new(median.ln(), *sigma).map_err(|e| format!("lognormal: {e}"))?;
+                let l =
+                    LogNormal::new(median.ln(), *sigma).map_err(|e| format!("lognormal: {e}"))?;
                 Ok(Distribution::LogNormal(l, [*median, *sigma]))
             }
             Dist::Beta { mean, sd } => {
@@ -211,7 +218,9 @@ impl Distribution {
             Distribution::Beta(b, _) => b.sample(rng),
             Distribution::Choice { values, cumulative } => {
                 let u: f64 = rng.random();
-                let i = cumulative.partition_point(|c| *c <= u).min(values.len() - 1);
+                let i = cumulative
+                    .partition_point(|c| *c <= u)
+                    .min(values.len() - 1);
                 values[i]
             }
         }

@@ -125,7 +125,10 @@ impl SourceMap {
         let id = self.file_of(span.start)?;
         let file = &self.files[id];
         let start = (span.start - file.base).min(file.text.len());
-        let end = span.end.saturating_sub(file.base).clamp(start, file.text.len());
+        let end = span
+            .end
+            .saturating_sub(file.base)
+            .clamp(start, file.text.len());
         Some((id, start..end))
     }
 

@@ -1,6 +1,6 @@
+use super::Network;
 use crate::diagnostic::Diagnostics;
 use crate::scenario::Scenario;
-use super::Network;
 
 /// Validates and compiles a scenario.
 pub fn compile(_s: &Scenario) -> Result<Network, Diagnostics> {

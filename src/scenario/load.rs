@@ -1,7 +1,7 @@
 //! Loading scenario files: includes, per-entity parsing, explicit overrides.
+use super::ScenarioFile;
 use crate::diagnostic::Diagnostics;
 use crate::source::SourceMap;
-use super::ScenarioFile;
 
 /// A loaded scenario: every file's definitions merged in load order.
 #[derive(Debug, Default)]

@@ -275,14 +275,31 @@ pub struct Sourcing {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Dist {
     Fixed(f64),
-    Uniform { min: f64, max: f64 },
-    Triangular { min: f64, mode: f64, max: f64 },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Triangular {
+        min: f64,
+        mode: f64,
+        max: f64,
+    },
     /// Beta-PERT on [min, max] with the given mode.
-    Pert { min: f64, mode: f64, max: f64 },
+    Pert {
+        min: f64,
+        mode: f64,
+        max: f64,
+    },
     /// Lognormal with the given median (= e^mu) and sigma of the log.
-    Lognormal { median: f64, sigma: f64 },
+    Lognormal {
+        median: f64,
+        sigma: f64,
+    },
     /// Beta on (0, 1) with the given mean and standard deviation.
-    Beta { mean: f64, sd: f64 },
+    Beta {
+        mean: f64,
+        sd: f64,
+    },
     /// One of `values`, with optional `weights` (default equal).
     Choice {
         values: Vec<f64>,

@@ -130,7 +130,7 @@ impl Engine {
         let nf = net.facilities.len();
         let nl = net.links.len();
         let mut cfg = cfg;
-        if !(cfg.replenishment_weeks >= 1.0) {
+        if cfg.replenishment_weeks.is_nan() || cfg.replenishment_weeks < 1.0 {
             cfg.replenishment_weeks = 1.0;
         }
         cfg.share_drift_per_week = cfg.share_drift_per_week.clamp(1e-6, 1.0);
@@ -380,8 +380,7 @@ fn topo_or_fallback(net: &Network) -> Vec<u32> {
         let f = order[i] as usize;
         i += 1;
         for &l in net.supplier_links.row(f) {
-            if let Customer::Facility(c) = net.needs[net.links[l as usize].need as usize].customer
-            {
+            if let Customer::Facility(c) = net.needs[net.links[l as usize].need as usize].customer {
                 indeg[c as usize] -= 1;
                 if indeg[c as usize] == 0 {
                     order.push(c);
@@ -452,6 +451,7 @@ pub struct Scratch {
     /// kept for the conservation tests.
     pub(crate) week_produced: f64,
     pub(crate) week_shipped: f64,
+    pub(crate) week_consumed: f64,
 }
 
 impl Scratch {
@@ -469,7 +469,12 @@ impl Scratch {
             v.resize(nn, 0.0);
         }
         self.short_weeks.resize(nn, 0);
-        for v in [&mut self.share, &mut self.order, &mut self.ship, &mut self.pf] {
+        for v in [
+            &mut self.share,
+            &mut self.order,
+            &mut self.ship,
+            &mut self.pf,
+        ] {
             v.resize(nl, 0.0);
         }
         self.qualified.resize(nl, false);
@@ -592,7 +597,10 @@ impl Scratch {
     /// Revocation week of each agreement (bloc index) in the last trial,
     /// `None` if it stood. Policies resting on it stop from that week.
     pub fn revoked_week(&self, bloc: usize) -> Option<u32> {
-        self.revoked_week.get(bloc).copied().filter(|&w| w != u32::MAX)
+        self.revoked_week
+            .get(bloc)
+            .copied()
+            .filter(|&w| w != u32::MAX)
     }
 
     /// Current inventory of a need, in units.
@@ -632,8 +640,9 @@ impl Scratch {
         self.backlog[n]
     }
 
-    /// Units produced by all facilities and units shipped on all links this week.
-    pub fn week_totals(&self) -> (f64, f64) {
-        (self.week_produced, self.week_shipped)
+    /// This week's units produced by all facilities, shipped on all links,
+    /// and consumed (inputs used by facilities, demand served by markets).
+    pub fn week_totals(&self) -> (f64, f64, f64) {
+        (self.week_produced, self.week_shipped, self.week_consumed)
     }
 }

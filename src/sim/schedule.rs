@@ -63,7 +63,7 @@ fn unit(rng: &mut ChaCha8Rng) -> f64 {
 
 /// Number of events from one uniform by inverse CDF of Poisson(mean).
 fn poisson_inverse(mean: f64, u: f64) -> u32 {
-    if !(mean > 0.0) {
+    if mean.is_nan() || mean <= 0.0 {
         return 0;
     }
     let mut p = (-mean).exp();
@@ -138,29 +138,31 @@ impl Engine {
         }
         // Spontaneous events: onset and the rest from their own regions.
         let spontaneous = fired.len();
-        for i in 0..spontaneous {
-            let k = fired[i].shock;
-            let slot = scratch.fired_slot[i];
+        for (inst, &slot) in fired[..spontaneous].iter_mut().zip(&scratch.fired_slot) {
+            let k = inst.shock;
             let s = &self.shocks[k as usize];
             rng.set_word_pos(addr(k, slot, F_ONSET));
             let onset = match &s.onset_week {
                 Some(d) => weeks(d.sample(&mut rng), 0).min(h.saturating_sub(1)),
                 None => ((unit(&mut rng) * h as f64) as u32).min(h.saturating_sub(1)),
             };
-            self.fill_instance(&mut rng, &mut fired[i], slot, onset);
+            self.fill_instance(&mut rng, inst, slot, onset);
         }
         // Triggers, breadth-first; a shock is triggered at most once.
         let mut i = 0;
         while i < fired.len() {
             let parent = fired[i].clone();
             let slot = scratch.fired_slot[i];
-            for (j, trig) in self.shocks[parent.shock as usize].triggers.iter().enumerate() {
+            for (j, trig) in self.shocks[parent.shock as usize]
+                .triggers
+                .iter()
+                .enumerate()
+            {
                 let f = F_TRIGGER + 2 * j as u32;
                 rng.set_word_pos(addr(parent.shock, slot, f));
                 let u = unit(&mut rng);
                 let child = trig.shock as usize;
-                if u >= trig.probability || child >= self.shocks.len() || scratch.triggered[child]
-                {
+                if u >= trig.probability || child >= self.shocks.len() || scratch.triggered[child] {
                     continue;
                 }
                 scratch.triggered[child] = true;

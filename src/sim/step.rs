@@ -176,11 +176,7 @@ impl Engine {
         if let Some(fs) = first_short {
             out.time_to_survive = Some(fs.saturating_sub(first_onset));
             let ls = last_short.unwrap_or(fs);
-            out.time_to_recover = if ls + 1 >= h {
-                None
-            } else {
-                Some(ls + 1 - fs)
-            };
+            out.time_to_recover = if ls + 1 >= h { None } else { Some(ls + 1 - fs) };
         }
     }
 
@@ -256,6 +252,7 @@ impl Engine {
         s.m_req.fill(0.0);
         s.m_got.fill(0.0);
 
+        let mut consumed = 0.0;
         // Pass 1, per need: arrivals, rerouting, orders; markets consume.
         for (n, nr) in self.needs.iter().enumerate() {
             let row = self.need_links.row(n);
@@ -283,6 +280,7 @@ impl Engine {
                     let req = demand + s.backlog[n];
                     let avail = (nr.target + nr.base_use + s.inv_dev[n] + a).max(0.0);
                     let got = req.min(avail);
+                    consumed += got;
                     s.inv_dev[n] = (s.inv_dev[n] + (a - (got - nr.base_use))).max(-nr.target);
                     let short = req - got;
                     let m = nr.owner as usize;
@@ -330,6 +328,7 @@ impl Engine {
                     let a = s.arr_dev[n];
                     let avail = (nr.target + nr.base_use + s.inv_dev[n] + a).max(0.0);
                     let got = units_per_week.min(avail);
+                    consumed += got;
                     let mut hh = s.cap_health[n];
                     if avail < units_per_week {
                         hh = (hh - erosion_per_week).max(0.0);
@@ -350,7 +349,11 @@ impl Engine {
                 if let NeedKind::Material { per_unit } = nr.kind {
                     let avail = (nr.target + nr.base_use + s.inv_dev[n] + s.arr_dev[n]).max(0.0);
                     if per_unit * output > avail {
-                        output = if per_unit > 0.0 { avail / per_unit } else { output };
+                        output = if per_unit > 0.0 {
+                            avail / per_unit
+                        } else {
+                            output
+                        };
                     }
                 }
             }
@@ -362,6 +365,7 @@ impl Engine {
                     let a = s.arr_dev[n];
                     let avail = (nr.target + nr.base_use + s.inv_dev[n] + a).max(0.0);
                     let used = (per_unit * output).min(avail);
+                    consumed += used;
                     s.inv_dev[n] = (s.inv_dev[n] + (a - (used - nr.base_use))).max(-nr.target);
                 }
             }
@@ -386,6 +390,7 @@ impl Engine {
         }
         s.week_produced = produced;
         s.week_shipped = shipped;
+        s.week_consumed = consumed;
 
         // Metrics.
         let (mut req, mut got) = (0.0, 0.0);
@@ -496,7 +501,8 @@ impl Engine {
     fn reroute(&self, n: usize, s: &mut Scratch) -> bool {
         let row = self.need_links.row(n);
         let prev_order = s.need_order[n];
-        let short = |s: &Scratch, l: usize| s.order[l] > 0.0 && s.ship[l] < s.order[l] * (1.0 - SHORT_TOL);
+        let short =
+            |s: &Scratch, l: usize| s.order[l] > 0.0 && s.ship[l] < s.order[l] * (1.0 - SHORT_TOL);
         let mut unserved = 0.0;
         let mut any_short = false;
         for &l in row {

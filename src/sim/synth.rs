@@ -72,21 +72,30 @@ pub fn assemble(p: Parts) -> Network {
     );
     let facility_needs = Csr::from_pairs(
         nf,
-        needs.iter().enumerate().filter_map(|(i, n)| match n.customer {
-            Customer::Facility(f) => Some((f, i as u32)),
-            Customer::Market(_) => None,
-        }),
+        needs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| match n.customer {
+                Customer::Facility(f) => Some((f, i as u32)),
+                Customer::Market(_) => None,
+            }),
     );
     let market_needs = Csr::from_pairs(
         nm,
-        needs.iter().enumerate().filter_map(|(i, n)| match n.customer {
-            Customer::Market(m) => Some((m, i as u32)),
-            Customer::Facility(_) => None,
-        }),
+        needs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| match n.customer {
+                Customer::Market(m) => Some((m, i as u32)),
+                Customer::Facility(_) => None,
+            }),
     );
     let supplier_links = Csr::from_pairs(
         nf,
-        links.iter().enumerate().map(|(i, l)| (l.supplier, i as u32)),
+        links
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.supplier, i as u32)),
     );
 
     // Kahn's algorithm over facility → facility supply.
@@ -126,7 +135,11 @@ pub fn assemble(p: Parts) -> Network {
     }
     for &f in topo.iter().rev() {
         let f = f as usize;
-        let out: f64 = supplier_links.row(f).iter().map(|&l| link_flow[l as usize]).sum();
+        let out: f64 = supplier_links
+            .row(f)
+            .iter()
+            .map(|&l| link_flow[l as usize])
+            .sum();
         facility_output[f] = out;
         for &n in facility_needs.row(f) {
             let need = &mut needs[n as usize];
@@ -175,7 +188,7 @@ fn shares(rng: &mut ChaCha8Rng, k: usize) -> Vec<f64> {
     w.iter().map(|x| x / total).collect()
 }
 
-/// A layered synthetic network with about `facilities` facilities:
+/// A layered synthetic network with about `facilities` (at least 8) facilities:
 /// 20 % materials plants, 10 % equipment makers, 40 % fabs, 30 % OSATs,
 /// plus one market per 20 facilities. Every need has 1–3 suppliers, a
 /// qualified zero-share alternate and an unqualified candidate where the
@@ -184,11 +197,12 @@ fn shares(rng: &mut ChaCha8Rng, k: usize) -> Vec<f64> {
 /// materials export ban, the lane block, a demand surge and a revocation.
 pub fn synthetic(facilities: usize, seed: u64) -> Network {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let n = facilities.max(5);
-    let n_mat = (n * 2 / 10).max(1);
+    // At least one producer of every product.
+    let n = facilities.max(8);
+    let n_mat = (n * 2 / 10).max(3);
     let n_eq = (n / 10).max(1);
-    let n_fab = (n * 4 / 10).max(1);
-    let n_osat = n.saturating_sub(n_mat + n_eq + n_fab).max(1);
+    let n_fab = (n * 4 / 10).max(2);
+    let n_osat = n.saturating_sub(n_mat + n_eq + n_fab).max(2);
     let n_mkt = (n / 20).max(1);
 
     let blocs = vec![
@@ -281,12 +295,12 @@ pub fn synthetic(facilities: usize, seed: u64) -> Network {
     let mut needs = Vec::new();
     let mut links = Vec::new();
     let source = |needs: &mut Vec<Need>,
-                      links: &mut Vec<Link>,
-                      rng: &mut ChaCha8Rng,
-                      customer: Customer,
-                      product: usize,
-                      kind: NeedKind,
-                      target_weeks: f64| {
+                  links: &mut Vec<Link>,
+                  rng: &mut ChaCha8Rng,
+                  customer: Customer,
+                  product: usize,
+                  kind: NeedKind,
+                  target_weeks: f64| {
         let nid = needs.len() as u32;
         needs.push(Need {
             customer,
@@ -318,13 +332,21 @@ pub fn synthetic(facilities: usize, seed: u64) -> Network {
             });
         }
     };
-    for f in 0..facs.len() {
-        let (kind, product, inv) = (facs[f].kind, facs[f].product, facs[f].inventory_weeks);
+    for (f, fac) in facs.iter().enumerate() {
+        let (kind, product, inv) = (fac.kind, fac.product, fac.inventory_weeks);
         let c = Customer::Facility(f as u32);
         match kind {
             FacilityKind::Fab => {
                 for (m, per_unit) in [(0usize, 1.0), (1, 0.5), (2, 0.1)] {
-                    source(&mut needs, &mut links, &mut rng, c, m, NeedKind::Material { per_unit }, inv);
+                    source(
+                        &mut needs,
+                        &mut links,
+                        &mut rng,
+                        c,
+                        m,
+                        NeedKind::Material { per_unit },
+                        inv,
+                    );
                 }
                 let units = rng.random_range(1.0..5.0);
                 let kind = NeedKind::Capital {
@@ -348,7 +370,15 @@ pub fn synthetic(facilities: usize, seed: u64) -> Network {
                 lost_usd_per_unit: rng.random_range(10.0..1_000.0),
             };
             let c = Customer::Market(m as u32);
-            source(&mut needs, &mut links, &mut rng, c, product, kind, mk.inventory_weeks);
+            source(
+                &mut needs,
+                &mut links,
+                &mut rng,
+                c,
+                product,
+                kind,
+                mk.inventory_weeks,
+            );
         }
     }
 
@@ -391,7 +421,10 @@ pub fn synthetic(facilities: usize, seed: u64) -> Network {
             "fab_outage",
             Occurrence::Probability(0.3),
             ShockTarget::Capacity(outage),
-            Dist::Uniform { min: 4.0, max: 16.0 },
+            Dist::Uniform {
+                min: 4.0,
+                max: 16.0,
+            },
             Dist::Uniform { min: 0.3, max: 1.0 },
             None,
             vec![Trigger {
@@ -404,7 +437,11 @@ pub fn synthetic(facilities: usize, seed: u64) -> Network {
             "materials_ban",
             Occurrence::RatePerYear(0.2),
             ShockTarget::Capacity(ban),
-            Dist::Pert { min: 4.0, mode: 10.0, max: 30.0 },
+            Dist::Pert {
+                min: 4.0,
+                mode: 10.0,
+                max: 30.0,
+            },
             Dist::Beta { mean: 0.6, sd: 0.2 },
             Some(dist(Dist::Fixed(4.0))),
             vec![],
@@ -422,7 +459,10 @@ pub fn synthetic(facilities: usize, seed: u64) -> Network {
             "demand_surge",
             Occurrence::Probability(0.2),
             ShockTarget::Demand(surge),
-            Dist::Uniform { min: 4.0, max: 12.0 },
+            Dist::Uniform {
+                min: 4.0,
+                max: 12.0,
+            },
             Dist::Uniform { min: 0.1, max: 0.3 },
             None,
             vec![],
