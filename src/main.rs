@@ -1,1 +1,85 @@
-fn main() {}
+//! The `chipshock` command. See `chipshock --help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use chipshock::cli::{self, EXIT_USAGE};
+use chipshock::export::{self, GraphFormat};
+
+/// Monte Carlo simulator of semiconductor supply-chain disruptions.
+#[derive(Parser)]
+#[command(name = "chipshock", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a scenario and summarise it (counts, baseline flows, chokepoints).
+    /// Exit 0 valid, 1 invalid, 2 usage or I/O error.
+    Validate {
+        /// Scenario file (default: the shipped world scenario).
+        scenario: Option<PathBuf>,
+        /// Print the baseline output of every facility.
+        #[arg(long)]
+        flows: bool,
+    },
+    /// Export the network for Graphviz, Gephi or NetworkX.
+    Graph {
+        /// Scenario file (default: the shipped world scenario).
+        scenario: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of scenario files (for editor completion).
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    match args.command {
+        Command::Validate { scenario, flows } => match cli::load_network(scenario.as_deref()) {
+            Ok((_, net)) => {
+                print!(
+                    "{}",
+                    cli::validate::summary(&net, &cli::scenario_label(scenario.as_ref()), flows)
+                );
+                ExitCode::SUCCESS
+            }
+            Err(f) => f.exit_code(),
+        },
+        Command::Graph {
+            scenario,
+            format,
+            output,
+        } => match cli::load_network(scenario.as_deref()) {
+            Ok((_, net)) => {
+                let text = export::render(&net, format);
+                match output {
+                    Some(path) => match chipshock::atomic::write(&path, text.as_bytes()) {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(e) => {
+                            eprintln!("error: cannot write `{}`: {e}", path.display());
+                            ExitCode::from(EXIT_USAGE)
+                        }
+                    },
+                    None => {
+                        print!("{text}");
+                        ExitCode::SUCCESS
+                    }
+                }
+            }
+            Err(f) => f.exit_code(),
+        },
+        Command::Schema => {
+            print!("{}", chipshock::scenario::json_schema());
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,8 +1,1633 @@
-use super::Network;
-use crate::diagnostic::Diagnostics;
-use crate::scenario::Scenario;
+//! Validation and compilation: [`Scenario`] → [`Network`], or every problem.
+//!
+//! One pass over the scenario resolves every reference to an index and
+//! checks every number, collecting all problems with their spans (a bad
+//! entity is skipped, not fatal, so later checks still run). Structural
+//! checks (share sums, cycles, baseline load) run only on what resolved.
 
-/// Validates and compiles a scenario.
-pub fn compile(_s: &Scenario) -> Result<Network, Diagnostics> {
-    Err(Diagnostics::default())
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+use super::*;
+use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+use crate::dist::Distribution;
+use crate::scenario::{self as sc, Num, Scenario};
+use crate::source::{Sp, Span};
+
+/// Shares of one need must sum to one within this tolerance.
+pub const SHARE_TOLERANCE: f64 = 1e-6;
+/// Baseline load may exceed capacity by this relative margin (rounding).
+const LOAD_TOLERANCE: f64 = 1e-9;
+
+/// Validates and compiles a loaded scenario.
+pub fn compile(s: &Scenario) -> Result<Network, Diagnostics> {
+    let mut c = Compiler::default();
+    let net = c.run(s);
+    if c.diags.is_empty() {
+        net.ok_or_else(|| {
+            let mut d = Diagnostics::default();
+            d.push(Diagnostic::global("scenario could not be compiled"));
+            d
+        })
+    } else {
+        Err(c.diags)
+    }
+}
+
+/// Names an id table for messages ("country", "facility").
+struct Table {
+    kind: &'static str,
+    index: HashMap<String, u32>,
+    ids: Vec<String>,
+}
+
+impl Table {
+    fn new(kind: &'static str) -> Self {
+        Table {
+            kind,
+            index: HashMap::new(),
+            ids: Vec::new(),
+        }
+    }
+    fn insert(&mut self, id: &str) -> u32 {
+        let i = self.ids.len() as u32;
+        self.index.insert(id.to_string(), i);
+        self.ids.push(id.to_string());
+        i
+    }
+    fn get(&self, id: &str) -> Option<u32> {
+        self.index.get(id).copied()
+    }
+}
+
+/// Which numbers are allowed.
+#[derive(Clone, Copy)]
+enum Rule {
+    Positive,
+    NonNegative,
+    Fraction,
+}
+
+#[derive(Default)]
+struct Compiler {
+    diags: Diagnostics,
+}
+
+impl Compiler {
+    fn err(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// Resolves `id` in `table`, reporting an unknown reference with a
+    /// did-you-mean suggestion.
+    fn resolve(&mut self, table: &Table, id: &Sp<String>) -> Option<u32> {
+        if let Some(i) = table.get(&id.value) {
+            return Some(i);
+        }
+        let hint = did_you_mean(&id.value, table.ids.iter().map(String::as_str))
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| {
+                if table.ids.is_empty() {
+                    format!("no {} is defined", table.kind)
+                } else {
+                    format!(
+                        "declare it with a [[{}]] table with id = \"{}\"",
+                        table.kind, id.value
+                    )
+                }
+            });
+        self.err(
+            Diagnostic::new(format!("unknown {} `{}`", table.kind, id.value), id.span)
+                .label(format!("no {} has this id", table.kind))
+                .hint(hint),
+        );
+        None
+    }
+
+    /// Checks a number against `rule`; reports and returns `None` if not.
+    fn num(&mut self, v: &Num, key: &str, rule: Rule) -> Option<f64> {
+        let x = v.value;
+        let bad = if x.is_nan() {
+            Some(format!("`{key}` is NaN"))
+        } else if x.is_infinite() {
+            Some(format!("`{key}` is infinite"))
+        } else {
+            match rule {
+                Rule::Positive if x <= 0.0 => Some(if x == 0.0 {
+                    format!("`{key}` is zero, but must be greater than zero")
+                } else {
+                    format!("`{key}` is negative ({x}), but must be greater than zero")
+                }),
+                Rule::NonNegative if x < 0.0 => Some(format!("`{key}` is negative ({x})")),
+                Rule::Fraction if !(0.0..=1.0).contains(&x) => {
+                    Some(format!("`{key}` is {x}, but must lie in [0, 1]"))
+                }
+                _ => None,
+            }
+        };
+        match bad {
+            Some(msg) => {
+                let hint = match rule {
+                    Rule::Positive => "use a finite number greater than zero",
+                    Rule::NonNegative => "use a finite number ≥ 0",
+                    Rule::Fraction => "use a fraction between 0 and 1 (0.25 = 25 %)",
+                };
+                self.err(Diagnostic::new(msg, v.span).hint(hint));
+                None
+            }
+            None => Some(x),
+        }
+    }
+
+    fn opt_num(&mut self, v: &Option<Num>, key: &str, rule: Rule, default: f64) -> Option<f64> {
+        match v {
+            Some(v) => self.num(v, key, rule),
+            None => Some(default),
+        }
+    }
+
+    /// Reports a missing required field of entity `what` (id at `span`).
+    fn missing<T>(
+        &mut self,
+        v: &Option<T>,
+        what: &str,
+        span: Span,
+        key: &str,
+        example: &str,
+    ) -> bool {
+        if v.is_none() {
+            self.err(
+                Diagnostic::new(format!("{what} is missing `{key}`"), span)
+                    .label("defined here")
+                    .hint(format!("add `{key} = {example}`")),
+            );
+            false
+        } else {
+            true
+        }
+    }
+
+    fn dist(&mut self, d: &Sp<sc::Dist>, key: &str) -> Option<Distribution> {
+        match Distribution::new(&d.value) {
+            Ok(x) => Some(x),
+            Err(msg) => {
+                self.err(
+                    Diagnostic::new(format!("`{key}`: impossible distribution: {msg}"), d.span)
+                        .hint("see docs/SCENARIOS.md#distributions for each distribution's parameters"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A distribution whose support must lie within [lo, hi].
+    fn dist_in(&mut self, d: &Sp<sc::Dist>, key: &str, lo: f64, hi: f64) -> Option<Distribution> {
+        let x = self.dist(d, key)?;
+        let (a, b) = x.support();
+        if a < lo || b > hi {
+            self.err(
+                Diagnostic::new(
+                    format!(
+                        "`{key}` can take values in [{a}, {b}], outside the allowed [{lo}, {hi}]"
+                    ),
+                    d.span,
+                )
+                .hint(format!(
+                    "choose parameters so every value lies in [{lo}, {hi}]"
+                )),
+            );
+            return None;
+        }
+        Some(x)
+    }
+
+    fn run(&mut self, s: &Scenario) -> Option<Network> {
+        let f = &s.merged;
+        let settings = self.settings(f.meta.as_ref());
+
+        // Blocs and countries.
+        let mut bloc_t = Table::new("bloc");
+        let mut blocs = Vec::new();
+        for b in &f.bloc {
+            bloc_t.insert(&b.id.value);
+            blocs.push(Bloc {
+                id: b.id.value.clone(),
+                name: b
+                    .name
+                    .as_ref()
+                    .map(|n| n.value.clone())
+                    .unwrap_or_else(|| b.id.value.clone()),
+                agreement: b.agreement.as_ref().is_some_and(|a| a.value),
+            });
+        }
+        let mut country_t = Table::new("country");
+        let mut countries = Vec::new();
+        for ct in &f.country {
+            country_t.insert(&ct.id.value);
+            let mut cb = Vec::new();
+            for b in ct.blocs.iter().flatten() {
+                if let Some(i) = self.resolve(&bloc_t, b) {
+                    cb.push(i);
+                }
+            }
+            countries.push(Country {
+                id: ct.id.value.clone(),
+                name: ct
+                    .name
+                    .as_ref()
+                    .map(|n| n.value.clone())
+                    .unwrap_or_else(|| ct.id.value.clone()),
+                blocs: cb,
+            });
+        }
+        for id in &f.country {
+            if bloc_t.get(&id.id.value).is_some() {
+                let bspan = f
+                    .bloc
+                    .iter()
+                    .find(|b| b.id.value == id.id.value)
+                    .map(|b| b.id.span);
+                let mut d = Diagnostic::new(
+                    format!("`{}` is both a country and a bloc id", id.id.value),
+                    id.id.span,
+                )
+                .hint("lanes and selectors name countries and blocs alike; give them distinct ids");
+                if let Some(sp) = bspan {
+                    d = d.related(sp, "bloc defined here");
+                }
+                self.err(d);
+            }
+        }
+
+        // Products.
+        let mut product_t = Table::new("product");
+        let mut products = Vec::new();
+        for p in &f.product {
+            product_t.insert(&p.id.value);
+            let what = format!("product `{}`", p.id.value);
+            self.missing(&p.unit, &what, p.id.span, "unit", "\"wafer\"");
+            self.missing(&p.category, &what, p.id.span, "category", "\"front_end\"");
+            self.missing(
+                &p.value_usd_per_unit,
+                &what,
+                p.id.span,
+                "value_usd_per_unit",
+                "1000.0",
+            );
+            let value = p
+                .value_usd_per_unit
+                .as_ref()
+                .and_then(|v| self.num(v, "value_usd_per_unit", Rule::Positive))
+                .unwrap_or(1.0);
+            let qual = self
+                .opt_num(
+                    &p.qualification_weeks,
+                    "qualification_weeks",
+                    Rule::NonNegative,
+                    26.0,
+                )
+                .unwrap_or(26.0);
+            products.push(Product {
+                id: p.id.value.clone(),
+                name: p
+                    .name
+                    .as_ref()
+                    .map(|n| n.value.clone())
+                    .unwrap_or_else(|| p.id.value.clone()),
+                unit: p.unit.as_ref().map(|u| u.value.clone()).unwrap_or_default(),
+                category: p
+                    .category
+                    .as_ref()
+                    .map(|c| c.value)
+                    .unwrap_or(sc::ProductCategory::Material),
+                value_usd_per_unit: value,
+                qualification_weeks: qual,
+            });
+        }
+
+        // Facilities and their input needs.
+        let mut facility_t = Table::new("facility");
+        let mut facilities = Vec::new();
+        let mut needs: Vec<Need> = Vec::new();
+        let mut need_index: HashMap<(Customer, u32), u32> = HashMap::new();
+        let mut facility_ok = Vec::new();
+        for fa in &f.facility {
+            let fi = facility_t.insert(&fa.id.value);
+            let what = format!("facility `{}`", fa.id.value);
+            let sp = fa.id.span;
+            let mut ok = true;
+            ok &= self.missing(&fa.country, &what, sp, "country", "\"TW\"");
+            ok &= self.missing(&fa.kind, &what, sp, "kind", "\"fab\"");
+            ok &= self.missing(&fa.product, &what, sp, "product", "\"logic_leading\"");
+            ok &= self.missing(
+                &fa.capacity_per_week,
+                &what,
+                sp,
+                "capacity_per_week",
+                "1000.0",
+            );
+            let country = fa
+                .country
+                .as_ref()
+                .and_then(|c| self.resolve(&country_t, c));
+            let product = fa
+                .product
+                .as_ref()
+                .and_then(|p| self.resolve(&product_t, p));
+            let capacity = fa
+                .capacity_per_week
+                .as_ref()
+                .and_then(|v| self.num(v, "capacity_per_week", Rule::Positive));
+            let inventory_weeks = self.opt_num(
+                &fa.inventory_weeks,
+                "inventory_weeks",
+                Rule::NonNegative,
+                4.0,
+            );
+            let recovery_weeks =
+                self.opt_num(&fa.recovery_weeks, "recovery_weeks", Rule::NonNegative, 4.0);
+            ok &= country.is_some() && product.is_some() && capacity.is_some();
+            ok &= inventory_weeks.is_some() && recovery_weeks.is_some();
+            let target = inventory_weeks.unwrap_or(0.0);
+            for (input, coef) in fa.recipe.iter().flatten() {
+                let pi = self.resolve(&product_t, input);
+                let k = self.num(coef, "recipe coefficient", Rule::Positive);
+                if let (Some(pi), Some(k)) = (pi, k) {
+                    if Some(pi) == product {
+                        self.err(
+                            Diagnostic::new(format!("{what} uses its own product `{}` as an input", input.value), input.span)
+                                .hint("a facility cannot consume what it makes; model the upstream step as its own facility"),
+                        );
+                        continue;
+                    }
+                    need_index.insert((Customer::Facility(fi), pi), needs.len() as u32);
+                    needs.push(Need {
+                        customer: Customer::Facility(fi),
+                        product: pi,
+                        kind: NeedKind::Material { per_unit: k },
+                        target_weeks: target,
+                        baseline_use: 0.0,
+                    });
+                }
+            }
+            for (input, cap) in fa.capital.iter().flatten() {
+                let pi = self.resolve(&product_t, input);
+                let u = self.num(&cap.units_per_week, "units_per_week", Rule::Positive);
+                let e = self.num(&cap.erosion_per_week, "erosion_per_week", Rule::Fraction);
+                if let (Some(pi), Some(u), Some(e)) = (pi, u, e) {
+                    if need_index.contains_key(&(Customer::Facility(fi), pi)) || Some(pi) == product
+                    {
+                        self.err(
+                            Diagnostic::new(
+                                format!("{what} lists `{}` both in its recipe and as a capital input (or makes it)", input.value),
+                                input.span,
+                            )
+                            .hint("an input is either consumed per unit (recipe) or a capital good (capital), not both"),
+                        );
+                        continue;
+                    }
+                    need_index.insert((Customer::Facility(fi), pi), needs.len() as u32);
+                    needs.push(Need {
+                        customer: Customer::Facility(fi),
+                        product: pi,
+                        kind: NeedKind::Capital {
+                            units_per_week: u,
+                            erosion_per_week: e,
+                        },
+                        target_weeks: target,
+                        baseline_use: u,
+                    });
+                }
+            }
+            facility_ok.push(ok);
+            facilities.push(Facility {
+                id: fa.id.value.clone(),
+                name: fa
+                    .name
+                    .as_ref()
+                    .map(|n| n.value.clone())
+                    .unwrap_or_else(|| fa.id.value.clone()),
+                firm: fa.firm.as_ref().map(|x| x.value.clone()),
+                country: country.unwrap_or(0),
+                kind: fa
+                    .kind
+                    .as_ref()
+                    .map(|k| k.value)
+                    .unwrap_or(sc::FacilityKind::Fab),
+                product: product.unwrap_or(0),
+                capacity_per_week: capacity.unwrap_or(0.0),
+                inventory_weeks: target,
+                recovery_weeks: recovery_weeks.unwrap_or(0.0),
+                allocation: fa.allocation.as_ref().map(|a| a.value).unwrap_or_default(),
+            });
+        }
+
+        // Markets and their demand needs.
+        let mut market_t = Table::new("market");
+        let mut markets = Vec::new();
+        for m in &f.market {
+            let mi = market_t.insert(&m.id.value);
+            if let Some(fi) = facility_t.get(&m.id.value) {
+                self.err(
+                    Diagnostic::new(
+                        format!("`{}` is both a facility and a market id", m.id.value),
+                        m.id.span,
+                    )
+                    .related(f.facility[fi as usize].id.span, "facility defined here")
+                    .hint("links name customers by id; give facilities and markets distinct ids"),
+                );
+            }
+            let what = format!("market `{}`", m.id.value);
+            self.missing(&m.country, &what, m.id.span, "country", "\"US\"");
+            self.missing(&m.sector, &what, m.id.span, "sector", "\"automotive\"");
+            let country = m.country.as_ref().and_then(|c| self.resolve(&country_t, c));
+            let inv = self
+                .opt_num(
+                    &m.inventory_weeks,
+                    "inventory_weeks",
+                    Rule::NonNegative,
+                    2.0,
+                )
+                .unwrap_or(0.0);
+            let demand = m.demand.as_ref();
+            if demand.is_none_or(|d| d.is_empty()) {
+                self.err(
+                    Diagnostic::new(format!("{what} has no demand"), m.id.span).hint(
+                        "add `[market.demand.<product>]` with units_per_week and lost_usd_per_unit",
+                    ),
+                );
+            }
+            for (pid, d) in demand.into_iter().flatten() {
+                let pi = self.resolve(&product_t, pid);
+                let u = self.num(&d.units_per_week, "units_per_week", Rule::NonNegative);
+                let l = self.num(&d.lost_usd_per_unit, "lost_usd_per_unit", Rule::NonNegative);
+                if let (Some(pi), Some(u), Some(l)) = (pi, u, l) {
+                    need_index.insert((Customer::Market(mi), pi), needs.len() as u32);
+                    needs.push(Need {
+                        customer: Customer::Market(mi),
+                        product: pi,
+                        kind: NeedKind::Demand {
+                            units_per_week: u,
+                            lost_usd_per_unit: l,
+                        },
+                        target_weeks: inv,
+                        baseline_use: u,
+                    });
+                }
+            }
+            markets.push(Market {
+                id: m.id.value.clone(),
+                name: m
+                    .name
+                    .as_ref()
+                    .map(|n| n.value.clone())
+                    .unwrap_or_else(|| m.id.value.clone()),
+                country: country.unwrap_or(0),
+                sector: m
+                    .sector
+                    .as_ref()
+                    .map(|s| s.value)
+                    .unwrap_or(sc::Sector::Industrial),
+                inventory_weeks: inv,
+                backorder: m.backorder.as_ref().is_some_and(|b| b.value),
+            });
+        }
+
+        // Links, from [[link]] and expanded [[sourcing]] blocks.
+        let customer_of = |id: &str| -> Option<Customer> {
+            facility_t
+                .get(id)
+                .map(Customer::Facility)
+                .or_else(|| market_t.get(id).map(Customer::Market))
+        };
+        struct RawLink {
+            supplier: Sp<String>,
+            customer: Sp<String>,
+            product: Sp<String>,
+            share: Num,
+            lead: Option<Sp<i64>>,
+            qualified: bool,
+            priority: Option<Sp<i64>>,
+        }
+        let mut raw_links: Vec<RawLink> = Vec::new();
+        for l in &f.link {
+            raw_links.push(RawLink {
+                supplier: l.supplier.clone(),
+                customer: l.customer.clone(),
+                product: l.product.clone(),
+                share: l.share.clone(),
+                lead: l.lead_weeks.clone(),
+                qualified: l.qualified.as_ref().is_none_or(|q| q.value),
+                priority: l.priority.clone(),
+            });
+        }
+        for so in &f.sourcing {
+            if so.customers.is_empty() {
+                self.err(
+                    Diagnostic::new("a [[sourcing]] block with no customers", so.product.span)
+                        .hint("list the customers: `customers = [\"tw_fab\"]`"),
+                );
+            }
+            for cu in &so.customers {
+                let base = |supplier: &Sp<String>, share: Num, qualified| RawLink {
+                    supplier: supplier.clone(),
+                    customer: cu.clone(),
+                    product: so.product.clone(),
+                    share,
+                    lead: so.lead_weeks.clone(),
+                    qualified,
+                    priority: so.priority.clone(),
+                };
+                for (sup, share) in &so.suppliers {
+                    raw_links.push(base(sup, share.clone(), true));
+                }
+                for sup in &so.alternates {
+                    raw_links.push(base(sup, Sp::new(0.0, sup.span), true));
+                }
+                for sup in &so.candidates {
+                    raw_links.push(base(sup, Sp::new(0.0, sup.span), false));
+                }
+            }
+        }
+        let mut links: Vec<(Link, Span)> = Vec::new();
+        let mut seen_link: HashMap<(u32, u32), Span> = HashMap::new();
+        let customer_ids: Vec<String> = facility_t
+            .ids
+            .iter()
+            .chain(market_t.ids.iter())
+            .cloned()
+            .collect();
+        for rl in &raw_links {
+            let supplier = self.resolve(&facility_t, &rl.supplier);
+            let product = self.resolve(&product_t, &rl.product);
+            let customer = customer_of(&rl.customer.value);
+            if customer.is_none() {
+                let hint =
+                    did_you_mean(&rl.customer.value, customer_ids.iter().map(String::as_str))
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .unwrap_or_else(|| "a customer is a facility or a market id".into());
+                self.err(
+                    Diagnostic::new(
+                        format!("unknown customer `{}`", rl.customer.value),
+                        rl.customer.span,
+                    )
+                    .label("no facility or market has this id")
+                    .hint(hint),
+                );
+            }
+            let share = self.num(&rl.share, "share", Rule::Fraction);
+            let lead = match &rl.lead {
+                Some(l) if l.value < 1 => {
+                    self.err(
+                        Diagnostic::new(format!("`lead_weeks` is {}, but must be at least 1", l.value), l.span)
+                            .hint("every shipment takes at least one week; use lead_weeks = 1 for the fastest link"),
+                    );
+                    Some(1) // reported; keep the link so later checks stay meaningful
+                }
+                Some(l) if l.value > 520 => {
+                    self.err(Diagnostic::new(
+                        format!("`lead_weeks` is {}, more than ten years", l.value),
+                        l.span,
+                    ));
+                    Some(1)
+                }
+                Some(l) => Some(l.value as u32),
+                None => Some(2),
+            };
+            let priority = match &rl.priority {
+                Some(p) if p.value < 0 || p.value > u32::MAX as i64 => {
+                    self.err(Diagnostic::new(
+                        format!("`priority` is {}, but must be ≥ 0", p.value),
+                        p.span,
+                    ));
+                    Some(0)
+                }
+                Some(p) => Some(p.value as u32),
+                None => Some(0),
+            };
+            let (Some(s), Some(p), Some(c), Some(share), Some(lead), Some(priority)) =
+                (supplier, product, customer, share, lead, priority)
+            else {
+                continue;
+            };
+            if facilities[s as usize].product != p {
+                let made = &products[facilities[s as usize].product as usize].id;
+                self.err(
+                    Diagnostic::new(
+                        format!(
+                            "facility `{}` makes `{made}`, not `{}`",
+                            rl.supplier.value, rl.product.value
+                        ),
+                        rl.supplier.span,
+                    )
+                    .hint(format!(
+                        "a supplier of `{}` must be a facility whose product is `{}`",
+                        rl.product.value, rl.product.value
+                    )),
+                );
+                continue;
+            }
+            let Some(&need) = need_index.get(&(c, p)) else {
+                let uses = match c {
+                    Customer::Facility(_) => "recipe or capital inputs",
+                    Customer::Market(_) => "demand",
+                };
+                self.err(
+                    Diagnostic::new(
+                        format!(
+                            "`{}` does not use `{}`: it is not among its {uses}",
+                            rl.customer.value, rl.product.value
+                        ),
+                        rl.product.span,
+                    )
+                    .hint(format!(
+                        "add `{}` to the {uses} of `{}`, or remove this link",
+                        rl.product.value, rl.customer.value
+                    )),
+                );
+                continue;
+            };
+            if !rl.qualified && share > 0.0 {
+                self.err(
+                    Diagnostic::new(
+                        format!("unqualified supplier `{}` has a positive share {share}", rl.supplier.value),
+                        rl.share.span,
+                    )
+                    .hint("an unqualified supplier starts at zero share; list it under `candidates`, or mark it qualified"),
+                );
+                continue;
+            }
+            if let Some(first) = seen_link.get(&(s, need)) {
+                self.err(
+                    Diagnostic::new(
+                        format!(
+                            "duplicate link: `{}` already supplies `{}` to `{}`",
+                            rl.supplier.value, rl.product.value, rl.customer.value
+                        ),
+                        rl.supplier.span,
+                    )
+                    .related(*first, "first declared here")
+                    .hint("declare each supplier of a customer's product once"),
+                );
+                continue;
+            }
+            seen_link.insert((s, need), rl.supplier.span);
+            links.push((
+                Link {
+                    supplier: s,
+                    need,
+                    share,
+                    lead_weeks: lead,
+                    qualified: rl.qualified,
+                    priority,
+                },
+                rl.share.span,
+            ));
+        }
+        // Stable sort by need keeps declaration order within a need.
+        links.sort_by_key(|(l, _)| l.need);
+        let link_spans: Vec<Span> = links.iter().map(|(_, s)| *s).collect();
+        let links: Vec<Link> = links.into_iter().map(|(l, _)| l).collect();
+        let need_links = Csr::from_pairs(
+            needs.len(),
+            links.iter().enumerate().map(|(i, l)| (l.need, i as u32)),
+        );
+
+        // Every need supplied, shares summing to one.
+        let mut shares_ok = true;
+        for (ni, need) in needs.iter().enumerate() {
+            let row = need_links.row(ni);
+            let pid = &products[need.product as usize].id;
+            let cid = match need.customer {
+                Customer::Facility(x) => &facilities[x as usize].id,
+                Customer::Market(x) => &markets[x as usize].id,
+            };
+            let cspan = match need.customer {
+                Customer::Facility(x) => f.facility[x as usize].id.span,
+                Customer::Market(x) => f.market[x as usize].id.span,
+            };
+            if row.is_empty() {
+                shares_ok = false;
+                let what = match need.customer {
+                    Customer::Facility(_) => "facility",
+                    Customer::Market(_) => "market",
+                };
+                let makers: Vec<&str> = facilities
+                    .iter()
+                    .filter(|fa| fa.product == need.product)
+                    .map(|fa| fa.id.as_str())
+                    .take(5)
+                    .collect();
+                let hint = if makers.is_empty() {
+                    format!(
+                        "no facility makes `{pid}`; declare one and a [[sourcing]] block for `{cid}`"
+                    )
+                } else {
+                    format!(
+                        "add a [[sourcing]] block: customers = [\"{cid}\"], product = \"{pid}\", suppliers = {{ {} = 1.0 }} (makers: {})",
+                        makers[0],
+                        makers.join(", ")
+                    )
+                };
+                self.err(
+                    Diagnostic::new(
+                        format!("{what} `{cid}` needs `{pid}` but nobody supplies it"),
+                        cspan,
+                    )
+                    .label("declared here")
+                    .hint(hint),
+                );
+                continue;
+            }
+            let sum: f64 = row.iter().map(|&l| links[l as usize].share).sum();
+            if (sum - 1.0).abs() > SHARE_TOLERANCE {
+                shares_ok = false;
+                let first = link_spans[row[0] as usize];
+                self.err(
+                    Diagnostic::new(
+                        format!("shares of `{pid}` into `{cid}` sum to {}, not 1", (sum * 1e9).round() / 1e9),
+                        first,
+                    )
+                    .label(format!("{} link(s) into `{cid}`", row.len()))
+                    .hint(format!("the shares of one customer's product must sum to 1 (±{SHARE_TOLERANCE}); scale them by {:.6}", if sum > 0.0 { 1.0 / sum } else { 0.0 })),
+                );
+            }
+        }
+
+        // Supply cycles, and a topological order of facilities.
+        let facility_needs = Csr::from_pairs(
+            facilities.len(),
+            needs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| match n.customer {
+                    Customer::Facility(fi) => Some((fi, i as u32)),
+                    Customer::Market(_) => None,
+                }),
+        );
+        let market_needs = Csr::from_pairs(
+            markets.len(),
+            needs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| match n.customer {
+                    Customer::Market(mi) => Some((mi, i as u32)),
+                    Customer::Facility(_) => None,
+                }),
+        );
+        let supplier_links = Csr::from_pairs(
+            facilities.len(),
+            links
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.supplier, i as u32)),
+        );
+        let topo_order = match graph::facility_order(&facilities, &needs, &links) {
+            Ok(order) => order,
+            Err(cycle) => {
+                let names: Vec<&str> = cycle
+                    .iter()
+                    .map(|&i| facilities[i as usize].id.as_str())
+                    .collect();
+                let span = f.facility[cycle[0] as usize].id.span;
+                self.err(
+                    Diagnostic::new(
+                        format!("supply cycle: {} → {}", names.join(" → "), names[0]),
+                        span,
+                    )
+                    .label("part of the cycle")
+                    .hint("material must flow one way; break the cycle by removing one of these links"),
+                );
+                Vec::new()
+            }
+        };
+
+        // Baseline flows (only when the structure is sound).
+        let mut baseline = Baseline::default();
+        let facilities_ok = facility_ok.iter().all(|x| *x);
+        if shares_ok && (!topo_order.is_empty() || facilities.is_empty()) {
+            baseline = baseline::solve(
+                &facilities,
+                &mut needs,
+                &links,
+                &need_links,
+                &facility_needs,
+                &supplier_links,
+                &topo_order,
+            );
+            if facilities_ok {
+                for (fi, fa) in facilities.iter().enumerate() {
+                    let load = baseline.facility_output[fi];
+                    let cap = fa.capacity_per_week;
+                    if load > cap * (1.0 + LOAD_TOLERANCE) {
+                        let span = f.facility[fi]
+                            .capacity_per_week
+                            .as_ref()
+                            .map(|c| c.span)
+                            .unwrap_or(f.facility[fi].id.span);
+                        self.err(
+                            Diagnostic::new(
+                                format!(
+                                    "baseline load of facility `{}` is {load:.6} units/week, above its capacity {cap} ({:.1} %)",
+                                    fa.id,
+                                    100.0 * load / cap
+                                ),
+                                span,
+                            )
+                            .label("capacity declared here")
+                            .hint("raise capacity_per_week, or move share of its customers to other suppliers"),
+                        );
+                    }
+                }
+            }
+        }
+
+        let horizon = settings.horizon_weeks;
+        let shock_t = {
+            let mut t = Table::new("shock");
+            for sh in &f.shock {
+                t.insert(&sh.id.value);
+            }
+            t
+        };
+        let ctx = Ctx {
+            bloc_t: &bloc_t,
+            country_t: &country_t,
+            product_t: &product_t,
+            facility_t: &facility_t,
+            market_t: &market_t,
+            countries: &countries,
+            blocs: &blocs,
+            facilities: &facilities,
+            markets: &markets,
+            needs: &needs,
+            links: &links,
+        };
+        let shocks: Vec<Shock> = f
+            .shock
+            .iter()
+            .filter_map(|sh| self.shock(sh, &ctx, &shock_t, horizon))
+            .collect();
+        let mut policy_t = Table::new("policy");
+        let mut policies = Vec::new();
+        let mut policy_spans = Vec::new();
+        for p in &f.policy {
+            policy_t.insert(&p.id.value);
+            let compiled = self.policy(p, &ctx);
+            policies.push(compiled);
+            policy_spans.push(p.id.span);
+        }
+        let variants = self.variants(&f.variant, &policy_t, &policies, &policy_spans);
+
+        let mut hasher = Sha256::new();
+        for file in s.sources.files() {
+            hasher.update((file.text.len() as u64).to_le_bytes());
+            hasher.update(file.text.as_bytes());
+        }
+        let scenario_hash = hex(&hasher.finalize());
+
+        if !self.diags.is_empty() {
+            return None;
+        }
+        let policies = policies.into_iter().flatten().collect();
+        Some(Network {
+            settings,
+            blocs,
+            countries,
+            products,
+            facilities,
+            markets,
+            needs,
+            links,
+            need_links,
+            facility_needs,
+            market_needs,
+            supplier_links,
+            topo_order,
+            baseline,
+            shocks,
+            policies,
+            variants,
+            scenario_hash,
+        })
+    }
+
+    fn settings(&mut self, meta: Option<&sc::Meta>) -> Settings {
+        let mut s = Settings {
+            name: String::new(),
+            description: String::new(),
+            horizon_weeks: 104,
+            fulfilment_threshold: 0.95,
+            severe_loss_usd: 1e9,
+        };
+        let Some(m) = meta else { return s };
+        if let Some(n) = &m.name {
+            s.name = n.value.clone();
+        }
+        if let Some(d) = &m.description {
+            s.description = d.value.clone();
+        }
+        if let Some(h) = &m.horizon_weeks {
+            if h.value < 1 || h.value > 5200 {
+                self.err(
+                    Diagnostic::new(
+                        format!(
+                            "`horizon_weeks` is {}, but must be between 1 and 5200",
+                            h.value
+                        ),
+                        h.span,
+                    )
+                    .hint("the default is 104 weeks (two years)"),
+                );
+            } else {
+                s.horizon_weeks = h.value as u32;
+            }
+        }
+        if let Some(t) = &m.fulfilment_threshold
+            && let Some(x) = self.num(t, "fulfilment_threshold", Rule::Fraction)
+        {
+            s.fulfilment_threshold = x;
+        }
+        if let Some(t) = &m.severe_loss_usd
+            && let Some(x) = self.num(t, "severe_loss_usd", Rule::NonNegative)
+        {
+            s.severe_loss_usd = x;
+        }
+        s
+    }
+}
+
+/// Lookup tables shared by the shock and policy compilers.
+struct Ctx<'a> {
+    bloc_t: &'a Table,
+    country_t: &'a Table,
+    product_t: &'a Table,
+    facility_t: &'a Table,
+    market_t: &'a Table,
+    countries: &'a [Country],
+    blocs: &'a [Bloc],
+    facilities: &'a [Facility],
+    markets: &'a [Market],
+    needs: &'a [Need],
+    links: &'a [Link],
+}
+
+impl Compiler {
+    /// Resolves ids naming a country or a bloc into the set of countries.
+    fn places(&mut self, ctx: &Ctx, ids: &[Sp<String>]) -> Option<Vec<bool>> {
+        let mut set = vec![false; ctx.countries.len()];
+        let mut ok = true;
+        for id in ids {
+            if let Some(c) = ctx.country_t.get(&id.value) {
+                set[c as usize] = true;
+            } else if let Some(b) = ctx.bloc_t.get(&id.value) {
+                for (ci, c) in ctx.countries.iter().enumerate() {
+                    if c.blocs.contains(&b) {
+                        set[ci] = true;
+                    }
+                }
+            } else {
+                let all = ctx
+                    .country_t
+                    .ids
+                    .iter()
+                    .chain(ctx.bloc_t.ids.iter())
+                    .map(String::as_str);
+                let hint = did_you_mean(&id.value, all)
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| "name a country id or a bloc id".into());
+                self.err(
+                    Diagnostic::new(format!("unknown country or bloc `{}`", id.value), id.span)
+                        .label("no country or bloc has this id")
+                        .hint(hint),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(set)
+    }
+
+    fn product_set(&mut self, ctx: &Ctx, ids: &[Sp<String>]) -> Option<Vec<bool>> {
+        let mut set = vec![ids.is_empty(); ctx.product_t.ids.len()];
+        let mut ok = true;
+        for id in ids {
+            match self.resolve(ctx.product_t, id) {
+                Some(p) => set[p as usize] = true,
+                None => ok = false,
+            }
+        }
+        ok.then_some(set)
+    }
+
+    fn facility_selector(&mut self, ctx: &Ctx, s: &sc::FacilitySelector) -> Option<Vec<u32>> {
+        let mut ids = Vec::new();
+        let mut ok = true;
+        for id in &s.facilities {
+            match self.resolve(ctx.facility_t, id) {
+                Some(i) => ids.push(i),
+                None => ok = false,
+            }
+        }
+        let mut place_ids = s.countries.clone();
+        place_ids.extend(s.blocs.iter().cloned());
+        let places = self.places(ctx, &place_ids);
+        let products = self.product_set(ctx, &s.products);
+        let (Some(places), Some(products), true) = (places, products, ok) else {
+            return None;
+        };
+        let any_place = place_ids.is_empty();
+        let kinds: Vec<sc::FacilityKind> = s.kinds.iter().map(|k| k.value).collect();
+        Some(
+            ctx.facilities
+                .iter()
+                .enumerate()
+                .filter(|(i, fa)| {
+                    (ids.is_empty() || ids.contains(&(*i as u32)))
+                        && (any_place || places[fa.country as usize])
+                        && products[fa.product as usize]
+                        && (kinds.is_empty() || kinds.contains(&fa.kind))
+                })
+                .map(|(i, _)| i as u32)
+                .collect(),
+        )
+    }
+
+    /// Needs of the selected customers (for `products`, all when `None`).
+    fn customer_needs(
+        &mut self,
+        ctx: &Ctx,
+        s: &sc::CustomerSelector,
+        products: &[bool],
+    ) -> Option<Vec<u32>> {
+        let mut ok = true;
+        let mut mk = Vec::new();
+        for id in &s.markets {
+            match self.resolve(ctx.market_t, id) {
+                Some(i) => mk.push(i),
+                None => ok = false,
+            }
+        }
+        let mut fa = Vec::new();
+        for id in &s.facilities {
+            match self.resolve(ctx.facility_t, id) {
+                Some(i) => fa.push(i),
+                None => ok = false,
+            }
+        }
+        let mut place_ids = s.countries.clone();
+        place_ids.extend(s.blocs.iter().cloned());
+        let places = self.places(ctx, &place_ids)?;
+        if !ok {
+            return None;
+        }
+        let sectors: Vec<sc::Sector> = s.sectors.iter().map(|x| x.value).collect();
+        let kinds: Vec<sc::FacilityKind> = s.kinds.iter().map(|x| x.value).collect();
+        let by_id = !mk.is_empty() || !fa.is_empty();
+        Some(
+            ctx.needs
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| products[n.product as usize])
+                .filter(|(_, n)| match n.customer {
+                    Customer::Market(m) => {
+                        let mkt = &ctx.markets[m as usize];
+                        (!by_id || mk.contains(&m))
+                            && (place_ids.is_empty() || places[mkt.country as usize])
+                            && (sectors.is_empty() || sectors.contains(&mkt.sector))
+                            && kinds.is_empty()
+                    }
+                    Customer::Facility(f) => {
+                        let fac = &ctx.facilities[f as usize];
+                        (!by_id || fa.contains(&f))
+                            && (place_ids.is_empty() || places[fac.country as usize])
+                            && sectors.is_empty()
+                            && (kinds.is_empty() || kinds.contains(&fac.kind))
+                    }
+                })
+                .map(|(i, _)| i as u32)
+                .collect(),
+        )
+    }
+
+    fn lane_links(
+        &mut self,
+        ctx: &Ctx,
+        from: &[Sp<String>],
+        to: &[Sp<String>],
+        products: &[Sp<String>],
+    ) -> Option<Vec<u32>> {
+        let from = self.places(ctx, from);
+        let to = self.places(ctx, to);
+        let products = self.product_set(ctx, products);
+        let (from, to, products) = (from?, to?, products?);
+        Some(
+            ctx.links
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| {
+                    let need = &ctx.needs[l.need as usize];
+                    let sc = ctx.facilities[l.supplier as usize].country;
+                    let cc = match need.customer {
+                        Customer::Facility(f) => ctx.facilities[f as usize].country,
+                        Customer::Market(m) => ctx.markets[m as usize].country,
+                    };
+                    from[sc as usize] && to[cc as usize] && products[need.product as usize]
+                })
+                .map(|(i, _)| i as u32)
+                .collect(),
+        )
+    }
+
+    fn agreement(&mut self, ctx: &Ctx, id: &Sp<String>) -> Option<u32> {
+        let b = self.resolve(ctx.bloc_t, id)?;
+        if !ctx.blocs[b as usize].agreement {
+            self.err(
+                Diagnostic::new(format!("bloc `{}` is not an agreement", id.value), id.span)
+                    .hint("mark it revocable with `agreement = true` in its [[bloc]] table if it rests on a treaty or deal"),
+            );
+            return None;
+        }
+        Some(b)
+    }
+
+    fn shock(&mut self, sh: &sc::Shock, ctx: &Ctx, shock_t: &Table, horizon: u32) -> Option<Shock> {
+        let what = format!("shock `{}`", sh.id.value);
+        let occurrence = match (&sh.probability, &sh.rate_per_year) {
+            (Some(p), None) => self
+                .num(p, "probability", Rule::Fraction)
+                .map(Occurrence::Probability),
+            (None, Some(r)) => self
+                .num(r, "rate_per_year", Rule::NonNegative)
+                .map(Occurrence::RatePerYear),
+            (Some(p), Some(_)) => {
+                self.err(
+                    Diagnostic::new(
+                        format!("{what} gives both `probability` and `rate_per_year`"),
+                        p.span,
+                    )
+                    .hint("give one: a probability within the horizon, or a yearly rate"),
+                );
+                None
+            }
+            (None, None) => {
+                self.err(
+                    Diagnostic::new(format!("{what} gives neither `probability` nor `rate_per_year`"), sh.id.span)
+                        .hint("add `probability = 0.05` (within the horizon; 0 = only when triggered) or `rate_per_year = 0.02`"),
+                );
+                None
+            }
+        };
+        let onset = match &sh.onset_week {
+            Some(d) => self.dist_in(d, "onset_week", 0.0, f64::INFINITY).map(Some),
+            None => Some(None),
+        };
+        let is_revoke = sh.revoke.is_some();
+        let duration = match &sh.duration_weeks {
+            Some(d) => self.dist_in(d, "duration_weeks", 0.0, f64::INFINITY),
+            None if is_revoke => Some(Distribution::Fixed(horizon as f64)),
+            None => {
+                self.missing(
+                    &sh.duration_weeks,
+                    &what,
+                    sh.id.span,
+                    "duration_weeks",
+                    "{ pert = { min = 4, mode = 12, max = 52 } }",
+                );
+                None
+            }
+        };
+        let targets = [
+            sh.capacity.is_some(),
+            sh.lane.is_some(),
+            sh.demand.is_some(),
+            is_revoke,
+        ];
+        let n_targets = targets.iter().filter(|x| **x).count();
+        if n_targets != 1 {
+            self.err(
+                Diagnostic::new(format!("{what} has {n_targets} targets; it needs exactly one"), sh.id.span)
+                    .hint("give one of [shock.capacity], [shock.lane], [shock.demand] or `revoke = [...]`"),
+            );
+            return None;
+        }
+        let (lo, hi) = if sh.demand.is_some() {
+            (-1.0, f64::INFINITY)
+        } else {
+            (0.0, 1.0)
+        };
+        let severity = match &sh.severity {
+            Some(d) => self.dist_in(d, "severity", lo, hi),
+            None if is_revoke => Some(Distribution::Fixed(1.0)),
+            None => {
+                self.missing(
+                    &sh.severity,
+                    &what,
+                    sh.id.span,
+                    "severity",
+                    "{ fixed = 1.0 }",
+                );
+                None
+            }
+        };
+        let recovery = match &sh.recovery_weeks {
+            Some(d) => self
+                .dist_in(d, "recovery_weeks", 0.0, f64::INFINITY)
+                .map(Some),
+            None => Some(None),
+        };
+        let target = if let Some(sel) = &sh.capacity {
+            self.facility_selector(ctx, sel).map(ShockTarget::Capacity)
+        } else if let Some(l) = &sh.lane {
+            if l.from.is_empty() || l.to.is_empty() {
+                self.err(
+                    Diagnostic::new(
+                        format!("{what}: a lane needs `from` and `to` countries or blocs"),
+                        sh.id.span,
+                    )
+                    .hint("e.g. from = [\"CN\"], to = [\"us_allies\"]"),
+                );
+                None
+            } else {
+                self.lane_links(ctx, &l.from, &l.to, &l.products)
+                    .map(ShockTarget::Lane)
+            }
+        } else if let Some(d) = &sh.demand {
+            let products = self.product_set(ctx, &d.products);
+            let sel = sc::CustomerSelector {
+                markets: d.markets.clone(),
+                countries: d.countries.clone(),
+                blocs: d.blocs.clone(),
+                sectors: d.sectors.clone(),
+                ..Default::default()
+            };
+            products
+                .and_then(|p| self.customer_needs(ctx, &sel, &p))
+                .map(|needs| {
+                    needs
+                        .into_iter()
+                        .filter(|&n| matches!(ctx.needs[n as usize].customer, Customer::Market(_)))
+                        .collect()
+                })
+                .map(ShockTarget::Demand)
+        } else {
+            let mut ids = Vec::new();
+            let mut ok = true;
+            for a in sh.revoke.iter().flatten() {
+                match self.agreement(ctx, a) {
+                    Some(b) => ids.push(b),
+                    None => ok = false,
+                }
+            }
+            ok.then_some(ShockTarget::Revoke(ids))
+        };
+        if let Some(t) = &target {
+            let empty = match t {
+                ShockTarget::Capacity(v)
+                | ShockTarget::Lane(v)
+                | ShockTarget::Demand(v)
+                | ShockTarget::Revoke(v) => v.is_empty(),
+            };
+            if empty {
+                self.err(
+                    Diagnostic::new(format!("{what} selects nothing"), sh.id.span)
+                        .hint("its selector matches no facility, link, market demand or agreement; check the ids and filters"),
+                );
+            }
+        }
+        let mut triggers = Vec::new();
+        for tr in &sh.trigger {
+            let target = self.resolve(shock_t, &tr.shock);
+            let p = self.num(&tr.probability, "probability", Rule::Fraction);
+            let lag = match &tr.lag_weeks {
+                Some(d) => self.dist_in(d, "lag_weeks", 0.0, f64::INFINITY),
+                None => Some(Distribution::Fixed(0.0)),
+            };
+            if let (Some(shock), Some(probability), Some(lag_weeks)) = (target, p, lag) {
+                if shock_t.ids[shock as usize] == sh.id.value {
+                    self.err(Diagnostic::new(
+                        format!("{what} triggers itself"),
+                        tr.shock.span,
+                    ));
+                    continue;
+                }
+                triggers.push(Trigger {
+                    shock,
+                    probability,
+                    lag_weeks,
+                });
+            }
+        }
+        Some(Shock {
+            id: sh.id.value.clone(),
+            name: sh
+                .name
+                .as_ref()
+                .map(|n| n.value.clone())
+                .unwrap_or_else(|| sh.id.value.clone()),
+            occurrence: occurrence?,
+            onset_week: onset?,
+            duration_weeks: duration?,
+            severity: severity?,
+            recovery_weeks: recovery?,
+            target: target?,
+            triggers,
+        })
+    }
+
+    fn policy(&mut self, p: &sc::Policy, ctx: &Ctx) -> Option<Policy> {
+        let what = format!("policy `{}`", p.id.value);
+        let capex = self.opt_num(&p.capex_usd, "capex_usd", Rule::NonNegative, 0.0);
+        let subsidy = self.opt_num(&p.subsidy_usd, "subsidy_usd", Rule::NonNegative, 0.0);
+        let annual = self.opt_num(
+            &p.annual_cost_usd,
+            "annual_cost_usd",
+            Rule::NonNegative,
+            0.0,
+        );
+        let agreement = match &p.agreement {
+            Some(a) => Some(self.agreement(ctx, a)?),
+            None => None,
+        };
+        let n_actions = [
+            p.reshore.is_some(),
+            p.friendshore.is_some(),
+            p.stockpile.is_some(),
+            p.dual_source.is_some(),
+            p.crisis_sharing.is_some(),
+            p.export_control.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count();
+        if n_actions != 1 {
+            self.err(
+                Diagnostic::new(format!("{what} has {n_actions} actions; it needs exactly one"), p.id.span).hint(
+                    "give one of [policy.reshore], [policy.friendshore], [policy.stockpile], [policy.dual_source], [policy.crisis_sharing], [policy.export_control]",
+                ),
+            );
+            return None;
+        }
+        let action = if let Some(r) = &p.reshore {
+            let country = self.resolve(ctx.country_t, &r.country);
+            let product = self.resolve(ctx.product_t, &r.product);
+            let capacity = self.num(&r.capacity_per_week, "capacity_per_week", Rule::Positive);
+            let build = self.opt_num(&r.build_weeks, "build_weeks", Rule::NonNegative, 0.0);
+            let ramp = self.opt_num(&r.ramp_weeks, "ramp_weeks", Rule::NonNegative, 0.0);
+            let template = self.resolve(ctx.facility_t, &r.template);
+            let share = self.num(&r.share, "share", Rule::Fraction);
+            let (product, template) = (product?, template?);
+            if ctx.facilities[template as usize].product != product {
+                self.err(
+                    Diagnostic::new(
+                        format!("template `{}` does not make `{}`", r.template.value, r.product.value),
+                        r.template.span,
+                    )
+                    .hint("the template is an existing facility of the same product whose recipe and sourcing the new capacity copies"),
+                );
+                return None;
+            }
+            let mut products = vec![false; ctx.product_t.ids.len()];
+            products[product as usize] = true;
+            let needs = self.customer_needs(ctx, &r.customers, &products)?;
+            if needs.is_empty() {
+                self.err(Diagnostic::new(
+                    format!("{what}: its customers use no `{}`", r.product.value),
+                    r.product.span,
+                ));
+                return None;
+            }
+            PolicyAction::Reshore {
+                country: country?,
+                product,
+                firm: r.firm.as_ref().map(|x| x.value.clone()),
+                capacity_per_week: capacity?,
+                build_weeks: build?,
+                ramp_weeks: ramp?,
+                template,
+                needs,
+                share: share?,
+            }
+        } else if let Some(fr) = &p.friendshore {
+            let product = self.resolve(ctx.product_t, &fr.product)?;
+            let from = self.places(ctx, &fr.from)?;
+            let to = self.resolve(ctx.bloc_t, &fr.to)?;
+            let share = self.num(&fr.share, "share", Rule::Fraction)?;
+            let extra = self.opt_num(
+                &fr.extra_capacity_fraction,
+                "extra_capacity_fraction",
+                Rule::NonNegative,
+                0.0,
+            )?;
+            let mut products = vec![false; ctx.product_t.ids.len()];
+            products[product as usize] = true;
+            let needs = self.customer_needs(ctx, &fr.customers, &products)?;
+            PolicyAction::Friendshore {
+                product,
+                needs,
+                from_countries: from
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| **x)
+                    .map(|(i, _)| i as u32)
+                    .collect(),
+                to_bloc: to,
+                share,
+                extra_capacity_fraction: extra,
+            }
+        } else if let Some(st) = &p.stockpile {
+            let products = self.product_set(ctx, &st.products)?;
+            let needs = self.customer_needs(ctx, &st.customers, &products)?;
+            let weeks = self.num(&st.inventory_weeks, "inventory_weeks", Rule::NonNegative)?;
+            let rate = self.opt_num(
+                &st.holding_rate_per_year,
+                "holding_rate_per_year",
+                Rule::NonNegative,
+                0.2,
+            )?;
+            PolicyAction::Stockpile {
+                needs,
+                inventory_weeks: weeks,
+                holding_rate_per_year: rate,
+                release: st.release.as_ref().map(|r| r.value).unwrap_or_default(),
+            }
+        } else if let Some(ds) = &p.dual_source {
+            let products = self.product_set(ctx, &ds.products)?;
+            PolicyAction::DualSource {
+                needs: self.customer_needs(ctx, &ds.customers, &products)?,
+            }
+        } else if let Some(cs) = &p.crisis_sharing {
+            if agreement.is_none() {
+                self.err(
+                    Diagnostic::new(
+                        format!("{what}: crisis sharing rests on an agreement"),
+                        p.id.span,
+                    )
+                    .hint("add `agreement = \"ipef\"` (a bloc with agreement = true)"),
+                );
+                return None;
+            }
+            let set = self.product_set(ctx, &cs.products)?;
+            PolicyAction::CrisisSharing {
+                products: set
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| **x)
+                    .map(|(i, _)| i as u32)
+                    .collect(),
+            }
+        } else {
+            let ec = p.export_control.as_ref()?;
+            PolicyAction::ExportControl {
+                links: self.lane_links(ctx, &ec.from, &ec.to, &ec.products)?,
+            }
+        };
+        if let Some(PolicyAction::Stockpile { needs, .. } | PolicyAction::DualSource { needs }) =
+            Some(&action)
+            && needs.is_empty()
+        {
+            self.err(
+                Diagnostic::new(format!("{what} selects no customer need"), p.id.span)
+                    .hint("check its customers and products"),
+            );
+        }
+        Some(Policy {
+            id: p.id.value.clone(),
+            name: p
+                .name
+                .as_ref()
+                .map(|n| n.value.clone())
+                .unwrap_or_else(|| p.id.value.clone()),
+            agreement,
+            capex_usd: capex?,
+            subsidy_usd: subsidy?,
+            annual_cost_usd: annual?,
+            action,
+        })
+    }
+
+    fn variants(
+        &mut self,
+        vs: &[sc::Variant],
+        policy_t: &Table,
+        policies: &[Option<Policy>],
+        spans: &[Span],
+    ) -> Vec<Variant> {
+        let mut out = vec![Variant {
+            id: "baseline".into(),
+            name: "baseline (no policy)".into(),
+            policies: Vec::new(),
+        }];
+        for v in vs {
+            let list = v.policies.clone().unwrap_or_default();
+            if v.id.value == "baseline" {
+                if let Some(first) = list.first() {
+                    self.err(
+                        Diagnostic::new("variant `baseline` must have no policies", first.span)
+                            .hint("baseline is the network as declared; give the policy set another name"),
+                    );
+                }
+                if let Some(n) = &v.name {
+                    out[0].name = n.value.clone();
+                }
+                continue;
+            }
+            let mut ids: Vec<u32> = Vec::new();
+            for pid in &list {
+                if let Some(i) = self.resolve(policy_t, pid) {
+                    if ids.contains(&i) {
+                        self.err(Diagnostic::new(
+                            format!(
+                                "policy `{}` listed twice in variant `{}`",
+                                pid.value, v.id.value
+                            ),
+                            pid.span,
+                        ));
+                    } else {
+                        ids.push(i);
+                    }
+                }
+            }
+            self.conflicts(v, &ids, policies, spans);
+            out.push(Variant {
+                id: v.id.value.clone(),
+                name: v
+                    .name
+                    .as_ref()
+                    .map(|n| n.value.clone())
+                    .unwrap_or_else(|| v.id.value.clone()),
+                policies: ids,
+            });
+        }
+        out
+    }
+
+    /// Policies that cannot both apply: two stockpile targets for one need,
+    /// or more than the whole of a need's sourcing moved by reshoring and
+    /// friendshoring together.
+    fn conflicts(
+        &mut self,
+        v: &sc::Variant,
+        ids: &[u32],
+        policies: &[Option<Policy>],
+        spans: &[Span],
+    ) {
+        let mut stock: HashMap<u32, u32> = HashMap::new();
+        let mut moved: HashMap<u32, (f64, u32)> = HashMap::new();
+        for &pi in ids {
+            let Some(p) = &policies[pi as usize] else {
+                continue;
+            };
+            match &p.action {
+                PolicyAction::Stockpile { needs, .. } => {
+                    for n in needs {
+                        if let Some(&other) = stock.get(n) {
+                            let op = policies[other as usize]
+                                .as_ref()
+                                .map(|x| x.id.as_str())
+                                .unwrap_or("?");
+                            self.err(
+                                Diagnostic::new(
+                                    format!("variant `{}`: policies `{op}` and `{}` both set a stockpile target for the same input", v.id.value, p.id),
+                                    spans[pi as usize],
+                                )
+                                .related(spans[other as usize], "conflicting policy")
+                                .hint("keep one stockpile policy per customer and product in a variant"),
+                            );
+                            return;
+                        }
+                        stock.insert(*n, pi);
+                    }
+                }
+                PolicyAction::Reshore { needs, share, .. }
+                | PolicyAction::Friendshore { needs, share, .. } => {
+                    for n in needs {
+                        let e = moved.entry(*n).or_insert((0.0, pi));
+                        e.0 += share;
+                        if e.0 > 1.0 + SHARE_TOLERANCE {
+                            let other = e.1;
+                            let op = policies[other as usize]
+                                .as_ref()
+                                .map(|x| x.id.as_str())
+                                .unwrap_or("?");
+                            self.err(
+                                Diagnostic::new(
+                                    format!("variant `{}`: policies `{op}` and `{}` together move more than all of one customer's sourcing", v.id.value, p.id),
+                                    spans[pi as usize],
+                                )
+                                .related(spans[other as usize], "conflicting policy")
+                                .hint("reduce their shares so they sum to at most 1"),
+                            );
+                            return;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,1 +1,200 @@
-//! petgraph view of the network, for export and structure checks.
+//! The network as a petgraph graph: structure checks and export.
+//!
+//! Nodes are countries, facilities and markets; edges are supply links
+//! (supplier → customer, per product) and located-in relations (facility or
+//! market → country). Exporters in [`crate::export`] write this graph.
+
+use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+
+use super::{Customer, Facility, Link, Need, Network};
+
+/// A node of the exported graph.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Node {
+    Country {
+        id: String,
+        name: String,
+        blocs: Vec<String>,
+    },
+    Facility {
+        id: String,
+        name: String,
+        firm: Option<String>,
+        country: String,
+        kind: String,
+        product: String,
+        capacity_per_week: f64,
+        baseline_output: f64,
+        utilisation: f64,
+    },
+    Market {
+        id: String,
+        name: String,
+        country: String,
+        sector: String,
+        demand_per_week: f64,
+    },
+}
+
+impl Node {
+    pub fn id(&self) -> &str {
+        match self {
+            Node::Country { id, .. } | Node::Facility { id, .. } | Node::Market { id, .. } => id,
+        }
+    }
+}
+
+/// An edge of the exported graph.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Edge {
+    Supply {
+        product: String,
+        share: f64,
+        lead_weeks: u32,
+        qualified: bool,
+        baseline_flow: f64,
+    },
+    LocatedIn,
+}
+
+/// Builds the export graph. Node order: countries, facilities, markets.
+pub fn export_graph(net: &Network) -> DiGraph<Node, Edge> {
+    let mut g = DiGraph::new();
+    let country: Vec<NodeIndex> = net
+        .countries
+        .iter()
+        .map(|c| {
+            g.add_node(Node::Country {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                blocs: c
+                    .blocs
+                    .iter()
+                    .map(|&b| net.blocs[b as usize].id.clone())
+                    .collect(),
+            })
+        })
+        .collect();
+    let facility: Vec<NodeIndex> = net
+        .facilities
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            g.add_node(Node::Facility {
+                id: f.id.clone(),
+                name: f.name.clone(),
+                firm: f.firm.clone(),
+                country: net.countries[f.country as usize].id.clone(),
+                kind: enum_name(f.kind),
+                product: net.products[f.product as usize].id.clone(),
+                capacity_per_week: f.capacity_per_week,
+                baseline_output: net.baseline.facility_output[i],
+                utilisation: net.baseline.utilisation(net, i),
+            })
+        })
+        .collect();
+    let market: Vec<NodeIndex> = net
+        .markets
+        .iter()
+        .enumerate()
+        .map(|(mi, m)| {
+            let demand = net
+                .market_needs
+                .row(mi)
+                .iter()
+                .map(|&n| net.needs[n as usize].baseline_use)
+                .sum();
+            g.add_node(Node::Market {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                country: net.countries[m.country as usize].id.clone(),
+                sector: enum_name(m.sector),
+                demand_per_week: demand,
+            })
+        })
+        .collect();
+    for (i, f) in net.facilities.iter().enumerate() {
+        g.add_edge(facility[i], country[f.country as usize], Edge::LocatedIn);
+    }
+    for (i, m) in net.markets.iter().enumerate() {
+        g.add_edge(market[i], country[m.country as usize], Edge::LocatedIn);
+    }
+    for (li, l) in net.links.iter().enumerate() {
+        let need = &net.needs[l.need as usize];
+        let to = match need.customer {
+            Customer::Facility(f) => facility[f as usize],
+            Customer::Market(m) => market[m as usize],
+        };
+        g.add_edge(
+            facility[l.supplier as usize],
+            to,
+            Edge::Supply {
+                product: net.products[need.product as usize].id.clone(),
+                share: l.share,
+                lead_weeks: l.lead_weeks,
+                qualified: l.qualified,
+                baseline_flow: net.baseline.link_flow[li],
+            },
+        );
+    }
+    g
+}
+
+/// The snake_case name serde gives an enum value (`data_centre`).
+pub fn enum_name(v: impl Serialize) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|x| x.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Facilities in topological order (suppliers first), or the facilities of
+/// one supply cycle, in cycle order.
+pub(super) fn facility_order(
+    facilities: &[Facility],
+    needs: &[Need],
+    links: &[Link],
+) -> Result<Vec<u32>, Vec<u32>> {
+    let mut g: DiGraph<u32, ()> = DiGraph::with_capacity(facilities.len(), links.len());
+    for i in 0..facilities.len() {
+        g.add_node(i as u32);
+    }
+    for l in links {
+        if let Customer::Facility(c) = needs[l.need as usize].customer {
+            g.update_edge(
+                NodeIndex::new(l.supplier as usize),
+                NodeIndex::new(c as usize),
+                (),
+            );
+        }
+    }
+    match toposort(&g, None) {
+        Ok(order) => Ok(order.into_iter().map(|n| n.index() as u32).collect()),
+        Err(_) => {
+            // Find a strongly connected component with a cycle and walk it.
+            let scc = tarjan_scc(&g)
+                .into_iter()
+                .find(|c| c.len() > 1)
+                .unwrap_or_default();
+            if scc.is_empty() {
+                return Err(vec![0]);
+            }
+            let in_scc = |n: NodeIndex| scc.contains(&n);
+            let mut cycle = vec![scc[0]];
+            let mut cur = scc[0];
+            while let Some(next) = g.neighbors(cur).find(|n| in_scc(*n)) {
+                if let Some(pos) = cycle.iter().position(|x| *x == next) {
+                    cycle.drain(..pos);
+                    break;
+                }
+                cycle.push(next);
+                cur = next;
+            }
+            Err(cycle.into_iter().map(|n| n.index() as u32).collect())
+        }
+    }
+}

@@ -16,7 +16,7 @@ mod baseline;
 mod compile;
 pub mod graph;
 
-pub use baseline::{Chokepoint, chokepoints};
+pub use baseline::{CHOKEPOINT_SHARE, Chokepoint, chokepoints};
 pub use compile::compile;
 
 use serde::Serialize;
@@ -116,7 +116,7 @@ pub struct Market {
 }
 
 /// Who holds a need.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Customer {
     Facility(u32),
     Market(u32),
@@ -349,5 +349,55 @@ impl Network {
 
     pub fn link_count(&self) -> usize {
         self.links.len()
+    }
+}
+
+impl Network {
+    /// Recomputes everything derived from the entities (CSR arrays,
+    /// topological order, baseline flows) after a structural change such as
+    /// a policy adding a facility or moving shares. Links must be sorted by
+    /// need. Returns the facilities whose baseline load now exceeds their
+    /// capacity (facility, load), or the facilities of a supply cycle.
+    pub fn rebuild_derived(&mut self) -> Result<Vec<(u32, f64)>, Vec<u32>> {
+        self.links.sort_by_key(|l| l.need);
+        self.need_links = Csr::from_pairs(
+            self.needs.len(),
+            self.links.iter().enumerate().map(|(i, l)| (l.need, i as u32)),
+        );
+        self.facility_needs = Csr::from_pairs(
+            self.facilities.len(),
+            self.needs.iter().enumerate().filter_map(|(i, n)| match n.customer {
+                Customer::Facility(f) => Some((f, i as u32)),
+                Customer::Market(_) => None,
+            }),
+        );
+        self.market_needs = Csr::from_pairs(
+            self.markets.len(),
+            self.needs.iter().enumerate().filter_map(|(i, n)| match n.customer {
+                Customer::Market(m) => Some((m, i as u32)),
+                Customer::Facility(_) => None,
+            }),
+        );
+        self.supplier_links = Csr::from_pairs(
+            self.facilities.len(),
+            self.links.iter().enumerate().map(|(i, l)| (l.supplier, i as u32)),
+        );
+        self.topo_order = graph::facility_order(&self.facilities, &self.needs, &self.links)?;
+        self.baseline = baseline::solve(
+            &self.facilities,
+            &mut self.needs,
+            &self.links,
+            &self.need_links,
+            &self.facility_needs,
+            &self.supplier_links,
+            &self.topo_order,
+        );
+        Ok(self
+            .facilities
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| self.baseline.facility_output[*i] > f.capacity_per_week * (1.0 + 1e-9))
+            .map(|(i, _)| (i as u32, self.baseline.facility_output[i]))
+            .collect())
     }
 }

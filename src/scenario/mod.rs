@@ -24,7 +24,7 @@ pub type Num = Sp<f64>;
 
 /// One scenario file. The JSON Schema printed by `chipshock schema` is
 /// generated from this type.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// Files to load first, relative to this file. Their definitions come
@@ -533,4 +533,13 @@ pub struct Variant {
     pub policies: Option<Vec<Id>>,
     #[serde(rename = "override")]
     pub override_: Option<Sp<bool>>,
+}
+
+/// The JSON Schema of a scenario file, pretty-printed, for TOML editors
+/// (taplo / Even Better TOML).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(ScenarioFile);
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
 }

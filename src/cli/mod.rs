@@ -1,0 +1,84 @@
+//! The command line: a thin layer over the library.
+//!
+//! Exit codes: 0 success (a valid scenario); 1 the scenario is invalid;
+//! 2 a usage or I/O error (bad arguments, unreadable file).
+
+pub mod run;
+pub mod validate;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::diagnostic::{Diagnostics, Renderer};
+use crate::network::{self, Network};
+use crate::scenario::{self, Scenario};
+use crate::shipped;
+
+/// Exit code for an invalid scenario.
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code for usage and I/O errors.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Whether to colour stderr: only on a terminal, never with `NO_COLOR`.
+pub fn color_stderr() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+/// A scenario that failed to load or validate, already reported.
+pub enum Failure {
+    Invalid,
+    Io(String),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Failure::Invalid => ExitCode::from(EXIT_INVALID),
+            Failure::Io(msg) => {
+                eprintln!("error: {msg}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        }
+    }
+}
+
+/// Loads and compiles `path` (the shipped world scenario when `None`),
+/// printing every diagnostic to stderr.
+pub fn load_network(path: Option<&Path>) -> Result<(Scenario, Network), Failure> {
+    let loaded = match path {
+        Some(p) => scenario::load_scenario(p),
+        None => shipped::load(shipped::WORLD),
+    };
+    let (scenario, diags) = loaded.map_err(|e| Failure::Io(e.to_string()))?;
+    if !diags.is_empty() {
+        report(&scenario, &diags);
+        return Err(Failure::Invalid);
+    }
+    match network::compile(&scenario) {
+        Ok(net) => Ok((scenario, net)),
+        Err(diags) => {
+            report(&scenario, &diags);
+            Err(Failure::Invalid)
+        }
+    }
+}
+
+/// Prints diagnostics and a one-line count.
+pub fn report(scenario: &Scenario, diags: &Diagnostics) {
+    let r = Renderer::new(&scenario.sources);
+    r.emit_stderr(diags, color_stderr());
+    let n = diags.len();
+    eprintln!(
+        "error: the scenario has {n} problem{}",
+        if n == 1 { "" } else { "s" }
+    );
+}
+
+/// The label of the scenario argument for messages.
+pub fn scenario_label(path: Option<&PathBuf>) -> String {
+    match path {
+        Some(p) => p.display().to_string(),
+        None => format!("scenarios/{} (shipped)", shipped::WORLD),
+    }
+}

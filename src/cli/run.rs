@@ -1,0 +1,306 @@
+//! `chipshock run`: Monte Carlo trials of a compiled scenario, a summary on
+//! the terminal and, with `--out`, the report files.
+//!
+//! The caller loads and compiles the scenario, applies
+//! [`RunArgs::apply_overrides`] to the network, builds the engine from it
+//! and hands both to [`run`]. Everything else (the runner, the figures, the
+//! files) lives in the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::mc::{self, Accumulated, Layout, RunConfig, RunOptions, TrialRunner};
+use crate::network::Network;
+use crate::report::{self, RunReport};
+
+#[derive(clap::Args, Clone, Debug, PartialEq)]
+pub struct RunArgs {
+    /// Scenario file (TOML).
+    pub scenario: Option<PathBuf>,
+
+    /// Number of trials.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub trials: u64,
+
+    /// First trial number: shards of one run use the same seed and
+    /// consecutive ranges, and merge into exactly the result of one run.
+    #[arg(long, default_value_t = 0)]
+    pub first_trial: u64,
+
+    /// Seed of the run; trial `i` draws from its own stream of it.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Worker threads [default: all cores]. Does not change the results.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..4096))]
+    pub threads: Option<u64>,
+
+    /// Horizon in weeks, overriding the scenario's.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub horizon: Option<u32>,
+
+    /// Directory for summary.json, summary.csv, trials.csv, weekly.csv and
+    /// exceedance.csv (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// No progress bar and no notes on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Loss in USD from which a trial counts as severe, overriding the
+    /// scenario's.
+    #[arg(long = "severe-usd", value_name = "USD")]
+    pub severe_usd: Option<f64>,
+
+    /// Record weekly fulfilment bands (fan charts) [default: on with --out].
+    #[arg(long, overrides_with = "no_weekly")]
+    pub weekly: bool,
+
+    /// Do not record weekly fulfilment bands.
+    #[arg(long, overrides_with = "weekly")]
+    pub no_weekly: bool,
+}
+
+impl RunArgs {
+    /// Writes the command-line overrides into the network's settings. Call
+    /// before building the engine, which must see the same horizon.
+    pub fn apply_overrides(&self, net: &mut Network) -> anyhow::Result<()> {
+        if let Some(h) = self.horizon {
+            net.settings.horizon_weeks = h;
+        }
+        if let Some(s) = self.severe_usd {
+            if !(s.is_finite() && s >= 0.0) {
+                bail!("--severe-usd must be a finite, non-negative amount, not {s}");
+            }
+            net.settings.severe_loss_usd = s;
+        }
+        Ok(())
+    }
+
+    /// Whether to record weekly bands: asked for, or implied by `--out`.
+    pub fn record_weekly(&self) -> bool {
+        !self.no_weekly && (self.weekly || self.out.is_some())
+    }
+
+    pub fn trial_range(&self) -> std::ops::Range<u64> {
+        self.first_trial..self.first_trial.saturating_add(self.trials)
+    }
+
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            threads: self
+                .threads
+                .map_or_else(mc::default_threads, |t| t as usize),
+            ..RunOptions::default()
+        }
+    }
+
+    pub fn config(&self, net: &Network) -> RunConfig {
+        RunConfig::new(net, self.seed, self.trial_range(), self.record_weekly())
+    }
+}
+
+/// The results of a run, for callers that want more than the files.
+pub struct Finished {
+    pub config: RunConfig,
+    pub report: RunReport,
+    pub accumulated: Accumulated,
+    pub files: Vec<PathBuf>,
+}
+
+/// Runs the trials, builds the report and writes the files, without
+/// printing the summary.
+pub fn execute<R: TrialRunner>(
+    args: &RunArgs,
+    net: &Network,
+    engine: &R,
+) -> anyhow::Result<Finished> {
+    if args
+        .horizon
+        .is_some_and(|h| h != net.settings.horizon_weeks)
+    {
+        bail!("the network's horizon differs from --horizon: apply RunArgs::apply_overrides first");
+    }
+    let config = args.config(net);
+    let layout = Layout::from_network(net, config.record_weekly);
+    let bar = progress_bar(args.trials, args.quiet);
+    let started = Instant::now();
+    let accumulated = mc::run_engine(engine, &config, &layout, &args.options(), |done| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let report = RunReport::build(net, &config, &accumulated);
+    let mut files = Vec::new();
+    if let Some(dir) = &args.out {
+        files = report::write_all(dir, &report, &accumulated)
+            .with_context(|| format!("writing the report to {}", dir.display()))?;
+    }
+    if !args.quiet {
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "{} trials in {secs:.1} s ({:.0} trials/s)",
+            accumulated.count(),
+            accumulated.count() as f64 / secs.max(1e-9)
+        );
+        if let Some(dir) = &args.out {
+            eprintln!("wrote {} files to {}", files.len(), dir.display());
+        }
+    }
+    Ok(Finished {
+        config,
+        report,
+        accumulated,
+        files,
+    })
+}
+
+/// `chipshock run`: [`execute`], then the summary table on stdout.
+/// Exit code 0 on success; errors are returned for `main` to print.
+pub fn run<R: TrialRunner>(args: &RunArgs, net: &Network, engine: &R) -> anyhow::Result<ExitCode> {
+    let done = execute(args, net, engine)?;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(report::table::render(&done.report).as_bytes())
+        .context("writing the summary")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A bar with ETA on stderr, only for a person watching: not with
+/// `--quiet`, not when stderr is a pipe or file. It uses no colour, so
+/// `NO_COLOR` needs nothing further.
+fn progress_bar(total: u64, quiet: bool) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let style = ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:40}] {pos}/{len} trials  {per_sec}  ETA {eta}",
+    )
+    .ok()?
+    .progress_chars("=> ");
+    Some(ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr()).with_style(style))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::mc::fake;
+    use crate::sim::TrialOutcome;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn parse(args: &[&str]) -> RunArgs {
+        Cli::try_parse_from(std::iter::once("run").chain(args.iter().copied()))
+            .unwrap()
+            .run
+    }
+
+    struct FakeEngine;
+
+    impl TrialRunner for FakeEngine {
+        type Scratch = ();
+        fn new_scratch(&self) {}
+        fn run_trial(&self, seed: u64, trial: u64, _: &mut (), out: &mut TrialOutcome, _: bool) {
+            fake::trial(seed, trial, out);
+        }
+    }
+
+    #[test]
+    fn defaults_and_weekly_resolution() {
+        let a = parse(&["world.toml"]);
+        assert_eq!(a.trials, 10_000);
+        assert_eq!(a.seed, 1);
+        assert_eq!(a.trial_range(), 0..10_000);
+        assert!(!a.record_weekly());
+        assert!(parse(&["--out", "o"]).record_weekly());
+        assert!(!parse(&["--out", "o", "--no-weekly"]).record_weekly());
+        assert!(parse(&["--weekly"]).record_weekly());
+        assert!(parse(&["--no-weekly", "--weekly"]).record_weekly());
+        let s = parse(&["--first-trial", "500", "--trials", "100", "--threads", "2"]);
+        assert_eq!(s.trial_range(), 500..600);
+        assert_eq!(s.options().threads, 2);
+        assert!(Cli::try_parse_from(["run", "--trials", "0"]).is_err());
+        assert!(Cli::try_parse_from(["run", "--threads", "0"]).is_err());
+    }
+
+    #[test]
+    fn overrides_reach_the_network() {
+        let mut net = fake::network(5);
+        let a = parse(&["--horizon", "9", "--severe-usd", "1e6"]);
+        a.apply_overrides(&mut net).unwrap();
+        assert_eq!(net.settings.horizon_weeks, 9);
+        assert_eq!(net.settings.severe_loss_usd, 1e6);
+        assert!(
+            parse(&["--severe-usd=-1"])
+                .apply_overrides(&mut net)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_run_writes_the_report_and_shards_agree() {
+        let net = fake::network(4);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let a = parse(&[
+            "--trials",
+            "300",
+            "--seed",
+            "5",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let whole = execute(&a, &net, &FakeEngine).unwrap();
+        assert_eq!(whole.files.len(), 5);
+        assert_eq!(whole.report.manifest.seed, 5);
+        let mut first = execute(
+            &parse(&["--trials", "120", "--seed", "5", "-q", "--weekly"]),
+            &net,
+            &FakeEngine,
+        )
+        .unwrap()
+        .accumulated;
+        let second = execute(
+            &parse(&[
+                "--first-trial",
+                "120",
+                "--trials",
+                "180",
+                "--seed",
+                "5",
+                "-q",
+                "--weekly",
+                "--threads",
+                "1",
+            ]),
+            &net,
+            &FakeEngine,
+        )
+        .unwrap();
+        first.merge(&second.accumulated).unwrap();
+        assert_eq!(first, whole.accumulated);
+        assert_eq!(run(&a, &net, &FakeEngine).unwrap(), ExitCode::SUCCESS);
+    }
+
+    #[test]
+    fn a_stale_horizon_is_refused() {
+        let net = fake::network(4);
+        assert!(execute(&parse(&["--horizon", "8", "-q"]), &net, &FakeEngine).is_err());
+    }
+}

@@ -1,0 +1,58 @@
+//! Graph exporters: one small trait, one file per format.
+//!
+//! Each writes the graph of [`network::graph::export_graph`]: countries,
+//! facilities and markets as nodes; supply links and located-in relations
+//! as edges, with their attributes, for Graphviz, Gephi or NetworkX.
+
+mod dot;
+mod graphml;
+mod json;
+
+use petgraph::graph::DiGraph;
+
+use crate::network::Network;
+use crate::network::graph::{Edge, Node, export_graph};
+
+pub use dot::Dot;
+pub use graphml::GraphMl;
+pub use json::Json;
+
+/// A graph file format.
+pub trait GraphExporter {
+    fn write(&self, g: &DiGraph<Node, Edge>) -> String;
+}
+
+/// The formats `chipshock graph --format` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Graphml,
+    Json,
+}
+
+/// Renders `net` in `format`.
+pub fn render(net: &Network, format: GraphFormat) -> String {
+    let g = export_graph(net);
+    match format {
+        GraphFormat::Dot => Dot.write(&g),
+        GraphFormat::Graphml => GraphMl.write(&g),
+        GraphFormat::Json => Json.write(&g),
+    }
+}
+
+/// Escapes text for XML attributes and content.
+pub(crate) fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The attributes of a node or edge as (key, value) text pairs, in a fixed
+/// order, from its JSON form.
+pub(crate) fn attributes(v: &impl serde::Serialize) -> Vec<(String, serde_json::Value)> {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::Object(map)) => map.into_iter().collect(),
+        _ => Vec::new(),
+    }
+}

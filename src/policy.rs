@@ -1,0 +1,526 @@
+//! Policies: a variant's network and the rules that change it over time.
+//!
+//! [`apply`] turns the compiled network and one variant into a
+//! [`VariantNetwork`]: the *union* network (every facility, need and link
+//! any regime of the variant uses — reshored fabs, friendshored links — with
+//! qualification, stockpile and capacity changes applied), and the list of
+//! **regimes**: the baseline (shares, flows, outputs, targets) in force for
+//! each combination of "which reshored fabs are online" and "which
+//! agreements are revoked". The engine starts in the week-0 regime and
+//! switches regime when a fab comes online or a political shock revokes an
+//! agreement; stocks are never created or destroyed by a switch, only the
+//! baseline they are measured against changes.
+//!
+//! Paper versus concrete: friendshored shares and crisis sharing rest on an
+//! agreement and end when it is revoked; reshored capacity, stockpiles and
+//! pre-qualified alternates stay.
+//!
+//! Application order within a variant (so policies compose the same way
+//! whatever order the user lists them in): dual sourcing and stockpiles
+//! (structural), friendshoring (on the declared sourcing), reshoring (in
+//! order of coming online, each taking its share of what is then in place),
+//! crisis sharing and export controls (rules the engine applies).
+
+use serde::Serialize;
+
+use crate::network::{Customer, Facility, Link, Need, Network, PolicyAction};
+use crate::scenario::Release;
+
+/// A reshored fab coming online.
+#[derive(Clone, Debug, Serialize)]
+pub struct Online {
+    pub facility: u32,
+    /// First week with capacity.
+    pub week: u32,
+    /// Weeks from first output to full capacity (linear).
+    pub ramp_weeks: u32,
+    /// Index of the policy.
+    pub policy: u32,
+}
+
+/// A baseline the engine can be in.
+#[derive(Clone, Debug, Serialize)]
+pub struct Regime {
+    /// Normal share of every link of the union network.
+    pub share: Vec<f64>,
+    /// Baseline flow of every link.
+    pub link_flow: Vec<f64>,
+    /// Baseline output of every facility.
+    pub facility_output: Vec<f64>,
+    /// Baseline use of every need.
+    pub need_use: Vec<f64>,
+}
+
+/// Members-first service during a crisis, while an agreement holds.
+#[derive(Clone, Debug, Serialize)]
+pub struct CrisisSharing {
+    pub agreement: u32,
+    /// Links from a member's supplier to a member's customer, for the
+    /// shared products: served first while any shock is active.
+    pub member_links: Vec<u32>,
+    /// Supplier facilities that ration members first.
+    pub facilities: Vec<u32>,
+}
+
+/// Costs of a variant, in USD.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Cost {
+    pub capex_usd: f64,
+    /// Part of capex paid by governments.
+    pub subsidy_usd: f64,
+    /// Recurring cost per year, including stockpile holding costs.
+    pub annual_usd: f64,
+    /// Of which stockpile holding.
+    pub holding_usd_per_year: f64,
+    /// capex + annual × horizon in years: the denominator of avoided loss
+    /// per dollar.
+    pub total_over_horizon_usd: f64,
+}
+
+/// A network with one variant's policies applied.
+#[derive(Clone, Debug)]
+pub struct VariantNetwork {
+    pub variant: usize,
+    pub id: String,
+    /// The union network; its `baseline` is regime 0 (week 0, no agreement
+    /// revoked).
+    pub net: Network,
+    /// Reshored fabs in order of coming online.
+    pub online: Vec<Online>,
+    /// Agreements whose revocation changes the regime (bloc indices).
+    pub agreements: Vec<u32>,
+    /// Regimes indexed by `regime_index(fabs online, revoked mask)`.
+    pub regimes: Vec<Regime>,
+    pub crisis: Vec<CrisisSharing>,
+    /// Links blocked from week 0 (export controls).
+    pub blocked_links: Vec<u32>,
+    /// Stockpile units held back except while a shock is active (need, units).
+    pub reserves: Vec<(u32, f64)>,
+    pub cost: Cost,
+}
+
+impl VariantNetwork {
+    /// The regime with the first `online` reshored fabs online and the
+    /// agreements in `revoked` (bit i = `agreements[i]`) revoked.
+    pub fn regime_index(&self, online: usize, revoked: u32) -> usize {
+        online * (1usize << self.agreements.len()) + revoked as usize
+    }
+
+    /// True when nothing changes with time in a trial without shocks.
+    pub fn is_static(&self) -> bool {
+        self.online.iter().all(|o| o.week == 0 && o.ramp_weeks == 0) && self.blocked_links.is_empty()
+    }
+}
+
+/// Applies variant `variant` of `net`. The error names the policy and what
+/// it would break (a facility over capacity, a supply cycle).
+pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
+    let v = &net.variants[variant];
+    let mut u = net.clone();
+    let mut cost = Cost::default();
+    let years = f64::from(net.settings.horizon_weeks) / 52.0;
+    let policies: Vec<usize> = v.policies.iter().map(|&p| p as usize).collect();
+    for &pi in &policies {
+        let p = &net.policies[pi];
+        cost.capex_usd += p.capex_usd;
+        cost.subsidy_usd += p.subsidy_usd;
+        cost.annual_usd += p.annual_cost_usd;
+    }
+
+    // Structural: qualification and stockpiles.
+    let mut reserves = Vec::new();
+    for &pi in &policies {
+        match &net.policies[pi].action {
+            PolicyAction::DualSource { needs } => {
+                for l in &mut u.links {
+                    if needs.contains(&l.need) {
+                        l.qualified = true;
+                    }
+                }
+            }
+            PolicyAction::Stockpile {
+                needs,
+                inventory_weeks,
+                holding_rate_per_year,
+                release,
+            } => {
+                for &n in needs {
+                    let need = &mut u.needs[n as usize];
+                    let extra_weeks = (inventory_weeks - need.target_weeks).max(0.0);
+                    let units = extra_weeks * need.baseline_use;
+                    let value = net.products[need.product as usize].value_usd_per_unit;
+                    cost.holding_usd_per_year += units * value * holding_rate_per_year;
+                    if *release == Release::DuringShock && units > 0.0 {
+                        reserves.push((n, units));
+                    }
+                    need.target_weeks = need.target_weeks.max(*inventory_weeks);
+                }
+            }
+            _ => {}
+        }
+    }
+    cost.annual_usd += cost.holding_usd_per_year;
+    cost.total_over_horizon_usd = cost.capex_usd + cost.annual_usd * years;
+
+    // Reshored fabs: new facilities, their needs and input links (copied
+    // from the template), and a zero-share link into each selected need.
+    let mut reshores: Vec<(usize, f64)> = policies
+        .iter()
+        .filter_map(|&pi| match &net.policies[pi].action {
+            PolicyAction::Reshore { build_weeks, .. } => Some((pi, *build_weeks)),
+            _ => None,
+        })
+        .collect();
+    reshores.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    let mut online = Vec::new();
+    // (policy, new facility, [(need, new link)], share)
+    let mut reshore_links: Vec<(Vec<(u32, u32)>, f64)> = Vec::new();
+    for &(pi, _) in &reshores {
+        let p = &net.policies[pi];
+        let PolicyAction::Reshore {
+            country,
+            firm,
+            capacity_per_week,
+            build_weeks,
+            ramp_weeks,
+            template,
+            needs,
+            share,
+            ..
+        } = &p.action
+        else {
+            continue;
+        };
+        let t = &net.facilities[*template as usize];
+        let f_new = u.facilities.len() as u32;
+        u.facilities.push(Facility {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            firm: firm.clone().or_else(|| t.firm.clone()),
+            country: *country,
+            kind: t.kind,
+            product: t.product,
+            capacity_per_week: *capacity_per_week,
+            inventory_weeks: t.inventory_weeks,
+            recovery_weeks: t.recovery_weeks,
+            allocation: t.allocation,
+        });
+        for &tn in net.facility_needs.row(*template as usize) {
+            let tneed = &net.needs[tn as usize];
+            let n_new = u.needs.len() as u32;
+            u.needs.push(Need {
+                customer: Customer::Facility(f_new),
+                product: tneed.product,
+                kind: tneed.kind,
+                target_weeks: tneed.target_weeks,
+                baseline_use: 0.0,
+            });
+            for &tl in net.need_links.row(tn as usize) {
+                let l = &net.links[tl as usize];
+                u.links.push(Link { need: n_new, ..l.clone() });
+            }
+        }
+        let mut pairs = Vec::new();
+        for &n in needs {
+            let lead = net
+                .need_links
+                .row(n as usize)
+                .iter()
+                .find(|&&l| net.links[l as usize].supplier == *template)
+                .or_else(|| net.need_links.row(n as usize).first())
+                .map(|&l| net.links[l as usize].lead_weeks)
+                .unwrap_or(1);
+            pairs.push((n, u32::MAX)); // link index fixed after sorting
+            u.links.push(Link {
+                supplier: f_new,
+                need: n,
+                share: 0.0,
+                lead_weeks: lead,
+                qualified: true,
+                priority: 0,
+            });
+        }
+        reshore_links.push((pairs, *share));
+        online.push(Online {
+            facility: f_new,
+            week: build_weeks.max(0.0).round() as u32,
+            ramp_weeks: ramp_weeks.max(0.0).round() as u32,
+            policy: pi as u32,
+        });
+    }
+
+    // Friendshoring: qualify and link the allied suppliers, add their
+    // extra capacity (built, so it stays), and record the share moves.
+    let mut moves: Vec<(Option<u32>, Vec<(usize, usize, f64)>)> = Vec::new(); // (agreement, [(need, supplier, delta weight)])
+    let members = |bloc: u32, country: u32| net.countries[country as usize].blocs.contains(&bloc);
+    for &pi in &policies {
+        let p = &net.policies[pi];
+        let PolicyAction::Friendshore {
+            product,
+            needs,
+            from_countries,
+            to_bloc,
+            share: _,
+            extra_capacity_fraction,
+        } = &p.action
+        else {
+            continue;
+        };
+        let receivers: Vec<u32> = (0..net.facilities.len() as u32)
+            .filter(|&f| {
+                let fa = &net.facilities[f as usize];
+                fa.product == *product && members(*to_bloc, fa.country) && !from_countries.contains(&fa.country)
+            })
+            .collect();
+        if receivers.is_empty() {
+            return Err(format!(
+                "policy `{}`: no facility in bloc `{}` makes `{}` to friendshore to",
+                p.id, net.blocs[*to_bloc as usize].id, net.products[*product as usize].id
+            ));
+        }
+        for &f in &receivers {
+            u.facilities[f as usize].capacity_per_week *= 1.0 + extra_capacity_fraction;
+        }
+        for &n in needs {
+            for &f in &receivers {
+                let exists = u.links.iter().any(|l| l.need == n && l.supplier == f);
+                if !exists {
+                    let lead = net
+                        .need_links
+                        .row(n as usize)
+                        .first()
+                        .map(|&l| net.links[l as usize].lead_weeks)
+                        .unwrap_or(1);
+                    u.links.push(Link {
+                        supplier: f,
+                        need: n,
+                        share: 0.0,
+                        lead_weeks: lead,
+                        qualified: true,
+                        priority: 0,
+                    });
+                }
+            }
+            for l in &mut u.links {
+                if l.need == n && receivers.contains(&l.supplier) {
+                    l.qualified = true;
+                }
+            }
+        }
+        moves.push((p.agreement, Vec::new()));
+        let _ = pi;
+    }
+
+    // Fix the union's structure (sorting links by need) and find the
+    // reshore links' indices.
+    u.rebuild_derived().map_err(|cycle| {
+        format!(
+            "variant `{}` creates a supply cycle through {}",
+            v.id,
+            cycle.iter().map(|&f| u.facilities[f as usize].id.as_str()).collect::<Vec<_>>().join(" → ")
+        )
+    })?;
+    for (k, (pairs, _)) in reshore_links.iter_mut().enumerate() {
+        let f_new = online[k].facility;
+        for (n, l) in pairs.iter_mut() {
+            *l = u
+                .need_links
+                .row(*n as usize)
+                .iter()
+                .copied()
+                .find(|&x| u.links[x as usize].supplier == f_new)
+                .unwrap_or(u32::MAX);
+        }
+    }
+
+    // Agreements that matter: those friendshoring or crisis sharing rest on.
+    let mut agreements: Vec<u32> = Vec::new();
+    for &pi in &policies {
+        let p = &net.policies[pi];
+        if let (Some(a), PolicyAction::Friendshore { .. } | PolicyAction::CrisisSharing { .. }) = (p.agreement, &p.action)
+            && !agreements.contains(&a)
+        {
+            agreements.push(a);
+        }
+    }
+    if agreements.len() > 4 {
+        return Err(format!(
+            "variant `{}` rests on {} agreements; at most 4 are supported",
+            v.id,
+            agreements.len()
+        ));
+    }
+
+    // Regimes: shares for every (fabs online, agreements revoked) pair.
+    let base_share: Vec<f64> = u.links.iter().map(|l| l.share).collect();
+    let n_rev = 1usize << agreements.len();
+    let mut regimes = Vec::with_capacity((online.len() + 1) * n_rev);
+    for k in 0..=online.len() {
+        for mask in 0..n_rev as u32 {
+            let mut share = base_share.clone();
+            // Friendshoring in force.
+            for &pi in &policies {
+                let p = &net.policies[pi];
+                let PolicyAction::Friendshore {
+                    product,
+                    needs,
+                    from_countries,
+                    to_bloc,
+                    share: s,
+                    ..
+                } = &p.action
+                else {
+                    continue;
+                };
+                if let Some(a) = p.agreement {
+                    let bit = agreements.iter().position(|&x| x == a).unwrap_or(0);
+                    if mask & (1 << bit) != 0 {
+                        continue; // revoked: the paper is gone
+                    }
+                }
+                for &n in needs {
+                    let row = u.need_links.row(n as usize);
+                    let mut moved = 0.0;
+                    let mut recv_cap = 0.0;
+                    for &l in row {
+                        let sup = &u.facilities[u.links[l as usize].supplier as usize];
+                        if from_countries.contains(&sup.country) {
+                            moved += share[l as usize] * s;
+                            share[l as usize] *= 1.0 - s;
+                        } else if sup.product == *product && members(*to_bloc, sup.country) {
+                            recv_cap += sup.capacity_per_week;
+                        }
+                    }
+                    if moved > 0.0 && recv_cap > 0.0 {
+                        for &l in row {
+                            let sup = &u.facilities[u.links[l as usize].supplier as usize];
+                            if !from_countries.contains(&sup.country) && members(*to_bloc, sup.country) {
+                                share[l as usize] += moved * sup.capacity_per_week / recv_cap;
+                            }
+                        }
+                    }
+                }
+            }
+            // Reshored fabs online, in order.
+            for (pairs, s) in reshore_links.iter().take(k) {
+                for &(n, new_link) in pairs {
+                    for &l in u.need_links.row(n as usize) {
+                        share[l as usize] *= 1.0 - s;
+                    }
+                    if new_link != u32::MAX {
+                        share[new_link as usize] = *s;
+                    }
+                }
+            }
+            let mut g = u.clone();
+            for (l, x) in g.links.iter_mut().zip(&share) {
+                l.share = *x;
+            }
+            let over = g.rebuild_derived().map_err(|_| format!("variant `{}` creates a supply cycle", v.id))?;
+            if let Some(&(f, load)) = over.first() {
+                let fa = &g.facilities[f as usize];
+                return Err(format!(
+                    "variant `{}`: its policies load facility `{}` to {load:.1} units/week, above its capacity {} ({:.0} %); add capacity (extra_capacity_fraction) or move less share",
+                    v.id,
+                    fa.id,
+                    fa.capacity_per_week,
+                    100.0 * load / fa.capacity_per_week
+                ));
+            }
+            regimes.push(Regime {
+                share,
+                link_flow: g.baseline.link_flow.clone(),
+                facility_output: g.baseline.facility_output.clone(),
+                need_use: g.needs.iter().map(|n| n.baseline_use).collect(),
+            });
+        }
+    }
+    // The union network's own baseline is regime 0.
+    if let Some(r0) = regimes.first() {
+        for (l, x) in u.links.iter_mut().zip(&r0.share) {
+            l.share = *x;
+        }
+        u.rebuild_derived().map_err(|_| format!("variant `{}` creates a supply cycle", v.id))?;
+    }
+    let _ = moves;
+
+    // Crisis sharing and export controls.
+    let mut crisis = Vec::new();
+    let mut blocked_links = Vec::new();
+    for &pi in &policies {
+        let p = &net.policies[pi];
+        match &p.action {
+            PolicyAction::CrisisSharing { products } => {
+                let Some(a) = p.agreement else { continue };
+                let mut member_links = Vec::new();
+                let mut facilities = Vec::new();
+                for (li, l) in u.links.iter().enumerate() {
+                    let need = &u.needs[l.need as usize];
+                    let sup = &u.facilities[l.supplier as usize];
+                    if !products.contains(&need.product) || !members(a, sup.country) {
+                        continue;
+                    }
+                    if !facilities.contains(&l.supplier) {
+                        facilities.push(l.supplier);
+                    }
+                    if members(a, u.customer_country(need.customer)) {
+                        member_links.push(li as u32);
+                    }
+                }
+                crisis.push(CrisisSharing {
+                    agreement: a,
+                    member_links,
+                    facilities,
+                });
+            }
+            PolicyAction::ExportControl { links } => {
+                // Indices refer to the declared network; map by (supplier, need).
+                for &l in links {
+                    let dl = &net.links[l as usize];
+                    if let Some(x) = u
+                        .need_links
+                        .row(dl.need as usize)
+                        .iter()
+                        .find(|&&x| u.links[x as usize].supplier == dl.supplier)
+                        && !blocked_links.contains(x)
+                    {
+                        blocked_links.push(*x);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    blocked_links.sort_unstable();
+
+    // Shock targets that name links refer to the declared network: remap.
+    for shock in &mut u.shocks {
+        if let crate::network::ShockTarget::Lane(links) = &mut shock.target {
+            let mapped: Vec<u32> = links
+                .iter()
+                .filter_map(|&l| {
+                    let dl = &net.links[l as usize];
+                    u.need_links
+                        .row(dl.need as usize)
+                        .iter()
+                        .copied()
+                        .find(|&x| u.links[x as usize].supplier == dl.supplier)
+                })
+                .collect();
+            *links = mapped;
+        }
+    }
+
+    Ok(VariantNetwork {
+        variant,
+        id: v.id.clone(),
+        net: u,
+        online,
+        agreements,
+        regimes,
+        crisis,
+        blocked_links,
+        reserves,
+        cost,
+    })
+}

@@ -1,0 +1,366 @@
+//! Reports of a run: the figures of MODEL §5 computed from an
+//! [`Accumulated`], and their export to files and the terminal.
+//!
+//! [`RunReport::build`] is the only place figures are computed; exporters
+//! (one file per format, behind the [`Exporter`] trait) only lay them out.
+//! Every file is written atomically ([`crate::atomic`]) and every float is printed
+//! by [`fmt::num`], so the same results give byte-identical files.
+//!
+//! *Invariant:* nothing in a report depends on the thread count, which is
+//! therefore not recorded in the manifest.
+
+use crate::atomic;
+mod exceedance_csv;
+pub mod fmt;
+mod json;
+mod summary_csv;
+pub mod table;
+mod trials_csv;
+mod weekly_csv;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::mc::{Accumulated, RunConfig};
+use crate::network::Network;
+use crate::stats::{
+    ExceedancePoint, Proportion, QUANTILE_DEFINITION, Summary, exceedance_curve, histogram,
+};
+
+pub use exceedance_csv::ExceedanceCsv;
+pub use json::SummaryJson;
+pub use summary_csv::SummaryCsv;
+pub use trials_csv::TrialsCsv;
+pub use weekly_csv::WeeklyCsv;
+
+/// Most points kept on the exceedance curve.
+pub const EXCEEDANCE_POINTS: usize = 200;
+
+/// What produced the results: enough to reproduce them, and to refuse to
+/// merge shards of different runs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Manifest {
+    pub chipshock_version: String,
+    pub scenario: String,
+    pub scenario_hash: String,
+    pub seed: u64,
+    pub trial_start: u64,
+    /// Exclusive.
+    pub trial_end: u64,
+    pub trials: u64,
+    pub horizon_weeks: u32,
+    pub fulfilment_threshold: f64,
+    pub severe_loss_usd: f64,
+    pub weekly_recorded: bool,
+    pub quantile_definition: String,
+    /// Versions of the crates whose output values the results depend on
+    /// (rand_distr marks some fixes as value-breaking), from Cargo.lock.
+    pub crates: BTreeMap<String, String>,
+}
+
+/// A metric defined only in some trials (time to survive / recover).
+#[derive(Clone, Debug, Serialize)]
+pub struct Conditional {
+    /// Trials in which it is defined.
+    pub defined: Proportion,
+    /// Over those trials only; `None` if there are none.
+    pub summary: Option<Summary>,
+}
+
+/// Expected loss of one group of market needs.
+#[derive(Clone, Debug, Serialize)]
+pub struct BreakdownRow {
+    pub key: String,
+    pub expected_lost_usd: f64,
+    /// Monte Carlo standard error of `expected_lost_usd`.
+    pub std_error: f64,
+    /// Fraction of the expected total loss.
+    pub share: f64,
+    pub expected_lost_units: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Breakdown {
+    /// `market`, `country`, `sector`, `product` or `need`.
+    pub dimension: String,
+    pub rows: Vec<BreakdownRow>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ShockRow {
+    pub id: String,
+    pub name: String,
+    /// Trials in which the shock fired at least once.
+    pub fired: Proportion,
+    /// Firings in all trials (rate-driven shocks may fire repeatedly).
+    pub firings: u64,
+}
+
+/// Fan-chart band of one market in one week.
+#[derive(Clone, Debug, Serialize)]
+pub struct WeeklyBand {
+    pub market: String,
+    pub week: u32,
+    pub mean: f64,
+    pub p5: f64,
+    pub p50: f64,
+    pub p95: f64,
+}
+
+/// Every figure of a run, ready to serialise.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub manifest: Manifest,
+    pub lost_usd: Summary,
+    pub lost_units: Summary,
+    pub peak_shortfall: Summary,
+    pub weeks_below_threshold: Summary,
+    pub time_to_survive: Conditional,
+    pub time_to_recover: Conditional,
+    pub p_any_loss: Proportion,
+    /// `P(lost_usd ≥ severe_loss_usd)`.
+    pub p_severe_loss: Proportion,
+    pub exceedance: Vec<ExceedancePoint>,
+    pub breakdowns: Vec<Breakdown>,
+    pub shocks: Vec<ShockRow>,
+    /// Empty unless weekly bands were recorded.
+    pub weekly: Vec<WeeklyBand>,
+}
+
+impl RunReport {
+    /// Computes every figure. Shock and market names come from `net`; the
+    /// scenario identity and thresholds from `cfg`.
+    pub fn build(net: &Network, cfg: &RunConfig, acc: &Accumulated) -> RunReport {
+        let t = &acc.trials;
+        let n = acc.count();
+        let lost_usd = Summary::of(&t.lost_usd);
+        let mut sorted = t.lost_usd.clone();
+        sorted.sort_by(f64::total_cmp);
+        let weeks: Vec<f64> = t.weeks_below.iter().map(|&w| f64::from(w)).collect();
+        let conditional = |xs: Vec<f64>| Conditional {
+            defined: Proportion::new(xs.len() as u64, n),
+            summary: (!xs.is_empty()).then(|| Summary::of(&xs)),
+        };
+        let any = sorted.len() - sorted.partition_point(|&x| x <= 0.0);
+        let severe = sorted.len() - sorted.partition_point(|&x| x < cfg.severe_loss_usd);
+        RunReport {
+            manifest: Manifest {
+                chipshock_version: env!("CARGO_PKG_VERSION").into(),
+                scenario: cfg.scenario.clone(),
+                scenario_hash: cfg.scenario_hash.clone(),
+                seed: cfg.seed,
+                trial_start: acc.range().start,
+                trial_end: acc.range().end,
+                trials: n,
+                horizon_weeks: cfg.horizon_weeks,
+                fulfilment_threshold: cfg.fulfilment_threshold,
+                severe_loss_usd: cfg.severe_loss_usd,
+                weekly_recorded: acc.weekly.is_some(),
+                quantile_definition: QUANTILE_DEFINITION.into(),
+                crates: locked_versions(&["rand", "rand_distr", "rand_core", "chacha20"]),
+            },
+            lost_units: Summary::of(&t.lost_units),
+            peak_shortfall: Summary::of(&t.peak_shortfall),
+            weeks_below_threshold: Summary::of(&weeks),
+            time_to_survive: conditional(t.defined_tts().map(f64::from).collect()),
+            time_to_recover: conditional(t.defined_ttr().map(f64::from).collect()),
+            p_any_loss: Proportion::new(any as u64, n),
+            p_severe_loss: Proportion::new(severe as u64, n),
+            exceedance: exceedance_curve(&sorted, EXCEEDANCE_POINTS),
+            breakdowns: breakdowns(acc, lost_usd.mean),
+            shocks: net
+                .shocks
+                .iter()
+                .enumerate()
+                .map(|(s, shock)| ShockRow {
+                    id: shock.id.clone(),
+                    name: shock.name.clone(),
+                    fired: Proportion::new(acc.shock_trials.get(s).copied().unwrap_or(0), n),
+                    firings: acc.shock_firings.get(s).copied().unwrap_or(0),
+                })
+                .collect(),
+            weekly: weekly_bands(net, acc),
+            lost_usd,
+        }
+    }
+
+    /// Shock ids by index, for naming fired shocks.
+    fn shock_id(&self, s: u32) -> &str {
+        self.shocks
+            .get(s as usize)
+            .map_or("?", |row| row.id.as_str())
+    }
+}
+
+fn breakdowns(acc: &Accumulated, total_mean: f64) -> Vec<Breakdown> {
+    let n = acc.count() as f64;
+    acc.layout()
+        .dims
+        .iter()
+        .zip(&acc.breakdown)
+        .map(|(dim, sums)| Breakdown {
+            dimension: dim.name.clone(),
+            rows: dim
+                .keys
+                .iter()
+                .zip(sums)
+                .map(|(key, g)| {
+                    let (mean, se) = if n > 0.0 {
+                        let mean = g.lost_usd.value() / n;
+                        let var = if n > 1.0 {
+                            ((g.lost_usd_sq.value() / n - mean * mean) * n / (n - 1.0)).max(0.0)
+                        } else {
+                            0.0
+                        };
+                        (mean, (var / n).sqrt())
+                    } else {
+                        (0.0, 0.0)
+                    };
+                    BreakdownRow {
+                        key: key.clone(),
+                        expected_lost_usd: mean,
+                        std_error: se,
+                        share: if total_mean > 0.0 {
+                            mean / total_mean
+                        } else {
+                            0.0
+                        },
+                        expected_lost_units: if n > 0.0 {
+                            g.lost_units.value() / n
+                        } else {
+                            0.0
+                        },
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn weekly_bands(net: &Network, acc: &Accumulated) -> Vec<WeeklyBand> {
+    let Some(w) = &acc.weekly else {
+        return Vec::new();
+    };
+    let mut rows = Vec::with_capacity(w.markets * w.weeks);
+    for m in 0..w.markets {
+        let market = net
+            .markets
+            .get(m)
+            .map_or_else(|| m.to_string(), |x| x.id.clone());
+        for week in 0..w.weeks {
+            let h = w.histogram(m, week);
+            rows.push(WeeklyBand {
+                market: market.clone(),
+                week: week as u32,
+                mean: w.mean(m, week, acc.count()),
+                p5: histogram::quantile(h, 0.05),
+                p50: histogram::quantile(h, 0.50),
+                p95: histogram::quantile(h, 0.95),
+            });
+        }
+    }
+    rows
+}
+
+/// The lock file this binary was built with.
+const CARGO_LOCK: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.lock"));
+
+/// Versions of `names` as locked (first entry of each name).
+fn locked_versions(names: &[&str]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut current: Option<&str> = None;
+    for line in CARGO_LOCK.lines() {
+        let line = line.trim();
+        if let Some(name) = line
+            .strip_prefix("name = \"")
+            .and_then(|s| s.strip_suffix('"'))
+        {
+            current = Some(name);
+        } else if let (Some(name), Some(v)) = (
+            current,
+            line.strip_prefix("version = \"")
+                .and_then(|s| s.strip_suffix('"')),
+        ) {
+            if names.contains(&name) {
+                out.entry(name.to_string()).or_insert_with(|| v.to_string());
+            }
+            current = None;
+        }
+    }
+    out
+}
+
+/// One output format.
+pub trait Exporter {
+    /// File name inside the output directory.
+    fn file_name(&self) -> &'static str;
+
+    /// Whether the run has anything to write in this format.
+    fn applies(&self, _report: &RunReport) -> bool {
+        true
+    }
+
+    fn write(&self, out: &mut dyn Write, report: &RunReport, acc: &Accumulated) -> io::Result<()>;
+}
+
+/// Every format, in the order they are written.
+pub fn exporters() -> Vec<Box<dyn Exporter>> {
+    vec![
+        Box::new(SummaryJson),
+        Box::new(SummaryCsv),
+        Box::new(TrialsCsv),
+        Box::new(WeeklyCsv),
+        Box::new(ExceedanceCsv),
+    ]
+}
+
+/// Why a report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot create output directory {}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot write {}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Writes every applicable format into `dir` (created if missing), each
+/// file atomically. Returns the paths written.
+pub fn write_all(
+    dir: &Path,
+    report: &RunReport,
+    acc: &Accumulated,
+) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    for e in exporters() {
+        if !e.applies(report) {
+            continue;
+        }
+        let path = dir.join(e.file_name());
+        atomic::write_atomic(&path, |w| e.write(w, report, acc)).map_err(|source| {
+            ReportError::Write {
+                path: path.clone(),
+                source,
+            }
+        })?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,145 @@
+//! `summary.csv`: every headline figure as one tidy row
+//! `metric,scope,key,statistic,value`, for R, pandas or a spreadsheet.
+
+use std::io::{self, Write};
+
+use super::fmt::{csv_field, num};
+use super::{Exporter, RunReport};
+use crate::mc::Accumulated;
+use crate::stats::{Proportion, QuantileEstimate, Summary};
+
+pub struct SummaryCsv;
+
+pub const HEADER: &str = "metric,scope,key,statistic,value";
+
+struct Rows<'w> {
+    out: &'w mut dyn Write,
+}
+
+impl Rows<'_> {
+    fn row(
+        &mut self,
+        metric: &str,
+        scope: &str,
+        key: &str,
+        stat: &str,
+        value: f64,
+    ) -> io::Result<()> {
+        writeln!(
+            self.out,
+            "{},{},{},{},{}",
+            csv_field(metric),
+            csv_field(scope),
+            csv_field(key),
+            stat,
+            num(value)
+        )
+    }
+
+    fn quantile(&mut self, metric: &str, name: &str, q: &QuantileEstimate) -> io::Result<()> {
+        self.row(metric, "total", "", name, q.value)?;
+        self.row(
+            metric,
+            "total",
+            "",
+            &format!("{name}_std_error"),
+            q.std_error,
+        )?;
+        self.row(metric, "total", "", &format!("{name}_ci95_low"), q.ci95[0])?;
+        self.row(metric, "total", "", &format!("{name}_ci95_high"), q.ci95[1])
+    }
+
+    fn summary(&mut self, metric: &str, s: &Summary) -> io::Result<()> {
+        let t = "total";
+        self.row(metric, t, "", "count", s.count as f64)?;
+        self.row(metric, t, "", "mean", s.mean)?;
+        self.row(metric, t, "", "std_dev", s.std_dev)?;
+        self.row(metric, t, "", "std_error", s.std_error)?;
+        self.row(metric, t, "", "ci95_low", s.ci95[0])?;
+        self.row(metric, t, "", "ci95_high", s.ci95[1])?;
+        self.row(metric, t, "", "min", s.min)?;
+        self.row(metric, t, "", "max", s.max)?;
+        for (name, q) in [
+            ("p50", &s.p50),
+            ("p90", &s.p90),
+            ("p95", &s.p95),
+            ("p99", &s.p99),
+        ] {
+            self.quantile(metric, name, q)?;
+        }
+        self.row(metric, t, "", "cvar95", s.cvar95)?;
+        self.row(metric, t, "", "cvar95_std_error", s.cvar95_std_error)
+    }
+
+    fn proportion(
+        &mut self,
+        metric: &str,
+        scope: &str,
+        key: &str,
+        p: &Proportion,
+    ) -> io::Result<()> {
+        self.row(metric, scope, key, "count", p.count as f64)?;
+        self.row(metric, scope, key, "n", p.n as f64)?;
+        self.row(metric, scope, key, "estimate", p.estimate)?;
+        self.row(metric, scope, key, "std_error", p.std_error)?;
+        self.row(metric, scope, key, "ci95_low", p.ci95[0])?;
+        self.row(metric, scope, key, "ci95_high", p.ci95[1])
+    }
+}
+
+impl Exporter for SummaryCsv {
+    fn file_name(&self) -> &'static str {
+        "summary.csv"
+    }
+
+    fn write(&self, out: &mut dyn Write, r: &RunReport, _: &Accumulated) -> io::Result<()> {
+        writeln!(out, "{HEADER}")?;
+        let mut w = Rows { out };
+        w.summary("lost_usd", &r.lost_usd)?;
+        w.summary("lost_units", &r.lost_units)?;
+        w.summary("peak_shortfall", &r.peak_shortfall)?;
+        w.summary("weeks_below_threshold", &r.weeks_below_threshold)?;
+        for (metric, c) in [
+            ("time_to_survive", &r.time_to_survive),
+            ("time_to_recover", &r.time_to_recover),
+        ] {
+            w.proportion(&format!("{metric}_defined"), "total", "", &c.defined)?;
+            if let Some(s) = &c.summary {
+                w.summary(metric, s)?;
+            }
+        }
+        w.proportion("p_any_loss", "total", "", &r.p_any_loss)?;
+        w.proportion("p_severe_loss", "total", "", &r.p_severe_loss)?;
+        for b in &r.breakdowns {
+            for row in &b.rows {
+                w.row(
+                    "lost_usd",
+                    &b.dimension,
+                    &row.key,
+                    "mean",
+                    row.expected_lost_usd,
+                )?;
+                w.row(
+                    "lost_usd",
+                    &b.dimension,
+                    &row.key,
+                    "std_error",
+                    row.std_error,
+                )?;
+                w.row("lost_usd", &b.dimension, &row.key, "share", row.share)?;
+                w.row(
+                    "lost_units",
+                    &b.dimension,
+                    &row.key,
+                    "mean",
+                    row.expected_lost_units,
+                )?;
+            }
+        }
+        for s in &r.shocks {
+            w.proportion("shock_fired", "shock", &s.id, &s.fired)?;
+            w.row("shock_firings", "shock", &s.id, "count", s.firings as f64)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,171 @@
+//! The plain-text summary printed on the terminal after a run: aligned
+//! columns, USD in human units, no colour (so `NO_COLOR` and pipes need no
+//! special case).
+
+use std::fmt::Write as _;
+
+use super::RunReport;
+use super::fmt::{pct, usd};
+use crate::stats::{Proportion, Summary};
+
+/// Lays out rows with the first column left-aligned and the rest
+/// right-aligned, two spaces apart.
+pub fn grid(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let width = |c: usize| {
+        rows.iter()
+            .filter_map(|r| r.get(c))
+            .map(|s| s.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..cols).map(width).collect();
+    let mut out = String::new();
+    for r in rows {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate() {
+            if c == 0 {
+                let _ = write!(line, "{cell:<w$}", w = widths[0]);
+            } else {
+                let _ = write!(line, "  {cell:>w$}", w = widths[c]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A count of things in human units: `1.23M`, `456K`, `12.5`.
+fn qty(x: f64) -> String {
+    usd(x).replacen('$', "", 1)
+}
+
+fn weeks(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+fn metric_row(name: &str, s: &Summary, f: &dyn Fn(f64) -> String) -> Vec<String> {
+    vec![
+        name.to_string(),
+        f(s.mean),
+        format!("±{}", f(s.ci95[1] - s.mean)),
+        f(s.p50.value),
+        f(s.p90.value),
+        f(s.p95.value),
+        f(s.p99.value),
+        f(s.cvar95),
+    ]
+}
+
+fn prop_row(name: String, p: &Proportion) -> Vec<String> {
+    vec![
+        name,
+        pct(p.estimate),
+        format!("[{}, {}]", pct(p.ci95[0]), pct(p.ci95[1])),
+    ]
+}
+
+/// The whole terminal summary.
+pub fn render(r: &RunReport) -> String {
+    let m = &r.manifest;
+    let mut out = format!(
+        "scenario `{}`  seed {}  trials {}..{} ({})  horizon {} weeks  hash {}\n\n",
+        m.scenario,
+        m.seed,
+        m.trial_start,
+        m.trial_end,
+        m.trials,
+        m.horizon_weeks,
+        m.scenario_hash.get(..12).unwrap_or(&m.scenario_hash),
+    );
+    let mut rows: Vec<Vec<String>> = vec![
+        ["", "mean", "95% CI", "P50", "P90", "P95", "P99", "CVaR95"]
+            .map(String::from)
+            .to_vec(),
+        metric_row("lost output (USD)", &r.lost_usd, &usd),
+        metric_row("lost units", &r.lost_units, &qty),
+        metric_row("peak shortfall", &r.peak_shortfall, &pct),
+        metric_row("weeks below threshold", &r.weeks_below_threshold, &weeks),
+    ];
+    for (name, c) in [
+        ("time to survive (weeks)", &r.time_to_survive),
+        ("time to recover (weeks)", &r.time_to_recover),
+    ] {
+        match &c.summary {
+            Some(s) => rows.push(metric_row(
+                &format!("{name}, {} trials", c.defined.count),
+                s,
+                &weeks,
+            )),
+            None => rows.push(vec![format!("{name}, 0 trials"), "-".into()]),
+        }
+    }
+    out.push_str(&grid(&rows));
+    out.push('\n');
+    out.push_str(&grid(&[
+        prop_row("P(any loss)".into(), &r.p_any_loss),
+        prop_row(
+            format!("P(loss >= {})", usd(m.severe_loss_usd)),
+            &r.p_severe_loss,
+        ),
+    ]));
+    for b in r.breakdowns.iter().filter(|b| b.dimension != "need") {
+        let mut rows: Vec<&super::BreakdownRow> = b
+            .rows
+            .iter()
+            .filter(|x| x.expected_lost_usd > 0.0)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        rows.sort_by(|a, b| b.expected_lost_usd.total_cmp(&a.expected_lost_usd));
+        let mut g = vec![vec![
+            format!("expected loss by {}", b.dimension),
+            "USD".into(),
+            "± SE".into(),
+            "share".into(),
+        ]];
+        g.extend(rows.iter().take(10).map(|x| {
+            vec![
+                format!("  {}", x.key),
+                usd(x.expected_lost_usd),
+                usd(x.std_error),
+                pct(x.share),
+            ]
+        }));
+        out.push('\n');
+        out.push_str(&grid(&g));
+    }
+    let fired: Vec<Vec<String>> = r
+        .shocks
+        .iter()
+        .filter(|s| s.fired.count > 0)
+        .map(|s| prop_row(format!("  {}", s.id), &s.fired))
+        .collect();
+    if !fired.is_empty() {
+        out.push('\n');
+        let mut g = vec![vec![
+            "shocks fired".into(),
+            "trials".into(),
+            "95% CI".into(),
+        ]];
+        g.extend(fired);
+        out.push_str(&grid(&g));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_aligns_columns() {
+        let g = grid(&[
+            vec!["a".into(), "1".into()],
+            vec!["longer".into(), "12345".into()],
+        ]);
+        assert_eq!(g, "a           1\nlonger  12345\n");
+    }
+}

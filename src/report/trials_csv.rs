@@ -1,0 +1,52 @@
+//! `trials.csv`: one row per trial, for any analysis the summary lacks.
+
+use std::io::{self, Write};
+
+use super::fmt::{csv_field, num, opt};
+use super::{Exporter, RunReport};
+use crate::mc::Accumulated;
+
+pub struct TrialsCsv;
+
+pub const HEADER: &str = "trial,lost_usd,lost_units,peak_shortfall,weeks_below,tts,ttr,fired";
+
+impl Exporter for TrialsCsv {
+    fn file_name(&self) -> &'static str {
+        "trials.csv"
+    }
+
+    fn write(&self, out: &mut dyn Write, r: &RunReport, acc: &Accumulated) -> io::Result<()> {
+        writeln!(out, "{HEADER}")?;
+        let t = &acc.trials;
+        let mut fired = String::new();
+        for i in 0..t.len() {
+            // Fired shocks as `id@onset/duration/severity`, `;`-separated.
+            fired.clear();
+            for (k, f) in t.fired(i).iter().enumerate() {
+                if k > 0 {
+                    fired.push(';');
+                }
+                fired.push_str(&format!(
+                    "{}@{}/{}/{}",
+                    r.shock_id(f.shock),
+                    f.onset_week,
+                    f.duration_weeks,
+                    num(f.severity)
+                ));
+            }
+            writeln!(
+                out,
+                "{},{},{},{},{},{},{},{}",
+                acc.first_trial + i as u64,
+                num(t.lost_usd[i]),
+                num(t.lost_units[i]),
+                num(t.peak_shortfall[i]),
+                t.weeks_below[i],
+                opt(t.time_to_survive(i)),
+                opt(t.time_to_recover(i)),
+                csv_field(&fired)
+            )?;
+        }
+        Ok(())
+    }
+}

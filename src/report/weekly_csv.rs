@@ -1,0 +1,39 @@
+//! `weekly.csv`: fulfilment bands per market and week, for fan charts.
+//! Written only when weekly bands were recorded.
+
+use std::io::{self, Write};
+
+use super::fmt::{csv_field, num};
+use super::{Exporter, RunReport};
+use crate::mc::Accumulated;
+
+pub struct WeeklyCsv;
+
+pub const HEADER: &str = "market,week,mean,p5,p50,p95";
+
+impl Exporter for WeeklyCsv {
+    fn file_name(&self) -> &'static str {
+        "weekly.csv"
+    }
+
+    fn applies(&self, r: &RunReport) -> bool {
+        r.manifest.weekly_recorded
+    }
+
+    fn write(&self, out: &mut dyn Write, r: &RunReport, _: &Accumulated) -> io::Result<()> {
+        writeln!(out, "{HEADER}")?;
+        for b in &r.weekly {
+            writeln!(
+                out,
+                "{},{},{},{},{},{}",
+                csv_field(&b.market),
+                b.week,
+                num(b.mean),
+                num(b.p5),
+                num(b.p50),
+                num(b.p95)
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,259 @@
+//! Exact quantiles, CVaR and the exceedance curve from sorted per-trial values.
+//!
+//! A run keeps one loss per trial (8 bytes each), so quantiles need no
+//! sketch: they are order statistics of the full sample, and their
+//! Monte Carlo error comes from the binomial distribution of ranks.
+
+use serde::Serialize;
+
+use super::{Welford, Z95};
+
+/// The quantile definition every figure uses, recorded in run manifests.
+pub const QUANTILE_DEFINITION: &str = "inverse empirical CDF (Hyndman-Fan type 1): Q(p) is the k-th smallest of the n values, k = max(1, ceil(n p)); CVaR95 is the mean of the k = ceil(0.05 n) largest values";
+
+/// Guards `ceil(n·p)` against `0.95 * 100 = 95.00000000000001`-style noise.
+const RANK_EPS: f64 = 1e-9;
+
+fn rank(n: usize, p: f64) -> usize {
+    ((n as f64 * p - RANK_EPS).ceil() as usize).clamp(1, n)
+}
+
+/// `Q(p)` of an ascending slice (see [`QUANTILE_DEFINITION`]); 0 when empty.
+pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[rank(sorted.len(), p) - 1]
+}
+
+/// A quantile with its Monte Carlo uncertainty.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct QuantileEstimate {
+    pub p: f64,
+    pub value: f64,
+    /// Distribution-free 95 % interval: the order statistics at ranks
+    /// `n p ∓ 1.96 √(n p (1 − p))`.
+    pub ci95: [f64; 2],
+    /// Width of that interval over 2 × 1.96: the standard error a normal
+    /// approximation would give.
+    pub std_error: f64,
+}
+
+pub fn quantile_estimate(sorted: &[f64], p: f64) -> QuantileEstimate {
+    let n = sorted.len();
+    if n == 0 {
+        return QuantileEstimate {
+            p,
+            value: 0.0,
+            ci95: [0.0, 0.0],
+            std_error: 0.0,
+        };
+    }
+    let nf = n as f64;
+    let half = Z95 * (nf * p * (1.0 - p)).sqrt();
+    let lo = ((nf * p - half).floor().max(1.0) as usize).min(n);
+    let hi = ((nf * p + half).ceil().max(1.0) as usize).min(n);
+    let ci95 = [sorted[lo - 1], sorted[hi - 1]];
+    QuantileEstimate {
+        p,
+        value: quantile_sorted(sorted, p),
+        ci95,
+        std_error: (ci95[1] - ci95[0]) / (2.0 * Z95),
+    }
+}
+
+/// Expected shortfall beyond the `alpha` quantile (the mean of the worst
+/// `1 − alpha` of trials) and its asymptotic standard error
+/// `√((Var[L | L ≥ VaR] + α (CVaR − VaR)²) / (n (1 − α)))`.
+pub fn cvar_sorted(sorted: &[f64], alpha: f64) -> (f64, f64) {
+    let n = sorted.len();
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let k = ((n as f64 * (1.0 - alpha) - RANK_EPS).ceil() as usize).clamp(1, n);
+    let tail: Welford = sorted[n - k..].iter().copied().collect();
+    let cvar = tail.mean();
+    let var = quantile_sorted(sorted, alpha);
+    let se = ((tail.variance() + alpha * (cvar - var).powi(2)) / (n as f64 * (1.0 - alpha))).sqrt();
+    (cvar, se)
+}
+
+/// One point of the loss exceedance curve.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ExceedancePoint {
+    pub loss_usd: f64,
+    /// `P(loss > loss_usd)` over the trials of the run.
+    pub probability: f64,
+}
+
+/// `P(L > x)` at `x = 0` and at distinct losses of the sample, at most
+/// `cap` points. With more distinct losses than that, the points are
+/// chosen so that their exceedance probabilities are log-spaced from
+/// `P(L > 0)` down to `1/n`: the tail, which is what the curve is read for,
+/// keeps as many points as the body.
+pub fn exceedance_curve(sorted: &[f64], cap: usize) -> Vec<ExceedancePoint> {
+    let n = sorted.len();
+    if n == 0 || cap == 0 {
+        return Vec::new();
+    }
+    let nf = n as f64;
+    let above = |x: f64| (n - sorted.partition_point(|&v| v <= x)) as f64 / nf;
+    let mut xs: Vec<f64> = Vec::new();
+    xs.push(0.0f64.min(sorted[0]));
+    let positive = &sorted[sorted.partition_point(|&v| v <= 0.0)..];
+    let mut distinct: Vec<f64> = positive.to_vec();
+    distinct.dedup();
+    if distinct.len() < cap {
+        xs.extend(distinct);
+    } else if !positive.is_empty() {
+        // Exceedance counts c from |positive| down to 1, log-spaced; the loss
+        // with exactly c - 1 values above it (ties aside) is sorted[n - c].
+        let c_max = positive.len() as f64;
+        for i in 0..cap - 1 {
+            let t = i as f64 / (cap - 2).max(1) as f64;
+            let c = (c_max.powf(1.0 - t)).round().clamp(1.0, c_max) as usize;
+            xs.push(sorted[n - c]);
+        }
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+    }
+    xs.into_iter()
+        .map(|x| ExceedancePoint {
+            loss_usd: x,
+            probability: above(x),
+        })
+        .collect()
+}
+
+/// Location, spread, quantiles and tail of one per-trial metric.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    pub count: u64,
+    pub mean: f64,
+    pub std_dev: f64,
+    /// Monte Carlo standard error of the mean.
+    pub std_error: f64,
+    /// `mean ± 1.96 SE`.
+    pub ci95: [f64; 2],
+    pub min: f64,
+    pub max: f64,
+    pub p50: QuantileEstimate,
+    pub p90: QuantileEstimate,
+    pub p95: QuantileEstimate,
+    pub p99: QuantileEstimate,
+    /// Mean of the worst 5 % of trials.
+    pub cvar95: f64,
+    pub cvar95_std_error: f64,
+}
+
+impl Summary {
+    /// Summarises values given in trial order. The mean is folded in that
+    /// order, so the same trials give the same bits however they were run.
+    pub fn of(values: &[f64]) -> Summary {
+        let w: Welford = values.iter().copied().collect();
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        Self::of_sorted(&w, &sorted)
+    }
+
+    fn of_sorted(w: &Welford, sorted: &[f64]) -> Summary {
+        let (cvar95, cvar95_std_error) = cvar_sorted(sorted, 0.95);
+        Summary {
+            count: w.count(),
+            mean: w.mean(),
+            std_dev: w.std_dev(),
+            std_error: w.std_error(),
+            ci95: w.ci95(),
+            min: sorted.first().copied().unwrap_or(0.0),
+            max: sorted.last().copied().unwrap_or(0.0),
+            p50: quantile_estimate(sorted, 0.50),
+            p90: quantile_estimate(sorted, 0.90),
+            p95: quantile_estimate(sorted, 0.95),
+            p99: quantile_estimate(sorted, 0.99),
+            cvar95,
+            cvar95_std_error,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_to(n: usize) -> Vec<f64> {
+        (1..=n).map(|i| i as f64).collect()
+    }
+
+    #[test]
+    fn quantiles_of_one_to_hundred() {
+        let xs = one_to(100);
+        assert_eq!(quantile_sorted(&xs, 0.5), 50.0);
+        assert_eq!(quantile_sorted(&xs, 0.9), 90.0);
+        assert_eq!(quantile_sorted(&xs, 0.95), 95.0);
+        assert_eq!(quantile_sorted(&xs, 0.99), 99.0);
+        assert_eq!(quantile_sorted(&xs, 0.0), 1.0);
+        assert_eq!(quantile_sorted(&xs, 1.0), 100.0);
+        assert_eq!(quantile_sorted(&xs, 0.501), 51.0);
+    }
+
+    #[test]
+    fn quantiles_of_a_small_sample() {
+        let xs = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
+        assert_eq!(quantile_sorted(&xs, 0.5), 5.0);
+        assert_eq!(quantile_sorted(&xs, 0.9), 9.0);
+        assert_eq!(quantile_sorted(&xs, 0.95), 10.0);
+        assert_eq!(quantile_sorted(&[], 0.5), 0.0);
+    }
+
+    #[test]
+    fn cvar_is_the_mean_of_the_worst_five_percent() {
+        let xs = one_to(100);
+        let (cvar, se) = cvar_sorted(&xs, 0.95);
+        assert_eq!(cvar, (96.0 + 97.0 + 98.0 + 99.0 + 100.0) / 5.0);
+        assert!(se > 0.0);
+        // 10 values: the worst 5 % rounds up to one trial.
+        let (cvar, _) = cvar_sorted(&one_to(10), 0.95);
+        assert_eq!(cvar, 10.0);
+        let (cvar, _) = cvar_sorted(&one_to(41), 0.95);
+        assert_eq!(cvar, (39.0 + 40.0 + 41.0) / 3.0);
+    }
+
+    #[test]
+    fn quantile_interval_brackets_the_estimate() {
+        let xs = one_to(1000);
+        let q = quantile_estimate(&xs, 0.9);
+        assert_eq!(q.value, 900.0);
+        assert!(q.ci95[0] < 900.0 && 900.0 < q.ci95[1]);
+        // ±1.96 √(1000 · 0.9 · 0.1) ≈ ±18.6 ranks.
+        assert_eq!(q.ci95, [881.0, 919.0]);
+    }
+
+    #[test]
+    fn exceedance_with_few_distinct_losses() {
+        let xs = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 10.0, 10.0, 20.0, 30.0];
+        let c = exceedance_curve(&xs, 200);
+        let pts: Vec<(f64, f64)> = c.iter().map(|p| (p.loss_usd, p.probability)).collect();
+        assert_eq!(pts, vec![(0.0, 0.4), (10.0, 0.2), (20.0, 0.1), (30.0, 0.0)]);
+    }
+
+    #[test]
+    fn exceedance_is_capped_monotone_and_reaches_the_tail() {
+        let xs = one_to(100_000);
+        let c = exceedance_curve(&xs, 200);
+        assert!(c.len() <= 200 && c.len() > 100, "{}", c.len());
+        assert!(c.windows(2).all(|w| w[0].loss_usd < w[1].loss_usd));
+        assert!(c.windows(2).all(|w| w[0].probability >= w[1].probability));
+        assert_eq!(c.last().unwrap().loss_usd, 100_000.0);
+        assert!(c.iter().filter(|p| p.probability <= 0.01).count() > 40);
+    }
+
+    #[test]
+    fn summary_of_known_sample() {
+        let s = Summary::of(&[3.0, 1.0, 2.0, 4.0]);
+        assert_eq!(s.count, 4);
+        assert_eq!(s.mean, 2.5);
+        assert_eq!((s.min, s.max), (1.0, 4.0));
+        assert_eq!(s.p50.value, 2.0);
+        assert_eq!(s.cvar95, 4.0);
+    }
+}

@@ -1,0 +1,146 @@
+//! Welford's running mean and variance, with an exact pairwise merge.
+//!
+//! Used wherever a mean and its standard error are needed without keeping
+//! the values. The merge is Chan et al.'s parallel formula: merging two
+//! accumulators gives the same statistics (up to rounding) as one pass over
+//! the concatenated values. Reports fold values in trial order so that
+//! their figures do not depend on how a run was split.
+
+use serde::{Deserialize, Serialize};
+
+/// Count, mean and sum of squared deviations of the values pushed so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Welford {
+    n: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Welford {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one value.
+    #[inline]
+    pub fn push(&mut self, x: f64) {
+        self.n += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.n as f64;
+        self.m2 += delta * (x - self.mean);
+    }
+
+    /// Combines with the statistics of another, disjoint set of values.
+    pub fn merge(&mut self, other: &Welford) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *other;
+            return;
+        }
+        let n = self.n + other.n;
+        let delta = other.mean - self.mean;
+        let (na, nb) = (self.n as f64, other.n as f64);
+        self.mean += delta * nb / n as f64;
+        self.m2 += other.m2 + delta * delta * na * nb / n as f64;
+        self.n = n;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// Mean; 0 for no values (an empty run lost nothing).
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
+    /// Sample variance (n − 1 denominator); 0 for fewer than two values.
+    pub fn variance(&self) -> f64 {
+        if self.n < 2 {
+            0.0
+        } else {
+            (self.m2 / (self.n - 1) as f64).max(0.0)
+        }
+    }
+
+    pub fn std_dev(&self) -> f64 {
+        self.variance().sqrt()
+    }
+
+    /// Monte Carlo standard error of the mean, `s / √n`.
+    pub fn std_error(&self) -> f64 {
+        if self.n == 0 {
+            0.0
+        } else {
+            (self.variance() / self.n as f64).sqrt()
+        }
+    }
+
+    /// Normal-approximation 95 % confidence interval of the mean,
+    /// `mean ± 1.96 SE`.
+    pub fn ci95(&self) -> [f64; 2] {
+        let h = super::Z95 * self.std_error();
+        [self.mean - h, self.mean + h]
+    }
+}
+
+impl FromIterator<f64> for Welford {
+    fn from_iter<I: IntoIterator<Item = f64>>(iter: I) -> Self {
+        let mut w = Welford::new();
+        for x in iter {
+            w.push(x);
+        }
+        w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_pass(xs: &[f64]) -> (f64, f64) {
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+        (mean, var)
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0)
+    }
+
+    #[test]
+    fn push_matches_two_pass() {
+        let xs: Vec<f64> = (0..1000)
+            .map(|i| ((i * 7919) % 1013) as f64 * 1.5e6)
+            .collect();
+        let w: Welford = xs.iter().copied().collect();
+        let (m, v) = two_pass(&xs);
+        assert!(close(w.mean(), m), "{} vs {m}", w.mean());
+        assert!(close(w.variance(), v), "{} vs {v}", w.variance());
+    }
+
+    #[test]
+    fn merge_matches_two_pass_for_every_split() {
+        let xs: Vec<f64> = (0..257).map(|i| (i as f64).sin() * 1e9 + 3e9).collect();
+        let (m, v) = two_pass(&xs);
+        for cut in [0, 1, 2, 100, 256, 257] {
+            let mut a: Welford = xs[..cut].iter().copied().collect();
+            let b: Welford = xs[cut..].iter().copied().collect();
+            a.merge(&b);
+            assert_eq!(a.count(), 257);
+            assert!(close(a.mean(), m), "cut {cut}: {} vs {m}", a.mean());
+            assert!(close(a.variance(), v), "cut {cut}: {} vs {v}", a.variance());
+        }
+    }
+
+    #[test]
+    fn empty_and_single() {
+        let w = Welford::new();
+        assert_eq!((w.mean(), w.variance(), w.std_error()), (0.0, 0.0, 0.0));
+        let w: Welford = [5.0].into_iter().collect();
+        assert_eq!((w.mean(), w.variance()), (5.0, 0.0));
+    }
+}

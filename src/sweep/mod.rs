@@ -1,0 +1,356 @@
+//! Parameter sweeps: many scenario points × variants × trials.
+//!
+//! A sweep file names a scenario, variants, trials, a seed and axes (a
+//! parameter path with values or a range), and a design (grid, zip or
+//! Latin hypercube). [`load_sweep`] resolves it completely before anything
+//! runs: every axis path is checked and every point's scenario is compiled,
+//! so an invalid point is reported with file:line up front. Every point uses
+//! the same trial seeds (common random numbers across points too).
+
+pub mod design;
+pub mod params;
+
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use toml::de::{DeTable, ValueDeserializer};
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::network::{self, Network};
+use crate::scenario::{self, Scenario};
+use crate::source::{SourceMap, Sp, with_base};
+use design::AxisValues;
+
+/// A sweep file as written.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SweepFile {
+    pub sweep: SweepSpec,
+    #[serde(default)]
+    pub axis: Vec<Axis>,
+}
+
+/// How points are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DesignKind {
+    /// Every combination of the axes' values.
+    Grid,
+    /// The i-th value of every axis together.
+    Zip,
+    /// A Latin-hypercube sample of `points` points.
+    LatinHypercube,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// The scenario file, relative to the sweep file.
+    pub scenario: Sp<String>,
+    /// Variants run at every point (default: baseline only).
+    pub variants: Option<Vec<Sp<String>>>,
+    /// Trials per point and variant.
+    pub trials: Sp<i64>,
+    /// Seed of every point's trials (and of a Latin-hypercube design).
+    pub seed: Option<Sp<i64>>,
+    /// Default grid.
+    pub design: Option<Sp<DesignKind>>,
+    /// Number of points of a Latin-hypercube design.
+    pub points: Option<Sp<i64>>,
+}
+
+/// One swept parameter.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Axis {
+    /// A parameter path, e.g. `shock.taiwan_blockade.probability`.
+    pub path: Sp<String>,
+    /// Explicit values.
+    pub values: Option<Vec<Sp<f64>>>,
+    /// Or a range: `steps` evenly spaced values from `from` to `to`
+    /// (grid, zip), or the continuous range (Latin hypercube).
+    pub range: Option<Sp<RangeSpec>>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RangeSpec {
+    pub from: f64,
+    pub to: f64,
+    pub steps: Option<i64>,
+}
+
+/// A resolved axis.
+#[derive(Clone, Debug)]
+pub struct ResolvedAxis {
+    pub path: String,
+    pub values: AxisValues,
+    pub span: crate::source::Span,
+}
+
+/// A sweep ready to run: every point's scenario compiles.
+pub struct Sweep {
+    /// The sweep file's path.
+    pub path: PathBuf,
+    /// The base scenario (the sweep file is part of its source map, so
+    /// point errors can point at axes).
+    pub scenario: Scenario,
+    pub axes: Vec<ResolvedAxis>,
+    /// Parameter values of every point, in axis order.
+    pub points: Vec<Vec<f64>>,
+    pub variants: Vec<String>,
+    pub trials: u64,
+    pub seed: u64,
+    /// SHA-256 of the sweep file, the scenario and the chipshock version:
+    /// shards of different sweeps never merge.
+    pub hash: String,
+}
+
+/// Why a sweep cannot run.
+pub enum SweepError {
+    /// The sweep or scenario file could not be read.
+    Io(String),
+    /// Problems with the sweep file or a point's scenario.
+    Invalid(SourceMap, Diagnostics),
+}
+
+/// Largest number of points a design may produce.
+pub const MAX_POINTS: usize = 100_000;
+
+impl Sweep {
+    /// The scenario of point `i`, compiled. Cannot fail for a loaded sweep
+    /// (every point was compiled by [`load_sweep`]), but returns the
+    /// diagnostics rather than panicking.
+    pub fn network(&self, i: usize) -> Result<Network, Diagnostics> {
+        point_network(&self.scenario, &self.axes, &self.points[i])
+    }
+}
+
+fn point_network(base: &Scenario, axes: &[ResolvedAxis], values: &[f64]) -> Result<Network, Diagnostics> {
+    let mut merged = base.merged.clone();
+    let mut diags = Diagnostics::default();
+    for (axis, v) in axes.iter().zip(values) {
+        if let Err(msg) = params::apply(&mut merged, &axis.path, *v, axis.span) {
+            diags.push(Diagnostic::new(msg, axis.span));
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let s = Scenario {
+        sources: base.sources.clone(),
+        merged,
+    };
+    network::compile(&s)
+}
+
+fn parse_sweep(sources: &mut SourceMap, path: &Path, text: String) -> Result<SweepFile, Diagnostics> {
+    let id = sources.add(path.display().to_string(), path, text);
+    let base = sources.file(id).base;
+    let text = sources.file(id).text.clone();
+    let mut diags = Diagnostics::default();
+    let err = |e: toml::de::Error, diags: &mut Diagnostics| {
+        let span = e
+            .span()
+            .map(|r| crate::source::Span::new(r.start + base, r.end + base))
+            .unwrap_or(crate::source::Span::new(base, base));
+        diags.push(Diagnostic::new(e.message().trim().to_string(), span));
+    };
+    let doc = match DeTable::parse(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            err(e, &mut diags);
+            return Err(diags);
+        }
+    };
+    let value = toml::de::DeValue::Table(doc.get_ref().clone());
+    let spanned = toml::Spanned::new(doc.span(), value);
+    match with_base(base, || SweepFile::deserialize(ValueDeserializer::from(spanned))) {
+        Ok(f) => Ok(f),
+        Err(e) => {
+            err(e, &mut diags);
+            Err(diags)
+        }
+    }
+}
+
+/// Loads and checks a sweep: the file, its scenario, every axis, every point.
+pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SweepError::Io(format!("cannot read sweep `{}`: {e}", path.display())))?;
+    // First pass: find the scenario.
+    let mut own = SourceMap::new();
+    let file = parse_sweep(&mut own, path, text.clone()).map_err(|d| SweepError::Invalid(own.clone(), d))?;
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let scenario_path = scenario::load::normalize(&dir.join(&file.sweep.scenario.value));
+    let (mut scenario, diags) = scenario::load_scenario(&scenario_path).map_err(|e| SweepError::Io(e.to_string()))?;
+    if !diags.is_empty() {
+        return Err(SweepError::Invalid(scenario.sources, diags));
+    }
+    let base_net = network::compile(&scenario).map_err(|d| SweepError::Invalid(scenario.sources.clone(), d))?;
+    // Second pass: the sweep file joins the scenario's source map so that a
+    // point's errors can point at its axis.
+    let file = parse_sweep(&mut scenario.sources, path, text.clone())
+        .map_err(|d| SweepError::Invalid(scenario.sources.clone(), d))?;
+
+    let mut diags = Diagnostics::default();
+    let spec = &file.sweep;
+    let trials = match spec.trials.value {
+        t if t >= 1 => t as u64,
+        t => {
+            diags.push(Diagnostic::new(format!("`trials` is {t}, but must be at least 1"), spec.trials.span));
+            0
+        }
+    };
+    let seed = match &spec.seed {
+        Some(s) if s.value < 0 => {
+            diags.push(Diagnostic::new(format!("`seed` is {}, but must be ≥ 0", s.value), s.span));
+            0
+        }
+        Some(s) => s.value as u64,
+        None => 1,
+    };
+    let mut variants = Vec::new();
+    for v in spec.variants.iter().flatten() {
+        if base_net.variants.iter().any(|x| x.id == v.value) {
+            variants.push(v.value.clone());
+        } else {
+            let hint = crate::diagnostic::did_you_mean(&v.value, base_net.variants.iter().map(|x| x.id.as_str()))
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| {
+                    let all: Vec<&str> = base_net.variants.iter().map(|x| x.id.as_str()).collect();
+                    format!("the scenario's variants: {}", all.join(", "))
+                });
+            diags.push(Diagnostic::new(format!("unknown variant `{}`", v.value), v.span).hint(hint));
+        }
+    }
+    if variants.is_empty() && spec.variants.as_ref().is_none_or(|v| v.is_empty()) {
+        variants.push("baseline".to_string());
+    }
+    let design = spec.design.as_ref().map(|d| d.value).unwrap_or(DesignKind::Grid);
+    let mut axes = Vec::new();
+    if file.axis.is_empty() {
+        diags.push(
+            Diagnostic::new("the sweep has no axis", spec.scenario.span)
+                .hint("add [[axis]] tables: path = \"shock.taiwan_blockade.probability\", values = [0.02, 0.1]"),
+        );
+    }
+    for axis in &file.axis {
+        let values = match (&axis.values, &axis.range) {
+            (Some(v), None) if !v.is_empty() => {
+                if let Some(bad) = v.iter().find(|x| !x.value.is_finite()) {
+                    diags.push(Diagnostic::new("axis values must be finite numbers", bad.span));
+                    continue;
+                }
+                AxisValues::List(v.iter().map(|x| x.value).collect())
+            }
+            (None, Some(r)) => {
+                let steps = r.value.steps.unwrap_or(0);
+                if !r.value.from.is_finite() || !r.value.to.is_finite() {
+                    diags.push(Diagnostic::new("range bounds must be finite numbers", r.span));
+                    continue;
+                }
+                if design != DesignKind::LatinHypercube && steps < 2 {
+                    diags.push(
+                        Diagnostic::new("a range needs `steps` ≥ 2 in a grid or zip design", r.span)
+                            .hint("e.g. range = { from = 0.02, to = 0.2, steps = 5 }"),
+                    );
+                    continue;
+                }
+                AxisValues::Range {
+                    from: r.value.from,
+                    to: r.value.to,
+                    steps: steps.max(0) as usize,
+                }
+            }
+            _ => {
+                diags.push(
+                    Diagnostic::new("an axis needs `values` (non-empty) or `range`, not both", axis.path.span)
+                        .hint("values = [0.02, 0.05, 0.1] or range = { from = 0.02, to = 0.2, steps = 4 }"),
+                );
+                continue;
+            }
+        };
+        // Check the path against the base scenario.
+        let mut probe = scenario.merged.clone();
+        let first = values.discrete().first().copied().unwrap_or(0.0);
+        if let Err(msg) = params::apply(&mut probe, &axis.path.value, first, axis.path.span) {
+            diags.push(Diagnostic::new(msg, axis.path.span));
+            continue;
+        }
+        axes.push(ResolvedAxis {
+            path: axis.path.value.clone(),
+            values,
+            span: axis.path.span,
+        });
+    }
+    if !diags.is_empty() {
+        return Err(SweepError::Invalid(scenario.sources, diags));
+    }
+    let points: Vec<Vec<f64>> = match design {
+        DesignKind::Grid => {
+            let n: usize = axes.iter().map(|a| a.values.discrete().len()).product();
+            if n > MAX_POINTS {
+                diags.push(Diagnostic::new(format!("the grid has {n} points, more than {MAX_POINTS}"), spec.scenario.span));
+                Vec::new()
+            } else {
+                design::grid(&axes.iter().map(|a| a.values.clone()).collect::<Vec<_>>())
+            }
+        }
+        DesignKind::Zip => match design::zip(&axes.iter().map(|a| a.values.clone()).collect::<Vec<_>>()) {
+            Ok(p) => p,
+            Err(msg) => {
+                let span = spec.design.as_ref().map(|d| d.span).unwrap_or(spec.scenario.span);
+                diags.push(Diagnostic::new(msg, span));
+                Vec::new()
+            }
+        },
+        DesignKind::LatinHypercube => match &spec.points {
+            Some(n) if n.value >= 1 && (n.value as usize) <= MAX_POINTS => {
+                design::latin_hypercube(&axes.iter().map(|a| a.values.clone()).collect::<Vec<_>>(), n.value as usize, seed)
+            }
+            Some(n) => {
+                diags.push(Diagnostic::new(format!("`points` is {}, but must be between 1 and {MAX_POINTS}", n.value), n.span));
+                Vec::new()
+            }
+            None => {
+                let span = spec.design.as_ref().map(|d| d.span).unwrap_or(spec.scenario.span);
+                diags.push(Diagnostic::new("a latin_hypercube design needs `points`", span).hint("points = 20"));
+                Vec::new()
+            }
+        },
+    };
+    // Validate every point up front.
+    for p in &points {
+        if let Err(d) = point_network(&scenario, &axes, p) {
+            diags.items.extend(d.items);
+            break; // one failing point explains the problem; the rest repeat it
+        }
+    }
+    if !diags.is_empty() {
+        return Err(SweepError::Invalid(scenario.sources, diags));
+    }
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(text.as_bytes());
+    h.update(base_net.scenario_hash.as_bytes());
+    let hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Sweep {
+        path: path.to_path_buf(),
+        scenario,
+        axes,
+        points,
+        variants,
+        trials,
+        seed,
+        hash,
+    })
+}
+
+/// The points shard `index` of `count` runs: every `count`-th point from
+/// `index`, so neighbouring points (similar in cost) spread over shards.
+pub fn shard_points(points: usize, index: usize, count: usize) -> Vec<usize> {
+    (index..points).step_by(count.max(1)).collect()
+}

@@ -1,0 +1,161 @@
+//! The command line: exit codes, output, and error rendering.
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn chipshock() -> Command {
+    let mut c = Command::cargo_bin("chipshock").expect("binary built");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+#[test]
+fn validate_valid_scenario_exits_zero_with_summary() {
+    chipshock()
+        .args(["validate"])
+        .arg(common::fixture("base.toml"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("is valid"))
+        .stdout(predicate::str::contains("facilities       4"))
+        .stdout(predicate::str::contains("most utilised facilities"))
+        .stdout(predicate::str::contains("structural chokepoints"));
+}
+
+#[test]
+fn validate_invalid_scenario_exits_one_with_located_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = common::read(&common::fixture("base.toml"));
+    let text = base.replace("share = 0.3", "share = 0.2");
+    let p = common::write_temp(&dir, "bad.toml", &text);
+    let line = text.lines().position(|l| l == "share = 0.7").expect("line") + 1;
+    chipshock()
+        .arg("validate")
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!("bad.toml:{line}:9")))
+        .stderr(predicate::str::contains("sum to 0.9, not 1"))
+        .stderr(predicate::str::contains("hint:"))
+        .stderr(predicate::str::contains("the scenario has 1 problem"));
+}
+
+#[test]
+fn missing_file_exits_two() {
+    chipshock()
+        .args(["validate", "/nonexistent/scenario.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read scenario"));
+}
+
+#[test]
+fn bad_arguments_exit_two() {
+    chipshock().args(["validate", "--bogus"]).assert().code(2);
+    chipshock()
+        .args(["graph", "--format", "svg"])
+        .assert()
+        .code(2);
+    chipshock().assert().code(2);
+}
+
+#[test]
+fn no_panic_on_binary_garbage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("garbage.toml");
+    std::fs::write(&p, [0xff, 0xfe, 0x00, 0x41]).expect("write");
+    chipshock().arg("validate").arg(&p).assert().code(2);
+}
+
+#[test]
+fn graph_formats() {
+    let base = common::fixture("base.toml");
+    let dot = chipshock()
+        .args(["graph", "--format", "dot"])
+        .arg(&base)
+        .assert()
+        .code(0);
+    let out = String::from_utf8(dot.get_output().stdout.clone()).expect("utf8");
+    assert!(out.starts_with("digraph chipshock {"));
+    assert!(out.contains("\"fab_a\" -> \"mkt\""));
+    assert!(out.contains("\"fab_a\" -> \"TW\""), "located-in edge");
+
+    let g = chipshock()
+        .args(["graph", "--format", "graphml"])
+        .arg(&base)
+        .assert()
+        .code(0);
+    let out = String::from_utf8(g.get_output().stdout.clone()).expect("utf8");
+    assert!(out.contains("<graphml"));
+    assert_eq!(out.matches("<node ").count(), 2 + 4 + 1);
+    assert_eq!(out.matches("<edge ").count(), 5 + 4 + 1);
+
+    let j = chipshock()
+        .args(["graph", "--format", "json"])
+        .arg(&base)
+        .assert()
+        .code(0);
+    let v: serde_json::Value = serde_json::from_slice(&j.get_output().stdout).expect("json");
+    assert_eq!(v["nodes"].as_array().map(Vec::len), Some(7));
+    assert_eq!(v["links"].as_array().map(Vec::len), Some(10));
+    let fab = v["nodes"]
+        .as_array()
+        .and_then(|n| n.iter().find(|x| x["id"] == "fab_a"))
+        .expect("fab_a node");
+    assert_eq!(fab["baseline_output"], 70.0);
+    assert_eq!(fab["type"], "facility");
+}
+
+#[test]
+fn graph_writes_file_atomically() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("g.dot");
+    chipshock()
+        .args(["graph", "--format", "dot", "-o"])
+        .arg(&out)
+        .arg(common::fixture("base.toml"))
+        .assert()
+        .code(0);
+    assert!(
+        std::fs::read_to_string(&out)
+            .expect("written")
+            .starts_with("digraph")
+    );
+    let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
+    assert_eq!(leftovers, 1, "no temporary files left behind");
+}
+
+#[test]
+fn schema_is_json_schema_of_the_language() {
+    let a = chipshock().arg("schema").assert().code(0);
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).expect("json");
+    assert!(
+        v["$schema"]
+            .as_str()
+            .is_some_and(|s| s.contains("json-schema.org"))
+    );
+    for key in [
+        "facility", "market", "shock", "policy", "variant", "sourcing", "include",
+    ] {
+        assert!(v["properties"][key].is_object(), "schema lacks `{key}`");
+    }
+    let facility = &v["$defs"]["Facility"];
+    assert_eq!(
+        facility["additionalProperties"], false,
+        "unknown keys rejected"
+    );
+    assert!(facility["properties"]["capacity_per_week"].is_object());
+}
+
+#[test]
+fn shipped_world_validates_with_no_argument() {
+    chipshock()
+        .arg("validate")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "scenarios/world.toml (shipped) is valid",
+        ));
+}
