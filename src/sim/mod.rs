@@ -28,6 +28,27 @@ mod tests;
 pub use engine::{Engine, EngineConfig, Scratch};
 pub use schedule::trial_rng;
 
+/// The runner plays trials through this; the engine resets `out` itself, so
+/// a pre-reset outcome costs nothing extra but a second clear.
+impl crate::mc::TrialRunner for Engine {
+    type Scratch = Scratch;
+
+    fn new_scratch(&self) -> Scratch {
+        self.scratch()
+    }
+
+    fn run_trial(
+        &self,
+        seed: u64,
+        trial: u64,
+        scratch: &mut Scratch,
+        out: &mut TrialOutcome,
+        record_weekly: bool,
+    ) {
+        Engine::run_trial(self, seed, trial, scratch, out, record_weekly);
+    }
+}
+
 use serde::Serialize;
 
 /// A shock that fired in a trial, as drawn from the trial's schedule.
@@ -38,13 +59,12 @@ pub struct FiredShock {
     pub onset_week: u32,
     pub duration_weeks: u32,
     pub severity: f64,
+    /// Weeks of linear ramp back after the end. For a capacity shock with no
+    /// recovery of its own each facility ramps over its own recovery time,
+    /// and this holds the longest of them.
     pub recovery_weeks: u32,
     /// Index into the trial's fired list of the shock that triggered it.
     pub triggered_by: Option<u32>,
-    /// Capacity shock without its own recovery: each facility ramps back
-    /// over its own `recovery_weeks` (`recovery_weeks` then holds the
-    /// longest of them).
-    pub recovery_per_facility: bool,
 }
 
 /// Everything one trial reports. Reused across trials (no allocation per

@@ -131,7 +131,6 @@ impl Engine {
                     severity: 0.0,
                     recovery_weeks: 0,
                     triggered_by: None,
-                    recovery_per_facility: false,
                 });
                 scratch.fired_slot.push(e);
             }
@@ -179,7 +178,6 @@ impl Engine {
                     severity: 0.0,
                     recovery_weeks: 0,
                     triggered_by: Some(i as u32),
-                    recovery_per_facility: false,
                 };
                 self.fill_instance(&mut rng, &mut inst, TRIGGERED_SLOT, onset);
                 fired.push(inst);
@@ -206,7 +204,6 @@ impl Engine {
             Some(d) => {
                 rng.set_word_pos(addr(k, slot, F_RECOVERY));
                 inst.recovery_weeks = weeks(d.sample(rng), 0);
-                inst.recovery_per_facility = false;
             }
             None => {
                 // Capacity shocks ramp back over each facility's own time;
@@ -217,7 +214,6 @@ impl Engine {
                 } else {
                     0
                 };
-                inst.recovery_per_facility = per_fac;
             }
         }
     }

@@ -218,8 +218,9 @@ impl Engine {
             let (o, d, sev) = (f.onset_week, f.duration_weeks, f.severity);
             match &self.shocks[f.shock as usize].target {
                 ShockTarget::Capacity(fs) => {
+                    let per_facility = self.shocks[f.shock as usize].recovery_weeks.is_none();
                     for &i in fs {
-                        let r = if f.recovery_per_facility {
+                        let r = if per_facility {
                             self.fac_recovery[i as usize]
                         } else {
                             f.recovery_weeks

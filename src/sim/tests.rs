@@ -43,9 +43,65 @@ fn chain(k: f64, m: f64, d: f64) -> Network {
     b.build()
 }
 
+fn shipped(name: &str) -> Network {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/examples")
+        .join(name);
+    let (scenario, diags) = crate::scenario::load_scenario(&path).expect("example loads");
+    assert!(diags.is_empty(), "{name}: load diagnostics");
+    crate::network::compile(&scenario).unwrap_or_else(|_| panic!("{name} compiles"))
+}
+
+/// scenarios/examples/teaching_chain.toml: the chain below with k = 2,
+/// m = 1, d = 4 and real capacities (supplier 150, fab 120). The formula
+/// gives 100 × (4 - 2 - 1) = 100 units lost in week 15 alone. Capacity now
+/// binds after the restart (the supplier ships 150 of the fab's order of
+/// 400 in week 14; the fab ships 120 in week 15), but that still covers the
+/// market from week 16: its order-up-to gap is 80 then, and falls.
+#[test]
+fn teaching_chain_example_loses_one_week() {
+    let net = shipped("teaching_chain.toml");
+    let out = run(&net);
+    assert_eq!(out.lost_units, 100.0);
+    assert_eq!(out.lost_usd, 5000.0);
+    let wk = weekly(&out, &net, 0);
+    for (t, &x) in wk.iter().enumerate() {
+        assert_eq!(x, if t == 15 { 0.0 } else { 1.0 }, "week {t}");
+    }
+    assert_eq!(out.time_to_survive, Some(5));
+    assert_eq!(out.time_to_recover, Some(1));
+}
+
+/// scenarios/examples/two_suppliers.toml: fab_a (share 0.7) is down weeks
+/// 10-15. Week 11 the market moves fab_a's 0.7 to fab_b, whose spare
+/// capacity (70 of 100) is exactly that much of last week's order. fab_b
+/// then ships its full 100 a week against orders of 170, the market's stock
+/// holds at 30, nothing is lost; once fab_a is back, rerouting splits the
+/// order again and the shares drift home, so the trial ends at baseline.
+#[test]
+fn two_suppliers_example_reroutes_without_loss() {
+    let net = shipped("two_suppliers.toml");
+    let e = Engine::new(&net);
+    let mut s = e.scratch();
+    let mut out = TrialOutcome::default();
+    let mut fab_b_share_week_11 = 0.0;
+    e.run_trial_inspect(1, 0, &mut s, &mut out, true, |t, st| {
+        if t == 11 {
+            fab_b_share_week_11 = st.share(1);
+        }
+    });
+    assert_eq!(out.lost_units, 0.0);
+    assert!(close(fab_b_share_week_11, 1.0), "{fab_b_share_week_11}");
+    assert!(s.state_equals_baseline(&e));
+}
+
 #[test]
 fn no_shock_is_an_exact_fixed_point() {
-    let mut nets = vec![chain(2.0, 1.0, 6.0)];
+    let mut nets = vec![
+        chain(2.0, 1.0, 6.0),
+        shipped("teaching_chain.toml"),
+        shipped("two_suppliers.toml"),
+    ];
     for (size, seed) in [(30, 1), (200, 2), (500, 3)] {
         nets.push(synthetic(size, seed));
     }
