@@ -1,6 +1,53 @@
 //! The engine: one trial of weekly supply-chain dynamics over flat arrays.
 //!
-//! (Interface fixed here; the implementation lives in submodules.)
+//! [`Engine`] is compiled once from a [`Network`](crate::network::Network)
+//! and shared by every thread; each thread owns a [`Scratch`] reused across
+//! trials and a [`TrialOutcome`] it fills. A trial's randomness is its shock
+//! schedule, drawn from its own stream `(seed, trial)` before the weekly
+//! loop ([`schedule`]); the loop itself is deterministic ([`step`]).
+//!
+//! ```
+//! use chipshock::sim::{Engine, TrialOutcome, synth::synthetic};
+//! let net = synthetic(50, 7);
+//! let engine = Engine::new(&net);
+//! let mut scratch = engine.scratch();
+//! let mut out = TrialOutcome::default();
+//! engine.run_trial(42, 0, &mut scratch, &mut out, false);
+//! assert!(out.lost_units >= 0.0);
+//! ```
+
+mod engine;
+pub mod schedule;
+pub mod step;
+pub mod synth;
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+
+pub use engine::{Engine, EngineConfig, Scratch};
+pub use schedule::trial_rng;
+
+/// The runner plays trials through this; the engine resets `out` itself, so
+/// a pre-reset outcome costs nothing extra but a second clear.
+impl crate::mc::TrialRunner for Engine {
+    type Scratch = Scratch;
+
+    fn new_scratch(&self) -> Scratch {
+        self.scratch()
+    }
+
+    fn run_trial(
+        &self,
+        seed: u64,
+        trial: u64,
+        scratch: &mut Scratch,
+        out: &mut TrialOutcome,
+        record_weekly: bool,
+    ) {
+        Engine::run_trial(self, seed, trial, scratch, out, record_weekly);
+    }
+}
 
 use serde::Serialize;
 
@@ -12,6 +59,9 @@ pub struct FiredShock {
     pub onset_week: u32,
     pub duration_weeks: u32,
     pub severity: f64,
+    /// Weeks of linear ramp back after the end. For a capacity shock with no
+    /// recovery of its own each facility ramps over its own recovery time,
+    /// and this holds the longest of them.
     pub recovery_weeks: u32,
     /// Index into the trial's fired list of the shock that triggered it.
     pub triggered_by: Option<u32>,
@@ -23,8 +73,9 @@ pub struct FiredShock {
 pub struct TrialOutcome {
     pub trial: u64,
     pub fired: Vec<FiredShock>,
-    /// Lost (or, for back-ordering markets, unserved at horizon end plus
-    /// late) demand in units, summed over markets and products.
+    /// Lost demand in units, summed over markets and products. For a
+    /// back-ordering market only demand still unserved at the horizon end
+    /// counts as lost (late deliveries are in `backorder_unit_weeks`).
     pub lost_units: f64,
     pub lost_usd: f64,
     /// Per market-demand need (same order as `Network::needs` filtered to
@@ -43,6 +94,9 @@ pub struct TrialOutcome {
     /// Weekly fulfilment fraction per market, row-major `[market][week]`
     /// (horizon columns). Filled only when requested.
     pub weekly_fulfilment: Vec<f32>,
+    /// Σ over weeks of back-ordered units outstanding at the end of each
+    /// week (unit-weeks of delay, back-ordering markets only).
+    pub backorder_unit_weeks: f64,
 }
 
 impl TrialOutcome {
@@ -61,5 +115,6 @@ impl TrialOutcome {
         self.time_to_recover = None;
         self.weekly_fulfilment.clear();
         self.weekly_fulfilment.resize(weekly_len, 1.0);
+        self.backorder_unit_weeks = 0.0;
     }
 }

@@ -1,0 +1,648 @@
+//! The engine's compiled form of a [`Network`] and the per-thread state.
+//!
+//! [`Engine::new`] flattens the network into the arrays the weekly loop
+//! walks and re-derives the baseline steady state with *the same floating
+//! point expressions the loop uses*, so that a quiet network is an exact
+//! fixed point of the loop (not merely a fixed point up to rounding).
+//!
+//! [`Scratch`] holds one trial's state. The stocks are stored as
+//! **deviations from the baseline** (inventory − target, pipeline slot −
+//! baseline link flow): at baseline every deviation is exactly `0.0`, so the
+//! steady state is exact whatever the shares, recipes and lead times, and
+//! "back at baseline" is a check for zeros.
+
+use rand_distr::Poisson;
+
+use crate::network::{Csr, Customer, NeedKind, Network, Shock, ShockTarget};
+use crate::scenario::Allocation;
+
+/// Rules of the engine that the scenario does not fix. This is also the seam
+/// where variants (policies) will act: a policy overlay changes the inputs
+/// of [`Engine::new`] (capacities, shares, targets, qualification), never
+/// the weekly loop.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Weeks over which a gap in the inventory position is closed (≥ 1).
+    /// `1.0` is the order-up-to (base-stock) policy.
+    pub replenishment_weeks: f64,
+    /// Largest change of any sourcing share per week while shares drift
+    /// back to their baseline (fraction of the need, 0..=1).
+    pub share_drift_per_week: f64,
+    /// Return quiet trials in O(1) and stop a trial once it is back at
+    /// baseline after its last shock. Off only to test the loop itself.
+    pub fast_forward: bool,
+    /// Relative tolerance under which a state counts as back at baseline
+    /// (and is snapped to it exactly).
+    pub snap_tolerance: f64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            replenishment_weeks: 1.0,
+            share_drift_per_week: 0.1,
+            fast_forward: true,
+            snap_tolerance: 1e-12,
+        }
+    }
+}
+
+/// A need as the loop sees it.
+#[derive(Clone, Debug)]
+pub(crate) struct NeedRt {
+    pub kind: NeedKind,
+    /// Facility or market index.
+    pub owner: u32,
+    pub backorder: bool,
+    /// Target inventory in units (target weeks × baseline use).
+    pub target: f64,
+    /// Baseline use per week, as the loop computes it.
+    pub base_use: f64,
+    /// Weeks of continued shortfall before unqualified links may take share.
+    pub qual_weeks: u32,
+    /// Position among market needs (`u32::MAX` for facility needs).
+    pub mpos: u32,
+}
+
+/// A link as the loop sees it.
+#[derive(Clone, Debug)]
+pub(crate) struct LinkRt {
+    pub supplier: u32,
+    pub need: u32,
+    pub lead: u32,
+    /// First slot of this link's ring buffer in `Scratch::pipe`.
+    pub pipe_off: u32,
+    pub base_share: f64,
+    /// Baseline weekly flow = `base_use(need) * base_share`.
+    pub base_flow: f64,
+    pub qualified: bool,
+}
+
+/// A network compiled for simulation. Immutable; shared by all threads.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    pub(crate) cfg: EngineConfig,
+    pub(crate) horizon: u32,
+    pub(crate) threshold: f64,
+    pub(crate) needs: Vec<NeedRt>,
+    pub(crate) links: Vec<LinkRt>,
+    pub(crate) need_links: Csr,
+    pub(crate) fac_needs: Csr,
+    /// Facility → links it supplies; for `Priority` facilities sorted by
+    /// (priority, link index), otherwise in `supplier_links` order.
+    pub(crate) fac_out: Csr,
+    pub(crate) link_priority: Vec<u32>,
+    pub(crate) fac_priority: Vec<bool>,
+    /// Capacity in units per week.
+    pub(crate) cap: Vec<f64>,
+    /// Facility's own recovery time, whole weeks.
+    pub(crate) fac_recovery: Vec<u32>,
+    /// Baseline output (= orders received) per facility.
+    pub(crate) base_out: Vec<f64>,
+    pub(crate) n_markets: usize,
+    /// Market-demand needs in need order; `TrialOutcome::*_by_need` index.
+    pub(crate) market_need_ids: Vec<u32>,
+    pub(crate) shocks: Vec<Shock>,
+    /// Poisson count distribution for `RatePerYear` shocks with a large mean.
+    pub(crate) poisson: Vec<Option<Poisson<f64>>>,
+    /// Largest own recovery time over a capacity shock's facilities.
+    pub(crate) shock_fac_recovery: Vec<u32>,
+    pub(crate) n_blocs: usize,
+    pub(crate) pipe_len: usize,
+}
+
+/// Rounds a week count drawn from a distribution: nearest whole week,
+/// clamped to `[lo, u32::MAX]` (the `as` cast saturates, NaN gives 0).
+#[inline]
+pub(crate) fn weeks(x: f64, lo: u32) -> u32 {
+    (x.round() as u32).max(lo)
+}
+
+impl Engine {
+    /// Compiles `net` with the default rules.
+    pub fn new(net: &Network) -> Engine {
+        Engine::with_config(net, EngineConfig::default())
+    }
+
+    /// Compiles `net`. Never fails on a valid network; the baseline is
+    /// re-derived here so that it is an exact fixed point of the loop.
+    pub fn with_config(net: &Network, cfg: EngineConfig) -> Engine {
+        let nf = net.facilities.len();
+        let nl = net.links.len();
+        let mut cfg = cfg;
+        if cfg.replenishment_weeks.is_nan() || cfg.replenishment_weeks < 1.0 {
+            cfg.replenishment_weeks = 1.0;
+        }
+        cfg.share_drift_per_week = cfg.share_drift_per_week.clamp(1e-6, 1.0);
+
+        // Links and their ring buffers.
+        let mut links = Vec::with_capacity(nl);
+        let mut off = 0u32;
+        for l in &net.links {
+            let lead = l.lead_weeks.max(1);
+            links.push(LinkRt {
+                supplier: l.supplier,
+                need: l.need,
+                lead,
+                pipe_off: off,
+                base_share: l.share,
+                base_flow: 0.0,
+                qualified: l.qualified,
+            });
+            off += lead;
+        }
+
+        // Needs.
+        let mut mpos_next = 0u32;
+        let mut market_need_ids = Vec::new();
+        let mut needs: Vec<NeedRt> = net
+            .needs
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let (owner, backorder, market) = match n.customer {
+                    Customer::Facility(f) => (f, false, false),
+                    Customer::Market(m) => (m, net.markets[m as usize].backorder, true),
+                };
+                let mpos = if market && matches!(n.kind, NeedKind::Demand { .. }) {
+                    market_need_ids.push(i as u32);
+                    mpos_next += 1;
+                    mpos_next - 1
+                } else {
+                    u32::MAX
+                };
+                let q = net
+                    .products
+                    .get(n.product as usize)
+                    .map_or(0.0, |p| p.qualification_weeks);
+                NeedRt {
+                    kind: n.kind,
+                    owner,
+                    backorder,
+                    target: 0.0,
+                    base_use: 0.0,
+                    qual_weeks: (q.max(0.0).ceil() as u32).max(1),
+                    mpos,
+                }
+            })
+            .collect();
+
+        // Supplier rows, priority-sorted where the facility rations by priority.
+        let fac_priority: Vec<bool> = net
+            .facilities
+            .iter()
+            .map(|f| f.allocation == Allocation::Priority)
+            .collect();
+        let link_priority: Vec<u32> = net.links.iter().map(|l| l.priority).collect();
+        let mut fac_out = net.supplier_links.clone();
+        for (f, &prio) in fac_priority.iter().enumerate() {
+            if prio && f + 1 < fac_out.offsets.len() {
+                let (a, b) = (fac_out.offsets[f] as usize, fac_out.offsets[f + 1] as usize);
+                fac_out.items[a..b].sort_by_key(|&l| (link_priority[l as usize], l));
+            }
+        }
+
+        // Baseline, with the loop's own expressions: a market or capital
+        // need's use is its declared flow; a facility's output equals the
+        // orders it receives, summed over its out-links in `fac_out` order;
+        // a material need's use is `per_unit * output`; a link's flow is
+        // `use * share`. Customers come before suppliers (reverse topo).
+        let mut base_out = vec![0.0; nf];
+        let set_flows = |n: usize, u: f64, links: &mut Vec<LinkRt>| {
+            for &l in net.need_links.row(n) {
+                let lk = &mut links[l as usize];
+                lk.base_flow = u * lk.base_share;
+            }
+        };
+        for (n, need) in needs.iter_mut().enumerate() {
+            match need.kind {
+                NeedKind::Capital { units_per_week, .. } => {
+                    need.base_use = units_per_week;
+                    set_flows(n, units_per_week, &mut links);
+                }
+                NeedKind::Demand { units_per_week, .. } => {
+                    need.base_use = units_per_week;
+                    set_flows(n, units_per_week, &mut links);
+                }
+                NeedKind::Material { .. } => {}
+            }
+        }
+        let order = topo_or_fallback(net);
+        for &f in order.iter().rev() {
+            let f = f as usize;
+            let mut recv = 0.0;
+            for &l in fac_out.row(f) {
+                recv += links[l as usize].base_flow;
+            }
+            base_out[f] = recv;
+            for &n in net.facility_needs.row(f) {
+                let n = n as usize;
+                if let NeedKind::Material { per_unit } = needs[n].kind {
+                    let u = per_unit * recv;
+                    needs[n].base_use = u;
+                    set_flows(n, u, &mut links);
+                }
+            }
+        }
+        for (need, src) in needs.iter_mut().zip(&net.needs) {
+            need.target = src.target_weeks.max(0.0) * need.base_use;
+        }
+
+        // Capacity: a base load within 1e-9 of capacity (rounding in the
+        // compiler's own baseline) is treated as fitting exactly.
+        let cap: Vec<f64> = net
+            .facilities
+            .iter()
+            .zip(&base_out)
+            .map(|(f, &b)| {
+                let c = f.capacity_per_week.max(0.0);
+                if c >= b * (1.0 - 1e-9) { c.max(b) } else { c }
+            })
+            .collect();
+        let fac_recovery: Vec<u32> = net
+            .facilities
+            .iter()
+            .map(|f| weeks(f.recovery_weeks, 0))
+            .collect();
+
+        let horizon = net.settings.horizon_weeks;
+        let poisson = net
+            .shocks
+            .iter()
+            .map(|s| match s.occurrence {
+                crate::network::Occurrence::RatePerYear(r) => {
+                    let mean = r * horizon as f64 / 52.0;
+                    if mean > super::schedule::INVERSE_CDF_MAX_MEAN {
+                        Poisson::new(mean).ok()
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            })
+            .collect();
+        let shock_fac_recovery = net
+            .shocks
+            .iter()
+            .map(|s| match &s.target {
+                ShockTarget::Capacity(fs) => fs
+                    .iter()
+                    .filter_map(|&f| fac_recovery.get(f as usize))
+                    .copied()
+                    .max()
+                    .unwrap_or(0),
+                _ => 0,
+            })
+            .collect();
+
+        Engine {
+            cfg,
+            horizon,
+            threshold: net.settings.fulfilment_threshold,
+            needs,
+            links,
+            need_links: net.need_links.clone(),
+            fac_needs: net.facility_needs.clone(),
+            fac_out,
+            link_priority,
+            fac_priority,
+            cap,
+            fac_recovery,
+            base_out,
+            n_markets: net.markets.len(),
+            market_need_ids,
+            shocks: net.shocks.clone(),
+            poisson,
+            shock_fac_recovery,
+            n_blocs: net.blocs.len(),
+            pipe_len: off as usize,
+        }
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    pub fn horizon(&self) -> u32 {
+        self.horizon
+    }
+
+    /// Market-demand needs in need order: the index of
+    /// `TrialOutcome::lost_units_by_need` and `lost_usd_by_need`.
+    pub fn market_need_ids(&self) -> &[u32] {
+        &self.market_need_ids
+    }
+
+    pub fn market_count(&self) -> usize {
+        self.n_markets
+    }
+
+    /// Link-week updates one full trial performs (for throughput figures).
+    pub fn link_weeks(&self) -> u64 {
+        self.links.len() as u64 * self.horizon as u64
+    }
+
+    /// The engine's baseline flow on each link (units per week).
+    pub fn baseline_link_flow(&self, l: usize) -> f64 {
+        self.links[l].base_flow
+    }
+
+    /// The engine's baseline output of each facility (units per week).
+    pub fn baseline_output(&self, f: usize) -> f64 {
+        self.base_out[f]
+    }
+
+    /// A fresh per-thread state, at baseline.
+    pub fn scratch(&self) -> Scratch {
+        let mut s = Scratch::default();
+        s.resize(self);
+        s.reset(self);
+        s
+    }
+}
+
+/// The network's topological order, or (for a hand-made network that omits
+/// it) one computed here; facilities not reached are appended.
+fn topo_or_fallback(net: &Network) -> Vec<u32> {
+    let nf = net.facilities.len();
+    if net.topo_order.len() == nf {
+        return net.topo_order.clone();
+    }
+    let mut indeg = vec![0u32; nf];
+    for l in &net.links {
+        if let Customer::Facility(c) = net.needs[l.need as usize].customer {
+            indeg[c as usize] += 1;
+        }
+    }
+    let mut order: Vec<u32> = (0..nf as u32).filter(|&f| indeg[f as usize] == 0).collect();
+    let mut i = 0;
+    while i < order.len() {
+        let f = order[i] as usize;
+        i += 1;
+        for &l in net.supplier_links.row(f) {
+            if let Customer::Facility(c) = net.needs[net.links[l as usize].need as usize].customer {
+                indeg[c as usize] -= 1;
+                if indeg[c as usize] == 0 {
+                    order.push(c);
+                }
+            }
+        }
+    }
+    let mut seen = vec![false; nf];
+    for &f in &order {
+        seen[f as usize] = true;
+    }
+    order.extend((0..nf as u32).filter(|&f| !seen[f as usize]));
+    order
+}
+
+/// One thread's trial state, reused across trials. Stocks are deviations
+/// from baseline (see the module docs).
+#[derive(Clone, Debug, Default)]
+pub struct Scratch {
+    // Per need.
+    /// End-of-week inventory minus target.
+    pub(crate) inv_dev: Vec<f64>,
+    /// Everything in flight to the need minus its baseline.
+    pub(crate) transit_dev: Vec<f64>,
+    /// This week's arrivals minus baseline use.
+    pub(crate) arr_dev: Vec<f64>,
+    /// Unserved demand carried by back-ordering markets.
+    pub(crate) backlog: Vec<f64>,
+    /// Consecutive weeks the need has seen a short delivery.
+    pub(crate) short_weeks: Vec<u32>,
+    /// Capital health of a capital need (1 = installed base intact).
+    pub(crate) cap_health: Vec<f64>,
+    /// Demand multiplier from demand shocks.
+    pub(crate) dm: Vec<f64>,
+    /// The need's total order this week (last week's, until overwritten).
+    pub(crate) need_order: Vec<f64>,
+    // Per link.
+    pub(crate) share: Vec<f64>,
+    pub(crate) order: Vec<f64>,
+    pub(crate) ship: Vec<f64>,
+    /// Passable fraction from lane shocks.
+    pub(crate) pf: Vec<f64>,
+    pub(crate) qualified: Vec<bool>,
+    pub(crate) capped: Vec<bool>,
+    /// Ring buffers: shipment minus baseline flow, slot `t % lead`.
+    pub(crate) pipe: Vec<f64>,
+    // Per facility.
+    /// Capacity factor from capacity shocks.
+    pub(crate) cf: Vec<f64>,
+    /// Orders received that can pass their lanes.
+    pub(crate) recv: Vec<f64>,
+    pub(crate) out: Vec<f64>,
+    pub(crate) spare: Vec<f64>,
+    // Per market.
+    pub(crate) m_req: Vec<f64>,
+    pub(crate) m_got: Vec<f64>,
+    // Schedule.
+    pub(crate) triggered: Vec<bool>,
+    pub(crate) fired_slot: Vec<u32>,
+    /// Week each agreement (bloc) was revoked, `u32::MAX` if not.
+    pub(crate) revoked_week: Vec<u32>,
+    /// Whether the state is exactly the baseline (so a trial needs no reset).
+    pub(crate) at_baseline: bool,
+    /// Whether rerouting must run next week (a short delivery or shares
+    /// away from baseline).
+    pub(crate) reroute_next: bool,
+    /// Units produced and consumed (materials, capital, markets) this week:
+    /// kept for the conservation tests.
+    pub(crate) week_produced: f64,
+    pub(crate) week_shipped: f64,
+    pub(crate) week_consumed: f64,
+}
+
+impl Scratch {
+    fn resize(&mut self, e: &Engine) {
+        let (nn, nl, nf) = (e.needs.len(), e.links.len(), e.cap.len());
+        for v in [
+            &mut self.inv_dev,
+            &mut self.transit_dev,
+            &mut self.arr_dev,
+            &mut self.backlog,
+            &mut self.cap_health,
+            &mut self.dm,
+            &mut self.need_order,
+        ] {
+            v.resize(nn, 0.0);
+        }
+        self.short_weeks.resize(nn, 0);
+        for v in [
+            &mut self.share,
+            &mut self.order,
+            &mut self.ship,
+            &mut self.pf,
+        ] {
+            v.resize(nl, 0.0);
+        }
+        self.qualified.resize(nl, false);
+        self.capped.resize(nl, false);
+        self.pipe.resize(e.pipe_len, 0.0);
+        for v in [&mut self.cf, &mut self.recv, &mut self.out, &mut self.spare] {
+            v.resize(nf, 0.0);
+        }
+        self.m_req.resize(e.n_markets, 0.0);
+        self.m_got.resize(e.n_markets, 0.0);
+        self.triggered.resize(e.shocks.len(), false);
+        self.revoked_week.resize(e.n_blocs, u32::MAX);
+        self.at_baseline = false;
+    }
+
+    /// Makes sure the arrays fit `e` (a scratch made for another engine is
+    /// resized once, then reused).
+    pub(crate) fn ensure(&mut self, e: &Engine) {
+        if self.inv_dev.len() != e.needs.len()
+            || self.share.len() != e.links.len()
+            || self.cf.len() != e.cap.len()
+            || self.pipe.len() != e.pipe_len
+            || self.m_req.len() != e.n_markets
+            || self.triggered.len() != e.shocks.len()
+            || self.revoked_week.len() != e.n_blocs
+        {
+            self.resize(e);
+        }
+    }
+
+    /// Puts the state exactly at the baseline steady state.
+    pub(crate) fn reset(&mut self, e: &Engine) {
+        self.inv_dev.fill(0.0);
+        self.transit_dev.fill(0.0);
+        self.arr_dev.fill(0.0);
+        self.backlog.fill(0.0);
+        self.short_weeks.fill(0);
+        self.cap_health.fill(1.0);
+        self.dm.fill(1.0);
+        for (o, n) in self.need_order.iter_mut().zip(&e.needs) {
+            *o = n.base_use;
+        }
+        for (l, lk) in e.links.iter().enumerate() {
+            self.share[l] = lk.base_share;
+            self.order[l] = lk.base_flow;
+            self.ship[l] = lk.base_flow;
+            self.qualified[l] = lk.qualified;
+        }
+        self.pf.fill(1.0);
+        self.capped.fill(false);
+        self.pipe.fill(0.0);
+        self.cf.fill(1.0);
+        self.recv.copy_from_slice(&e.base_out);
+        self.out.copy_from_slice(&e.base_out);
+        for (s, (c, b)) in self.spare.iter_mut().zip(e.cap.iter().zip(&e.base_out)) {
+            *s = (c - b).max(0.0);
+        }
+        self.m_req.fill(0.0);
+        self.m_got.fill(0.0);
+        self.revoked_week.fill(u32::MAX);
+        self.reroute_next = false;
+        self.at_baseline = true;
+    }
+
+    /// True when the trial state is *exactly* the baseline steady state.
+    pub fn state_equals_baseline(&self, e: &Engine) -> bool {
+        let zero = |v: &[f64]| v.iter().all(|&x| x == 0.0);
+        zero(&self.inv_dev)
+            && zero(&self.transit_dev)
+            && zero(&self.backlog)
+            && zero(&self.pipe)
+            && self.cap_health.iter().all(|&h| h == 1.0)
+            && self.short_weeks.iter().all(|&w| w == 0)
+            && e.links.iter().enumerate().all(|(l, lk)| {
+                self.share[l] == lk.base_share
+                    && self.order[l] == lk.base_flow
+                    && self.ship[l] == lk.base_flow
+            })
+            && self.recv == e.base_out
+            && self.out == e.base_out
+    }
+
+    /// True when the state is within `tol` (relative to each quantity's
+    /// baseline scale) of the baseline; shocks must be over for this to mean
+    /// the rest of the trial is quiet.
+    pub(crate) fn near_baseline(&self, e: &Engine, tol: f64) -> bool {
+        for (n, need) in e.needs.iter().enumerate() {
+            let scale = tol * (need.target + need.base_use + 1.0);
+            if self.inv_dev[n].abs() > scale
+                || self.transit_dev[n].abs() > scale
+                || self.backlog[n] != 0.0
+                || self.cap_health[n] != 1.0
+                || self.short_weeks[n] != 0
+            {
+                return false;
+            }
+        }
+        for (l, lk) in e.links.iter().enumerate() {
+            let scale = tol * (lk.base_flow + 1.0);
+            if self.share[l] != lk.base_share
+                || (self.order[l] - lk.base_flow).abs() > scale
+                || (self.ship[l] - lk.base_flow).abs() > scale
+            {
+                return false;
+            }
+        }
+        for lk in &e.links {
+            let scale = tol * (lk.base_flow + 1.0);
+            let ring = &self.pipe[lk.pipe_off as usize..(lk.pipe_off + lk.lead) as usize];
+            if ring.iter().any(|x| x.abs() > scale) {
+                return false;
+            }
+        }
+        self.recv
+            .iter()
+            .zip(&e.base_out)
+            .all(|(r, b)| (r - b).abs() <= tol * (b + 1.0))
+    }
+
+    /// Revocation week of each agreement (bloc index) in the last trial,
+    /// `None` if it stood. Policies resting on it stop from that week.
+    pub fn revoked_week(&self, bloc: usize) -> Option<u32> {
+        self.revoked_week
+            .get(bloc)
+            .copied()
+            .filter(|&w| w != u32::MAX)
+    }
+
+    /// Current inventory of a need, in units.
+    pub fn inventory(&self, e: &Engine, n: usize) -> f64 {
+        e.needs[n].target + self.inv_dev[n]
+    }
+
+    /// Units in flight on a link, summed over its ring buffer.
+    pub fn in_transit(&self, e: &Engine, l: usize) -> f64 {
+        let lk = &e.links[l];
+        let ring = &self.pipe[lk.pipe_off as usize..(lk.pipe_off + lk.lead) as usize];
+        ring.iter().map(|d| lk.base_flow + d).sum()
+    }
+
+    /// Current sourcing share of a link.
+    pub fn share(&self, l: usize) -> f64 {
+        self.share[l]
+    }
+
+    /// This week's output of a facility.
+    pub fn output(&self, f: usize) -> f64 {
+        self.out[f]
+    }
+
+    /// This week's shipment on a link.
+    pub fn shipment(&self, l: usize) -> f64 {
+        self.ship[l]
+    }
+
+    /// This week's order on a link.
+    pub fn link_order(&self, l: usize) -> f64 {
+        self.order[l]
+    }
+
+    /// Back-ordered demand of a need.
+    pub fn backlog(&self, n: usize) -> f64 {
+        self.backlog[n]
+    }
+
+    /// This week's units produced by all facilities, shipped on all links,
+    /// and consumed (inputs used by facilities, demand served by markets).
+    pub fn week_totals(&self) -> (f64, f64, f64) {
+        (self.week_produced, self.week_shipped, self.week_consumed)
+    }
+}

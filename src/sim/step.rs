@@ -1,0 +1,589 @@
+//! The weekly loop: one trial of supply-chain dynamics over flat arrays.
+//!
+//! Each week every node updates from the previous week's state (every lead
+//! time is ≥ 1 week, so the order of nodes within a pass does not matter):
+//!
+//! 1. shocks set capacity factors, passable fractions and demand multipliers;
+//! 2. arrivals leave the pipelines (read for every link before any shipment
+//!    of this week is written into the same ring slot);
+//! 3. rerouting moves sourcing share using last week's deliveries;
+//! 4. orders: planned use + inventory-position gap / replenishment weeks,
+//!    split by the current shares; markets consume in the same pass;
+//! 5. production, capital health, consumption of inputs;
+//! 6. allocation of output over orders, shipments enter the pipelines.
+//!
+//! The equations, with the tests that pin each, are in docs/MODEL.md.
+
+use super::engine::{Engine, Scratch};
+use super::{FiredShock, TrialOutcome};
+use crate::network::{NeedKind, ShockTarget};
+
+/// A delivery below `order * (1 - SHORT_TOL)` counts as short.
+const SHORT_TOL: f64 = 1e-9;
+
+/// Effective severity of one shock instance at week `t`, with recovery `r`:
+/// full from onset for `duration` weeks, then falling linearly in `r` equal
+/// steps to zero at `end + r`.
+#[inline]
+fn effective(t: u32, onset: u32, duration: u32, severity: f64, r: u32) -> f64 {
+    if t < onset {
+        return 0.0;
+    }
+    let end = onset.saturating_add(duration);
+    if t < end {
+        return severity;
+    }
+    let k = t - end;
+    if k < r {
+        severity * (r - k) as f64 / (r as f64 + 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// Weeks `[onset, end)` during which a fired shock touches its targets.
+#[inline]
+fn window(f: &FiredShock) -> (u32, u32) {
+    (
+        f.onset_week,
+        f.onset_week
+            .saturating_add(f.duration_weeks)
+            .saturating_add(f.recovery_weeks),
+    )
+}
+
+impl Engine {
+    /// Runs one trial: draws its schedule from `(seed, trial)` and simulates
+    /// it, writing the metrics into `out` (reset first). Weekly fulfilment
+    /// per market is recorded only when `record_weekly`.
+    pub fn run_trial(
+        &self,
+        seed: u64,
+        trial: u64,
+        scratch: &mut Scratch,
+        out: &mut TrialOutcome,
+        record_weekly: bool,
+    ) {
+        self.run_trial_inspect(seed, trial, scratch, out, record_weekly, |_, _| {});
+    }
+
+    /// [`run_trial`](Self::run_trial), calling `inspect(week, state)` after
+    /// every simulated week (tests use it to check invariants week by week).
+    pub fn run_trial_inspect(
+        &self,
+        seed: u64,
+        trial: u64,
+        scratch: &mut Scratch,
+        out: &mut TrialOutcome,
+        record_weekly: bool,
+        inspect: impl FnMut(u32, &Scratch),
+    ) {
+        scratch.ensure(self);
+        let weekly_len = if record_weekly {
+            self.n_markets * self.horizon as usize
+        } else {
+            0
+        };
+        out.reset(trial, self.market_need_ids.len(), weekly_len);
+        self.draw_schedule(seed, trial, &mut out.fired, scratch);
+        self.simulate(scratch, out, record_weekly, inspect);
+    }
+
+    /// Simulates the schedule already in `out.fired` (metrics in `out` must
+    /// have been reset). Exposed so that callers can run a schedule of their
+    /// own, e.g. a scripted scenario.
+    pub fn simulate(
+        &self,
+        s: &mut Scratch,
+        out: &mut TrialOutcome,
+        record_weekly: bool,
+        mut inspect: impl FnMut(u32, &Scratch),
+    ) {
+        s.ensure(self);
+        if out.fired.is_empty() && self.cfg.fast_forward {
+            // Nothing happens: the baseline is an exact fixed point, so the
+            // outcome is exact zeros (already in `out`).
+            return;
+        }
+        if !s.at_baseline {
+            s.reset(self);
+        }
+        s.at_baseline = false;
+        s.revoked_week.fill(u32::MAX);
+
+        let mut quiet_from = 0u32;
+        let mut first_onset = u32::MAX;
+        for f in &out.fired {
+            quiet_from = quiet_from.max(window(f).1);
+            first_onset = first_onset.min(f.onset_week);
+            if let ShockTarget::Revoke(blocs) = &self.shocks[f.shock as usize].target {
+                for &b in blocs {
+                    if let Some(w) = s.revoked_week.get_mut(b as usize) {
+                        *w = (*w).min(f.onset_week);
+                    }
+                }
+            }
+        }
+
+        let h = self.horizon;
+        let mut first_short: Option<u32> = None;
+        let mut last_short: Option<u32> = None;
+        let mut backorder_unit_weeks = 0.0;
+        for t in 0..h {
+            self.apply_shocks(t, &out.fired, s);
+            let (req, got) = self.week(t, s, out, record_weekly);
+            inspect(t, s);
+
+            let total = if req > 0.0 { got / req } else { 1.0 };
+            if total < self.threshold {
+                out.weeks_below_threshold += 1;
+                first_short.get_or_insert(t);
+                last_short = Some(t);
+            }
+            for &n in &self.market_need_ids {
+                backorder_unit_weeks += s.backlog[n as usize];
+            }
+            if self.cfg.fast_forward
+                && t + 1 >= quiet_from
+                && s.near_baseline(self, self.cfg.snap_tolerance)
+            {
+                // Back at baseline with every shock over: the rest of the
+                // trial is quiet. Snap to the exact baseline and stop.
+                let revoked = std::mem::take(&mut s.revoked_week);
+                s.reset(self);
+                s.revoked_week = revoked;
+                break;
+            }
+        }
+
+        // Back-ordered demand still unserved at the horizon end is lost.
+        for (pos, &n) in self.market_need_ids.iter().enumerate() {
+            out.lost_units_by_need[pos] += s.backlog[n as usize];
+        }
+        out.backorder_unit_weeks = backorder_unit_weeks;
+        for (pos, &n) in self.market_need_ids.iter().enumerate() {
+            let usd = match self.needs[n as usize].kind {
+                NeedKind::Demand {
+                    lost_usd_per_unit, ..
+                } => lost_usd_per_unit,
+                _ => 0.0,
+            };
+            let units = out.lost_units_by_need[pos];
+            out.lost_usd_by_need[pos] = units * usd;
+            out.lost_units += units;
+            out.lost_usd += units * usd;
+        }
+        if let Some(fs) = first_short {
+            out.time_to_survive = Some(fs.saturating_sub(first_onset));
+            let ls = last_short.unwrap_or(fs);
+            out.time_to_recover = if ls + 1 >= h { None } else { Some(ls + 1 - fs) };
+        }
+    }
+
+    /// Sets capacity factors, passable fractions and demand multipliers for
+    /// week `t`: targets touched last week are reset to 1, then every shock
+    /// in effect multiplies its factor in. Cost: the targets of shocks in
+    /// effect, not the network size.
+    fn apply_shocks(&self, t: u32, fired: &[FiredShock], s: &mut Scratch) {
+        if t > 0 {
+            for f in fired {
+                let (a, b) = window(f);
+                if a < t && t - 1 < b {
+                    match &self.shocks[f.shock as usize].target {
+                        ShockTarget::Capacity(fs) => {
+                            for &i in fs {
+                                s.cf[i as usize] = 1.0;
+                            }
+                        }
+                        ShockTarget::Lane(ls) => {
+                            for &i in ls {
+                                s.pf[i as usize] = 1.0;
+                            }
+                        }
+                        ShockTarget::Demand(ns) => {
+                            for &i in ns {
+                                s.dm[i as usize] = 1.0;
+                            }
+                        }
+                        ShockTarget::Revoke(_) => {}
+                    }
+                }
+            }
+        }
+        for f in fired {
+            let (a, b) = window(f);
+            if t < a || t >= b {
+                continue;
+            }
+            let (o, d, sev) = (f.onset_week, f.duration_weeks, f.severity);
+            match &self.shocks[f.shock as usize].target {
+                ShockTarget::Capacity(fs) => {
+                    let per_facility = self.shocks[f.shock as usize].recovery_weeks.is_none();
+                    for &i in fs {
+                        let r = if per_facility {
+                            self.fac_recovery[i as usize]
+                        } else {
+                            f.recovery_weeks
+                        };
+                        s.cf[i as usize] *= 1.0 - effective(t, o, d, sev, r);
+                    }
+                }
+                ShockTarget::Lane(ls) => {
+                    let e = effective(t, o, d, sev, f.recovery_weeks);
+                    for &i in ls {
+                        s.pf[i as usize] *= 1.0 - e;
+                    }
+                }
+                ShockTarget::Demand(ns) => {
+                    let e = effective(t, o, d, sev, f.recovery_weeks);
+                    for &i in ns {
+                        s.dm[i as usize] *= 1.0 + e;
+                    }
+                }
+                ShockTarget::Revoke(_) => {}
+            }
+        }
+    }
+
+    /// One week. Returns (demand due, demand served) summed over markets.
+    fn week(&self, t: u32, s: &mut Scratch, out: &mut TrialOutcome, record: bool) -> (f64, f64) {
+        let rw = self.cfg.replenishment_weeks;
+        let reroute = s.reroute_next;
+        s.reroute_next = false;
+        s.m_req.fill(0.0);
+        s.m_got.fill(0.0);
+
+        let mut consumed = 0.0;
+        // Pass 1, per need: arrivals, rerouting, orders; markets consume.
+        for (n, nr) in self.needs.iter().enumerate() {
+            let row = self.need_links.row(n);
+            let mut a = 0.0;
+            for &l in row {
+                let lk = &self.links[l as usize];
+                a += s.pipe[(lk.pipe_off + t % lk.lead) as usize];
+            }
+            s.arr_dev[n] = a;
+            // Inventory position (end of last week + everything in flight,
+            // this week's arrivals included) minus its baseline.
+            let pos = s.inv_dev[n] + s.transit_dev[n];
+            s.transit_dev[n] -= a;
+
+            if reroute && self.reroute(n, s) {
+                s.reroute_next = true;
+            }
+
+            let mut gap = -pos;
+            let planned = match nr.kind {
+                NeedKind::Material { per_unit } => per_unit * s.recv[nr.owner as usize],
+                NeedKind::Capital { units_per_week, .. } => units_per_week,
+                NeedKind::Demand { units_per_week, .. } => {
+                    let demand = units_per_week * s.dm[n];
+                    let req = demand + s.backlog[n];
+                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + a).max(0.0);
+                    let got = req.min(avail);
+                    consumed += got;
+                    s.inv_dev[n] = (s.inv_dev[n] + (a - (got - nr.base_use))).max(-nr.target);
+                    let short = req - got;
+                    let m = nr.owner as usize;
+                    s.m_req[m] += req;
+                    s.m_got[m] += got;
+                    if nr.backorder {
+                        // Back-ordered demand is negative inventory.
+                        gap += s.backlog[n];
+                        s.backlog[n] = short;
+                    } else if let Some(x) = out.lost_units_by_need.get_mut(nr.mpos as usize) {
+                        *x += short;
+                    }
+                    demand
+                }
+            };
+            let order = (planned + gap / rw).max(0.0);
+            s.need_order[n] = order;
+            for &l in row {
+                s.order[l as usize] = order * s.share[l as usize];
+            }
+        }
+
+        // Pass 2, per facility: production, consumption, allocation.
+        let mut produced = 0.0;
+        let mut shipped = 0.0;
+        for f in 0..self.cap.len() {
+            let outs = self.fac_out.row(f);
+            let mut recv = 0.0;
+            for &l in outs {
+                recv += s.order[l as usize] * s.pf[l as usize];
+            }
+
+            // Capital inputs: a fixed service flow from spares; health erodes
+            // while cut off and recovers over the facility's recovery time.
+            let mut health: f64 = 1.0;
+            let step_up = 1.0 / (self.fac_recovery[f].max(1) as f64);
+            for &n in self.fac_needs.row(f) {
+                let n = n as usize;
+                let nr = &self.needs[n];
+                if let NeedKind::Capital {
+                    units_per_week,
+                    erosion_per_week,
+                } = nr.kind
+                {
+                    let a = s.arr_dev[n];
+                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + a).max(0.0);
+                    let got = units_per_week.min(avail);
+                    consumed += got;
+                    let mut hh = s.cap_health[n];
+                    if avail < units_per_week {
+                        hh = (hh - erosion_per_week).max(0.0);
+                    } else if hh < 1.0 {
+                        hh = (hh + step_up).min(1.0);
+                    }
+                    s.cap_health[n] = hh;
+                    health = health.min(hh);
+                    s.inv_dev[n] = (s.inv_dev[n] + (a - (got - nr.base_use))).max(-nr.target);
+                }
+            }
+
+            let cap_eff = self.cap[f] * s.cf[f] * health;
+            let mut output = cap_eff.min(recv);
+            for &n in self.fac_needs.row(f) {
+                let n = n as usize;
+                let nr = &self.needs[n];
+                if let NeedKind::Material { per_unit } = nr.kind {
+                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + s.arr_dev[n]).max(0.0);
+                    if per_unit * output > avail {
+                        output = if per_unit > 0.0 {
+                            avail / per_unit
+                        } else {
+                            output
+                        };
+                    }
+                }
+            }
+            let output = output.max(0.0);
+            for &n in self.fac_needs.row(f) {
+                let n = n as usize;
+                let nr = &self.needs[n];
+                if let NeedKind::Material { per_unit } = nr.kind {
+                    let a = s.arr_dev[n];
+                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + a).max(0.0);
+                    let used = (per_unit * output).min(avail);
+                    consumed += used;
+                    s.inv_dev[n] = (s.inv_dev[n] + (a - (used - nr.base_use))).max(-nr.target);
+                }
+            }
+            s.recv[f] = recv;
+            s.out[f] = output;
+            s.spare[f] = (cap_eff - output).max(0.0);
+            produced += output;
+
+            self.allocate(f, output, recv, s);
+            for &l in outs {
+                let l = l as usize;
+                let lk = &self.links[l];
+                let ship = s.ship[l];
+                shipped += ship;
+                let dev = ship - lk.base_flow;
+                s.pipe[(lk.pipe_off + t % lk.lead) as usize] = dev;
+                s.transit_dev[lk.need as usize] += dev;
+                if ship < s.order[l] * (1.0 - SHORT_TOL) {
+                    s.reroute_next = true;
+                }
+            }
+        }
+        s.week_produced = produced;
+        s.week_shipped = shipped;
+        s.week_consumed = consumed;
+
+        // Metrics.
+        let (mut req, mut got) = (0.0, 0.0);
+        for m in 0..self.n_markets {
+            let (r, g) = (s.m_req[m], s.m_got[m]);
+            req += r;
+            got += g;
+            let fm = if r > 0.0 { g / r } else { 1.0 };
+            out.peak_shortfall = out.peak_shortfall.max(1.0 - fm);
+            if record {
+                out.weekly_fulfilment[m * self.horizon as usize + t as usize] = fm as f32;
+            }
+        }
+        (req, got)
+    }
+
+    /// Rations `output` over facility `f`'s orders into `s.ship`.
+    /// Each link can take at most `order * passable`; what a blocked lane
+    /// cannot take goes to the others. Proportional: every link gets the same
+    /// fraction λ of its order, capped at its passable fraction (water
+    /// filling). Priority: links in (priority, index) order, each priority
+    /// level rationed proportionally to what its links can take.
+    fn allocate(&self, f: usize, output: f64, recv: f64, s: &mut Scratch) {
+        let outs = self.fac_out.row(f);
+        if output >= recv {
+            for &l in outs {
+                let l = l as usize;
+                s.ship[l] = s.order[l] * s.pf[l];
+            }
+            return;
+        }
+        if self.fac_priority[f] {
+            let mut left = output;
+            let mut i = 0;
+            while i < outs.len() {
+                let p = self.link_priority[outs[i] as usize];
+                let mut j = i;
+                let mut want = 0.0;
+                while j < outs.len() && self.link_priority[outs[j] as usize] == p {
+                    let l = outs[j] as usize;
+                    want += s.order[l] * s.pf[l];
+                    j += 1;
+                }
+                let frac = if want <= left || want <= 0.0 {
+                    1.0
+                } else {
+                    left / want
+                };
+                for &l in &outs[i..j] {
+                    let l = l as usize;
+                    s.ship[l] = s.order[l] * s.pf[l] * frac;
+                }
+                left = (left - want * frac).max(0.0);
+                i = j;
+            }
+            return;
+        }
+        // Proportional with caps: links whose passable fraction is below λ
+        // are capped and leave the pool; repeat until stable.
+        let mut left = output;
+        let mut pool = 0.0;
+        for &l in outs {
+            let l = l as usize;
+            s.capped[l] = s.order[l] <= 0.0;
+            pool += s.order[l];
+        }
+        loop {
+            let lambda = if pool > 0.0 { left / pool } else { 0.0 };
+            let mut changed = false;
+            for &l in outs {
+                let l = l as usize;
+                if !s.capped[l] && s.pf[l] < lambda {
+                    s.capped[l] = true;
+                    left -= s.order[l] * s.pf[l];
+                    pool -= s.order[l];
+                    changed = true;
+                }
+            }
+            if !changed {
+                let lambda = lambda.min(1.0);
+                for &l in outs {
+                    let l = l as usize;
+                    s.ship[l] = if s.capped[l] {
+                        s.order[l] * s.pf[l]
+                    } else {
+                        s.order[l] * lambda
+                    };
+                }
+                return;
+            }
+        }
+    }
+
+    /// Rerouting for need `n` from last week's deliveries. Returns whether
+    /// it must run again next week (a short delivery was seen, or shares are
+    /// away from baseline).
+    ///
+    /// Rule: the share lost by short links is `Σ share × (1 − shipped/ordered)`.
+    /// It moves at once to links that were served in full, whose lane is
+    /// open and whose supplier had spare capacity, in proportion to that
+    /// spare capacity expressed in shares of the need's order (at most that
+    /// much). Unqualified links are eligible once the need has been short
+    /// for the product's qualification weeks, and stay qualified after.
+    /// When no link was short, shares move back toward baseline by at most
+    /// `share_drift_per_week` per link per week, but only while every link
+    /// below its baseline share has an open lane and a supplier with spare
+    /// capacity (the original supplier has recovered).
+    fn reroute(&self, n: usize, s: &mut Scratch) -> bool {
+        let row = self.need_links.row(n);
+        let prev_order = s.need_order[n];
+        let short =
+            |s: &Scratch, l: usize| s.order[l] > 0.0 && s.ship[l] < s.order[l] * (1.0 - SHORT_TOL);
+        let mut unserved = 0.0;
+        let mut any_short = false;
+        for &l in row {
+            let l = l as usize;
+            if short(s, l) {
+                any_short = true;
+                unserved += s.share[l] * (1.0 - s.ship[l] / s.order[l]);
+            }
+        }
+        if any_short {
+            s.short_weeks[n] = s.short_weeks[n].saturating_add(1);
+            let qual_ok = s.short_weeks[n] >= self.needs[n].qual_weeks;
+            let eligible = |s: &Scratch, l: usize| {
+                let sup = self.links[l].supplier as usize;
+                !short(s, l) && (s.qualified[l] || qual_ok) && s.pf[l] > 0.0 && s.spare[sup] > 0.0
+            };
+            let mut room = 0.0;
+            if prev_order > 0.0 {
+                for &l in row {
+                    let l = l as usize;
+                    if eligible(s, l) {
+                        room += s.spare[self.links[l].supplier as usize] / prev_order;
+                    }
+                }
+            }
+            let moved = unserved.min(room);
+            if moved > 0.0 && unserved > 0.0 {
+                // Decide every link's change from last week's state first.
+                for &l in row {
+                    let l = l as usize;
+                    if short(s, l) {
+                        let lost = s.share[l] * (1.0 - s.ship[l] / s.order[l]);
+                        s.capped[l] = true; // marks "short" for the second pass
+                        s.share[l] -= moved * lost / unserved;
+                    } else {
+                        s.capped[l] = false;
+                    }
+                }
+                for &l in row {
+                    let l = l as usize;
+                    if !s.capped[l] && eligible(s, l) {
+                        let r = s.spare[self.links[l].supplier as usize] / prev_order;
+                        s.share[l] += moved * r / room;
+                        s.qualified[l] = true;
+                    }
+                }
+                for &l in row {
+                    s.share[l as usize] = s.share[l as usize].max(0.0);
+                }
+            }
+        } else {
+            s.short_weeks[n] = 0;
+            let mut max_diff: f64 = 0.0;
+            let mut recovered = true;
+            for &l in row {
+                let l = l as usize;
+                let lk = &self.links[l];
+                max_diff = max_diff.max((lk.base_share - s.share[l]).abs());
+                if s.share[l] < lk.base_share
+                    && (s.pf[l] < 1.0 || s.spare[lk.supplier as usize] <= 0.0)
+                {
+                    recovered = false;
+                }
+            }
+            if max_diff > 0.0 && recovered {
+                let alpha = self.cfg.share_drift_per_week / max_diff;
+                for &l in row {
+                    let l = l as usize;
+                    let b = self.links[l].base_share;
+                    s.share[l] = if alpha >= 1.0 {
+                        b
+                    } else {
+                        s.share[l] + alpha * (b - s.share[l])
+                    };
+                }
+            }
+        }
+        any_short
+            || row
+                .iter()
+                .any(|&l| s.share[l as usize] != self.links[l as usize].base_share)
+    }
+}

@@ -1,0 +1,595 @@
+//! Engine tests: exact hand-derived cases, invariants over synthetic
+//! networks, schedule statistics, determinism.
+
+use proptest::prelude::*;
+
+use super::synth::synthetic;
+use super::testkit::{Builder, fixed};
+use super::{Engine, EngineConfig, TrialOutcome};
+use crate::network::{Network, Occurrence, Shock, ShockTarget};
+
+const W: u32 = 10;
+
+fn run(net: &Network) -> TrialOutcome {
+    let e = Engine::new(net);
+    let mut s = e.scratch();
+    let mut out = TrialOutcome::default();
+    e.run_trial(1, 0, &mut s, &mut out, true);
+    out
+}
+
+fn weekly(out: &TrialOutcome, net: &Network, m: usize) -> Vec<f32> {
+    let h = net.settings.horizon_weeks as usize;
+    out.weekly_fulfilment[m * h..(m + 1) * h].to_vec()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * (1.0 + b.abs())
+}
+
+/// supplier → fab → market, demand 100/wk, every lead 1, huge capacities;
+/// fab input cover `k` weeks, market cover `m` weeks; the supplier is down
+/// `d` weeks from week 10.
+fn chain(k: f64, m: f64, d: f64) -> Network {
+    let mut b = Builder::new(60);
+    let s = b.facility("x", 10_000.0, 0.0, 0.0);
+    let f = b.facility("chip", 10_000.0, k, 0.0);
+    let nx = b.material(f, "x", 1.0);
+    b.link(s, nx, 1.0, 1);
+    let mk = b.market(m, false);
+    let nd = b.demand(mk, "chip", 100.0, 50.0);
+    b.link(f, nd, 1.0, 1);
+    b.scripted(ShockTarget::Capacity(vec![s]), W as f64, d, 1.0, Some(0.0));
+    b.build()
+}
+
+fn shipped(name: &str) -> Network {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/examples")
+        .join(name);
+    let (scenario, diags) = crate::scenario::load_scenario(&path).expect("example loads");
+    assert!(diags.is_empty(), "{name}: load diagnostics");
+    crate::network::compile(&scenario).unwrap_or_else(|_| panic!("{name} compiles"))
+}
+
+/// scenarios/examples/teaching_chain.toml: the chain below with k = 2,
+/// m = 1, d = 4 and real capacities (supplier 150, fab 120). The formula
+/// gives 100 × (4 - 2 - 1) = 100 units lost in week 15 alone. Capacity now
+/// binds after the restart (the supplier ships 150 of the fab's order of
+/// 400 in week 14; the fab ships 120 in week 15), but that still covers the
+/// market from week 16: its order-up-to gap is 80 then, and falls.
+#[test]
+fn teaching_chain_example_loses_one_week() {
+    let net = shipped("teaching_chain.toml");
+    let out = run(&net);
+    assert_eq!(out.lost_units, 100.0);
+    assert_eq!(out.lost_usd, 5000.0);
+    let wk = weekly(&out, &net, 0);
+    for (t, &x) in wk.iter().enumerate() {
+        assert_eq!(x, if t == 15 { 0.0 } else { 1.0 }, "week {t}");
+    }
+    assert_eq!(out.time_to_survive, Some(5));
+    assert_eq!(out.time_to_recover, Some(1));
+}
+
+/// scenarios/examples/two_suppliers.toml: fab_a (share 0.7) is down weeks
+/// 10-15. Week 11 the market moves fab_a's 0.7 to fab_b, whose spare
+/// capacity (70 of 100) is exactly that much of last week's order. fab_b
+/// then ships its full 100 a week against orders of 170, the market's stock
+/// holds at 30, nothing is lost; once fab_a is back, rerouting splits the
+/// order again and the shares drift home, so the trial ends at baseline.
+#[test]
+fn two_suppliers_example_reroutes_without_loss() {
+    let net = shipped("two_suppliers.toml");
+    let e = Engine::new(&net);
+    let mut s = e.scratch();
+    let mut out = TrialOutcome::default();
+    let mut fab_b_share_week_11 = 0.0;
+    e.run_trial_inspect(1, 0, &mut s, &mut out, true, |t, st| {
+        if t == 11 {
+            fab_b_share_week_11 = st.share(1);
+        }
+    });
+    assert_eq!(out.lost_units, 0.0);
+    assert!(close(fab_b_share_week_11, 1.0), "{fab_b_share_week_11}");
+    assert!(s.state_equals_baseline(&e));
+}
+
+#[test]
+fn no_shock_is_an_exact_fixed_point() {
+    let mut nets = vec![
+        chain(2.0, 1.0, 6.0),
+        shipped("teaching_chain.toml"),
+        shipped("two_suppliers.toml"),
+    ];
+    for (size, seed) in [(30, 1), (200, 2), (500, 3)] {
+        nets.push(synthetic(size, seed));
+    }
+    for mut net in nets {
+        net.shocks.clear();
+        let cfg = EngineConfig {
+            fast_forward: false,
+            ..EngineConfig::default()
+        };
+        let e = Engine::with_config(&net, cfg);
+        let mut s = e.scratch();
+        assert!(s.state_equals_baseline(&e));
+        let mut out = TrialOutcome::default();
+        let mut every_week = true;
+        e.run_trial_inspect(7, 3, &mut s, &mut out, true, |_, st| {
+            every_week &= st.state_equals_baseline(&e);
+        });
+        assert!(every_week, "state left the baseline during a quiet trial");
+        assert!(s.state_equals_baseline(&e));
+        assert_eq!(out.lost_units, 0.0);
+        assert_eq!(out.lost_usd, 0.0);
+        assert_eq!(out.peak_shortfall, 0.0);
+        assert_eq!(out.weeks_below_threshold, 0);
+        assert!(out.weekly_fulfilment.iter().all(|&x| x == 1.0));
+    }
+}
+
+#[test]
+fn quiet_trial_returns_zeros_without_the_loop() {
+    let mut net = synthetic(100, 5);
+    net.shocks.clear();
+    let e = Engine::new(&net);
+    let mut s = e.scratch();
+    let mut out = TrialOutcome::default();
+    let mut weeks = 0;
+    e.run_trial_inspect(1, 1, &mut s, &mut out, false, |_, _| weeks += 1);
+    assert_eq!(weeks, 0);
+    assert_eq!(out.lost_units, 0.0);
+    assert!(out.fired.is_empty());
+}
+
+/// Derivation (w = 10, lead 1, capacities never bind): the supplier ships 0
+/// in weeks w..w+d-1, so the fab receives nothing in weeks w+1..w+d. Its
+/// inventory (k weeks) carries weeks w+1..w+k; it produces 0 in weeks
+/// w+k+1..w+d (d-k weeks). The market receives 0 one week later, weeks
+/// w+k+2..w+d+1, and covers the first m of them from stock. Lost weeks:
+/// w+k+m+2 ..= w+d+1, i.e. 100 × (d-k-m) units. When the supplier restarts
+/// at w+d it ships the fab's whole order-up-to gap, enough to serve the
+/// market's (also order-up-to) order at w+d+1 in full, so no week after
+/// w+d+1 is short. Example k=2, m=1, d=6: lost weeks 15, 16, 17 = 300.
+#[test]
+fn three_tier_chain_exact_loss_and_timing() {
+    for (k, m, d, lost, first, last) in [
+        (2.0, 1.0, 6.0, 300.0, 15, 17),
+        (1.0, 2.0, 8.0, 500.0, 15, 19),
+        (0.0, 0.0, 4.0, 400.0, 12, 15),
+        (2.0, 1.0, 3.0, 0.0, 0, 0),
+    ] {
+        let net = chain(k, m, d);
+        let out = run(&net);
+        assert_eq!(out.lost_units, lost, "k={k} m={m} d={d}");
+        assert_eq!(out.lost_usd, lost * 50.0);
+        assert_eq!(out.lost_units_by_need, vec![lost]);
+        let wk = weekly(&out, &net, 0);
+        if lost > 0.0 {
+            for (t, &x) in wk.iter().enumerate() {
+                let short = (first..=last).contains(&(t as u32));
+                assert_eq!(x, if short { 0.0 } else { 1.0 }, "week {t}");
+            }
+            assert_eq!(out.weeks_below_threshold, last - first + 1);
+            assert_eq!(out.time_to_survive, Some(first - W));
+            assert_eq!(out.time_to_recover, Some(last + 1 - first));
+            assert_eq!(out.peak_shortfall, 1.0);
+        } else {
+            assert!(wk.iter().all(|&x| x == 1.0));
+            assert_eq!(out.time_to_survive, None);
+        }
+    }
+}
+
+fn two_suppliers(k: f64, m: f64, alt_qualified: bool, qual_weeks: f64) -> Network {
+    let mut b = Builder::new(60);
+    b.qualification_weeks("x", qual_weeks);
+    let s1 = b.facility("x", 10_000.0, 0.0, 0.0);
+    let s2 = b.facility("x", 1_000.0, 0.0, 0.0);
+    let f = b.facility("chip", 10_000.0, k, 0.0);
+    let nx = b.material(f, "x", 1.0);
+    b.link(s1, nx, 1.0, 1);
+    let alt = b.link(s2, nx, 0.0, 1);
+    if !alt_qualified {
+        b.unqualified(alt);
+    }
+    let mk = b.market(m, false);
+    let nd = b.demand(mk, "chip", 100.0, 1.0);
+    b.link(f, nd, 1.0, 1);
+    b.scripted(
+        ShockTarget::Capacity(vec![s1]),
+        W as f64,
+        20.0,
+        1.0,
+        Some(0.0),
+    );
+    b.build()
+}
+
+/// A qualified zero-share alternate with spare capacity takes the whole
+/// share the week after the first short delivery (week 11); the fab's two
+/// weeks of cover bridge the one missing arrival, so nothing is lost. An
+/// unqualified alternate that would need 26 weeks does not help: the loss
+/// is the single-supplier loss 100 × (20 - 2 - 1).
+#[test]
+fn qualified_alternate_absorbs_the_loss() {
+    let out = run(&two_suppliers(2.0, 1.0, true, 26.0));
+    assert_eq!(out.lost_units, 0.0);
+    let out = run(&two_suppliers(2.0, 1.0, false, 26.0));
+    assert_eq!(out.lost_units, 1700.0);
+}
+
+/// Unqualified candidate, qualification 2 weeks, fab cover 1, market cover
+/// 0: short deliveries are seen in weeks 11 and 12 (counter 1, 2), so the
+/// candidate takes the share at week 12 and delivers at 13. The fab has
+/// stock for week 11 only and produces nothing in week 12; the market loses
+/// week 13 alone (100 units). Each extra week of qualification costs 100.
+#[test]
+fn candidate_takes_share_after_qualification() {
+    let net = two_suppliers(1.0, 0.0, false, 2.0);
+    let out = run(&net);
+    assert_eq!(out.lost_units, 100.0);
+    assert_eq!(weekly(&out, &net, 0)[13], 0.0);
+    let out = run(&two_suppliers(1.0, 0.0, false, 3.0));
+    assert_eq!(out.lost_units, 200.0);
+}
+
+/// One supplier at capacity 100 serving markets of 30 and 70 (cover 0,
+/// lead 1); capacity falls 40 % for 5 weeks. Orders scale alike (each
+/// market re-orders its own shortfall), so each gets 60 % every week:
+/// 18 and 42, losing 12 and 28 per week for 5 weeks. In the first week
+/// after, orders are 42 + 98 = 140 > 100 and rationing gives exactly 30 and
+/// 70, so no further loss.
+fn rationing(priority: bool) -> (Network, TrialOutcome) {
+    let mut b = Builder::new(40);
+    let s = b.facility("chip", 100.0, 0.0, 0.0);
+    if priority {
+        b.priority(s);
+    }
+    let m1 = b.market(0.0, false);
+    let m2 = b.market(0.0, false);
+    let n1 = b.demand(m1, "chip", 30.0, 1.0);
+    let n2 = b.demand(m2, "chip", 70.0, 1.0);
+    let l1 = b.link(s, n1, 1.0, 1);
+    let l2 = b.link(s, n2, 1.0, 1);
+    b.link_priority(l1, 0);
+    b.link_priority(l2, 1);
+    b.scripted(
+        ShockTarget::Capacity(vec![s]),
+        W as f64,
+        5.0,
+        0.4,
+        Some(0.0),
+    );
+    let net = b.build();
+    let out = run(&net);
+    (net, out)
+}
+
+#[test]
+fn proportional_rationing_numbers() {
+    let (_, out) = rationing(false);
+    assert!(
+        close(out.lost_units_by_need[0], 60.0),
+        "{:?}",
+        out.lost_units_by_need
+    );
+    assert!(
+        close(out.lost_units_by_need[1], 140.0),
+        "{:?}",
+        out.lost_units_by_need
+    );
+}
+
+/// Same as above with priority allocation: the priority-0 market (30) is
+/// served in full, the other gets 60 - 30 = 30 of 70: it loses 40 per week.
+#[test]
+fn priority_allocation_serves_first_customer_in_full() {
+    let (_, out) = rationing(true);
+    assert_eq!(out.lost_units_by_need[0], 0.0);
+    assert!(
+        close(out.lost_units_by_need[1], 200.0),
+        "{:?}",
+        out.lost_units_by_need
+    );
+}
+
+/// Supplier capacity 200 (load 100) cut by 7/8 to 25 and the lane to the
+/// 70-market fully blocked, both for 5 weeks. The blocked customer's share
+/// goes to the other: the 30-market gets all 25 (not 25 × 30/100), losing
+/// 5/week; the blocked one loses 70/week. After: orders 35 + 140 ≤ 200.
+#[test]
+fn blocked_lane_share_goes_to_other_customers() {
+    let mut b = Builder::new(40);
+    let s = b.facility("chip", 200.0, 0.0, 0.0);
+    let m1 = b.market(0.0, false);
+    let m2 = b.market(0.0, false);
+    let n1 = b.demand(m1, "chip", 30.0, 1.0);
+    let n2 = b.demand(m2, "chip", 70.0, 1.0);
+    b.link(s, n1, 1.0, 1);
+    let l2 = b.link(s, n2, 1.0, 1);
+    b.scripted(
+        ShockTarget::Capacity(vec![s]),
+        W as f64,
+        5.0,
+        0.875,
+        Some(0.0),
+    );
+    b.scripted(ShockTarget::Lane(vec![l2]), W as f64, 5.0, 1.0, Some(0.0));
+    let out = run(&b.build());
+    assert!(
+        close(out.lost_units_by_need[0], 25.0),
+        "{:?}",
+        out.lost_units_by_need
+    );
+    assert_eq!(out.lost_units_by_need[1], 350.0);
+}
+
+fn single_market(backorder: bool, cap: f64, recovery: Option<f64>, fac_rec: f64) -> Network {
+    let mut b = Builder::new(40);
+    let s = b.facility("chip", cap, 0.0, fac_rec);
+    let m = b.market(0.0, backorder);
+    let n = b.demand(m, "chip", 100.0, 2.0);
+    b.link(s, n, 1.0, 1);
+    b.scripted(ShockTarget::Capacity(vec![s]), W as f64, 5.0, 1.0, recovery);
+    b.build()
+}
+
+/// Supplier (capacity 1000) down weeks 10-14; market cover 0. A lost-sales
+/// market loses weeks 11-15 (500). A back-ordering market carries 100, 200,
+/// ..., 500 at the ends of weeks 11-15 (1500 unit-weeks); at week 15 it
+/// orders 100 + 100 (pipeline) + 400 (backlog) = 600, which arrives at week
+/// 16 and clears the 600 due: nothing is lost at the horizon end.
+#[test]
+fn backorder_versus_lost_demand() {
+    let out = run(&single_market(false, 1000.0, Some(0.0), 0.0));
+    assert_eq!(out.lost_units, 500.0);
+    assert_eq!(out.backorder_unit_weeks, 0.0);
+    let net = single_market(true, 1000.0, Some(0.0), 0.0);
+    let out = run(&net);
+    assert_eq!(out.lost_units, 0.0);
+    assert_eq!(out.backorder_unit_weeks, 1500.0);
+    assert_eq!(out.weeks_below_threshold, 5);
+    assert_eq!(weekly(&out, &net, 0)[16], 1.0);
+}
+
+/// Capacity 100 = load, down weeks 10-14, recovery 3 weeks: capacity 25,
+/// 50, 75 in weeks 15, 16, 17 and full from week 18 (the shock's own
+/// recovery, or the facility's when the shock has none). Deliveries arrive
+/// a week later: fulfilment 0 in weeks 11-15, then 0.25, 0.5, 0.75, 1.
+/// Lost: 5 × 100 + 75 + 50 + 25 = 650.
+#[test]
+fn linear_recovery_ramp() {
+    for net in [
+        single_market(false, 100.0, Some(3.0), 0.0),
+        single_market(false, 100.0, None, 3.0),
+    ] {
+        let out = run(&net);
+        assert_eq!(out.lost_units, 650.0);
+        let wk = weekly(&out, &net, 0);
+        assert_eq!(
+            &wk[10..20],
+            &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.25, 0.5, 0.75, 1.0]
+        );
+    }
+}
+
+/// Capital input: the fab (capacity 100 = load, recovery 4) draws 1 unit of
+/// tool service per week from 2 weeks of spares; the tool maker is down
+/// weeks 10-29. Spares last through week 12; from week 13 health erodes by
+/// 0.25/week (output 75, 50, 25, 0); supply resumes with the arrival at
+/// week 31, health climbs 0.25/week (25, 50, 75, 100 in weeks 31-34).
+/// The market (cover 0) receives each output one week later: lost
+/// 25 + 50 + 75 + 15 × 100 (weeks 17-31) + 75 + 50 + 25 = 1800.
+#[test]
+fn capital_erosion_and_recovery() {
+    let mut b = Builder::new(60);
+    let e = b.facility("tool", 100.0, 0.0, 0.0);
+    let f = b.facility("chip", 100.0, 2.0, 4.0);
+    let nt = b.capital(f, "tool", 1.0, 0.25);
+    b.link(e, nt, 1.0, 1);
+    let m = b.market(0.0, false);
+    let n = b.demand(m, "chip", 100.0, 1.0);
+    b.link(f, n, 1.0, 1);
+    b.scripted(
+        ShockTarget::Capacity(vec![e]),
+        W as f64,
+        20.0,
+        1.0,
+        Some(0.0),
+    );
+    let net = b.build();
+    let out = run(&net);
+    assert_eq!(out.lost_units, 1800.0);
+}
+
+/// Trial state returns to baseline after the shock, so the fast-forward
+/// stops early with the same outcome as the full loop.
+#[test]
+fn fast_forward_matches_full_loop() {
+    for net in [chain(2.0, 1.0, 6.0), synthetic(200, 9)] {
+        let fast = Engine::new(&net);
+        let slow = Engine::with_config(
+            &net,
+            EngineConfig {
+                fast_forward: false,
+                ..EngineConfig::default()
+            },
+        );
+        let (mut s1, mut s2) = (fast.scratch(), slow.scratch());
+        for trial in 0..20 {
+            let (mut a, mut b) = (TrialOutcome::default(), TrialOutcome::default());
+            fast.run_trial(3, trial, &mut s1, &mut a, true);
+            slow.run_trial(3, trial, &mut s2, &mut b, true);
+            assert_eq!(a.fired, b.fired);
+            assert!(
+                close(a.lost_units, b.lost_units),
+                "{} {}",
+                a.lost_units,
+                b.lost_units
+            );
+            assert_eq!(a.weeks_below_threshold, b.weeks_below_threshold);
+        }
+    }
+}
+
+#[test]
+fn determinism_same_seed_same_outcome() {
+    let net = synthetic(300, 11);
+    let e = Engine::new(&net);
+    let mut s = e.scratch();
+    let mut fired_any = 0;
+    for trial in 0..30 {
+        let (mut a, mut b) = (TrialOutcome::default(), TrialOutcome::default());
+        e.run_trial(99, trial, &mut s, &mut a, true);
+        // Another scratch, and the same scratch after other trials.
+        let mut s2 = e.scratch();
+        e.run_trial(99, trial, &mut s2, &mut b, true);
+        assert_eq!(a.fired, b.fired);
+        assert_eq!(a.lost_units.to_bits(), b.lost_units.to_bits());
+        assert_eq!(a.lost_usd_by_need, b.lost_usd_by_need);
+        assert_eq!(a.weekly_fulfilment, b.weekly_fulfilment);
+        fired_any += usize::from(!a.fired.is_empty());
+    }
+    assert!(fired_any > 5);
+    let mut differ = 0;
+    for trial in 0..50 {
+        let (mut a, mut b) = (TrialOutcome::default(), TrialOutcome::default());
+        e.run_trial(1, trial, &mut s, &mut a, false);
+        e.run_trial(2, trial, &mut s, &mut b, false);
+        differ += usize::from(a.fired != b.fired);
+    }
+    assert!(
+        differ > 10,
+        "only {differ} of 50 schedules differ between seeds"
+    );
+}
+
+/// Shock A (p = 0.3) triggers B (p = 0.5, lag 0) and C (p = 0.8, lag 0)
+/// triggers B too (B fires at most once); D happens at 2/year over 104
+/// weeks (Poisson mean 4). 20,000 schedules: frequencies within 4 binomial
+/// standard errors.
+#[test]
+fn occurrence_and_trigger_frequencies() {
+    let mut b = Builder::new(104);
+    let f = b.facility("x", 10.0, 0.0, 0.0);
+    let m = b.market(0.0, false);
+    let n = b.demand(m, "x", 1.0, 1.0);
+    b.link(f, n, 1.0, 1);
+    let mk = |occ, sev: f64| Shock {
+        id: String::new(),
+        name: String::new(),
+        occurrence: occ,
+        onset_week: None,
+        duration_weeks: fixed(3.0),
+        severity: super::testkit::fixed(sev),
+        recovery_weeks: None,
+        target: ShockTarget::Capacity(vec![0]),
+        triggers: Vec::new(),
+    };
+    let a = b.shock(mk(Occurrence::Probability(0.3), 0.5));
+    let bb = b.shock(mk(Occurrence::Probability(0.0), 0.5));
+    let c = b.shock(mk(Occurrence::Probability(0.1), 0.5));
+    let d = b.shock(mk(Occurrence::RatePerYear(2.0), 0.5));
+    b.trigger(a, bb, 0.5, 0.0);
+    b.trigger(c, bb, 0.8, 0.0);
+    let net = b.build();
+    let e = Engine::new(&net);
+    let mut s = e.scratch();
+    let mut fired = Vec::new();
+    let trials = 20_000u64;
+    let (mut na, mut nb, mut nc, mut nd, mut nd2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for t in 0..trials {
+        e.draw_schedule(2024, t, &mut fired, &mut s);
+        let count = |k: u32| fired.iter().filter(|x| x.shock == k).count() as f64;
+        na += count(a).min(1.0);
+        nb += count(bb);
+        nc += count(c);
+        let cd = count(d);
+        nd += cd;
+        nd2 += cd * cd;
+        assert!(count(bb) <= 1.0);
+        for x in &fired {
+            if x.shock == bb {
+                let parent = &fired[x.triggered_by.unwrap() as usize];
+                assert!(parent.shock == a || parent.shock == c);
+                assert_eq!(x.onset_week, parent.onset_week);
+            }
+        }
+    }
+    let nt = trials as f64;
+    let check = |hits: f64, p: f64, what: &str| {
+        let se = (p * (1.0 - p) / nt).sqrt();
+        let freq = hits / nt;
+        assert!(
+            (freq - p).abs() < 4.0 * se,
+            "{what}: {freq} vs {p} (se {se})"
+        );
+    };
+    check(na, 0.3, "A");
+    check(nc, 0.1, "C");
+    // B: not (A and trigger) and not (C and trigger).
+    let pb = 1.0 - (1.0 - 0.3 * 0.5) * (1.0 - 0.1 * 0.8);
+    check(nb, pb, "B");
+    let mean = nd / nt;
+    let var = nd2 / nt - mean * mean;
+    assert!(
+        (mean - 4.0).abs() < 4.0 * (4.0 / nt).sqrt(),
+        "D mean {mean}"
+    );
+    assert!((var - 4.0).abs() < 0.3, "D variance {var}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// No negative stock; produced = shipped; stock changes balance
+    /// production and consumption; fulfilment in [0, 1]; loss ≥ 0.
+    #[test]
+    fn invariants_on_synthetic_networks(size in 10usize..150, nseed in 0u64..1000, seed in 0u64..1000, trial in 0u64..1000) {
+        let mut net = synthetic(size, nseed);
+        // Make shocks likely so that most cases exercise disruption.
+        for sh in &mut net.shocks {
+            if let Occurrence::Probability(p) = &mut sh.occurrence {
+                *p = 0.9;
+            }
+        }
+        let e = Engine::with_config(&net, EngineConfig { fast_forward: false, ..EngineConfig::default() });
+        let mut s = e.scratch();
+        let stock = |st: &super::Scratch| -> f64 {
+            (0..net.needs.len()).map(|n| st.inventory(&e, n)).sum::<f64>()
+                + (0..net.links.len()).map(|l| st.in_transit(&e, l)).sum::<f64>()
+        };
+        let scale: f64 = 1.0 + (0..net.needs.len()).map(|n| s.inventory(&e, n)).sum::<f64>()
+            + (0..net.links.len()).map(|l| s.in_transit(&e, l)).sum::<f64>();
+        let mut prev = stock(&s);
+        let mut bad: Option<String> = None;
+        let mut out = TrialOutcome::default();
+        e.run_trial_inspect(seed, trial, &mut s, &mut out, true, |t, st| {
+            if bad.is_some() { return; }
+            let tol = 1e-9 * scale;
+            for n in 0..net.needs.len() {
+                if st.inventory(&e, n) < -tol { bad = Some(format!("week {t}: need {n} stock {}", st.inventory(&e, n))); }
+            }
+            for l in 0..net.links.len() {
+                if st.in_transit(&e, l) < -tol || st.shipment(l) < -tol {
+                    bad = Some(format!("week {t}: link {l} negative"));
+                }
+            }
+            let (produced, shipped, consumed) = st.week_totals();
+            if (produced - shipped).abs() > tol { bad = Some(format!("week {t}: produced {produced} shipped {shipped}")); }
+            let now = stock(st);
+            if ((now - prev) - (produced - consumed)).abs() > tol {
+                bad = Some(format!("week {t}: stock change {} vs produced - consumed {}", now - prev, produced - consumed));
+            }
+            prev = now;
+        });
+        prop_assert!(!out.fired.is_empty());
+        prop_assert!(bad.is_none(), "{}", bad.unwrap_or_default());
+        prop_assert!(out.lost_units >= 0.0);
+        prop_assert!(out.lost_usd_by_need.iter().all(|&x| x >= 0.0));
+        prop_assert!(out.weekly_fulfilment.iter().all(|&x| (0.0..=1.0).contains(&x)));
+        prop_assert!((0.0..=1.0).contains(&out.peak_shortfall));
+    }
+}
