@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use chipshock::cli::run::RunArgs;
 use chipshock::cli::{self, EXIT_USAGE};
 use chipshock::export::{self, GraphFormat};
 
@@ -37,6 +38,9 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Run Monte Carlo trials of a scenario (default: the shipped world
+    /// scenario with its shock library) and summarise the losses.
+    Run(RunArgs),
     /// Print the JSON Schema of scenario files (for editor completion).
     Schema,
 }
@@ -75,6 +79,21 @@ fn main() -> ExitCode {
                     }
                 }
             }
+            Err(f) => f.exit_code(),
+        },
+        Command::Run(args) => match cli::load_network(args.scenario.as_deref()) {
+            Ok((_, mut net)) => match args
+                .apply_overrides(&mut net)
+                .and_then(|()| {
+                    let engine = chipshock::sim::Engine::new(&net);
+                    cli::run::run(&args, &net, &engine)
+                }) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(EXIT_USAGE)
+                }
+            },
             Err(f) => f.exit_code(),
         },
         Command::Schema => {
