@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use chipshock::cli::compare::CompareArgs;
 use chipshock::cli::run::RunArgs;
 use chipshock::cli::{self, EXIT_USAGE};
 use chipshock::export::{self, GraphFormat};
@@ -41,6 +42,9 @@ enum Command {
     /// Run Monte Carlo trials of a scenario (default: the shipped world
     /// scenario with its shock library) and summarise the losses.
     Run(RunArgs),
+    /// Compare policy variants on the same shocks: paired differences,
+    /// costs, avoided loss per dollar.
+    Compare(CompareArgs),
     /// Print the JSON Schema of scenario files (for editor completion).
     Schema,
 }
@@ -82,23 +86,33 @@ fn main() -> ExitCode {
             Err(f) => f.exit_code(),
         },
         Command::Run(args) => match cli::load_network(args.scenario.as_deref()) {
-            Ok((_, mut net)) => match args
-                .apply_overrides(&mut net)
-                .and_then(|()| {
-                    let engine = chipshock::sim::Engine::new(&net);
-                    cli::run::run(&args, &net, &engine)
-                }) {
-                Ok(code) => code,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::from(EXIT_USAGE)
-                }
-            },
+            Ok((_, mut net)) => report_errors(args.apply_overrides(&mut net).and_then(|()| {
+                let vi = cli::compare::variant_index(&net, &args.variant)?;
+                let vn = chipshock::policy::apply(&net, vi).map_err(anyhow::Error::msg)?;
+                let engine = chipshock::sim::variant::VariantEngine::new(&vn);
+                cli::run::run(&args, &vn.net, &engine)
+            })),
+            Err(f) => f.exit_code(),
+        },
+        Command::Compare(args) => match cli::load_network(args.scenario.as_deref()) {
+            Ok((_, mut net)) => report_errors(cli::compare::run(&args, &mut net)),
             Err(f) => f.exit_code(),
         },
         Command::Schema => {
             print!("{}", chipshock::scenario::json_schema());
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Prints a failed command's error with its causes; exit code 2 (usage or
+/// I/O: the scenario itself was valid).
+fn report_errors(r: anyhow::Result<ExitCode>) -> ExitCode {
+    match r {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_USAGE)
         }
     }
 }

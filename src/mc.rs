@@ -57,6 +57,8 @@ pub struct RunConfig {
     pub severe_loss_usd: f64,
     /// Whether weekly fulfilment bands were recorded.
     pub record_weekly: bool,
+    /// The policy variant simulated (`baseline` without policies).
+    pub variant: String,
 }
 
 impl RunConfig {
@@ -72,7 +74,14 @@ impl RunConfig {
             fulfilment_threshold: net.settings.fulfilment_threshold,
             severe_loss_usd: net.settings.severe_loss_usd,
             record_weekly,
+            variant: "baseline".to_string(),
         }
+    }
+
+    /// The same run, of variant `id`.
+    pub fn with_variant(mut self, id: &str) -> Self {
+        self.variant = id.to_string();
+        self
     }
 }
 

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success (a valid scenario); 1 the scenario is invalid;
 //! 2 a usage or I/O error (bad arguments, unreadable file).
 
+pub mod compare;
 pub mod run;
 pub mod validate;
 

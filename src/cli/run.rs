@@ -65,6 +65,10 @@ pub struct RunArgs {
     /// Do not record weekly fulfilment bands.
     #[arg(long, overrides_with = "weekly")]
     pub no_weekly: bool,
+
+    /// Policy variant to run (see the scenario's [[variant]] tables).
+    #[arg(long, default_value = "baseline")]
+    pub variant: String,
 }
 
 impl RunArgs {
@@ -103,6 +107,7 @@ impl RunArgs {
 
     pub fn config(&self, net: &Network) -> RunConfig {
         RunConfig::new(net, self.seed, self.trial_range(), self.record_weekly())
+            .with_variant(&self.variant)
     }
 }
 
@@ -178,7 +183,7 @@ pub fn run<R: TrialRunner>(args: &RunArgs, net: &Network, engine: &R) -> anyhow:
 /// A bar with ETA on stderr, only for a person watching: not with
 /// `--quiet`, not when stderr is a pipe or file. It uses no colour, so
 /// `NO_COLOR` needs nothing further.
-fn progress_bar(total: u64, quiet: bool) -> Option<ProgressBar> {
+pub(crate) fn progress_bar(total: u64, quiet: bool) -> Option<ProgressBar> {
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }

@@ -2,13 +2,13 @@
 
 use std::io::{self, Write};
 
-use super::fmt::num;
+use super::fmt::{csv_field, num};
 use super::{Exporter, RunReport};
 use crate::mc::Accumulated;
 
 pub struct ExceedanceCsv;
 
-pub const HEADER: &str = "loss_usd,probability";
+pub const HEADER: &str = "variant,loss_usd,probability";
 
 impl Exporter for ExceedanceCsv {
     fn file_name(&self) -> &'static str {
@@ -18,7 +18,13 @@ impl Exporter for ExceedanceCsv {
     fn write(&self, out: &mut dyn Write, r: &RunReport, _: &Accumulated) -> io::Result<()> {
         writeln!(out, "{HEADER}")?;
         for p in &r.exceedance {
-            writeln!(out, "{},{}", num(p.loss_usd), num(p.probability))?;
+            writeln!(
+                out,
+                "{},{},{}",
+                csv_field(&r.manifest.variant),
+                num(p.loss_usd),
+                num(p.probability)
+            )?;
         }
         Ok(())
     }

@@ -46,6 +46,8 @@ pub struct Manifest {
     pub chipshock_version: String,
     pub scenario: String,
     pub scenario_hash: String,
+    /// The policy variant simulated.
+    pub variant: String,
     pub seed: u64,
     pub trial_start: u64,
     /// Exclusive.
@@ -151,6 +153,7 @@ impl RunReport {
                 chipshock_version: env!("CARGO_PKG_VERSION").into(),
                 scenario: cfg.scenario.clone(),
                 scenario_hash: cfg.scenario_hash.clone(),
+                variant: cfg.variant.clone(),
                 seed: cfg.seed,
                 trial_start: acc.range().start,
                 trial_end: acc.range().end,

@@ -10,10 +10,11 @@ use crate::stats::{Proportion, QuantileEstimate, Summary};
 
 pub struct SummaryCsv;
 
-pub const HEADER: &str = "metric,scope,key,statistic,value";
+pub const HEADER: &str = "variant,metric,scope,key,statistic,value";
 
 struct Rows<'w> {
     out: &'w mut dyn Write,
+    variant: String,
 }
 
 impl Rows<'_> {
@@ -27,7 +28,8 @@ impl Rows<'_> {
     ) -> io::Result<()> {
         writeln!(
             self.out,
-            "{},{},{},{},{}",
+            "{},{},{},{},{},{}",
+            self.variant,
             csv_field(metric),
             csv_field(scope),
             csv_field(key),
@@ -94,7 +96,10 @@ impl Exporter for SummaryCsv {
 
     fn write(&self, out: &mut dyn Write, r: &RunReport, _: &Accumulated) -> io::Result<()> {
         writeln!(out, "{HEADER}")?;
-        let mut w = Rows { out };
+        let mut w = Rows {
+            out,
+            variant: csv_field(&r.manifest.variant).into_owned(),
+        };
         w.summary("lost_usd", &r.lost_usd)?;
         w.summary("lost_units", &r.lost_units)?;
         w.summary("peak_shortfall", &r.peak_shortfall)?;

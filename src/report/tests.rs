@@ -49,7 +49,8 @@ fn files_have_headers_and_expected_rows() {
     assert_eq!(lines.next(), Some(trials_csv::HEADER));
     assert_eq!(lines.clone().count(), TRIALS as usize);
     for line in lines.clone() {
-        assert_eq!(line.split(',').count(), 8, "{line}");
+        assert_eq!(line.split(',').count(), 9, "{line}");
+        assert!(line.starts_with("baseline,"), "{line}");
     }
     let shocked = lines.clone().find(|l| !l.ends_with(',')).unwrap();
     let fired = shocked.rsplit(',').next().unwrap();
@@ -70,11 +71,11 @@ fn files_have_headers_and_expected_rows() {
     let summary = read(dir.path(), "summary.csv");
     assert_eq!(summary.lines().next(), Some(summary_csv::HEADER));
     for line in summary.lines().skip(1) {
-        assert_eq!(line.split(',').count(), 5, "{line}");
+        assert_eq!(line.split(',').count(), 6, "{line}");
     }
-    assert!(summary.contains("\nlost_usd,total,,mean,"));
-    assert!(summary.contains("\nlost_usd,sector,automotive,mean,"));
-    assert!(summary.contains("\np_severe_loss,total,,ci95_high,"));
+    assert!(summary.contains("\nbaseline,lost_usd,total,,mean,"));
+    assert!(summary.contains("\nbaseline,lost_usd,sector,automotive,mean,"));
+    assert!(summary.contains("\nbaseline,p_severe_loss,total,,ci95_high,"));
 }
 
 #[test]

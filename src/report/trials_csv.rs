@@ -8,7 +8,8 @@ use crate::mc::Accumulated;
 
 pub struct TrialsCsv;
 
-pub const HEADER: &str = "trial,lost_usd,lost_units,peak_shortfall,weeks_below,tts,ttr,fired";
+pub const HEADER: &str =
+    "variant,trial,lost_usd,lost_units,peak_shortfall,weeks_below,tts,ttr,fired";
 
 impl Exporter for TrialsCsv {
     fn file_name(&self) -> &'static str {
@@ -19,6 +20,7 @@ impl Exporter for TrialsCsv {
         writeln!(out, "{HEADER}")?;
         let t = &acc.trials;
         let mut fired = String::new();
+        let variant = csv_field(&r.manifest.variant);
         for i in 0..t.len() {
             // Fired shocks as `id@onset/duration/severity`, `;`-separated.
             fired.clear();
@@ -36,7 +38,8 @@ impl Exporter for TrialsCsv {
             }
             writeln!(
                 out,
-                "{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{}",
+                variant,
                 acc.first_trial + i as u64,
                 num(t.lost_usd[i]),
                 num(t.lost_units[i]),

@@ -9,7 +9,7 @@ use crate::mc::Accumulated;
 
 pub struct WeeklyCsv;
 
-pub const HEADER: &str = "market,week,mean,p5,p50,p95";
+pub const HEADER: &str = "variant,market,week,mean,p5,p50,p95";
 
 impl Exporter for WeeklyCsv {
     fn file_name(&self) -> &'static str {
@@ -25,7 +25,8 @@ impl Exporter for WeeklyCsv {
         for b in &r.weekly {
             writeln!(
                 out,
-                "{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{}",
+                csv_field(&r.manifest.variant),
                 csv_field(&b.market),
                 b.week,
                 num(b.mean),

@@ -109,6 +109,9 @@ pub struct Engine {
     pub(crate) shock_fac_recovery: Vec<u32>,
     pub(crate) n_blocs: usize,
     pub(crate) pipe_len: usize,
+    /// Units of each need's stock held back while `Scratch::reserve_locked`
+    /// (stockpiles released only during a shock); zero without policies.
+    pub(crate) reserve: Vec<f64>,
 }
 
 /// Rounds a week count drawn from a distribution: nearest whole week,
@@ -316,6 +319,7 @@ impl Engine {
             shock_fac_recovery,
             n_blocs: net.blocs.len(),
             pipe_len: off as usize,
+            reserve: vec![0.0; net.needs.len()],
         }
     }
 
@@ -444,6 +448,9 @@ pub struct Scratch {
     pub(crate) revoked_week: Vec<u32>,
     /// Whether the state is exactly the baseline (so a trial needs no reset).
     pub(crate) at_baseline: bool,
+    /// Stockpile reserves (`Engine::reserve`) may not be drawn this week
+    /// (no shock is active and the policy releases them only during one).
+    pub(crate) reserve_locked: bool,
     /// Whether rerouting must run next week (a short delivery or shares
     /// away from baseline).
     pub(crate) reroute_next: bool,
@@ -536,7 +543,29 @@ impl Scratch {
         self.m_got.fill(0.0);
         self.revoked_week.fill(u32::MAX);
         self.reroute_next = false;
+        self.reserve_locked = false;
         self.at_baseline = true;
+    }
+
+    /// Re-expresses the state, measured against `from`'s baseline, against
+    /// `to`'s (a policy regime switch). Stocks and shipments in flight are
+    /// unchanged; only the baseline they are measured against moves. Both
+    /// engines must be compiled from the same union network.
+    pub(crate) fn rebase(&mut self, from: &Engine, to: &Engine) {
+        for (a, b) in from.links.iter().zip(&to.links) {
+            let d = a.base_flow - b.base_flow;
+            if d != 0.0 {
+                let ring = &mut self.pipe[a.pipe_off as usize..(a.pipe_off + a.lead) as usize];
+                for x in ring {
+                    *x += d;
+                }
+                self.transit_dev[a.need as usize] += d * f64::from(a.lead);
+            }
+        }
+        for (n, (a, b)) in from.needs.iter().zip(&to.needs).enumerate() {
+            self.inv_dev[n] += a.target - b.target;
+        }
+        self.reroute_next = true;
     }
 
     /// True when the trial state is *exactly* the baseline steady state.

@@ -18,12 +18,13 @@
 
 mod engine;
 pub mod schedule;
-pub mod step;
+pub(crate) mod step;
 pub mod synth;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]
 mod tests;
+pub mod variant;
 
 pub use engine::{Engine, EngineConfig, Scratch};
 pub use schedule::trial_rng;

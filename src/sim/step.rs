@@ -15,6 +15,44 @@
 //! The equations, with the tests that pin each, are in docs/MODEL.md.
 
 use super::engine::{Engine, Scratch};
+
+/// Chooses, week by week, which compiled engine is in force (the policy
+/// regime) and adjusts the state for policy rules the loop does not know.
+pub(crate) trait Driver<'e> {
+    /// Week from which no policy event is pending (fast-forward may stop
+    /// the trial only after it).
+    fn quiet_from(&self) -> u32;
+    /// The engine for week `t`; `current` is last week's.
+    fn before_week(
+        &mut self,
+        t: u32,
+        fired: &[FiredShock],
+        s: &mut Scratch,
+        current: &'e Engine,
+    ) -> &'e Engine;
+    /// Called after the shocks of week `t` set the capacity and lane
+    /// factors: ramps and permanent lane closures go here.
+    fn after_shocks(&mut self, t: u32, s: &mut Scratch);
+}
+
+/// The plain network: one engine, no policy.
+struct NoPolicy<'e>(&'e Engine);
+
+impl<'e> Driver<'e> for NoPolicy<'e> {
+    fn quiet_from(&self) -> u32 {
+        0
+    }
+    fn before_week(
+        &mut self,
+        _: u32,
+        _: &[FiredShock],
+        _: &mut Scratch,
+        _: &'e Engine,
+    ) -> &'e Engine {
+        self.0
+    }
+    fn after_shocks(&mut self, _: u32, _: &mut Scratch) {}
+}
 use super::{FiredShock, TrialOutcome};
 use crate::network::{NeedKind, ShockTarget};
 
@@ -97,7 +135,7 @@ impl Engine {
         s: &mut Scratch,
         out: &mut TrialOutcome,
         record_weekly: bool,
-        mut inspect: impl FnMut(u32, &Scratch),
+        inspect: impl FnMut(u32, &Scratch),
     ) {
         s.ensure(self);
         if out.fired.is_empty() && self.cfg.fast_forward {
@@ -105,13 +143,27 @@ impl Engine {
             // outcome is exact zeros (already in `out`).
             return;
         }
+        self.simulate_with(s, out, record_weekly, &mut NoPolicy(self), inspect);
+    }
+
+    /// The weekly loop, with a [`Driver`] choosing each week which compiled
+    /// engine (policy regime) is in force. `self` is the engine of week 0;
+    /// the state must fit it.
+    pub(crate) fn simulate_with<'e, D: Driver<'e>>(
+        &'e self,
+        s: &mut Scratch,
+        out: &mut TrialOutcome,
+        record_weekly: bool,
+        driver: &mut D,
+        mut inspect: impl FnMut(u32, &Scratch),
+    ) {
         if !s.at_baseline {
             s.reset(self);
         }
         s.at_baseline = false;
         s.revoked_week.fill(u32::MAX);
 
-        let mut quiet_from = 0u32;
+        let mut quiet_from = driver.quiet_from();
         let mut first_onset = u32::MAX;
         for f in &out.fired {
             quiet_from = quiet_from.max(window(f).1);
@@ -129,31 +181,41 @@ impl Engine {
         let mut first_short: Option<u32> = None;
         let mut last_short: Option<u32> = None;
         let mut backorder_unit_weeks = 0.0;
+        let mut e: &'e Engine = self;
         for t in 0..h {
-            self.apply_shocks(t, &out.fired, s);
-            let (req, got) = self.week(t, s, out, record_weekly);
+            let next = driver.before_week(t, &out.fired, s, e);
+            if !std::ptr::eq(next, e) {
+                s.rebase(e, next);
+                e = next;
+            }
+            e.apply_shocks(t, &out.fired, s);
+            driver.after_shocks(t, s);
+            let (req, got) = e.week(t, s, out, record_weekly);
             inspect(t, s);
 
             let total = if req > 0.0 { got / req } else { 1.0 };
-            if total < self.threshold {
+            if total < e.threshold {
                 out.weeks_below_threshold += 1;
                 first_short.get_or_insert(t);
                 last_short = Some(t);
             }
-            for &n in &self.market_need_ids {
+            for &n in &e.market_need_ids {
                 backorder_unit_weeks += s.backlog[n as usize];
             }
-            if self.cfg.fast_forward
-                && t + 1 >= quiet_from
-                && s.near_baseline(self, self.cfg.snap_tolerance)
+            if e.cfg.fast_forward && t + 1 >= quiet_from && s.near_baseline(e, e.cfg.snap_tolerance)
             {
-                // Back at baseline with every shock over: the rest of the
-                // trial is quiet. Snap to the exact baseline and stop.
+                // Back at baseline with every shock over and no policy event
+                // to come: the rest of the trial is quiet. Snap to the exact
+                // baseline and stop.
                 let revoked = std::mem::take(&mut s.revoked_week);
-                s.reset(self);
+                s.reset(e);
                 s.revoked_week = revoked;
                 break;
             }
+        }
+        // The next trial starts from week 0's engine.
+        if !std::ptr::eq(e, self) {
+            s.at_baseline = false;
         }
 
         // Back-ordered demand still unserved at the horizon end is lost.
@@ -184,7 +246,7 @@ impl Engine {
     /// week `t`: targets touched last week are reset to 1, then every shock
     /// in effect multiplies its factor in. Cost: the targets of shocks in
     /// effect, not the network size.
-    fn apply_shocks(&self, t: u32, fired: &[FiredShock], s: &mut Scratch) {
+    pub(crate) fn apply_shocks(&self, t: u32, fired: &[FiredShock], s: &mut Scratch) {
         if t > 0 {
             for f in fired {
                 let (a, b) = window(f);
@@ -246,8 +308,16 @@ impl Engine {
     }
 
     /// One week. Returns (demand due, demand served) summed over markets.
-    fn week(&self, t: u32, s: &mut Scratch, out: &mut TrialOutcome, record: bool) -> (f64, f64) {
+    pub(crate) fn week(
+        &self,
+        t: u32,
+        s: &mut Scratch,
+        out: &mut TrialOutcome,
+        record: bool,
+    ) -> (f64, f64) {
         let rw = self.cfg.replenishment_weeks;
+        // Stock a locked reserve holds back from use this week.
+        let lock = if s.reserve_locked { 1.0 } else { 0.0 };
         let reroute = s.reroute_next;
         s.reroute_next = false;
         s.m_req.fill(0.0);
@@ -279,7 +349,9 @@ impl Engine {
                 NeedKind::Demand { units_per_week, .. } => {
                     let demand = units_per_week * s.dm[n];
                     let req = demand + s.backlog[n];
-                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + a).max(0.0);
+                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + a
+                        - lock * self.reserve[n])
+                        .max(0.0);
                     let got = req.min(avail);
                     consumed += got;
                     s.inv_dev[n] = (s.inv_dev[n] + (a - (got - nr.base_use))).max(-nr.target);
@@ -327,7 +399,9 @@ impl Engine {
                 } = nr.kind
                 {
                     let a = s.arr_dev[n];
-                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + a).max(0.0);
+                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + a
+                        - lock * self.reserve[n])
+                        .max(0.0);
                     let got = units_per_week.min(avail);
                     consumed += got;
                     let mut hh = s.cap_health[n];
@@ -348,7 +422,9 @@ impl Engine {
                 let n = n as usize;
                 let nr = &self.needs[n];
                 if let NeedKind::Material { per_unit } = nr.kind {
-                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + s.arr_dev[n]).max(0.0);
+                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + s.arr_dev[n]
+                        - lock * self.reserve[n])
+                        .max(0.0);
                     if per_unit * output > avail {
                         output = if per_unit > 0.0 {
                             avail / per_unit
@@ -364,7 +440,9 @@ impl Engine {
                 let nr = &self.needs[n];
                 if let NeedKind::Material { per_unit } = nr.kind {
                     let a = s.arr_dev[n];
-                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + a).max(0.0);
+                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + a
+                        - lock * self.reserve[n])
+                        .max(0.0);
                     let used = (per_unit * output).min(avail);
                     consumed += used;
                     s.inv_dev[n] = (s.inv_dev[n] + (a - (used - nr.base_use))).max(-nr.target);

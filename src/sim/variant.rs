@@ -1,0 +1,325 @@
+//! A variant in the engine: one compiled [`Engine`] per policy regime (and,
+//! with crisis sharing, per crisis state), and a driver that switches
+//! between them week by week.
+//!
+//! The regimes come from [`policy::apply`](crate::policy::apply): which
+//! reshored fabs are online and which agreements have been revoked. A
+//! switch re-expresses the trial state against the new baseline
+//! ([`Scratch::rebase`]) without creating or destroying stock. Crisis
+//! sharing swaps in an engine whose member suppliers ration members first,
+//! while any shock is active and the agreement holds. The schedule of a
+//! trial is drawn exactly as in the plain engine (policies draw no random
+//! numbers), so every variant sees the same shocks: common random numbers.
+
+use super::engine::{Engine, EngineConfig, Scratch};
+use super::step::Driver;
+use super::{FiredShock, TrialOutcome};
+use crate::network::{Network, ShockTarget};
+use crate::policy::VariantNetwork;
+use crate::scenario::Allocation;
+
+/// A variant compiled for simulation.
+pub struct VariantEngine {
+    pub id: String,
+    /// `engines[regime * crisis_states + crisis]`.
+    engines: Vec<Engine>,
+    crisis_states: usize,
+    /// (facility, first week, ramp weeks) of reshored fabs, in online order.
+    online: Vec<(u32, u32, u32)>,
+    /// Bloc index of each agreement the regimes depend on.
+    agreements: Vec<u32>,
+    /// Agreement (bloc) of each crisis-sharing group.
+    crisis_agreements: Vec<u32>,
+    blocked_links: Vec<u32>,
+    has_reserves: bool,
+    /// Whether an empty schedule leaves the baseline untouched.
+    is_static: bool,
+    /// Outcome of a trial without shocks, when the variant is not static
+    /// (computed once: every quiet trial is the same).
+    quiet: Option<TrialOutcome>,
+}
+
+impl VariantEngine {
+    /// Compiles every regime of `vn`.
+    pub fn new(vn: &VariantNetwork) -> VariantEngine {
+        Self::with_config(vn, EngineConfig::default())
+    }
+
+    pub fn with_config(vn: &VariantNetwork, cfg: EngineConfig) -> VariantEngine {
+        let crisis_states = if vn.crisis.is_empty() { 1 } else { 2 };
+        let n_rev = 1usize << vn.agreements.len();
+        let mut engines = Vec::with_capacity(vn.regimes.len() * crisis_states);
+        for (r, regime) in vn.regimes.iter().enumerate() {
+            let online_count = r / n_rev;
+            let revoked = (r % n_rev) as u32;
+            let mut net: Network = vn.net.clone();
+            for (l, x) in net.links.iter_mut().zip(&regime.share) {
+                l.share = *x;
+            }
+            // Fabs not yet online have no capacity.
+            for o in vn.online.iter().skip(online_count) {
+                net.facilities[o.facility as usize].capacity_per_week = 0.0;
+            }
+            for crisis in 0..crisis_states {
+                let mut n = net.clone();
+                if crisis == 1 {
+                    for (g, c) in vn.crisis.iter().enumerate() {
+                        let bit = vn
+                            .agreements
+                            .iter()
+                            .position(|&a| a == c.agreement)
+                            .unwrap_or(g);
+                        if revoked & (1 << bit) != 0 {
+                            continue;
+                        }
+                        for &f in &c.facilities {
+                            n.facilities[f as usize].allocation = Allocation::Priority;
+                        }
+                        for l in n.links.iter_mut() {
+                            if c.facilities.contains(&l.supplier) {
+                                l.priority = 1;
+                            }
+                        }
+                        for &l in &c.member_links {
+                            n.links[l as usize].priority = 0;
+                        }
+                    }
+                }
+                let mut e = Engine::with_config(&n, cfg.clone());
+                for &(need, units) in &vn.reserves {
+                    e.reserve[need as usize] = units;
+                }
+                engines.push(e);
+            }
+        }
+        let mut ve = VariantEngine {
+            id: vn.id.clone(),
+            engines,
+            crisis_states,
+            online: vn
+                .online
+                .iter()
+                .map(|o| (o.facility, o.week, o.ramp_weeks))
+                .collect(),
+            agreements: vn.agreements.clone(),
+            crisis_agreements: vn.crisis.iter().map(|c| c.agreement).collect(),
+            blocked_links: vn.blocked_links.clone(),
+            has_reserves: !vn.reserves.is_empty(),
+            is_static: vn.is_static(),
+            quiet: None,
+        };
+        if !ve.is_static {
+            let mut s = ve.scratch();
+            let mut out = TrialOutcome::default();
+            let e0 = &ve.engines[0];
+            out.reset(
+                0,
+                e0.market_need_ids().len(),
+                e0.market_count() * e0.horizon() as usize,
+            );
+            ve.simulate(&mut s, &mut out, true);
+            ve.quiet = Some(out);
+        }
+        ve
+    }
+
+    /// The engine of week 0 (regime 0, no crisis).
+    pub fn base(&self) -> &Engine {
+        &self.engines[0]
+    }
+
+    pub fn scratch(&self) -> Scratch {
+        self.engines[0].scratch()
+    }
+
+    /// Runs trial `trial`: the same schedule as every other variant, then
+    /// the weekly loop under this variant's policies.
+    pub fn run_trial(
+        &self,
+        seed: u64,
+        trial: u64,
+        s: &mut Scratch,
+        out: &mut TrialOutcome,
+        record_weekly: bool,
+    ) {
+        let e0 = &self.engines[0];
+        s.ensure(e0);
+        let weekly_len = if record_weekly {
+            e0.market_count() * e0.horizon() as usize
+        } else {
+            0
+        };
+        out.reset(trial, e0.market_need_ids().len(), weekly_len);
+        e0.draw_schedule(seed, trial, &mut out.fired, s);
+        if out.fired.is_empty() {
+            if let Some(q) = &self.quiet {
+                copy_quiet(q, out, record_weekly);
+            }
+            return; // static variant: exact zeros
+        }
+        self.simulate(s, out, record_weekly);
+    }
+
+    fn simulate(&self, s: &mut Scratch, out: &mut TrialOutcome, record_weekly: bool) {
+        let mut driver = PolicyDriver {
+            ve: self,
+            revoked_week: vec![u32::MAX; self.agreements.len()],
+            crisis_revoked_week: vec![u32::MAX; self.crisis_agreements.len()],
+            active_until: 0,
+            prepared: false,
+        };
+        self.engines[0].simulate_with(s, out, record_weekly, &mut driver, |_, _| {});
+    }
+}
+
+/// Copies the cached quiet outcome into `out` (whose trial index and sizes
+/// are already set).
+fn copy_quiet(q: &TrialOutcome, out: &mut TrialOutcome, record_weekly: bool) {
+    out.lost_units = q.lost_units;
+    out.lost_usd = q.lost_usd;
+    out.lost_units_by_need
+        .copy_from_slice(&q.lost_units_by_need);
+    out.lost_usd_by_need.copy_from_slice(&q.lost_usd_by_need);
+    out.peak_shortfall = q.peak_shortfall;
+    out.weeks_below_threshold = q.weeks_below_threshold;
+    out.time_to_survive = q.time_to_survive;
+    out.time_to_recover = q.time_to_recover;
+    out.backorder_unit_weeks = q.backorder_unit_weeks;
+    if record_weekly {
+        out.weekly_fulfilment.copy_from_slice(&q.weekly_fulfilment);
+    }
+}
+
+struct PolicyDriver<'e> {
+    ve: &'e VariantEngine,
+    /// Week each regime agreement is revoked in this trial.
+    revoked_week: Vec<u32>,
+    crisis_revoked_week: Vec<u32>,
+    /// Last week (exclusive) in which any shock is active.
+    active_until: u32,
+    prepared: bool,
+}
+
+impl PolicyDriver<'_> {
+    fn prepare(&mut self, fired: &[FiredShock], e: &Engine) {
+        for f in fired {
+            let end = f
+                .onset_week
+                .saturating_add(f.duration_weeks)
+                .saturating_add(f.recovery_weeks);
+            if let ShockTarget::Revoke(blocs) = &e.shocks[f.shock as usize].target {
+                for &b in blocs {
+                    for (i, &a) in self.ve.agreements.iter().enumerate() {
+                        if a == b {
+                            self.revoked_week[i] = self.revoked_week[i].min(f.onset_week);
+                        }
+                    }
+                    for (i, &a) in self.ve.crisis_agreements.iter().enumerate() {
+                        if a == b {
+                            self.crisis_revoked_week[i] =
+                                self.crisis_revoked_week[i].min(f.onset_week);
+                        }
+                    }
+                }
+            } else {
+                self.active_until = self.active_until.max(end);
+            }
+        }
+        self.prepared = true;
+    }
+
+    fn shock_active(fired: &[FiredShock], e: &Engine, t: u32) -> bool {
+        fired.iter().any(|f| {
+            !matches!(e.shocks[f.shock as usize].target, ShockTarget::Revoke(_))
+                && t >= f.onset_week
+                && t < f
+                    .onset_week
+                    .saturating_add(f.duration_weeks)
+                    .saturating_add(f.recovery_weeks)
+        })
+    }
+}
+
+impl<'e> Driver<'e> for PolicyDriver<'e> {
+    fn quiet_from(&self) -> u32 {
+        let ve = self.ve;
+        let online_done = ve
+            .online
+            .iter()
+            .map(|&(_, w, r)| w.saturating_add(r) + 1)
+            .max()
+            .unwrap_or(0);
+        if ve.blocked_links.is_empty() {
+            online_done
+        } else {
+            u32::MAX // a closed lane keeps the state away from baseline
+        }
+    }
+
+    fn before_week(
+        &mut self,
+        t: u32,
+        fired: &[FiredShock],
+        s: &mut Scratch,
+        _current: &'e Engine,
+    ) -> &'e Engine {
+        let ve = self.ve;
+        let e0 = &ve.engines[0];
+        if !self.prepared {
+            self.prepare(fired, e0);
+        }
+        let online = ve.online.iter().filter(|&&(_, w, _)| w <= t).count();
+        let mut revoked = 0u32;
+        for (i, &w) in self.revoked_week.iter().enumerate() {
+            if w <= t {
+                revoked |= 1 << i;
+            }
+        }
+        let active = Self::shock_active(fired, e0, t);
+        let crisis =
+            ve.crisis_states == 2 && active && self.crisis_revoked_week.iter().any(|&w| w > t);
+        s.reserve_locked = ve.has_reserves && !active;
+        // Ramping fabs: clear last week's ramp factor before the shocks of
+        // this week are applied.
+        for &(f, w, r) in &ve.online {
+            if t >= w && t <= w + r + 1 {
+                s.cf[f as usize] = 1.0;
+            }
+        }
+        let regime = online * (1usize << ve.agreements.len()) + revoked as usize;
+        &ve.engines[regime * ve.crisis_states + usize::from(crisis)]
+    }
+
+    fn after_shocks(&mut self, t: u32, s: &mut Scratch) {
+        let ve = self.ve;
+        for &(f, w, r) in &ve.online {
+            if t >= w && t <= w + r {
+                // Linear ramp to full capacity, on top of any shock factor
+                // (reset to 1 before the shocks were applied).
+                s.cf[f as usize] *= f64::from(t - w + 1) / f64::from(r + 1);
+            }
+        }
+        for &l in &ve.blocked_links {
+            s.pf[l as usize] = 0.0;
+        }
+    }
+}
+
+impl crate::mc::TrialRunner for VariantEngine {
+    type Scratch = Scratch;
+
+    fn new_scratch(&self) -> Scratch {
+        self.scratch()
+    }
+
+    fn run_trial(
+        &self,
+        seed: u64,
+        trial: u64,
+        scratch: &mut Scratch,
+        out: &mut TrialOutcome,
+        record_weekly: bool,
+    ) {
+        VariantEngine::run_trial(self, seed, trial, scratch, out, record_weekly);
+    }
+}
