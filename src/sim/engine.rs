@@ -109,6 +109,8 @@ pub struct Engine {
     pub(crate) shock_fac_recovery: Vec<u32>,
     pub(crate) n_blocs: usize,
     pub(crate) pipe_len: usize,
+    /// Longest lead time of any link (sizes the per-week slot table).
+    pub(crate) max_lead: u32,
     /// Units of each need's stock held back while `Scratch::reserve_locked`
     /// (stockpiles released only during a shock); zero without policies.
     pub(crate) reserve: Vec<f64>,
@@ -233,8 +235,11 @@ impl Engine {
         let order = topo_or_fallback(net);
         for &f in order.iter().rev() {
             let f = f as usize;
+            // Summed in link-index order, as the loop's supplier pass does.
+            let mut row: Vec<u32> = fac_out.row(f).to_vec();
+            row.sort_unstable();
             let mut recv = 0.0;
-            for &l in fac_out.row(f) {
+            for &l in &row {
                 recv += links[l as usize].base_flow;
             }
             base_out[f] = recv;
@@ -319,6 +324,12 @@ impl Engine {
             shock_fac_recovery,
             n_blocs: net.blocs.len(),
             pipe_len: off as usize,
+            max_lead: net
+                .links
+                .iter()
+                .map(|l| l.lead_weeks.max(1))
+                .max()
+                .unwrap_or(1),
             reserve: vec![0.0; net.needs.len()],
         }
     }
@@ -429,6 +440,8 @@ pub struct Scratch {
     pub(crate) pf: Vec<f64>,
     pub(crate) qualified: Vec<bool>,
     pub(crate) capped: Vec<bool>,
+    /// `slot[lead] = t % lead` for the current week `t`.
+    pub(crate) slot: Vec<u32>,
     /// Ring buffers: shipment minus baseline flow, slot `t % lead`.
     pub(crate) pipe: Vec<f64>,
     // Per facility.
@@ -438,6 +451,10 @@ pub struct Scratch {
     pub(crate) recv: Vec<f64>,
     pub(crate) out: Vec<f64>,
     pub(crate) spare: Vec<f64>,
+    /// Fraction of its orders a proportionally rationing facility ships.
+    pub(crate) lam: Vec<f64>,
+    /// Facility rations by priority or has a partly closed lane this week.
+    pub(crate) complex: Vec<bool>,
     // Per market.
     pub(crate) m_req: Vec<f64>,
     pub(crate) m_got: Vec<f64>,
@@ -454,6 +471,9 @@ pub struct Scratch {
     /// Whether rerouting must run next week (a short delivery or shares
     /// away from baseline).
     pub(crate) reroute_next: bool,
+    /// Per need: rerouting must run next week (a short delivery, or shares
+    /// away from baseline).
+    pub(crate) reroute_need: Vec<bool>,
     /// Units produced and consumed (materials, capital, markets) this week:
     /// kept for the conservation tests.
     pub(crate) week_produced: f64,
@@ -476,6 +496,7 @@ impl Scratch {
             v.resize(nn, 0.0);
         }
         self.short_weeks.resize(nn, 0);
+        self.reroute_need.resize(nn, false);
         for v in [
             &mut self.share,
             &mut self.order,
@@ -487,9 +508,18 @@ impl Scratch {
         self.qualified.resize(nl, false);
         self.capped.resize(nl, false);
         self.pipe.resize(e.pipe_len, 0.0);
-        for v in [&mut self.cf, &mut self.recv, &mut self.out, &mut self.spare] {
+        self.slot.clear();
+        self.slot.resize(e.max_lead as usize + 1, 0);
+        for v in [
+            &mut self.cf,
+            &mut self.recv,
+            &mut self.out,
+            &mut self.spare,
+            &mut self.lam,
+        ] {
             v.resize(nf, 0.0);
         }
+        self.complex.resize(nf, false);
         self.m_req.resize(e.n_markets, 0.0);
         self.m_got.resize(e.n_markets, 0.0);
         self.triggered.resize(e.shocks.len(), false);
@@ -504,6 +534,7 @@ impl Scratch {
             || self.share.len() != e.links.len()
             || self.cf.len() != e.cap.len()
             || self.pipe.len() != e.pipe_len
+            || self.slot.len() != e.max_lead as usize + 1
             || self.m_req.len() != e.n_markets
             || self.triggered.len() != e.shocks.len()
             || self.revoked_week.len() != e.n_blocs
@@ -543,6 +574,7 @@ impl Scratch {
         self.m_got.fill(0.0);
         self.revoked_week.fill(u32::MAX);
         self.reroute_next = false;
+        self.reroute_need.fill(false);
         self.reserve_locked = false;
         self.at_baseline = true;
     }

@@ -318,8 +318,16 @@ impl Engine {
         let rw = self.cfg.replenishment_weeks;
         // Stock a locked reserve holds back from use this week.
         let lock = if s.reserve_locked { 1.0 } else { 0.0 };
-        let reroute = s.reroute_next;
+        // Rerouting runs for needs short last week or with shares away from
+        // their baseline; after a regime switch, for every need.
+        let reroute_all = s.reroute_next;
         s.reroute_next = false;
+        // Ring slot of this week for every lead time: `t % lead`, computed
+        // once per week instead of once per link (a division per link-week
+        // was half the cost of the loop).
+        for lead in 1..s.slot.len() {
+            s.slot[lead] = t % lead as u32;
+        }
         s.m_req.fill(0.0);
         s.m_got.fill(0.0);
 
@@ -330,7 +338,7 @@ impl Engine {
             let mut a = 0.0;
             for &l in row {
                 let lk = &self.links[l as usize];
-                a += s.pipe[(lk.pipe_off + t % lk.lead) as usize];
+                a += s.pipe[(lk.pipe_off + s.slot[lk.lead as usize]) as usize];
             }
             s.arr_dev[n] = a;
             // Inventory position (end of last week + everything in flight,
@@ -338,8 +346,8 @@ impl Engine {
             let pos = s.inv_dev[n] + s.transit_dev[n];
             s.transit_dev[n] -= a;
 
-            if reroute && self.reroute(n, s) {
-                s.reroute_next = true;
+            if reroute_all || s.reroute_need[n] {
+                s.reroute_need[n] = self.reroute(n, s);
             }
 
             let mut gap = -pos;
@@ -376,15 +384,28 @@ impl Engine {
             }
         }
 
-        // Pass 2, per facility: production, consumption, allocation.
-        let mut produced = 0.0;
-        let mut shipped = 0.0;
-        for f in 0..self.cap.len() {
-            let outs = self.fac_out.row(f);
-            let mut recv = 0.0;
-            for &l in outs {
-                recv += s.order[l as usize] * s.pf[l as usize];
+        // Pass 2a, over links in storage order (sequential memory access):
+        // the orders each facility can receive through its lanes. Facilities
+        // that ration by priority or have a partly closed lane take the
+        // general allocation below; the rest share output proportionally.
+        let nf = self.cap.len();
+        for f in 0..nf {
+            s.recv[f] = 0.0;
+            s.complex[f] = self.fac_priority[f];
+        }
+        for (l, lk) in self.links.iter().enumerate() {
+            let f = lk.supplier as usize;
+            let pf = s.pf[l];
+            s.recv[f] += s.order[l] * pf;
+            if pf < 1.0 {
+                s.complex[f] = true;
             }
+        }
+
+        // Pass 2b, per facility: production, consumption, rationing.
+        let mut produced = 0.0;
+        for f in 0..nf {
+            let recv = s.recv[f];
 
             // Capital inputs: a fixed service flow from spares; health erodes
             // while cut off and recovers over the facility's recovery time.
@@ -448,24 +469,50 @@ impl Engine {
                     s.inv_dev[n] = (s.inv_dev[n] + (a - (used - nr.base_use))).max(-nr.target);
                 }
             }
-            s.recv[f] = recv;
             s.out[f] = output;
             s.spare[f] = (cap_eff - output).max(0.0);
             produced += output;
 
-            self.allocate(f, output, recv, s);
-            for &l in outs {
-                let l = l as usize;
-                let lk = &self.links[l];
-                let ship = s.ship[l];
+            if s.complex[f] {
+                self.allocate(f, output, recv, s);
+            } else {
+                // Every lane open, proportional: each customer gets the same
+                // fraction of its order (exactly what `allocate` computes
+                // in this case).
+                s.lam[f] = if output >= recv { 1.0 } else { output / recv };
+            }
+        }
+
+        // Pass 2c, over links in storage order (need by need, so each
+        // need's in-transit total stays in a register): shipments enter
+        // the pipelines.
+        let mut shipped = 0.0;
+        for n in 0..self.needs.len() {
+            let mut transit = s.transit_dev[n];
+            // Links are stored by need: the row is a contiguous range.
+            let (a, b) = (
+                self.need_links.offsets[n] as usize,
+                self.need_links.offsets[n + 1] as usize,
+            );
+            for (l, lk) in self.links[a..b].iter().enumerate() {
+                let l = a + l;
+                let f = lk.supplier as usize;
+                let ship = if s.complex[f] {
+                    s.ship[l]
+                } else {
+                    let x = s.order[l] * s.lam[f];
+                    s.ship[l] = x;
+                    x
+                };
                 shipped += ship;
                 let dev = ship - lk.base_flow;
-                s.pipe[(lk.pipe_off + t % lk.lead) as usize] = dev;
-                s.transit_dev[lk.need as usize] += dev;
+                s.pipe[(lk.pipe_off + s.slot[lk.lead as usize]) as usize] = dev;
+                transit += dev;
                 if ship < s.order[l] * (1.0 - SHORT_TOL) {
-                    s.reroute_next = true;
+                    s.reroute_need[n] = true;
                 }
             }
+            s.transit_dev[n] = transit;
         }
         s.week_produced = produced;
         s.week_shipped = shipped;
