@@ -49,6 +49,9 @@ pub struct Regime {
     pub facility_output: Vec<f64>,
     /// Baseline use of every need.
     pub need_use: Vec<f64>,
+    /// Whether each link is qualified: suppliers qualified by a
+    /// friendshoring deal lose it when the deal's agreement is revoked.
+    pub qualified: Vec<bool>,
 }
 
 /// Members-first service during a crisis, while an agreement holds.
@@ -268,6 +271,8 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
     // Friendshoring: qualify and link the allied suppliers, add their
     // extra capacity (built, so it stays), and record the share moves.
     let members = |bloc: u32, country: u32| net.countries[country as usize].blocs.contains(&bloc);
+    // Links a friendshoring deal qualified: (policy, supplier, need).
+    let mut granted: Vec<(usize, u32, u32)> = Vec::new();
     for &pi in &policies {
         let p = &net.policies[pi];
         let PolicyAction::Friendshore {
@@ -302,6 +307,7 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
             for &f in &receivers {
                 let exists = u.links.iter().any(|l| l.need == n && l.supplier == f);
                 if !exists {
+                    granted.push((pi, f, n));
                     let lead = net
                         .need_links
                         .row(n as usize)
@@ -320,6 +326,9 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
             }
             for l in &mut u.links {
                 if l.need == n && receivers.contains(&l.supplier) {
+                    if !l.qualified {
+                        granted.push((pi, l.supplier, n));
+                    }
                     l.qualified = true;
                 }
             }
@@ -434,6 +443,20 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
                     }
                 }
             }
+            let mut qualified: Vec<bool> = u.links.iter().map(|l| l.qualified).collect();
+            for &(pi, sup, n) in &granted {
+                let revoked = net.policies[pi].agreement.is_some_and(|a| {
+                    let bit = agreements.iter().position(|&x| x == a).unwrap_or(0);
+                    mask & (1 << bit) != 0
+                });
+                if revoked {
+                    for &l in u.need_links.row(n as usize) {
+                        if u.links[l as usize].supplier == sup {
+                            qualified[l as usize] = false;
+                        }
+                    }
+                }
+            }
             let mut g = u.clone();
             for (l, x) in g.links.iter_mut().zip(&share) {
                 l.share = *x;
@@ -456,6 +479,7 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
                 link_flow: g.baseline.link_flow.clone(),
                 facility_output: g.baseline.facility_output.clone(),
                 need_use: g.needs.iter().map(|n| n.baseline_use).collect(),
+                qualified,
             });
         }
     }

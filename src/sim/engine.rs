@@ -597,6 +597,13 @@ impl Scratch {
         for (n, (a, b)) in from.needs.iter().zip(&to.needs).enumerate() {
             self.inv_dev[n] += a.target - b.target;
         }
+        // A qualification the new regime withdraws (a revoked deal's
+        // contracted second source) lapses.
+        for (l, (a, b)) in from.links.iter().zip(&to.links).enumerate() {
+            if a.qualified && !b.qualified {
+                self.qualified[l] = false;
+            }
+        }
         self.reroute_next = true;
     }
 

@@ -53,8 +53,14 @@ impl VariantEngine {
             let online_count = r / n_rev;
             let revoked = (r % n_rev) as u32;
             let mut net: Network = vn.net.clone();
-            for (l, x) in net.links.iter_mut().zip(&regime.share) {
+            for ((l, x), q) in net
+                .links
+                .iter_mut()
+                .zip(&regime.share)
+                .zip(&regime.qualified)
+            {
                 l.share = *x;
+                l.qualified = *q;
             }
             // Fabs not yet online have no capacity.
             for o in vn.online.iter().skip(online_count) {
@@ -156,6 +162,31 @@ impl VariantEngine {
                 copy_quiet(q, out, record_weekly);
             }
             return; // static variant: exact zeros
+        }
+        self.simulate(s, out, record_weekly);
+    }
+
+    /// Simulates a given schedule (a scripted scenario: "the agreement
+    /// breaks in week 5, the blockade starts in week 30") instead of a drawn
+    /// one.
+    pub fn run_schedule(
+        &self,
+        fired: &[FiredShock],
+        s: &mut Scratch,
+        out: &mut TrialOutcome,
+        record_weekly: bool,
+    ) {
+        let e0 = &self.engines[0];
+        s.ensure(e0);
+        let weekly_len = if record_weekly {
+            e0.market_count() * e0.horizon() as usize
+        } else {
+            0
+        };
+        out.reset(0, e0.market_need_ids().len(), weekly_len);
+        out.fired.extend_from_slice(fired);
+        if out.fired.is_empty() && self.is_static {
+            return;
         }
         self.simulate(s, out, record_weekly);
     }

@@ -1,0 +1,260 @@
+//! Policy variants on common random numbers: reproducible paired
+//! differences, far tighter intervals than independent runs, monotone
+//! effects where the model is monotone, and paper versus concrete.
+
+mod common;
+
+use chipshock::cli::compare::{TrialPlan, compare, run_variants};
+use chipshock::mc::RunOptions;
+use chipshock::network::Network;
+use chipshock::policy;
+use chipshock::scenario::load_scenario_str;
+use chipshock::sim::variant::VariantEngine;
+use chipshock::sim::{FiredShock, TrialOutcome};
+use chipshock::stats::Summary;
+use common::*;
+
+fn net(path: &std::path::Path) -> Network {
+    build(path).map_err(|(_, d)| d.items).expect("valid")
+}
+
+fn engine(net: &Network, id: &str) -> VariantEngine {
+    let i = net
+        .variants
+        .iter()
+        .position(|v| v.id == id)
+        .expect("variant");
+    VariantEngine::new(&policy::apply(net, i).expect("applies"))
+}
+
+fn shock(net: &Network, id: &str) -> u32 {
+    net.shocks.iter().position(|s| s.id == id).expect("shock") as u32
+}
+
+fn scripted(ve: &VariantEngine, fired: &[FiredShock]) -> f64 {
+    let mut s = ve.scratch();
+    let mut out = TrialOutcome::default();
+    ve.run_schedule(fired, &mut s, &mut out, false);
+    out.lost_usd
+}
+
+fn plan(seed: u64, trials: u64) -> TrialPlan {
+    TrialPlan {
+        seed,
+        trials: 0..trials,
+        options: RunOptions {
+            threads: 2,
+            ..RunOptions::default()
+        },
+        record_weekly: false,
+    }
+}
+
+/// Paper versus concrete: when the agreement breaks before the blockade,
+/// friendshoring's benefit falls back to the baseline's, while reshoring's
+/// is unchanged.
+#[test]
+fn paper_versus_concrete() {
+    let n = net(&fixture("paper_concrete.toml"));
+    let blockade = FiredShock {
+        shock: shock(&n, "taiwan_blockade"),
+        onset_week: 30,
+        duration_weeks: 12,
+        severity: 1.0,
+        recovery_weeks: 0,
+        triggered_by: None,
+    };
+    let election = FiredShock {
+        shock: shock(&n, "new_government"),
+        onset_week: 5,
+        duration_weeks: 80,
+        severity: 1.0,
+        recovery_weeks: 0,
+        triggered_by: None,
+    };
+    let only_blockade = [blockade.clone()];
+    let broken_first = [election, blockade];
+    let base = engine(&n, "baseline");
+    let friend = engine(&n, "friendshoring");
+    let reshore = engine(&n, "reshoring");
+    let benefit =
+        |ve: &VariantEngine, fired: &[FiredShock]| scripted(&base, fired) - scripted(ve, fired);
+
+    let (f_held, f_broken) = (
+        benefit(&friend, &only_blockade),
+        benefit(&friend, &broken_first),
+    );
+    let (r_held, r_broken) = (
+        benefit(&reshore, &only_blockade),
+        benefit(&reshore, &broken_first),
+    );
+    // With the agreement holding, both policies protect the market.
+    assert!(
+        f_held > 0.0 && r_held > 0.0,
+        "friendshoring {f_held}, reshoring {r_held}"
+    );
+    // The paper is gone: friendshoring is back at the baseline (its shares
+    // reverted 25 weeks before the blockade).
+    assert!(
+        f_broken.abs() < 1e-6 * f_held,
+        "friendshoring benefit after the break: {f_broken} (held: {f_held})"
+    );
+    // The concrete stays: the reshored fab's benefit does not change at all.
+    assert_eq!(r_broken, r_held);
+
+    // Hand check of the baseline: Taiwan makes nothing in weeks 30-41. The
+    // week-29 shipment arrives in week 30 and serves it; the market's 2
+    // weeks of stock (160) serve weeks 31-32; Japan cannot be qualified
+    // within the outage (26 weeks). Weeks 33-41 are lost, and so is week
+    // 42: Taiwan ships again in week 42, arriving in week 43. 10 weeks ×
+    // 80 units × $100 = $80,000.
+    assert_eq!(scripted(&base, &only_blockade), 80_000.0);
+}
+
+/// The schedule comes from the trial's stream before any policy acts, so
+/// every variant sees the same shocks, and running again reproduces every
+/// per-trial difference exactly.
+#[test]
+fn common_random_numbers_are_exact_and_tighten_the_interval() {
+    let n = net(&repo().join("scenarios/world.toml"));
+    let ids = ["baseline", "reshoring"];
+    let idx: Vec<usize> = ids
+        .iter()
+        .map(|id| {
+            n.variants
+                .iter()
+                .position(|v| v.id == *id)
+                .expect("variant")
+        })
+        .collect();
+    let trials = 240;
+    let a = run_variants(&n, &idx, &plan(11, trials), None, |_| {}).expect("runs");
+    let b = run_variants(&n, &idx, &plan(11, trials), None, |_| {}).expect("runs");
+    // Same schedules in both variants, trial by trial.
+    for i in 0..trials as usize {
+        assert_eq!(
+            a[0].accumulated.trials.fired(i),
+            a[1].accumulated.trials.fired(i)
+        );
+    }
+    // Exactly reproducible paired differences.
+    let diff = |r: &[chipshock::cli::compare::VariantRun]| -> Vec<u64> {
+        r[0].accumulated
+            .trials
+            .lost_usd
+            .iter()
+            .zip(&r[1].accumulated.trials.lost_usd)
+            .map(|(x, y)| (x - y).to_bits())
+            .collect()
+    };
+    assert_eq!(diff(&a), diff(&b));
+    let rows = compare(&a, None);
+    let paired = rows[1].avoided_usd.ci95[1] - rows[1].avoided_usd.ci95[0];
+
+    // Unpaired: the variant on an independent seed.
+    let other = run_variants(&n, &idx[1..], &plan(12, trials), None, |_| {}).expect("runs");
+    let sb = Summary::of(&a[0].accumulated.trials.lost_usd);
+    let sv = Summary::of(&other[0].accumulated.trials.lost_usd);
+    let unpaired = 2.0 * 1.96 * (sb.std_error.powi(2) + sv.std_error.powi(2)).sqrt();
+    assert!(paired > 0.0, "reshoring changes some trial");
+    assert!(
+        unpaired >= 3.0 * paired,
+        "paired CI width {paired:.3e} should be at least 3× narrower than unpaired {unpaired:.3e}"
+    );
+}
+
+/// A teaching chain with a random supplier outage and a stockpile policy
+/// of `weeks` weeks at the market.
+fn chain_with_stockpile(weeks: &[f64]) -> String {
+    let mut s = String::from(
+        "[meta]\nhorizon_weeks = 60\n\
+         [[country]]\nid = \"A\"\n\
+         [[product]]\nid = \"wafer\"\nunit = \"wafer\"\ncategory = \"material\"\nvalue_usd_per_unit = 1\n\
+         [[product]]\nid = \"chip\"\nunit = \"u\"\ncategory = \"front_end\"\nvalue_usd_per_unit = 10\n\
+         [[facility]]\nid = \"sup\"\ncountry = \"A\"\nkind = \"materials\"\nproduct = \"wafer\"\ncapacity_per_week = 150\n\
+         [[facility]]\nid = \"fab\"\ncountry = \"A\"\nkind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 130\nrecipe = { wafer = 1.0 }\ninventory_weeks = 2\n\
+         [[market]]\nid = \"mkt\"\ncountry = \"A\"\nsector = \"automotive\"\ninventory_weeks = 1\n[market.demand.chip]\nunits_per_week = 100\nlost_usd_per_unit = 50\n\
+         [[sourcing]]\ncustomers = [\"fab\"]\nproduct = \"wafer\"\nsuppliers = { sup = 1.0 }\nlead_weeks = 1\n\
+         [[sourcing]]\ncustomers = [\"mkt\"]\nproduct = \"chip\"\nsuppliers = { fab = 1.0 }\nlead_weeks = 1\n\
+         [[shock]]\nid = \"outage\"\nprobability = 0.9\nonset_week = { uniform = { min = 0, max = 40 } }\n\
+         duration_weeks = { uniform = { min = 1, max = 12 } }\nseverity = { uniform = { min = 0.3, max = 1.0 } }\n\
+         recovery_weeks = { uniform = { min = 0, max = 6 } }\n[shock.capacity]\nfacilities = [\"sup\"]\n",
+    );
+    for (i, w) in weeks.iter().enumerate() {
+        s += &format!(
+            "[[policy]]\nid = \"stock{i}\"\n[policy.stockpile]\ncustomers = {{ markets = [\"mkt\"] }}\nproducts = [\"chip\"]\ninventory_weeks = {w:?}\n\
+             [[variant]]\nid = \"v{i}\"\npolicies = [\"stock{i}\"]\n"
+        );
+    }
+    s
+}
+
+fn per_trial(n: &Network, id: &str, trials: u64) -> Vec<f64> {
+    let i = n.variants.iter().position(|v| v.id == id).expect("variant");
+    let r = run_variants(n, &[i], &plan(3, trials), None, |_| {}).expect("runs");
+    r[0].accumulated.trials.lost_usd.clone()
+}
+
+/// More stockpile never increases a trial's lost demand.
+#[test]
+fn more_stockpile_never_hurts() {
+    let weeks = [1.0, 2.0, 4.0, 8.0];
+    let (scenario, diags) = load_scenario_str("chain.toml", &chain_with_stockpile(&weeks));
+    assert!(diags.is_empty(), "{:?}", diags.items);
+    let n = chipshock::network::compile(&scenario)
+        .map_err(|d| d.items)
+        .expect("valid");
+    let runs: Vec<Vec<f64>> = (0..weeks.len())
+        .map(|i| per_trial(&n, &format!("v{i}"), 300))
+        .collect();
+    let mut strictly_better = 0;
+    for k in 1..runs.len() {
+        for t in 0..runs[k].len() {
+            assert!(
+                runs[k][t] <= runs[k - 1][t] + 1e-9,
+                "trial {t}: {} weeks of stock loses {} > {} with {} weeks",
+                weeks[k],
+                runs[k][t],
+                runs[k - 1][t],
+                weeks[k - 1]
+            );
+            strictly_better += usize::from(runs[k][t] < runs[k - 1][t]);
+        }
+    }
+    assert!(
+        strictly_better > 0,
+        "stockpiles make a difference in some trial"
+    );
+}
+
+/// A pre-qualified alternate with spare capacity never hurts: dual
+/// sourcing qualifies the candidate, which then absorbs outages at once
+/// instead of after the qualification time.
+#[test]
+fn prequalified_alternate_never_hurts() {
+    let text = "[meta]\nhorizon_weeks = 60\n\
+        [[country]]\nid = \"A\"\n\
+        [[product]]\nid = \"chip\"\nunit = \"u\"\ncategory = \"front_end\"\nvalue_usd_per_unit = 10\nqualification_weeks = 8\n\
+        [[facility]]\nid = \"fab_a\"\ncountry = \"A\"\nkind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 100\n\
+        [[facility]]\nid = \"fab_b\"\ncountry = \"A\"\nkind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 100\n\
+        [[market]]\nid = \"mkt\"\ncountry = \"A\"\nsector = \"industrial\"\ninventory_weeks = 1\n[market.demand.chip]\nunits_per_week = 80\nlost_usd_per_unit = 20\n\
+        [[sourcing]]\ncustomers = [\"mkt\"]\nproduct = \"chip\"\nsuppliers = { fab_a = 1.0 }\ncandidates = [\"fab_b\"]\nlead_weeks = 1\n\
+        [[shock]]\nid = \"outage\"\nprobability = 0.9\nonset_week = { uniform = { min = 0, max = 40 } }\n\
+        duration_weeks = { uniform = { min = 1, max = 16 } }\nseverity = { uniform = { min = 0.2, max = 1.0 } }\n\
+        [shock.capacity]\nfacilities = [\"fab_a\"]\n\
+        [[policy]]\nid = \"dual\"\n[policy.dual_source]\nproducts = [\"chip\"]\n\
+        [[variant]]\nid = \"dual\"\npolicies = [\"dual\"]\n";
+    let (scenario, diags) = load_scenario_str("dual.toml", text);
+    assert!(diags.is_empty(), "{:?}", diags.items);
+    let n = chipshock::network::compile(&scenario)
+        .map_err(|d| d.items)
+        .expect("valid");
+    let base = per_trial(&n, "baseline", 300);
+    let dual = per_trial(&n, "dual", 300);
+    let mut better = 0;
+    for (t, (b, d)) in base.iter().zip(&dual).enumerate() {
+        assert!(d <= &(b + 1e-9), "trial {t}: dual sourcing loses {d} > {b}");
+        better += usize::from(d < b);
+    }
+    assert!(better > 0, "the alternate helps in some trial");
+}

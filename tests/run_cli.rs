@@ -1,0 +1,168 @@
+//! `chipshock run` and `chipshock compare` from the command line: exit
+//! codes, files, and byte-identical results for any thread count.
+
+mod common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn chipshock() -> Command {
+    let mut c = Command::cargo_bin("chipshock").expect("binary built");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn run_to(dir: &Path, scenario: &Path, extra: &[&str]) {
+    chipshock()
+        .args(["run", "--trials", "300", "-q", "--out"])
+        .arg(dir)
+        .arg(scenario)
+        .args(extra)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("lost output (USD)"));
+}
+
+#[test]
+fn run_outputs_are_identical_for_any_thread_count_and_differ_by_seed() {
+    let scenario = common::fixture("base.toml");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (a, b, c, d) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("c"),
+        tmp.path().join("d"),
+    );
+    run_to(&a, &scenario, &["--threads", "1", "--seed", "5"]);
+    run_to(&b, &scenario, &["--threads", "2", "--seed", "5"]);
+    run_to(&c, &scenario, &["--threads", "2", "--seed", "5"]);
+    run_to(&d, &scenario, &["--threads", "2", "--seed", "6"]);
+    let fa = files(&a);
+    let names: Vec<&str> = fa.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "exceedance.csv",
+            "summary.csv",
+            "summary.json",
+            "trials.csv",
+            "weekly.csv"
+        ]
+    );
+    assert_eq!(fa, files(&b), "1 thread and 2 threads give the same bytes");
+    assert_eq!(fa, files(&c), "the same seed gives the same bytes");
+    assert_ne!(
+        fa.iter().find(|(n, _)| n == "trials.csv"),
+        files(&d).iter().find(|(n, _)| n == "trials.csv"),
+        "another seed gives other trials"
+    );
+    let trials = String::from_utf8(fa[3].1.clone()).expect("utf8");
+    assert!(trials.starts_with("variant,trial,lost_usd,"));
+    assert_eq!(trials.lines().count(), 301);
+}
+
+#[test]
+fn shards_of_a_run_cover_its_trials() {
+    let scenario = common::fixture("base.toml");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let whole = tmp.path().join("whole");
+    let part = tmp.path().join("part");
+    run_to(&whole, &scenario, &["--seed", "5"]);
+    chipshock()
+        .args([
+            "run",
+            "--trials",
+            "100",
+            "--first-trial",
+            "200",
+            "--seed",
+            "5",
+            "-q",
+            "--out",
+        ])
+        .arg(&part)
+        .arg(&scenario)
+        .assert()
+        .code(0);
+    let w = std::fs::read_to_string(whole.join("trials.csv")).expect("read");
+    let p = std::fs::read_to_string(part.join("trials.csv")).expect("read");
+    let tail: Vec<&str> = w.lines().skip(201).collect();
+    let shard: Vec<&str> = p.lines().skip(1).collect();
+    assert_eq!(
+        tail, shard,
+        "trial 200.. of the whole run == the shard's trials"
+    );
+}
+
+#[test]
+fn run_variant_and_unknown_variant() {
+    let scenario = common::fixture("base.toml");
+    chipshock()
+        .args(["run", "--trials", "50", "-q", "--variant", "all"])
+        .arg(&scenario)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("lost output"));
+    chipshock()
+        .args(["run", "--trials", "50", "-q", "--variant", "alll"])
+        .arg(&scenario)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown variant `alll`"))
+        .stderr(predicate::str::contains("did you mean `all`?"));
+}
+
+#[test]
+fn compare_writes_the_comparison_and_ranks_variants() {
+    let scenario = common::fixture("paper_concrete.toml");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("cmp");
+    chipshock()
+        .args(["compare", "--trials", "100", "-q", "--focus", "US", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("all markets"))
+        .stdout(predicate::str::contains("focus: US"))
+        .stdout(predicate::str::contains("reshoring"));
+    let csv = std::fs::read_to_string(out.join("comparison.csv")).expect("comparison.csv");
+    let header = csv.lines().next().expect("header");
+    assert!(header.starts_with("variant,scope,rank,expected_lost_usd"));
+    // 3 variants × (total + focus).
+    assert_eq!(csv.lines().count(), 1 + 6);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("comparison.json")).expect("json"))
+            .expect("parses");
+    assert_eq!(json["comparisons"].as_array().map(Vec::len), Some(6));
+    let summary = std::fs::read_to_string(out.join("summary.csv")).expect("summary.csv");
+    for v in ["baseline,", "friendshoring,", "reshoring,"] {
+        assert!(
+            summary.lines().any(|l| l.starts_with(v)),
+            "summary.csv has rows of {v}"
+        );
+    }
+    chipshock()
+        .args(["compare", "--trials", "10", "-q", "--focus", "Atlantis"])
+        .arg(&scenario)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--focus `Atlantis`"));
+}
