@@ -209,16 +209,14 @@ fn more_stockpile_never_hurts() {
         .collect();
     let mut strictly_better = 0;
     for k in 1..runs.len() {
-        for t in 0..runs[k].len() {
+        for (t, (now, before)) in runs[k].iter().zip(&runs[k - 1]).enumerate() {
             assert!(
-                runs[k][t] <= runs[k - 1][t] + 1e-9,
-                "trial {t}: {} weeks of stock loses {} > {} with {} weeks",
+                *now <= before + 1e-9,
+                "trial {t}: {} weeks of stock loses {now} > {before} with {} weeks",
                 weeks[k],
-                runs[k][t],
-                runs[k - 1][t],
                 weeks[k - 1]
             );
-            strictly_better += usize::from(runs[k][t] < runs[k - 1][t]);
+            strictly_better += usize::from(now < before);
         }
     }
     assert!(
