@@ -11,6 +11,7 @@
 
 pub mod atomic;
 pub mod cli;
+pub mod compare;
 pub mod diagnostic;
 pub mod dist;
 pub mod export;

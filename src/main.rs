@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use chipshock::cli::compare::CompareArgs;
 use chipshock::cli::run::RunArgs;
+use chipshock::cli::sweep::{MergeArgs, SweepArgs};
 use chipshock::cli::{self, EXIT_USAGE};
 use chipshock::export::{self, GraphFormat};
 
@@ -45,6 +46,10 @@ enum Command {
     /// Compare policy variants on the same shocks: paired differences,
     /// costs, avoided loss per dollar.
     Compare(CompareArgs),
+    /// Run a parameter sweep (or one shard of it, for a cluster).
+    Sweep(SweepArgs),
+    /// Merge the shards of a sweep into the result of one run.
+    Merge(MergeArgs),
     /// Print the JSON Schema of scenario files (for editor completion).
     Schema,
 }
@@ -98,6 +103,8 @@ fn main() -> ExitCode {
             Ok((_, mut net)) => report_errors(cli::compare::run(&args, &mut net)),
             Err(f) => f.exit_code(),
         },
+        Command::Sweep(args) => cli::sweep::sweep(&args),
+        Command::Merge(args) => cli::sweep::merge_cmd(&args),
         Command::Schema => {
             print!("{}", chipshock::scenario::json_schema());
             ExitCode::SUCCESS

@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod run;
+pub mod sweep;
 pub mod validate;
 
 use std::io::IsTerminal;

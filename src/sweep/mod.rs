@@ -8,7 +8,9 @@
 //! the same trial seeds (common random numbers across points too).
 
 pub mod design;
+pub mod output;
 pub mod params;
+pub mod run;
 
 use std::path::{Path, PathBuf};
 
@@ -106,6 +108,7 @@ pub struct Sweep {
     /// SHA-256 of the sweep file, the scenario and the chipshock version:
     /// shards of different sweeps never merge.
     pub hash: String,
+    pub scenario_hash: String,
 }
 
 /// Why a sweep cannot run.
@@ -406,6 +409,7 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         trials,
         seed,
         hash,
+        scenario_hash: base_net.scenario_hash.clone(),
     })
 }
 

@@ -1,0 +1,177 @@
+//! `chipshock sweep` and `chipshock merge`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::diagnostic::Renderer;
+use crate::mc::{self, RunOptions};
+use crate::sweep::run::{SweepOptions, SweepRunError, merge, run_sweep};
+use crate::sweep::{SweepError, load_sweep};
+
+use super::{EXIT_INVALID, EXIT_USAGE, color_stderr};
+
+/// `I/N`: this process runs shard I of N (0 ≤ I < N).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}` is not I/N (e.g. 3/64)"))?;
+        let index: usize = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{i}` is not a shard index"))?;
+        let count: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{n}` is not a shard count"))?;
+        if count == 0 || index >= count {
+            return Err(format!(
+                "shard {index}/{count}: the index must be below the count (0-based)"
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct SweepArgs {
+    /// Sweep file (TOML; see docs/SWEEPS.md).
+    pub sweep: PathBuf,
+
+    /// Directory for the results (points/, sweep.json, points.csv,
+    /// points.json, sensitivity.csv).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Run shard I of N (0-based), e.g. `--shard $SLURM_ARRAY_TASK_ID/64`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+
+    /// Continue an interrupted sweep: finished points are kept.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Worker threads [default: all cores]. Does not change the results.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..4096))]
+    pub threads: Option<u64>,
+
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct MergeArgs {
+    /// Shard directories written by `chipshock sweep --shard I/N`.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+
+    /// Directory for the merged sweep.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+fn refuse(e: SweepRunError) -> ExitCode {
+    eprintln!("error: {e}");
+    match e {
+        SweepRunError::Refused(_) => ExitCode::from(EXIT_INVALID),
+        _ => ExitCode::from(EXIT_USAGE),
+    }
+}
+
+/// `chipshock sweep`.
+pub fn sweep(args: &SweepArgs) -> ExitCode {
+    let sweep = match load_sweep(&args.sweep) {
+        Ok(s) => s,
+        Err(SweepError::Io(msg)) => {
+            eprintln!("error: {msg}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Err(SweepError::Invalid(sources, diags)) => {
+            Renderer::new(&sources).emit_stderr(&diags, color_stderr());
+            eprintln!("error: the sweep has {} problem(s)", diags.len());
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let shard = args.shard.unwrap_or(Shard { index: 0, count: 1 });
+    let opts = SweepOptions {
+        shard_index: shard.index,
+        shard_count: shard.count,
+        resume: args.resume,
+        run: RunOptions {
+            threads: args
+                .threads
+                .map(|t| t as usize)
+                .unwrap_or_else(mc::default_threads),
+            ..RunOptions::default()
+        },
+    };
+    let mine = crate::sweep::shard_points(sweep.points.len(), shard.index, shard.count).len();
+    let total = mine as u64 * sweep.trials * sweep.variants.len() as u64;
+    let bar = super::run::progress_bar(total, args.quiet);
+    let started = Instant::now();
+    let result = run_sweep(&sweep, &args.out, &opts, |d| {
+        if let Some(b) = &bar {
+            b.set_position(d);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    match result {
+        Ok(run) => {
+            if !args.quiet {
+                let secs = started.elapsed().as_secs_f64();
+                eprintln!(
+                    "{} of {} points ({} computed, {} already done) × {} variants × {} trials in {secs:.1} s ({:.1} points/min)",
+                    mine,
+                    sweep.points.len(),
+                    run.computed,
+                    run.skipped,
+                    sweep.variants.len(),
+                    sweep.trials,
+                    run.computed as f64 / (secs / 60.0).max(1e-9)
+                );
+                if run.complete {
+                    eprintln!(
+                        "wrote points.csv, points.json, sensitivity.csv to {}",
+                        args.out.display()
+                    );
+                } else {
+                    eprintln!(
+                        "shard {}/{} done in {}; merge all shards with `chipshock merge DIR... --out DIR`",
+                        shard.index,
+                        shard.count,
+                        args.out.display()
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => refuse(e),
+    }
+}
+
+/// `chipshock merge`.
+pub fn merge_cmd(args: &MergeArgs) -> ExitCode {
+    let dirs: Vec<&Path> = args.shards.iter().map(PathBuf::as_path).collect();
+    match merge(&dirs, &args.out) {
+        Ok(m) => {
+            eprintln!(
+                "merged {} shards ({} points) into {}",
+                dirs.len(),
+                m.points,
+                args.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => refuse(e),
+    }
+}

@@ -1,0 +1,326 @@
+//! Policy variants compared on common random numbers.
+//!
+//! Every variant runs the same trials (the same seed and trial numbers, so
+//! the same shock schedules: policies draw no random numbers). The
+//! comparison against the baseline is the **paired** difference of each
+//! trial's loss, whose interval is far tighter than the difference of two
+//! independent means. Used by `chipshock compare` and by sweeps.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::bail;
+use serde::Serialize;
+
+use crate::mc::{self, Accumulated, Layout, RunConfig, RunOptions, TrialRunner};
+use crate::network::{Customer, Network};
+use crate::policy::{self, Cost};
+use crate::report::RunReport;
+use crate::sim::TrialOutcome;
+use crate::sim::variant::VariantEngine;
+use crate::stats::{PairedDifference, Proportion, paired_difference};
+
+/// One variant against the baseline, for one scope (total or focus).
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    pub variant: String,
+    pub name: String,
+    /// `total` or the focus key.
+    pub scope: String,
+    pub expected_lost_usd: f64,
+    pub expected_lost_usd_ci95: [f64; 2],
+    pub expected_lost_units: f64,
+    /// Baseline loss minus variant loss, trial by trial (USD).
+    pub avoided_usd: PairedDifference,
+    pub avoided_units: PairedDifference,
+    /// Half-width of the 95 % interval had the variants been run on
+    /// independent random numbers (√(SE_b² + SE_v²) × 1.96).
+    pub unpaired_ci95_half_width_usd: f64,
+    pub cost: Cost,
+    /// Mean avoided loss per dollar of policy cost over the horizon.
+    pub avoided_usd_per_dollar: Option<f64>,
+    pub p_any_loss: Proportion,
+    /// 1 = largest expected avoided loss.
+    pub rank: usize,
+}
+
+/// Per-trial focused losses, written by trial number (so thread count and
+/// scheduling cannot change them).
+struct FocusSink {
+    first: u64,
+    mask: Vec<bool>,
+    usd: Vec<AtomicU64>,
+    units: Vec<AtomicU64>,
+}
+
+struct Focused<'a> {
+    inner: &'a VariantEngine,
+    sink: Option<&'a FocusSink>,
+}
+
+impl TrialRunner for Focused<'_> {
+    type Scratch = crate::sim::Scratch;
+    fn new_scratch(&self) -> Self::Scratch {
+        self.inner.scratch()
+    }
+    fn run_trial(
+        &self,
+        seed: u64,
+        trial: u64,
+        s: &mut Self::Scratch,
+        out: &mut TrialOutcome,
+        weekly: bool,
+    ) {
+        self.inner.run_trial(seed, trial, s, out, weekly);
+        if let Some(sink) = self.sink {
+            let (mut u, mut n) = (0.0, 0.0);
+            for (i, &m) in sink.mask.iter().enumerate() {
+                if m {
+                    u += out.lost_usd_by_need[i];
+                    n += out.lost_units_by_need[i];
+                }
+            }
+            let i = (trial - sink.first) as usize;
+            sink.usd[i].store(u.to_bits(), Ordering::Relaxed);
+            sink.units[i].store(n.to_bits(), Ordering::Relaxed);
+        }
+    }
+}
+
+/// Resolves `--focus` to a mask over the network's market needs, and a
+/// label.
+pub fn focus_mask(net: &Network, key: &str) -> anyhow::Result<Vec<bool>> {
+    let market_needs: Vec<usize> = net
+        .needs
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| matches!(n.customer, Customer::Market(_)))
+        .map(|(i, _)| i)
+        .collect();
+    let pick = |f: &dyn Fn(usize, &crate::network::Market, u32) -> bool| -> Vec<bool> {
+        market_needs
+            .iter()
+            .map(|&n| match net.needs[n].customer {
+                Customer::Market(m) => f(n, &net.markets[m as usize], net.needs[n].product),
+                Customer::Facility(_) => false,
+            })
+            .collect()
+    };
+    let mask = if let Some(mi) = net.markets.iter().position(|m| m.id == key) {
+        pick(&|_, m, _| m.id == net.markets[mi].id)
+    } else if let Some(ci) = net.countries.iter().position(|c| c.id == key) {
+        pick(&|_, m, _| m.country as usize == ci)
+    } else if let Some(bi) = net.blocs.iter().position(|b| b.id == key) {
+        pick(&|_, m, _| {
+            net.countries[m.country as usize]
+                .blocs
+                .contains(&(bi as u32))
+        })
+    } else if let Some(pi) = net.products.iter().position(|p| p.id == key) {
+        pick(&|_, _, p| p as usize == pi)
+    } else {
+        let sector = net
+            .markets
+            .iter()
+            .map(|m| m.sector)
+            .find(|s| crate::network::graph::enum_name(*s) == key);
+        match sector {
+            Some(s) => pick(&|_, m, _| m.sector == s),
+            None => {
+                let mut all: Vec<String> = Vec::new();
+                all.extend(net.markets.iter().map(|m| m.id.clone()));
+                all.extend(net.countries.iter().map(|c| c.id.clone()));
+                all.extend(net.blocs.iter().map(|b| b.id.clone()));
+                all.extend(net.products.iter().map(|p| p.id.clone()));
+                for s in [
+                    "automotive",
+                    "consumer",
+                    "data_centre",
+                    "industrial",
+                    "defence",
+                    "communications",
+                ] {
+                    all.push(s.to_string());
+                }
+                let hint = crate::diagnostic::did_you_mean(key, all.iter().map(String::as_str))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                bail!(
+                    "--focus `{key}` is not a market, country, bloc, product or sector of the scenario{hint}"
+                );
+            }
+        }
+    };
+    if !mask.iter().any(|x| *x) {
+        bail!("--focus `{key}` selects no market demand");
+    }
+    Ok(mask)
+}
+
+/// Finds variant `id`, with a did-you-mean on a typo.
+pub fn variant_index(net: &Network, id: &str) -> anyhow::Result<usize> {
+    match net.variants.iter().position(|v| v.id == id) {
+        Some(i) => Ok(i),
+        None => {
+            let ids: Vec<&str> = net.variants.iter().map(|v| v.id.as_str()).collect();
+            let hint = crate::diagnostic::did_you_mean(id, ids.iter().copied())
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            bail!(
+                "unknown variant `{id}`; {hint}the scenario's variants: {}",
+                ids.join(", ")
+            )
+        }
+    }
+}
+
+/// A variant's run: its report and per-trial losses.
+pub struct VariantRun {
+    pub id: String,
+    pub name: String,
+    pub cost: Cost,
+    pub report: RunReport,
+    pub accumulated: Accumulated,
+    pub focus_usd: Vec<f64>,
+    pub focus_units: Vec<f64>,
+}
+
+/// Which trials every variant runs, and how.
+#[derive(Clone, Debug)]
+pub struct TrialPlan {
+    pub seed: u64,
+    pub trials: std::ops::Range<u64>,
+    pub options: RunOptions,
+    pub record_weekly: bool,
+}
+
+/// Runs every variant on the same trials.
+pub fn run_variants(
+    net: &Network,
+    variants: &[usize],
+    plan: &TrialPlan,
+    focus: Option<&[bool]>,
+    mut progress: impl FnMut(u64),
+) -> anyhow::Result<Vec<VariantRun>> {
+    let (seed, trials, opts, record_weekly) = (
+        plan.seed,
+        plan.trials.clone(),
+        &plan.options,
+        plan.record_weekly,
+    );
+    let mut runs = Vec::new();
+    let mut done_before = 0;
+    for &vi in variants {
+        let vn = policy::apply(net, vi).map_err(anyhow::Error::msg)?;
+        let engine = VariantEngine::new(&vn);
+        let cfg = RunConfig::new(&vn.net, seed, trials.clone(), record_weekly).with_variant(&vn.id);
+        let layout = Layout::from_network(&vn.net, record_weekly);
+        let n = (trials.end - trials.start) as usize;
+        let sink = focus.map(|mask| FocusSink {
+            first: trials.start,
+            mask: mask.to_vec(),
+            usd: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            units: (0..n).map(|_| AtomicU64::new(0)).collect(),
+        });
+        let runner = Focused {
+            inner: &engine,
+            sink: sink.as_ref(),
+        };
+        let acc = mc::run_engine(&runner, &cfg, &layout, opts, |d| progress(done_before + d))?;
+        done_before += acc.count();
+        let report = RunReport::build(&vn.net, &cfg, &acc);
+        let (focus_usd, focus_units) = match &sink {
+            Some(s) => (
+                s.usd
+                    .iter()
+                    .map(|x| f64::from_bits(x.load(Ordering::Relaxed)))
+                    .collect(),
+                s.units
+                    .iter()
+                    .map(|x| f64::from_bits(x.load(Ordering::Relaxed)))
+                    .collect(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        runs.push(VariantRun {
+            id: vn.id.clone(),
+            name: net.variants[vi].name.clone(),
+            cost: vn.cost.clone(),
+            report,
+            accumulated: acc,
+            focus_usd,
+            focus_units,
+        });
+    }
+    Ok(runs)
+}
+
+/// The comparisons of every run against the first (the baseline), for the
+/// total and, if given, the focus.
+pub fn compare(runs: &[VariantRun], focus: Option<&str>) -> Vec<Comparison> {
+    let refs: Vec<&VariantRun> = runs.iter().collect();
+    compare_runs(&refs, focus)
+}
+
+/// [`compare`] over runs given by reference (the first is the baseline).
+pub fn compare_runs(runs: &[&VariantRun], focus: Option<&str>) -> Vec<Comparison> {
+    let mut rows = Vec::new();
+    let Some(base) = runs.first() else {
+        return rows;
+    };
+    let scopes: Vec<Option<&str>> = std::iter::once(None).chain(focus.map(Some)).collect();
+    for scope in scopes {
+        let (b_usd, b_units): (&[f64], &[f64]) = match scope {
+            None => (
+                &base.accumulated.trials.lost_usd,
+                &base.accumulated.trials.lost_units,
+            ),
+            Some(_) => (&base.focus_usd, &base.focus_units),
+        };
+        let b_summary = crate::stats::Summary::of(b_usd);
+        let mut block = Vec::new();
+        for r in runs {
+            let (v_usd, v_units): (&[f64], &[f64]) = match scope {
+                None => (
+                    &r.accumulated.trials.lost_usd,
+                    &r.accumulated.trials.lost_units,
+                ),
+                Some(_) => (&r.focus_usd, &r.focus_units),
+            };
+            let v_summary = crate::stats::Summary::of(v_usd);
+            let units = crate::stats::Summary::of(v_units);
+            let avoided_usd = paired_difference(b_usd, v_usd);
+            let avoided_units = paired_difference(b_units, v_units);
+            let any = v_usd.iter().filter(|x| **x > 0.0).count() as u64;
+            let cost = r.cost.total_over_horizon_usd;
+            block.push(Comparison {
+                variant: r.id.clone(),
+                name: r.name.clone(),
+                scope: scope.unwrap_or("total").to_string(),
+                expected_lost_usd: v_summary.mean,
+                expected_lost_usd_ci95: v_summary.ci95,
+                expected_lost_units: units.mean,
+                unpaired_ci95_half_width_usd: 1.96
+                    * (b_summary.std_error.powi(2) + v_summary.std_error.powi(2)).sqrt(),
+                avoided_usd_per_dollar: (cost > 0.0).then(|| avoided_usd.mean / cost),
+                avoided_usd,
+                avoided_units,
+                cost: r.cost.clone(),
+                p_any_loss: Proportion::new(any, v_usd.len() as u64),
+                rank: 0,
+            });
+        }
+        let mut order: Vec<usize> = (0..block.len()).collect();
+        order.sort_by(|&a, &b| {
+            block[b]
+                .avoided_usd
+                .mean
+                .total_cmp(&block[a].avoided_usd.mean)
+                .then(a.cmp(&b))
+        });
+        for (rank, &i) in order.iter().enumerate() {
+            block[i].rank = rank + 1;
+        }
+        rows.extend(block);
+    }
+    rows
+}

@@ -1,0 +1,316 @@
+//! Sweep results on disk: one file per finished point, a manifest, and the
+//! tables assembled from the point files.
+//!
+//! Every point is written atomically (`points/pNNNNNN.json`) as soon as it
+//! finishes, so a killed sweep loses at most the points in flight and
+//! `--resume` skips the rest. The tables (`points.csv`, `points.json`,
+//! `sensitivity.csv`) are always assembled by reading the point files back
+//! in point order, whether they came from one run or from merged shards, so
+//! both give the same bytes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::fmt::{csv_field, num};
+
+/// A mean with its Monte Carlo uncertainty.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stat {
+    pub mean: f64,
+    pub std_error: f64,
+    pub ci95_low: f64,
+    pub ci95_high: f64,
+}
+
+/// Quantiles of a per-trial metric.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Quantiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub cvar95: f64,
+}
+
+/// One variant's figures at one point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VariantFigures {
+    pub variant: String,
+    pub lost_usd: Stat,
+    pub lost_usd_quantiles: Quantiles,
+    pub lost_units: Stat,
+    pub p_any_loss: Stat,
+    pub p_severe_loss: Stat,
+    pub peak_shortfall: Stat,
+    pub weeks_below_threshold: Stat,
+    /// Paired against the baseline (absent when the sweep runs no baseline).
+    pub avoided_usd: Option<Stat>,
+    pub cost_over_horizon_usd: f64,
+    pub avoided_usd_per_dollar: Option<f64>,
+}
+
+/// A parameter value of a point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AxisValue {
+    pub path: String,
+    pub value: f64,
+}
+
+/// The results of one point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointResult {
+    pub sweep_hash: String,
+    pub point: usize,
+    pub values: Vec<AxisValue>,
+    pub variants: Vec<VariantFigures>,
+}
+
+/// What a sweep directory holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepManifest {
+    pub chipshock_version: String,
+    /// Identity of the sweep: sweep file, scenario and version.
+    pub sweep_hash: String,
+    pub sweep_file: String,
+    pub scenario_hash: String,
+    pub points: usize,
+    pub axes: Vec<String>,
+    pub variants: Vec<String>,
+    pub trials: u64,
+    pub seed: u64,
+    /// `index/count` of this shard; `0/1` for a whole sweep or a merge.
+    pub shard_index: usize,
+    pub shard_count: usize,
+}
+
+pub fn point_path(dir: &Path, point: usize) -> PathBuf {
+    dir.join("points").join(format!("p{point:06}.json"))
+}
+
+pub fn manifest_path(dir: &Path) -> PathBuf {
+    dir.join("sweep.json")
+}
+
+/// Writes a point's results atomically.
+pub fn write_point(dir: &Path, r: &PointResult) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir.join("points"))?;
+    let mut text = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;
+    text.push('\n');
+    crate::atomic::write(&point_path(dir, r.point), text.as_bytes())
+}
+
+/// Reads a point file; `None` if it is missing, unreadable or belongs to
+/// another sweep (a resumed sweep recomputes it).
+pub fn read_point(dir: &Path, point: usize, sweep_hash: &str) -> Option<PointResult> {
+    let text = std::fs::read_to_string(point_path(dir, point)).ok()?;
+    let r: PointResult = serde_json::from_str(&text).ok()?;
+    (r.sweep_hash == sweep_hash && r.point == point).then_some(r)
+}
+
+pub fn write_manifest(dir: &Path, m: &SweepManifest) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut text = serde_json::to_string_pretty(m).map_err(std::io::Error::other)?;
+    text.push('\n');
+    crate::atomic::write(&manifest_path(dir), text.as_bytes())
+}
+
+pub fn read_manifest(dir: &Path) -> Result<SweepManifest, String> {
+    let p = manifest_path(dir);
+    let text =
+        std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not a sweep manifest: {e}", p.display()))
+}
+
+/// Writes `points.csv`, `points.json` and `sensitivity.csv` from the point
+/// files of a complete sweep in `dir`.
+pub fn assemble(dir: &Path, m: &SweepManifest) -> Result<Vec<PathBuf>, String> {
+    let mut points = Vec::with_capacity(m.points);
+    for p in 0..m.points {
+        let r = read_point(dir, p, &m.sweep_hash)
+            .ok_or_else(|| format!("point {p} is missing from {}", dir.display()))?;
+        points.push(r);
+    }
+    let io = |e: std::io::Error| e.to_string();
+    let mut written = Vec::new();
+    let csv_path = dir.join("points.csv");
+    crate::atomic::write(&csv_path, points_csv(m, &points).as_bytes()).map_err(io)?;
+    written.push(csv_path);
+    #[derive(Serialize)]
+    struct All<'a> {
+        manifest: &'a SweepManifest,
+        points: &'a [PointResult],
+    }
+    let mut json = serde_json::to_string_pretty(&All {
+        manifest: m,
+        points: &points,
+    })
+    .map_err(|e| e.to_string())?;
+    json.push('\n');
+    let json_path = dir.join("points.json");
+    crate::atomic::write(&json_path, json.as_bytes()).map_err(io)?;
+    written.push(json_path);
+    let sens_path = dir.join("sensitivity.csv");
+    crate::atomic::write(&sens_path, sensitivity_csv(m, &points).as_bytes()).map_err(io)?;
+    written.push(sens_path);
+    Ok(written)
+}
+
+/// The metrics of a variant's figures, as (name, stat, quantiles).
+fn metrics(v: &VariantFigures) -> Vec<(&'static str, &Stat, Option<&Quantiles>)> {
+    let mut m = vec![
+        ("lost_usd", &v.lost_usd, Some(&v.lost_usd_quantiles)),
+        ("lost_units", &v.lost_units, None),
+        ("p_any_loss", &v.p_any_loss, None),
+        ("p_severe_loss", &v.p_severe_loss, None),
+        ("peak_shortfall", &v.peak_shortfall, None),
+        ("weeks_below_threshold", &v.weeks_below_threshold, None),
+    ];
+    if let Some(a) = &v.avoided_usd {
+        m.push(("avoided_usd", a, None));
+    }
+    m
+}
+
+/// Tidy rows: one per point × variant × metric, axis values as columns.
+fn points_csv(m: &SweepManifest, points: &[PointResult]) -> String {
+    let mut s = String::from("point");
+    for a in &m.axes {
+        let _ = write!(s, ",{}", csv_field(a));
+    }
+    s.push_str(",variant,metric,mean,std_error,ci95_low,ci95_high,p50,p90,p95,p99,cvar95\n");
+    for p in points {
+        for v in &p.variants {
+            for (name, st, q) in metrics(v) {
+                let _ = write!(s, "{}", p.point);
+                for av in &p.values {
+                    let _ = write!(s, ",{}", num(av.value));
+                }
+                let _ = write!(
+                    s,
+                    ",{},{},{},{},{},{}",
+                    csv_field(&v.variant),
+                    name,
+                    num(st.mean),
+                    num(st.std_error),
+                    num(st.ci95_low),
+                    num(st.ci95_high)
+                );
+                match q {
+                    Some(q) => {
+                        let _ = writeln!(
+                            s,
+                            ",{},{},{},{},{}",
+                            num(q.p50),
+                            num(q.p90),
+                            num(q.p95),
+                            num(q.p99),
+                            num(q.cvar95)
+                        );
+                    }
+                    None => s.push_str(",,,,,\n"),
+                }
+            }
+        }
+    }
+    s
+}
+
+/// Groups of points along one axis: by value when it takes at most ten
+/// values (grids), else five equal-count bins of its sorted values (Latin
+/// hypercubes). Returns (label, point indices).
+fn groups(points: &[PointResult], axis: usize) -> Vec<(String, Vec<usize>)> {
+    let mut by_value: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (i, p) in points.iter().enumerate() {
+        // Order-preserving key for finite floats.
+        let x = p.values[axis].value;
+        let bits = x.to_bits();
+        let key = if x.is_sign_negative() {
+            !bits
+        } else {
+            bits | (1 << 63)
+        };
+        by_value.entry(key).or_default().push(i);
+    }
+    if by_value.len() <= 10 {
+        return by_value
+            .into_values()
+            .map(|ix| (num(points[ix[0]].values[axis].value), ix))
+            .collect();
+    }
+    let sorted: Vec<usize> = by_value.into_values().flatten().collect();
+    let bins = 5;
+    (0..bins)
+        .map(|b| {
+            let lo = b * sorted.len() / bins;
+            let hi = (b + 1) * sorted.len() / bins;
+            let ix: Vec<usize> = sorted[lo..hi].to_vec();
+            let label = format!(
+                "{}..{}",
+                num(points[ix[0]].values[axis].value),
+                num(points[ix[ix.len() - 1]].values[axis].value)
+            );
+            (label, ix)
+        })
+        .filter(|(_, ix)| !ix.is_empty())
+        .collect()
+}
+
+/// A first tornado table: for each variant and headline metric, the axes
+/// ranked by the spread of the metric's mean over the axis's groups.
+fn sensitivity_csv(m: &SweepManifest, points: &[PointResult]) -> String {
+    let mut s =
+        String::from("variant,metric,rank,axis,spread,low_group,low_mean,high_group,high_mean\n");
+    if points.is_empty() {
+        return s;
+    }
+    for (vi, variant) in m.variants.iter().enumerate() {
+        let names: Vec<&str> = metrics(&points[0].variants[vi])
+            .iter()
+            .map(|(n, _, _)| *n)
+            .collect();
+        for (mi, metric) in names.iter().enumerate() {
+            if !matches!(*metric, "lost_usd" | "p_any_loss" | "avoided_usd") {
+                continue;
+            }
+            let mut rows = Vec::new();
+            for (ai, axis) in m.axes.iter().enumerate() {
+                let gs = groups(points, ai);
+                let means: Vec<(String, f64)> = gs
+                    .into_iter()
+                    .map(|(label, ix)| {
+                        let sum: f64 = ix
+                            .iter()
+                            .map(|&i| metrics(&points[i].variants[vi])[mi].1.mean)
+                            .sum();
+                        (label, sum / ix.len() as f64)
+                    })
+                    .collect();
+                let lo = means.iter().min_by(|a, b| a.1.total_cmp(&b.1)).cloned();
+                let hi = means.iter().max_by(|a, b| a.1.total_cmp(&b.1)).cloned();
+                if let (Some(lo), Some(hi)) = (lo, hi) {
+                    rows.push((axis.clone(), hi.1 - lo.1, lo, hi));
+                }
+            }
+            rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            for (rank, (axis, spread, lo, hi)) in rows.into_iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "{},{},{},{},{},{},{},{},{}",
+                    csv_field(variant),
+                    metric,
+                    rank + 1,
+                    csv_field(&axis),
+                    num(spread),
+                    csv_field(&lo.0),
+                    num(lo.1),
+                    csv_field(&hi.0),
+                    num(hi.1)
+                );
+            }
+        }
+    }
+    s
+}

@@ -1,0 +1,355 @@
+//! Running a sweep (or one shard of it) and merging shards.
+
+use std::path::Path;
+
+use crate::compare::{Comparison, TrialPlan, run_variants};
+use crate::mc::RunOptions;
+use crate::stats::{Proportion, Summary};
+
+use super::Sweep;
+use super::output::{
+    self, AxisValue, PointResult, Quantiles, Stat, SweepManifest, VariantFigures, read_manifest,
+    read_point, write_manifest, write_point,
+};
+
+/// How to run a sweep; none of it changes the results.
+#[derive(Clone, Debug)]
+pub struct SweepOptions {
+    /// This process runs shard `index` of `count`.
+    pub shard_index: usize,
+    pub shard_count: usize,
+    /// Skip points whose results are already in the directory.
+    pub resume: bool,
+    pub run: RunOptions,
+}
+
+/// What a sweep run did.
+#[derive(Clone, Debug, Default)]
+pub struct SweepRun {
+    pub computed: usize,
+    pub skipped: usize,
+    /// Whether the directory now holds the whole sweep (tables written).
+    pub complete: bool,
+}
+
+/// Why a sweep or a merge cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepRunError {
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Io(String),
+    #[error(transparent)]
+    Run(#[from] anyhow::Error),
+}
+
+fn stat_of(s: &Summary) -> Stat {
+    Stat {
+        mean: s.mean,
+        std_error: s.std_error,
+        ci95_low: s.ci95[0],
+        ci95_high: s.ci95[1],
+    }
+}
+
+fn stat_of_p(p: &Proportion) -> Stat {
+    Stat {
+        mean: p.estimate,
+        std_error: p.std_error,
+        ci95_low: p.ci95[0],
+        ci95_high: p.ci95[1],
+    }
+}
+
+fn figures(run: &crate::compare::VariantRun, cmp: Option<&Comparison>) -> VariantFigures {
+    let r = &run.report;
+    VariantFigures {
+        variant: run.id.clone(),
+        lost_usd: stat_of(&r.lost_usd),
+        lost_usd_quantiles: Quantiles {
+            p50: r.lost_usd.p50.value,
+            p90: r.lost_usd.p90.value,
+            p95: r.lost_usd.p95.value,
+            p99: r.lost_usd.p99.value,
+            cvar95: r.lost_usd.cvar95,
+        },
+        lost_units: stat_of(&r.lost_units),
+        p_any_loss: stat_of_p(&r.p_any_loss),
+        p_severe_loss: stat_of_p(&r.p_severe_loss),
+        peak_shortfall: stat_of(&r.peak_shortfall),
+        weeks_below_threshold: stat_of(&r.weeks_below_threshold),
+        avoided_usd: cmp.map(|c| Stat {
+            mean: c.avoided_usd.mean,
+            std_error: c.avoided_usd.std_error,
+            ci95_low: c.avoided_usd.ci95[0],
+            ci95_high: c.avoided_usd.ci95[1],
+        }),
+        cost_over_horizon_usd: run.cost.total_over_horizon_usd,
+        avoided_usd_per_dollar: cmp.and_then(|c| c.avoided_usd_per_dollar),
+    }
+}
+
+/// The manifest of `sweep` as shard `index/count`.
+pub fn manifest(sweep: &Sweep, index: usize, count: usize) -> SweepManifest {
+    SweepManifest {
+        chipshock_version: env!("CARGO_PKG_VERSION").to_string(),
+        sweep_hash: sweep.hash.clone(),
+        // The file name only: shards run from different directories or
+        // machines must produce the same manifest.
+        sweep_file: sweep
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        scenario_hash: sweep.scenario_hash.clone(),
+        points: sweep.points.len(),
+        axes: sweep.axes.iter().map(|a| a.path.clone()).collect(),
+        variants: sweep.variants.clone(),
+        trials: sweep.trials,
+        seed: sweep.seed,
+        shard_index: index,
+        shard_count: count,
+    }
+}
+
+/// Computes one point: every variant on the same trials.
+pub fn run_point(
+    sweep: &Sweep,
+    point: usize,
+    opts: &RunOptions,
+    progress: impl FnMut(u64),
+) -> Result<PointResult, SweepRunError> {
+    let net = sweep.network(point).map_err(|d| {
+        SweepRunError::Refused(format!(
+            "point {point} no longer compiles: {}",
+            d.items
+                .first()
+                .map(|x| x.message.clone())
+                .unwrap_or_default()
+        ))
+    })?;
+    let mut indices = Vec::new();
+    for v in &sweep.variants {
+        let i = net
+            .variants
+            .iter()
+            .position(|x| &x.id == v)
+            .ok_or_else(|| {
+                SweepRunError::Refused(format!("point {point}: unknown variant `{v}`"))
+            })?;
+        indices.push(i);
+    }
+    let plan = TrialPlan {
+        seed: sweep.seed,
+        trials: 0..sweep.trials,
+        options: opts.clone(),
+        record_weekly: false,
+    };
+    let runs = run_variants(&net, &indices, &plan, None, progress)?;
+    // Paired comparisons need the baseline first.
+    let base_pos = sweep.variants.iter().position(|v| v == "baseline");
+    let comparisons: Vec<Option<Comparison>> = match base_pos {
+        Some(b) => {
+            let mut order: Vec<&crate::compare::VariantRun> = vec![&runs[b]];
+            order.extend(
+                runs.iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != b)
+                    .map(|(_, r)| r),
+            );
+            let rows = crate::compare::compare_runs(&order, None);
+            runs.iter()
+                .map(|r| rows.iter().find(|c| c.variant == r.id).cloned())
+                .collect()
+        }
+        None => vec![None; runs.len()],
+    };
+    Ok(PointResult {
+        sweep_hash: sweep.hash.clone(),
+        point,
+        values: sweep
+            .axes
+            .iter()
+            .zip(&sweep.points[point])
+            .map(|(a, v)| AxisValue {
+                path: a.path.clone(),
+                value: *v,
+            })
+            .collect(),
+        variants: runs
+            .iter()
+            .zip(&comparisons)
+            .map(|(r, c)| figures(r, c.as_ref()))
+            .collect(),
+    })
+}
+
+/// Runs shard `opts.shard_index` of `sweep` into `dir`: points `i, i + n,
+/// i + 2n, …`, each written as soon as it is done. With `resume`, points
+/// already in `dir` are skipped.
+pub fn run_sweep(
+    sweep: &Sweep,
+    dir: &Path,
+    opts: &SweepOptions,
+    mut progress: impl FnMut(u64),
+) -> Result<SweepRun, SweepRunError> {
+    let (i, n) = (opts.shard_index, opts.shard_count);
+    if n == 0 || i >= n {
+        return Err(SweepRunError::Refused(format!(
+            "--shard {i}/{n}: the index must be below the count"
+        )));
+    }
+    let m = manifest(sweep, i, n);
+    if output::manifest_path(dir).exists() {
+        let old = read_manifest(dir).map_err(SweepRunError::Refused)?;
+        if old.sweep_hash != m.sweep_hash {
+            return Err(SweepRunError::Refused(format!(
+                "{} holds results of another sweep ({}); choose another --out",
+                dir.display(),
+                old.sweep_file
+            )));
+        }
+        if (old.shard_index, old.shard_count) != (i, n) {
+            return Err(SweepRunError::Refused(format!(
+                "{} holds shard {}/{}, not {i}/{n}",
+                dir.display(),
+                old.shard_index,
+                old.shard_count
+            )));
+        }
+        if !opts.resume {
+            return Err(SweepRunError::Refused(format!(
+                "{} already holds results of this sweep; add --resume to continue it",
+                dir.display()
+            )));
+        }
+    }
+    write_manifest(dir, &m)
+        .map_err(|e| SweepRunError::Io(format!("writing {}: {e}", dir.display())))?;
+    let mine = super::shard_points(sweep.points.len(), i, n);
+    let per_point = sweep.trials * sweep.variants.len() as u64;
+    let mut run = SweepRun::default();
+    let mut done = 0u64;
+    for &p in &mine {
+        if opts.resume && read_point(dir, p, &sweep.hash).is_some() {
+            run.skipped += 1;
+            done += per_point;
+            progress(done);
+            continue;
+        }
+        let base = done;
+        let r = run_point(sweep, p, &opts.run, |d| progress(base + d))?;
+        write_point(dir, &r).map_err(|e| SweepRunError::Io(format!("writing point {p}: {e}")))?;
+        run.computed += 1;
+        done += per_point;
+        progress(done);
+    }
+    if n == 1 {
+        output::assemble(dir, &m).map_err(SweepRunError::Io)?;
+        run.complete = true;
+    }
+    Ok(run)
+}
+
+/// Merges the shard directories `shards` into `out`: refuses shards of
+/// different sweeps, duplicate and missing shards, and incomplete shards.
+/// The result is byte-identical to the sweep run whole.
+pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunError> {
+    if shards.is_empty() {
+        return Err(SweepRunError::Refused(
+            "nothing to merge: name the shard directories".into(),
+        ));
+    }
+    let mut manifests = Vec::new();
+    for d in shards {
+        manifests.push(read_manifest(d).map_err(SweepRunError::Refused)?);
+    }
+    let first = &manifests[0];
+    for (d, m) in shards.iter().zip(&manifests) {
+        if m.sweep_hash != first.sweep_hash {
+            return Err(SweepRunError::Refused(format!(
+                "{} and {} are shards of different sweeps ({} vs {}, hashes {} vs {}); merge only shards of one sweep",
+                shards[0].display(),
+                d.display(),
+                first.sweep_file,
+                m.sweep_file,
+                &first.sweep_hash[..12],
+                &m.sweep_hash[..12]
+            )));
+        }
+        if m.shard_count != first.shard_count {
+            return Err(SweepRunError::Refused(format!(
+                "{} was split into {} shards but {} into {}",
+                shards[0].display(),
+                first.shard_count,
+                d.display(),
+                m.shard_count
+            )));
+        }
+    }
+    let n = first.shard_count;
+    let mut owner: Vec<Option<&Path>> = vec![None; n];
+    for (d, m) in shards.iter().zip(&manifests) {
+        if let Some(prev) = owner[m.shard_index] {
+            return Err(SweepRunError::Refused(format!(
+                "shard {}/{n} given twice: {} and {}",
+                m.shard_index,
+                prev.display(),
+                d.display()
+            )));
+        }
+        owner[m.shard_index] = Some(d);
+    }
+    let missing: Vec<String> = (0..n)
+        .filter(|&i| owner[i].is_none())
+        .map(|i| format!("{i}/{n}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(SweepRunError::Refused(format!(
+            "missing shard(s) {}: run them and merge again",
+            missing.join(", ")
+        )));
+    }
+    let mut results = Vec::with_capacity(first.points);
+    for (i, d) in owner.iter().enumerate() {
+        let d = d.unwrap_or(Path::new("."));
+        let absent: Vec<usize> = super::shard_points(first.points, i, n)
+            .into_iter()
+            .filter(|&p| read_point(d, p, &first.sweep_hash).is_none())
+            .collect();
+        if !absent.is_empty() {
+            let list: Vec<String> = absent.iter().take(10).map(|p| p.to_string()).collect();
+            return Err(SweepRunError::Refused(format!(
+                "shard {i}/{n} in {} is incomplete: point(s) {}{} missing; finish it with --resume",
+                d.display(),
+                list.join(", "),
+                if absent.len() > 10 { ", …" } else { "" }
+            )));
+        }
+        for p in super::shard_points(first.points, i, n) {
+            if let Some(r) = read_point(d, p, &first.sweep_hash) {
+                results.push(r);
+            }
+        }
+    }
+    let mut m = first.clone();
+    m.shard_index = 0;
+    m.shard_count = 1;
+    std::fs::create_dir_all(out)
+        .map_err(|e| SweepRunError::Io(format!("creating {}: {e}", out.display())))?;
+    if output::manifest_path(out).exists() {
+        let old = read_manifest(out).map_err(SweepRunError::Refused)?;
+        if old.sweep_hash != m.sweep_hash {
+            return Err(SweepRunError::Refused(format!(
+                "{} holds results of another sweep",
+                out.display()
+            )));
+        }
+    }
+    write_manifest(out, &m).map_err(|e| SweepRunError::Io(e.to_string()))?;
+    for r in &results {
+        write_point(out, r).map_err(|e| SweepRunError::Io(e.to_string()))?;
+    }
+    output::assemble(out, &m).map_err(SweepRunError::Io)?;
+    Ok(m)
+}

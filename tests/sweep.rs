@@ -1,0 +1,396 @@
+//! Sweeps: every sweep-file error class with file and line; shards run as
+//! separate processes merge into exactly the unsharded result; a sweep
+//! killed with SIGKILL and resumed gives the same bytes; merge refuses
+//! mixed, duplicate and missing shards.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use assert_cmd::cargo::CommandCargoExt;
+use predicates::prelude::*;
+
+fn chipshock() -> Command {
+    let mut c = Command::cargo_bin("chipshock").expect("binary built");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// Every file under `dir`, relative path → bytes, sorted.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(dir)
+                    .expect("under dir")
+                    .display()
+                    .to_string();
+                out.push((rel, std::fs::read(&p).expect("read")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn sweep_file() -> PathBuf {
+    common::fixture("sweep_small.toml")
+}
+
+fn sweep_to(dir: &Path, extra: &[&str]) {
+    chipshock()
+        .arg("sweep")
+        .arg(sweep_file())
+        .arg("--out")
+        .arg(dir)
+        .args(["-q", "--threads", "2"])
+        .args(extra)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn three_shards_merge_into_exactly_the_whole_sweep() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let whole = tmp.path().join("whole");
+    sweep_to(&whole, &[]);
+    let files = tree(&whole);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&"points.csv")
+            && names.contains(&"sensitivity.csv")
+            && names.contains(&"points.json")
+    );
+    assert_eq!(names.iter().filter(|n| n.starts_with("points/")).count(), 8);
+    let csv = String::from_utf8(
+        files
+            .iter()
+            .find(|(n, _)| n == "points.csv")
+            .expect("csv")
+            .1
+            .clone(),
+    )
+    .expect("utf8");
+    assert!(csv.starts_with(
+        "point,shock.blockade.probability,policy.stock.inventory_weeks,variant,metric,"
+    ));
+    // 8 points × (baseline 7 metrics + all 7 metrics).
+    assert_eq!(csv.lines().count(), 1 + 8 * 14);
+
+    // Three shards, each its own process (with one thread, to show the
+    // thread count does not matter either).
+    let shards: Vec<PathBuf> = (0..3)
+        .map(|i| tmp.path().join(format!("shard{i}")))
+        .collect();
+    for (i, d) in shards.iter().enumerate() {
+        chipshock()
+            .arg("sweep")
+            .arg(sweep_file())
+            .arg("--out")
+            .arg(d)
+            .args(["-q", "--threads", "1", "--shard", &format!("{i}/3")])
+            .assert()
+            .code(0);
+        assert!(!d.join("points.csv").exists(), "a shard writes no tables");
+    }
+    let merged = tmp.path().join("merged");
+    chipshock()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .code(0);
+    assert_eq!(
+        tree(&merged),
+        files,
+        "merge of 3 shards == the unsharded sweep, byte for byte"
+    );
+}
+
+#[test]
+fn merge_refuses_mixed_duplicate_and_missing_shards() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let s = |i: usize, n: usize| {
+        let d = tmp.path().join(format!("s{i}of{n}"));
+        sweep_to(&d, &["--shard", &format!("{i}/{n}")]);
+        d
+    };
+    let (a, b) = (s(0, 2), s(1, 2));
+    let out = tmp.path().join("m");
+    chipshock()
+        .arg("merge")
+        .arg(&a)
+        .arg(&a)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("shard 0/2 given twice"));
+    chipshock()
+        .arg("merge")
+        .arg(&a)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("missing shard(s) 1/2"));
+    // A shard of another sweep (another seed).
+    let other_file = tmp.path().join("other.toml");
+    let text = common::read(&sweep_file())
+        .replace("seed = 7", "seed = 8")
+        .replace(
+            "\"base.toml\"",
+            &format!("{:?}", common::fixture("base.toml")),
+        );
+    std::fs::write(&other_file, text).expect("write");
+    let c = tmp.path().join("other");
+    chipshock()
+        .arg("sweep")
+        .arg(&other_file)
+        .arg("--out")
+        .arg(&c)
+        .args(["-q", "--shard", "1/2"])
+        .assert()
+        .code(0);
+    chipshock()
+        .arg("merge")
+        .arg(&a)
+        .arg(&c)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("shards of different sweeps"));
+    // An incomplete shard names its missing points.
+    std::fs::remove_file(b.join("points/p000003.json")).expect("remove");
+    chipshock()
+        .arg("merge")
+        .arg(&a)
+        .arg(&b)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("shard 1/2")
+                .and(predicate::str::contains("point(s) 3 missing")),
+        );
+    // Rerunning into a used directory needs --resume.
+    chipshock()
+        .arg("sweep")
+        .arg(sweep_file())
+        .arg("--out")
+        .arg(&a)
+        .args(["-q", "--shard", "0/2"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--resume"));
+}
+
+#[test]
+fn killed_sweep_resumes_to_the_same_bytes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let whole = tmp.path().join("whole");
+    sweep_to(&whole, &[]);
+    let expected = tree(&whole);
+
+    let dir = tmp.path().join("killed");
+    let mut child = Process::cargo_bin("chipshock")
+        .expect("binary")
+        .arg("sweep")
+        .arg(sweep_file())
+        .arg("--out")
+        .arg(&dir)
+        .args(["-q", "--threads", "1"])
+        .spawn()
+        .expect("spawn");
+    // Wait for the first finished point, then kill -9.
+    let started = Instant::now();
+    while !dir.join("points/p000000.json").exists() && started.elapsed() < Duration::from_secs(120)
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let done = std::fs::read_dir(dir.join("points"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert!(
+        done < 8,
+        "the sweep was interrupted before the end ({done} files)"
+    );
+    assert!(!dir.join("points.csv").exists());
+    sweep_to(&dir, &["--resume"]);
+    let mut got = tree(&dir);
+    // A kill during a write can leave a temporary file; results never.
+    got.retain(|(n, _)| !n.contains(".tmp-"));
+    assert_eq!(
+        got, expected,
+        "resumed sweep == uninterrupted sweep, byte for byte"
+    );
+}
+
+/// Writes a sweep file next to the fixtures' base scenario and returns
+/// (its path, its text).
+fn sweep_with(dir: &Path, body: &str) -> (PathBuf, String) {
+    let text = format!(
+        "[sweep]\nscenario = {:?}\nvariants = [\"baseline\"]\ntrials = 10\n{body}",
+        common::fixture("base.toml")
+    );
+    let p = dir.join("s.toml");
+    std::fs::write(&p, &text).expect("write");
+    (p, text)
+}
+
+/// Checks that the sweep fails with `message` located at `s.toml:LINE`
+/// where LINE is the line containing `at`.
+fn check_error(body: &str, message: &str, at: &str) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (p, text) = sweep_with(tmp.path(), body);
+    let line = text.lines().position(|l| l.contains(at)).expect("line") + 1;
+    chipshock()
+        .arg("sweep")
+        .arg(&p)
+        .arg("--out")
+        .arg(tmp.path().join("o"))
+        .arg("-q")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(message))
+        .stderr(predicate::str::contains(format!("s.toml:{line}:")));
+}
+
+#[test]
+fn unknown_parameter_path() {
+    check_error(
+        "[[axis]]\npath = \"shock.blockad.probability\"\nvalues = [0.1]\n",
+        "no shock `blockad` in the scenario; did you mean `blockade`?",
+        "path =",
+    );
+    check_error(
+        "[[axis]]\npath = \"facility.fab_a.capacity\"\nvalues = [1.0]\n",
+        "`capacity` is not a numeric field of facility `fab_a`; did you mean `facility.fab_a.capacity_per_week`?",
+        "path =",
+    );
+    check_error(
+        "[[axis]]\npath = \"weather.x.y\"\nvalues = [1.0]\n",
+        "unknown parameter kind `weather`",
+        "path =",
+    );
+}
+
+#[test]
+fn non_numeric_target() {
+    check_error(
+        "[[axis]]\npath = \"facility.fab_a.country\"\nvalues = [1.0]\n",
+        "`country` is not a numeric field of facility `fab_a`",
+        "path =",
+    );
+}
+
+#[test]
+fn value_that_makes_the_scenario_invalid() {
+    check_error(
+        "[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.2, 1.5]\n",
+        "`probability` is 1.5, but must lie in [0, 1]",
+        "path =",
+    );
+    check_error(
+        "[[axis]]\npath = \"facility.fab_a.capacity_per_week\"\nvalues = [100.0, 50.0]\n",
+        "baseline load of facility `fab_a` is 70",
+        "path =",
+    );
+}
+
+#[test]
+fn sweep_file_errors() {
+    check_error(
+        "[[axis]]\npath = \"shock.blockade.probability\"\nvalue = [0.1]\n",
+        "unknown field `value`",
+        "value = [0.1]",
+    );
+    check_error(
+        "[[axis]]\npath = \"shock.blockade.probability\"\n",
+        "an axis needs `values` (non-empty) or `range`",
+        "path =",
+    );
+    check_error(
+        "design = \"zip\"\n[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1, 0.2]\n[[axis]]\npath = \"policy.stock.inventory_weeks\"\nvalues = [2.0]\n",
+        "zipped axes need the same number of values",
+        "design = \"zip\"",
+    );
+    check_error(
+        "design = \"latin_hypercube\"\n[[axis]]\npath = \"shock.blockade.probability\"\nrange = { from = 0.1, to = 0.5 }\n",
+        "a latin_hypercube design needs `points`",
+        "design =",
+    );
+    check_error(
+        "[[axis]]\npath = \"shock.blockade.probability\"\nrange = { from = 0.1, to = 0.5 }\n",
+        "a range needs `steps` ≥ 2",
+        "range =",
+    );
+}
+
+#[test]
+fn unknown_variant_in_sweep() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "[sweep]\nscenario = {:?}\nvariants = [\"baseline\", \"alll\"]\ntrials = 10\n[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n",
+        common::fixture("base.toml")
+    );
+    let p = tmp.path().join("s.toml");
+    std::fs::write(&p, &text).expect("write");
+    chipshock()
+        .arg("sweep")
+        .arg(&p)
+        .arg("--out")
+        .arg(tmp.path().join("o"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unknown variant `alll`"))
+        .stderr(predicate::str::contains("did you mean `all`?"))
+        .stderr(predicate::str::contains("s.toml:3:"));
+}
+
+#[test]
+fn latin_hypercube_sweep_runs_and_is_reproducible() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let body = "seed = 3\ndesign = \"latin_hypercube\"\npoints = 6\n[[axis]]\npath = \"shock.blockade.probability\"\nrange = { from = 0.05, to = 0.5 }\n[[axis]]\npath = \"policy.stock.inventory_weeks\"\nrange = { from = 1.0, to = 20.0 }\n";
+    let (p, _) = sweep_with(tmp.path(), body);
+    let run = |d: &str| {
+        let out = tmp.path().join(d);
+        chipshock()
+            .arg("sweep")
+            .arg(&p)
+            .arg("--out")
+            .arg(&out)
+            .arg("-q")
+            .assert()
+            .code(0);
+        std::fs::read_to_string(out.join("points.csv")).expect("points.csv")
+    };
+    let a = run("a");
+    assert_eq!(a, run("b"));
+    for line in a.lines().skip(1) {
+        let cols: Vec<f64> = line
+            .split(',')
+            .skip(1)
+            .take(2)
+            .map(|x| x.parse().expect("number"))
+            .collect();
+        assert!(
+            (0.05..=0.5).contains(&cols[0]) && (1.0..=20.0).contains(&cols[1]),
+            "{line}"
+        );
+    }
+}
