@@ -27,8 +27,11 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub trials: u64,
 
-    /// First trial number: shards of one run use the same seed and
-    /// consecutive ranges, and merge into exactly the result of one run.
+    /// First trial number: runs `first..first+trials`. A trial's outcome
+    /// depends only on (seed, trial), so runs over consecutive ranges have
+    /// exactly the rows of one long run in `trials.csv`. (To split the
+    /// statistics themselves over machines, use `chipshock sweep --shard`
+    /// and `chipshock merge`.)
     #[arg(long, default_value_t = 0)]
     pub first_trial: u64,
 

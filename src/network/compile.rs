@@ -689,10 +689,12 @@ impl Compiler {
         links.sort_by_key(|(l, _)| l.need);
         let link_spans: Vec<Span> = links.iter().map(|(_, s)| *s).collect();
         let links: Vec<Link> = links.into_iter().map(|(l, _)| l).collect();
-        let need_links = Csr::from_pairs(
-            needs.len(),
-            links.iter().enumerate().map(|(i, l)| (l.need, i as u32)),
-        );
+        let Adjacency {
+            need_links,
+            facility_needs,
+            market_needs,
+            supplier_links,
+        } = Adjacency::build(facilities.len(), markets.len(), &needs, &links);
 
         // Every need supplied, shares summing to one.
         let mut shares_ok = true;
@@ -756,33 +758,6 @@ impl Compiler {
         }
 
         // Supply cycles, and a topological order of facilities.
-        let facility_needs = Csr::from_pairs(
-            facilities.len(),
-            needs
-                .iter()
-                .enumerate()
-                .filter_map(|(i, n)| match n.customer {
-                    Customer::Facility(fi) => Some((fi, i as u32)),
-                    Customer::Market(_) => None,
-                }),
-        );
-        let market_needs = Csr::from_pairs(
-            markets.len(),
-            needs
-                .iter()
-                .enumerate()
-                .filter_map(|(i, n)| match n.customer {
-                    Customer::Market(mi) => Some((mi, i as u32)),
-                    Customer::Facility(_) => None,
-                }),
-        );
-        let supplier_links = Csr::from_pairs(
-            facilities.len(),
-            links
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (l.supplier, i as u32)),
-        );
         let topo_order = match graph::facility_order(&facilities, &needs, &links) {
             Ok(order) => order,
             Err(cycle) => {

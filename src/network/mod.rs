@@ -24,6 +24,47 @@ use serde::Serialize;
 use crate::dist::Distribution;
 use crate::scenario::{Allocation, FacilityKind, ProductCategory, Release, Sector};
 
+/// The four relations the engine walks, derived from needs and links.
+#[derive(Clone, Debug, Default)]
+pub struct Adjacency {
+    pub need_links: Csr,
+    pub facility_needs: Csr,
+    pub market_needs: Csr,
+    pub supplier_links: Csr,
+}
+
+impl Adjacency {
+    /// Builds the relations; `links` must be sorted by need for need rows
+    /// to be contiguous.
+    pub fn build(facilities: usize, markets: usize, needs: &[Need], links: &[Link]) -> Adjacency {
+        let by_customer = |want_market: bool| {
+            needs
+                .iter()
+                .enumerate()
+                .filter_map(move |(i, n)| match (n.customer, want_market) {
+                    (Customer::Facility(f), false) => Some((f, i as u32)),
+                    (Customer::Market(m), true) => Some((m, i as u32)),
+                    _ => None,
+                })
+        };
+        Adjacency {
+            need_links: Csr::from_pairs(
+                needs.len(),
+                links.iter().enumerate().map(|(i, l)| (l.need, i as u32)),
+            ),
+            facility_needs: Csr::from_pairs(facilities, by_customer(false)),
+            market_needs: Csr::from_pairs(markets, by_customer(true)),
+            supplier_links: Csr::from_pairs(
+                facilities,
+                links
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (l.supplier, i as u32)),
+            ),
+        }
+    }
+}
+
 /// Compressed sparse rows: the items of row `r` are
 /// `items[offsets[r] as usize..offsets[r + 1] as usize]`.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -360,40 +401,16 @@ impl Network {
     /// capacity (facility, load), or the facilities of a supply cycle.
     pub fn rebuild_derived(&mut self) -> Result<Vec<(u32, f64)>, Vec<u32>> {
         self.links.sort_by_key(|l| l.need);
-        self.need_links = Csr::from_pairs(
-            self.needs.len(),
-            self.links
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (l.need, i as u32)),
-        );
-        self.facility_needs = Csr::from_pairs(
+        let adj = Adjacency::build(
             self.facilities.len(),
-            self.needs
-                .iter()
-                .enumerate()
-                .filter_map(|(i, n)| match n.customer {
-                    Customer::Facility(f) => Some((f, i as u32)),
-                    Customer::Market(_) => None,
-                }),
-        );
-        self.market_needs = Csr::from_pairs(
             self.markets.len(),
-            self.needs
-                .iter()
-                .enumerate()
-                .filter_map(|(i, n)| match n.customer {
-                    Customer::Market(m) => Some((m, i as u32)),
-                    Customer::Facility(_) => None,
-                }),
+            &self.needs,
+            &self.links,
         );
-        self.supplier_links = Csr::from_pairs(
-            self.facilities.len(),
-            self.links
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (l.supplier, i as u32)),
-        );
+        self.need_links = adj.need_links;
+        self.facility_needs = adj.facility_needs;
+        self.market_needs = adj.market_needs;
+        self.supplier_links = adj.supplier_links;
         self.topo_order = graph::facility_order(&self.facilities, &self.needs, &self.links)?;
         self.baseline = baseline::solve(
             &self.facilities,

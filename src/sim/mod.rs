@@ -31,6 +31,26 @@ pub use schedule::trial_rng;
 
 /// The runner plays trials through this; the engine resets `out` itself, so
 /// a pre-reset outcome costs nothing extra but a second clear.
+impl Engine {
+    /// Sizes the scratch for this engine and resets the outcome for trial
+    /// `trial` (weekly fulfilment sized only when recorded).
+    pub(crate) fn begin_trial(
+        &self,
+        trial: u64,
+        s: &mut Scratch,
+        out: &mut TrialOutcome,
+        record_weekly: bool,
+    ) {
+        s.ensure(self);
+        let weekly_len = if record_weekly {
+            self.market_count() * self.horizon() as usize
+        } else {
+            0
+        };
+        out.reset(trial, self.market_need_ids().len(), weekly_len);
+    }
+}
+
 impl crate::mc::TrialRunner for Engine {
     type Scratch = Scratch;
 

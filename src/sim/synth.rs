@@ -11,8 +11,8 @@ use rand::{RngExt, SeedableRng};
 
 use crate::dist::Distribution;
 use crate::network::{
-    Baseline, Bloc, Country, Csr, Customer, Facility, Link, Market, Need, NeedKind, Network,
-    Occurrence, Product, Settings, Shock, ShockTarget, Trigger,
+    Baseline, Bloc, Country, Customer, Facility, Link, Market, Need, NeedKind, Network, Occurrence,
+    Product, Settings, Shock, ShockTarget, Trigger,
 };
 use crate::scenario::{Allocation, Dist, FacilityKind, ProductCategory, Sector};
 
@@ -49,7 +49,7 @@ pub fn assemble(p: Parts) -> Network {
         links,
         mut shocks,
     } = p;
-    let (nf, nn, nm) = (facilities.len(), needs.len(), markets.len());
+    let (nf, nm) = (facilities.len(), markets.len());
 
     let mut perm: Vec<usize> = (0..links.len()).collect();
     perm.sort_by_key(|&i| links[i].need);
@@ -66,37 +66,12 @@ pub fn assemble(p: Parts) -> Network {
         }
     }
 
-    let need_links = Csr::from_pairs(
-        nn,
-        links.iter().enumerate().map(|(i, l)| (l.need, i as u32)),
-    );
-    let facility_needs = Csr::from_pairs(
-        nf,
-        needs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| match n.customer {
-                Customer::Facility(f) => Some((f, i as u32)),
-                Customer::Market(_) => None,
-            }),
-    );
-    let market_needs = Csr::from_pairs(
-        nm,
-        needs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| match n.customer {
-                Customer::Market(m) => Some((m, i as u32)),
-                Customer::Facility(_) => None,
-            }),
-    );
-    let supplier_links = Csr::from_pairs(
-        nf,
-        links
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.supplier, i as u32)),
-    );
+    let crate::network::Adjacency {
+        need_links,
+        facility_needs,
+        market_needs,
+        supplier_links,
+    } = crate::network::Adjacency::build(nf, nm, &needs, &links);
 
     // Kahn's algorithm over facility → facility supply.
     let mut indeg = vec![0u32; nf];

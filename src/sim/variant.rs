@@ -149,13 +149,7 @@ impl VariantEngine {
         record_weekly: bool,
     ) {
         let e0 = &self.engines[0];
-        s.ensure(e0);
-        let weekly_len = if record_weekly {
-            e0.market_count() * e0.horizon() as usize
-        } else {
-            0
-        };
-        out.reset(trial, e0.market_need_ids().len(), weekly_len);
+        e0.begin_trial(trial, s, out, record_weekly);
         e0.draw_schedule(seed, trial, &mut out.fired, s);
         if out.fired.is_empty() {
             if let Some(q) = &self.quiet {
@@ -176,14 +170,7 @@ impl VariantEngine {
         out: &mut TrialOutcome,
         record_weekly: bool,
     ) {
-        let e0 = &self.engines[0];
-        s.ensure(e0);
-        let weekly_len = if record_weekly {
-            e0.market_count() * e0.horizon() as usize
-        } else {
-            0
-        };
-        out.reset(0, e0.market_need_ids().len(), weekly_len);
+        self.engines[0].begin_trial(0, s, out, record_weekly);
         out.fired.extend_from_slice(fired);
         if out.fired.is_empty() && self.is_static {
             return;
