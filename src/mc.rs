@@ -43,6 +43,11 @@ const WEEKLY_BUFFER_BYTES: usize = 64 << 20;
 /// Marks an undefined time to survive/recover in the trial table.
 const NONE: u32 = u32::MAX;
 
+/// Most trials one run may hold: per-trial records take about 44 bytes, so
+/// this is a few GB. Larger studies split the trials with `--first-trial`
+/// or shard a sweep.
+pub const MAX_TRIALS: u64 = 50_000_000;
+
 /// What determines a run's results, recorded in every output.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunConfig {

@@ -30,7 +30,7 @@ pub struct CompareArgs {
     pub variants: Vec<String>,
 
     /// Trials per variant.
-    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=crate::mc::MAX_TRIALS))]
     pub trials: u64,
 
     /// First trial number (shards of one comparison use consecutive ranges).
@@ -45,7 +45,7 @@ pub struct CompareArgs {
     pub threads: Option<u64>,
 
     /// Horizon in weeks, overriding the scenario's.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=5200))]
     pub horizon: Option<u32>,
 
     /// Also compare the losses of one market, country, bloc, sector or

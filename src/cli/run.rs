@@ -24,7 +24,7 @@ pub struct RunArgs {
     pub scenario: Option<PathBuf>,
 
     /// Number of trials.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=crate::mc::MAX_TRIALS))]
     pub trials: u64,
 
     /// First trial number: runs `first..first+trials`. A trial's outcome
@@ -44,7 +44,7 @@ pub struct RunArgs {
     pub threads: Option<u64>,
 
     /// Horizon in weeks, overriding the scenario's.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=5200))]
     pub horizon: Option<u32>,
 
     /// Directory for summary.json, summary.csv, trials.csv, weekly.csv and

@@ -214,10 +214,13 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
     let mut diags = Diagnostics::default();
     let spec = &file.sweep;
     let trials = match spec.trials.value {
-        t if t >= 1 => t as u64,
+        t if t >= 1 && t as u64 <= crate::mc::MAX_TRIALS => t as u64,
         t => {
             diags.push(Diagnostic::new(
-                format!("`trials` is {t}, but must be at least 1"),
+                format!(
+                    "`trials` is {t}, but must be between 1 and {}",
+                    crate::mc::MAX_TRIALS
+                ),
                 spec.trials.span,
             ));
             0
