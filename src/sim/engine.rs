@@ -86,6 +86,13 @@ pub struct Engine {
     pub(crate) threshold: f64,
     pub(crate) needs: Vec<NeedRt>,
     pub(crate) links: Vec<LinkRt>,
+    /// The fields of `links` the weekly passes read, one array each (links
+    /// are stored by need, so a need's links are the contiguous range
+    /// `need_links.offsets[n]..need_links.offsets[n + 1]` of every array).
+    pub(crate) l_supplier: Vec<u32>,
+    pub(crate) l_lead: Vec<u32>,
+    pub(crate) l_pipe_off: Vec<u32>,
+    pub(crate) l_base_flow: Vec<f64>,
     pub(crate) need_links: Csr,
     pub(crate) fac_needs: Csr,
     /// Facility → links it supplies; for `Priority` facilities sorted by
@@ -303,10 +310,23 @@ impl Engine {
             })
             .collect();
 
+        // The passes walk a need's links as a contiguous range.
+        assert!(
+            net.need_links
+                .items
+                .iter()
+                .enumerate()
+                .all(|(i, &l)| l as usize == i),
+            "links must be stored by need"
+        );
         Engine {
             cfg,
             horizon,
             threshold: net.settings.fulfilment_threshold,
+            l_supplier: links.iter().map(|l| l.supplier).collect(),
+            l_lead: links.iter().map(|l| l.lead).collect(),
+            l_pipe_off: links.iter().map(|l| l.pipe_off).collect(),
+            l_base_flow: links.iter().map(|l| l.base_flow).collect(),
             needs,
             links,
             need_links: net.need_links.clone(),
@@ -449,6 +469,9 @@ pub struct Scratch {
     pub(crate) cf: Vec<f64>,
     /// Orders received that can pass their lanes.
     pub(crate) recv: Vec<f64>,
+    /// This week's `recv`, accumulated while orders are placed (last
+    /// week's is still read for planned use); swapped in after the pass.
+    pub(crate) recv_next: Vec<f64>,
     pub(crate) out: Vec<f64>,
     pub(crate) spare: Vec<f64>,
     /// Fraction of its orders a proportionally rationing facility ships.
@@ -513,6 +536,7 @@ impl Scratch {
         for v in [
             &mut self.cf,
             &mut self.recv,
+            &mut self.recv_next,
             &mut self.out,
             &mut self.spare,
             &mut self.lam,

@@ -331,14 +331,23 @@ impl Engine {
         s.m_req.fill(0.0);
         s.m_got.fill(0.0);
 
+        let nf = self.cap.len();
+        s.recv_next.fill(0.0);
+        s.complex.copy_from_slice(&self.fac_priority);
+
+        let offsets = &self.need_links.offsets;
         let mut consumed = 0.0;
-        // Pass 1, per need: arrivals, rerouting, orders; markets consume.
+        // Pass 1, per need (its links are a contiguous range): arrivals,
+        // rerouting, orders; markets consume. The orders each facility can
+        // receive through its lanes are summed as the orders are placed, in
+        // link storage order. Facilities that ration by priority or have a
+        // partly closed lane take the general allocation below; the rest
+        // share output proportionally.
         for (n, nr) in self.needs.iter().enumerate() {
-            let row = self.need_links.row(n);
+            let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
             let mut a = 0.0;
-            for &l in row {
-                let lk = &self.links[l as usize];
-                a += s.pipe[(lk.pipe_off + s.slot[lk.lead as usize]) as usize];
+            for (&off, &lead) in self.l_pipe_off[lo..hi].iter().zip(&self.l_lead[lo..hi]) {
+                a += s.pipe[(off + s.slot[lead as usize]) as usize];
             }
             s.arr_dev[n] = a;
             // Inventory position (end of last week + everything in flight,
@@ -379,28 +388,21 @@ impl Engine {
             };
             let order = (planned + gap / rw).max(0.0);
             s.need_order[n] = order;
-            for &l in row {
-                s.order[l as usize] = order * s.share[l as usize];
+            let recv = &mut s.recv_next[..];
+            let complex = &mut s.complex[..];
+            for (((o, &sh), &pf), &f) in s.order[lo..hi]
+                .iter_mut()
+                .zip(&s.share[lo..hi])
+                .zip(&s.pf[lo..hi])
+                .zip(&self.l_supplier[lo..hi])
+            {
+                let x = order * sh;
+                *o = x;
+                recv[f as usize] += x * pf;
+                complex[f as usize] |= pf < 1.0;
             }
         }
-
-        // Pass 2a, over links in storage order (sequential memory access):
-        // the orders each facility can receive through its lanes. Facilities
-        // that ration by priority or have a partly closed lane take the
-        // general allocation below; the rest share output proportionally.
-        let nf = self.cap.len();
-        for f in 0..nf {
-            s.recv[f] = 0.0;
-            s.complex[f] = self.fac_priority[f];
-        }
-        for (l, lk) in self.links.iter().enumerate() {
-            let f = lk.supplier as usize;
-            let pf = s.pf[l];
-            s.recv[f] += s.order[l] * pf;
-            if pf < 1.0 {
-                s.complex[f] = true;
-            }
-        }
+        std::mem::swap(&mut s.recv, &mut s.recv_next);
 
         // Pass 2b, per facility: production, consumption, rationing.
         let mut produced = 0.0;
@@ -483,36 +485,40 @@ impl Engine {
             }
         }
 
-        // Pass 2c, over links in storage order (need by need, so each
-        // need's in-transit total stays in a register): shipments enter
-        // the pipelines.
+        // Pass 2c, need by need over contiguous link ranges (each need's
+        // in-transit total stays in a register): shipments enter the
+        // pipelines.
+        let slot = &s.slot[..];
         let mut shipped = 0.0;
         for n in 0..self.needs.len() {
+            let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
             let mut transit = s.transit_dev[n];
-            // Links are stored by need: the row is a contiguous range.
-            let (a, b) = (
-                self.need_links.offsets[n] as usize,
-                self.need_links.offsets[n + 1] as usize,
-            );
-            for (l, lk) in self.links[a..b].iter().enumerate() {
-                let l = a + l;
-                let f = lk.supplier as usize;
-                let ship = if s.complex[f] {
-                    s.ship[l]
-                } else {
-                    let x = s.order[l] * s.lam[f];
-                    s.ship[l] = x;
-                    x
-                };
-                shipped += ship;
-                let dev = ship - lk.base_flow;
-                s.pipe[(lk.pipe_off + s.slot[lk.lead as usize]) as usize] = dev;
-                transit += dev;
-                if ship < s.order[l] * (1.0 - SHORT_TOL) {
-                    s.reroute_need[n] = true;
+            let mut row_shipped = 0.0;
+            let mut short = false;
+            for (((((sh, &o), &f), &off), &lead), &base) in s.ship[lo..hi]
+                .iter_mut()
+                .zip(&s.order[lo..hi])
+                .zip(&self.l_supplier[lo..hi])
+                .zip(&self.l_pipe_off[lo..hi])
+                .zip(&self.l_lead[lo..hi])
+                .zip(&self.l_base_flow[lo..hi])
+            {
+                let f = f as usize;
+                if !s.complex[f] {
+                    *sh = o * s.lam[f];
                 }
+                let ship = *sh;
+                row_shipped += ship;
+                let dev = ship - base;
+                s.pipe[(off + slot[lead as usize]) as usize] = dev;
+                transit += dev;
+                short |= ship < o * (1.0 - SHORT_TOL);
             }
+            shipped += row_shipped;
             s.transit_dev[n] = transit;
+            if short {
+                s.reroute_need[n] = true;
+            }
         }
         s.week_produced = produced;
         s.week_shipped = shipped;
