@@ -70,8 +70,6 @@ pub(crate) struct LinkRt {
     pub supplier: u32,
     pub need: u32,
     pub lead: u32,
-    /// First slot of this link's ring buffer in `Scratch::pipe`.
-    pub pipe_off: u32,
     pub base_share: f64,
     /// Baseline weekly flow = `base_use(need) * base_share`.
     pub base_flow: f64,
@@ -91,7 +89,6 @@ pub struct Engine {
     /// `need_links.offsets[n]..need_links.offsets[n + 1]` of every array).
     pub(crate) l_supplier: Vec<u32>,
     pub(crate) l_lead: Vec<u32>,
-    pub(crate) l_pipe_off: Vec<u32>,
     pub(crate) l_base_flow: Vec<f64>,
     pub(crate) need_links: Csr,
     pub(crate) fac_needs: Csr,
@@ -115,8 +112,9 @@ pub struct Engine {
     /// Largest own recovery time over a capacity shock's facilities.
     pub(crate) shock_fac_recovery: Vec<u32>,
     pub(crate) n_blocs: usize,
+    /// `max_lead × links`: the pipeline table (see `Scratch::pipe`).
     pub(crate) pipe_len: usize,
-    /// Longest lead time of any link (sizes the per-week slot table).
+    /// Longest lead time of any link: rows of the pipeline table.
     pub(crate) max_lead: u32,
     /// Units of each need's stock held back while `Scratch::reserve_locked`
     /// (stockpiles released only during a shock); zero without policies.
@@ -147,22 +145,20 @@ impl Engine {
         }
         cfg.share_drift_per_week = cfg.share_drift_per_week.clamp(1e-6, 1.0);
 
-        // Links and their ring buffers.
-        let mut links = Vec::with_capacity(nl);
-        let mut off = 0u32;
-        for l in &net.links {
-            let lead = l.lead_weeks.max(1);
-            links.push(LinkRt {
+        // Links.
+        let mut links: Vec<LinkRt> = net
+            .links
+            .iter()
+            .map(|l| LinkRt {
                 supplier: l.supplier,
                 need: l.need,
-                lead,
-                pipe_off: off,
+                lead: l.lead_weeks.max(1),
                 base_share: l.share,
                 base_flow: 0.0,
                 qualified: l.qualified,
-            });
-            off += lead;
-        }
+            })
+            .collect();
+        let max_lead = links.iter().map(|l| l.lead).max().unwrap_or(1);
 
         // Needs.
         let mut mpos_next = 0u32;
@@ -325,7 +321,6 @@ impl Engine {
             threshold: net.settings.fulfilment_threshold,
             l_supplier: links.iter().map(|l| l.supplier).collect(),
             l_lead: links.iter().map(|l| l.lead).collect(),
-            l_pipe_off: links.iter().map(|l| l.pipe_off).collect(),
             l_base_flow: links.iter().map(|l| l.base_flow).collect(),
             needs,
             links,
@@ -343,13 +338,8 @@ impl Engine {
             poisson,
             shock_fac_recovery,
             n_blocs: net.blocs.len(),
-            pipe_len: off as usize,
-            max_lead: net
-                .links
-                .iter()
-                .map(|l| l.lead_weeks.max(1))
-                .max()
-                .unwrap_or(1),
+            pipe_len: max_lead as usize * nl,
+            max_lead,
             reserve: vec![0.0; net.needs.len()],
         }
     }
@@ -460,9 +450,14 @@ pub struct Scratch {
     pub(crate) pf: Vec<f64>,
     pub(crate) qualified: Vec<bool>,
     pub(crate) capped: Vec<bool>,
-    /// `slot[lead] = t % lead` for the current week `t`.
+    /// `slot[lead]`: first index of the pipeline row that this week's
+    /// shipments on links of that lead time enter, `((t + lead) % M) × links`.
     pub(crate) slot: Vec<u32>,
-    /// Ring buffers: shipment minus baseline flow, slot `t % lead`.
+    /// Pipelines as a table of `M = max_lead` rows by links: a shipment
+    /// (minus the baseline flow) sent in week `t` on a link of lead `L` goes
+    /// to row `(t + L) % M` and is read, then zeroed, in week `t + L` (a
+    /// ring of `L` live slots within `M`; the rest are zero). A week's
+    /// arrivals are one contiguous row.
     pub(crate) pipe: Vec<f64>,
     // Per facility.
     /// Capacity factor from capacity shocks.
@@ -606,14 +601,16 @@ impl Scratch {
     /// Re-expresses the state, measured against `from`'s baseline, against
     /// `to`'s (a policy regime switch). Stocks and shipments in flight are
     /// unchanged; only the baseline they are measured against moves. Both
-    /// engines must be compiled from the same union network.
-    pub(crate) fn rebase(&mut self, from: &Engine, to: &Engine) {
-        for (a, b) in from.links.iter().zip(&to.links) {
+    /// engines must be compiled from the same union network. `t` is the
+    /// week about to be simulated.
+    pub(crate) fn rebase(&mut self, from: &Engine, to: &Engine, t: u32) {
+        let (m, nl) = (from.max_lead as usize, from.links.len());
+        for (l, (a, b)) in from.links.iter().zip(&to.links).enumerate() {
             let d = a.base_flow - b.base_flow;
             if d != 0.0 {
-                let ring = &mut self.pipe[a.pipe_off as usize..(a.pipe_off + a.lead) as usize];
-                for x in ring {
-                    *x += d;
+                // Live slots: rows t .. t + lead - 1 (mod M).
+                for k in 0..a.lead as usize {
+                    self.pipe[((t as usize + k) % m) * nl + l] += d;
                 }
                 self.transit_dev[a.need as usize] += d * f64::from(a.lead);
             }
@@ -666,11 +663,12 @@ impl Scratch {
                 return false;
             }
         }
-        for lk in &e.links {
-            let scale = tol * (lk.base_flow + 1.0);
-            let ring = &self.pipe[lk.pipe_off as usize..(lk.pipe_off + lk.lead) as usize];
-            if ring.iter().any(|x| x.abs() > scale) {
-                return false;
+        // Slots that are not live are zero.
+        for row in self.pipe.chunks_exact(e.links.len().max(1)) {
+            for (x, lk) in row.iter().zip(&e.links) {
+                if x.abs() > tol * (lk.base_flow + 1.0) {
+                    return false;
+                }
             }
         }
         self.recv
@@ -695,9 +693,13 @@ impl Scratch {
 
     /// Units in flight on a link, summed over its ring buffer.
     pub fn in_transit(&self, e: &Engine, l: usize) -> f64 {
+        // Slots that are not live are zero.
         let lk = &e.links[l];
-        let ring = &self.pipe[lk.pipe_off as usize..(lk.pipe_off + lk.lead) as usize];
-        ring.iter().map(|d| lk.base_flow + d).sum()
+        let nl = e.links.len();
+        let dev: f64 = (0..e.max_lead as usize)
+            .map(|r| self.pipe[r * nl + l])
+            .sum();
+        lk.base_flow * f64::from(lk.lead) + dev
     }
 
     /// Current sourcing share of a link.

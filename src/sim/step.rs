@@ -185,7 +185,7 @@ impl Engine {
         for t in 0..h {
             let next = driver.before_week(t, &out.fired, s, e);
             if !std::ptr::eq(next, e) {
-                s.rebase(e, next);
+                s.rebase(e, next, t);
                 e = next;
             }
             e.apply_shocks(t, &out.fired, s);
@@ -322,11 +322,14 @@ impl Engine {
         // their baseline; after a regime switch, for every need.
         let reroute_all = s.reroute_next;
         s.reroute_next = false;
-        // Ring slot of this week for every lead time: `t % lead`, computed
-        // once per week instead of once per link (a division per link-week
-        // was half the cost of the loop).
+        // Pipeline rows: this week's arrivals, and for every lead time the
+        // row this week's shipments enter (computed once per week, not per
+        // link).
+        let nl = self.links.len();
+        let m = self.max_lead;
+        let arrivals = (t % m) as usize * nl;
         for lead in 1..s.slot.len() {
-            s.slot[lead] = t % lead as u32;
+            s.slot[lead] = ((t + lead as u32) % m) * nl as u32;
         }
         s.m_req.fill(0.0);
         s.m_got.fill(0.0);
@@ -346,8 +349,8 @@ impl Engine {
         for (n, nr) in self.needs.iter().enumerate() {
             let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
             let mut a = 0.0;
-            for (&off, &lead) in self.l_pipe_off[lo..hi].iter().zip(&self.l_lead[lo..hi]) {
-                a += s.pipe[(off + s.slot[lead as usize]) as usize];
+            for &d in &s.pipe[arrivals + lo..arrivals + hi] {
+                a += d;
             }
             s.arr_dev[n] = a;
             // Inventory position (end of last week + everything in flight,
@@ -403,6 +406,8 @@ impl Engine {
             }
         }
         std::mem::swap(&mut s.recv, &mut s.recv_next);
+        // The arrived shipments have left the pipelines.
+        s.pipe[arrivals..arrivals + nl].fill(0.0);
 
         // Pass 2b, per facility: production, consumption, rationing.
         let mut produced = 0.0;
@@ -495,11 +500,10 @@ impl Engine {
             let mut transit = s.transit_dev[n];
             let mut row_shipped = 0.0;
             let mut short = false;
-            for (((((sh, &o), &f), &off), &lead), &base) in s.ship[lo..hi]
-                .iter_mut()
+            for (((((l, sh), &o), &f), &lead), &base) in (lo..hi)
+                .zip(&mut s.ship[lo..hi])
                 .zip(&s.order[lo..hi])
                 .zip(&self.l_supplier[lo..hi])
-                .zip(&self.l_pipe_off[lo..hi])
                 .zip(&self.l_lead[lo..hi])
                 .zip(&self.l_base_flow[lo..hi])
             {
@@ -510,7 +514,7 @@ impl Engine {
                 let ship = *sh;
                 row_shipped += ship;
                 let dev = ship - base;
-                s.pipe[(off + slot[lead as usize]) as usize] = dev;
+                s.pipe[slot[lead as usize] as usize + l] = dev;
                 transit += dev;
                 short |= ship < o * (1.0 - SHORT_TOL);
             }
