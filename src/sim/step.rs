@@ -339,20 +339,31 @@ impl Engine {
         s.complex.copy_from_slice(&self.fac_priority);
 
         let offsets = &self.need_links.offsets;
+        // Pass 0: arrivals, per need, from the week's pipeline row (a tight
+        // loop, so that the needs' short sums overlap), then the row is
+        // emptied.
+        {
+            let row = &s.pipe[arrivals..arrivals + nl];
+            for (a, w) in s.arr_dev.iter_mut().zip(offsets.windows(2)) {
+                let mut sum = 0.0;
+                for &d in &row[w[0] as usize..w[1] as usize] {
+                    sum += d;
+                }
+                *a = sum;
+            }
+            s.pipe[arrivals..arrivals + nl].fill(0.0);
+        }
+
         let mut consumed = 0.0;
-        // Pass 1, per need (its links are a contiguous range): arrivals,
-        // rerouting, orders; markets consume. The orders each facility can
+        // Pass 1, per need (its links are a contiguous range): rerouting,
+        // orders; markets consume. The orders each facility can
         // receive through its lanes are summed as the orders are placed, in
         // link storage order. Facilities that ration by priority or have a
         // partly closed lane take the general allocation below; the rest
         // share output proportionally.
         for (n, nr) in self.needs.iter().enumerate() {
             let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
-            let mut a = 0.0;
-            for &d in &s.pipe[arrivals + lo..arrivals + hi] {
-                a += d;
-            }
-            s.arr_dev[n] = a;
+            let a = s.arr_dev[n];
             // Inventory position (end of last week + everything in flight,
             // this week's arrivals included) minus its baseline.
             let pos = s.inv_dev[n] + s.transit_dev[n];
@@ -406,8 +417,6 @@ impl Engine {
             }
         }
         std::mem::swap(&mut s.recv, &mut s.recv_next);
-        // The arrived shipments have left the pipelines.
-        s.pipe[arrivals..arrivals + nl].fill(0.0);
 
         // Pass 2b, per facility: production, consumption, rationing.
         let mut produced = 0.0;
@@ -493,35 +502,41 @@ impl Engine {
         // Pass 2c, need by need over contiguous link ranges (each need's
         // in-transit total stays in a register): shipments enter the
         // pipelines.
-        let slot = &s.slot[..];
         let mut shipped = 0.0;
-        for n in 0..self.needs.len() {
-            let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
-            let mut transit = s.transit_dev[n];
-            let mut row_shipped = 0.0;
-            let mut short = false;
-            for (((((l, sh), &o), &f), &lead), &base) in (lo..hi)
-                .zip(&mut s.ship[lo..hi])
-                .zip(&s.order[lo..hi])
-                .zip(&self.l_supplier[lo..hi])
-                .zip(&self.l_lead[lo..hi])
-                .zip(&self.l_base_flow[lo..hi])
+        {
+            let (slot, complex, lam) = (&s.slot[..], &s.complex[..], &s.lam[..]);
+            let (ships, orders, pipe) = (&mut s.ship[..], &s.order[..], &mut s.pipe[..]);
+            for ((transit_dev, reroute), w) in s
+                .transit_dev
+                .iter_mut()
+                .zip(s.reroute_need.iter_mut())
+                .zip(offsets.windows(2))
             {
-                let f = f as usize;
-                if !s.complex[f] {
-                    *sh = o * s.lam[f];
+                let (lo, hi) = (w[0] as usize, w[1] as usize);
+                let mut transit = *transit_dev;
+                let mut row_shipped = 0.0;
+                let mut short = false;
+                for (((((l, sh), &o), &f), &lead), &base) in (lo..hi)
+                    .zip(&mut ships[lo..hi])
+                    .zip(&orders[lo..hi])
+                    .zip(&self.l_supplier[lo..hi])
+                    .zip(&self.l_lead[lo..hi])
+                    .zip(&self.l_base_flow[lo..hi])
+                {
+                    let f = f as usize;
+                    if !complex[f] {
+                        *sh = o * lam[f];
+                    }
+                    let ship = *sh;
+                    row_shipped += ship;
+                    let dev = ship - base;
+                    pipe[slot[lead as usize] as usize + l] = dev;
+                    transit += dev;
+                    short |= ship < o * (1.0 - SHORT_TOL);
                 }
-                let ship = *sh;
-                row_shipped += ship;
-                let dev = ship - base;
-                s.pipe[slot[lead as usize] as usize + l] = dev;
-                transit += dev;
-                short |= ship < o * (1.0 - SHORT_TOL);
-            }
-            shipped += row_shipped;
-            s.transit_dev[n] = transit;
-            if short {
-                s.reroute_need[n] = true;
+                shipped += row_shipped;
+                *transit_dev = transit;
+                *reroute |= short;
             }
         }
         s.week_produced = produced;
