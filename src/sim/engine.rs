@@ -486,6 +486,9 @@ pub struct Scratch {
     /// Stockpile reserves (`Engine::reserve`) may not be drawn this week
     /// (no shock is active and the policy releases them only during one).
     pub(crate) reserve_locked: bool,
+    /// Some passable fraction may be below 1 this week: a lane shock is in
+    /// effect or a policy closed lanes (otherwise every `pf` is exactly 1).
+    pub(crate) lanes_touched: bool,
     /// Whether rerouting must run next week (a short delivery or shares
     /// away from baseline).
     pub(crate) reroute_next: bool,
@@ -581,6 +584,7 @@ impl Scratch {
             self.qualified[l] = lk.qualified;
         }
         self.pf.fill(1.0);
+        self.lanes_touched = false;
         self.capped.fill(false);
         self.pipe.fill(0.0);
         self.cf.fill(1.0);

@@ -247,6 +247,7 @@ impl Engine {
     /// in effect multiplies its factor in. Cost: the targets of shocks in
     /// effect, not the network size.
     pub(crate) fn apply_shocks(&self, t: u32, fired: &[FiredShock], s: &mut Scratch) {
+        s.lanes_touched = false;
         if t > 0 {
             for f in fired {
                 let (a, b) = window(f);
@@ -291,6 +292,7 @@ impl Engine {
                     }
                 }
                 ShockTarget::Lane(ls) => {
+                    s.lanes_touched = true;
                     let e = effective(t, o, d, sev, f.recovery_weeks);
                     for &i in ls {
                         s.pf[i as usize] *= 1.0 - e;
@@ -403,17 +405,30 @@ impl Engine {
             let order = (planned + gap / rw).max(0.0);
             s.need_order[n] = order;
             let recv = &mut s.recv_next[..];
-            let complex = &mut s.complex[..];
-            for (((o, &sh), &pf), &f) in s.order[lo..hi]
-                .iter_mut()
-                .zip(&s.share[lo..hi])
-                .zip(&s.pf[lo..hi])
-                .zip(&self.l_supplier[lo..hi])
-            {
-                let x = order * sh;
-                *o = x;
-                recv[f as usize] += x * pf;
-                complex[f as usize] |= pf < 1.0;
+            if s.lanes_touched {
+                let complex = &mut s.complex[..];
+                for (((o, &sh), &pf), &f) in s.order[lo..hi]
+                    .iter_mut()
+                    .zip(&s.share[lo..hi])
+                    .zip(&s.pf[lo..hi])
+                    .zip(&self.l_supplier[lo..hi])
+                {
+                    let x = order * sh;
+                    *o = x;
+                    recv[f as usize] += x * pf;
+                    complex[f as usize] |= pf < 1.0;
+                }
+            } else {
+                // Every lane fully open (`pf = 1`, so `x × pf = x` exactly).
+                for ((o, &sh), &f) in s.order[lo..hi]
+                    .iter_mut()
+                    .zip(&s.share[lo..hi])
+                    .zip(&self.l_supplier[lo..hi])
+                {
+                    let x = order * sh;
+                    *o = x;
+                    recv[f as usize] += x;
+                }
             }
         }
         std::mem::swap(&mut s.recv, &mut s.recv_next);
