@@ -90,11 +90,16 @@ pub struct Engine {
     pub(crate) l_supplier: Vec<u32>,
     pub(crate) l_lead: Vec<u32>,
     pub(crate) l_base_flow: Vec<f64>,
+    /// Per need: its links' baseline flows summed in storage order, as the
+    /// week's shipped total sums shipments.
+    pub(crate) need_base_ship: Vec<f64>,
     pub(crate) need_links: Csr,
     pub(crate) fac_needs: Csr,
     /// Facility → links it supplies; for `Priority` facilities sorted by
     /// (priority, link index), otherwise in `supplier_links` order.
     pub(crate) fac_out: Csr,
+    /// Facility → links it supplies, in link index (storage) order.
+    pub(crate) fac_in: Csr,
     pub(crate) link_priority: Vec<u32>,
     pub(crate) fac_priority: Vec<bool>,
     /// Capacity in units per week.
@@ -322,6 +327,23 @@ impl Engine {
             l_supplier: links.iter().map(|l| l.supplier).collect(),
             l_lead: links.iter().map(|l| l.lead).collect(),
             l_base_flow: links.iter().map(|l| l.base_flow).collect(),
+            need_base_ship: (0..needs.len())
+                .map(|n| {
+                    let mut sum = 0.0;
+                    for &l in net.need_links.row(n) {
+                        sum += links[l as usize].base_flow;
+                    }
+                    sum
+                })
+                .collect(),
+            fac_in: {
+                let mut c = net.supplier_links.clone();
+                for f in 0..c.offsets.len().saturating_sub(1) {
+                    let (a, b) = (c.offsets[f] as usize, c.offsets[f + 1] as usize);
+                    c.items[a..b].sort_unstable();
+                }
+                c
+            },
             needs,
             links,
             need_links: net.need_links.clone(),
@@ -464,9 +486,8 @@ pub struct Scratch {
     pub(crate) cf: Vec<f64>,
     /// Orders received that can pass their lanes.
     pub(crate) recv: Vec<f64>,
-    /// This week's `recv`, accumulated while orders are placed (last
-    /// week's is still read for planned use); swapped in after the pass.
-    pub(crate) recv_next: Vec<f64>,
+    /// Facility has a customer need off its baseline order this week.
+    pub(crate) fac_moved: Vec<bool>,
     pub(crate) out: Vec<f64>,
     pub(crate) spare: Vec<f64>,
     /// Fraction of its orders a proportionally rationing facility ships.
@@ -495,6 +516,14 @@ pub struct Scratch {
     /// Per need: rerouting must run next week (a short delivery, or shares
     /// away from baseline).
     pub(crate) reroute_need: Vec<bool>,
+    /// Per need, this week: every link orders exactly its baseline flow.
+    pub(crate) quiet: Vec<bool>,
+    /// Per need, this week: a supplier ships less than it was ordered.
+    pub(crate) rationed: Vec<bool>,
+    /// Per need: `order` (resp. `ship`) of every link is exactly the
+    /// baseline flow, so a quiet week need not write it again.
+    pub(crate) orders_at_base: Vec<bool>,
+    pub(crate) ships_at_base: Vec<bool>,
     /// Units produced and consumed (materials, capital, markets) this week:
     /// kept for the conservation tests.
     pub(crate) week_produced: f64,
@@ -519,6 +548,15 @@ impl Scratch {
         self.short_weeks.resize(nn, 0);
         self.reroute_need.resize(nn, false);
         for v in [
+            &mut self.quiet,
+            &mut self.rationed,
+            &mut self.orders_at_base,
+            &mut self.ships_at_base,
+        ] {
+            v.resize(nn, false);
+        }
+        self.fac_moved.resize(nf, false);
+        for v in [
             &mut self.share,
             &mut self.order,
             &mut self.ship,
@@ -534,7 +572,6 @@ impl Scratch {
         for v in [
             &mut self.cf,
             &mut self.recv,
-            &mut self.recv_next,
             &mut self.out,
             &mut self.spare,
             &mut self.lam,
@@ -598,6 +635,8 @@ impl Scratch {
         self.revoked_week.fill(u32::MAX);
         self.reroute_next = false;
         self.reroute_need.fill(false);
+        self.orders_at_base.fill(true);
+        self.ships_at_base.fill(true);
         self.reserve_locked = false;
         self.at_baseline = true;
     }
@@ -622,6 +661,10 @@ impl Scratch {
         for (n, (a, b)) in from.needs.iter().zip(&to.needs).enumerate() {
             self.inv_dev[n] += a.target - b.target;
         }
+        // Orders and shipments are now measured against other baseline
+        // flows.
+        self.orders_at_base.fill(false);
+        self.ships_at_base.fill(false);
         self.reroute_next = true;
     }
 

@@ -337,8 +337,9 @@ impl Engine {
         s.m_got.fill(0.0);
 
         let nf = self.cap.len();
-        s.recv_next.fill(0.0);
         s.complex.copy_from_slice(&self.fac_priority);
+        s.fac_moved.fill(false);
+        s.rationed.fill(false);
 
         let offsets = &self.need_links.offsets;
         // Pass 0: arrivals, per need, from the week's pipeline row (a tight
@@ -404,8 +405,22 @@ impl Engine {
             };
             let order = (planned + gap / rw).max(0.0);
             s.need_order[n] = order;
-            let recv = &mut s.recv_next[..];
-            if s.lanes_touched {
+            // At its baseline order, with baseline shares (rerouting is off
+            // only then) and open lanes, every link orders exactly its
+            // baseline flow: `base_use × base_share` is how the baseline
+            // was computed.
+            let quiet = order == nr.base_use
+                && !s.reroute_need[n]
+                && (!s.lanes_touched || s.pf[lo..hi].iter().all(|&p| p == 1.0));
+            s.quiet[n] = quiet;
+            if quiet {
+                if !s.orders_at_base[n] {
+                    s.order[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
+                    s.orders_at_base[n] = true;
+                }
+            } else {
+                s.orders_at_base[n] = false;
+                let moved = &mut s.fac_moved[..];
                 let complex = &mut s.complex[..];
                 for (((o, &sh), &pf), &f) in s.order[lo..hi]
                     .iter_mut()
@@ -413,25 +428,30 @@ impl Engine {
                     .zip(&s.pf[lo..hi])
                     .zip(&self.l_supplier[lo..hi])
                 {
-                    let x = order * sh;
-                    *o = x;
-                    recv[f as usize] += x * pf;
+                    *o = order * sh;
+                    moved[f as usize] = true;
                     complex[f as usize] |= pf < 1.0;
-                }
-            } else {
-                // Every lane fully open (`pf = 1`, so `x × pf = x` exactly).
-                for ((o, &sh), &f) in s.order[lo..hi]
-                    .iter_mut()
-                    .zip(&s.share[lo..hi])
-                    .zip(&self.l_supplier[lo..hi])
-                {
-                    let x = order * sh;
-                    *o = x;
-                    recv[f as usize] += x;
                 }
             }
         }
-        std::mem::swap(&mut s.recv, &mut s.recv_next);
+
+        // Pass 2a, per facility: the orders it can receive through its
+        // lanes, summed in link storage order. A facility all of whose
+        // customers order their baseline receives exactly its baseline
+        // (which was summed the same way). Facilities that ration by
+        // priority or have a partly closed lane take the general allocation
+        // below; the rest share output proportionally.
+        for (f, r) in s.recv.iter_mut().enumerate() {
+            *r = if s.fac_moved[f] {
+                let mut sum = 0.0;
+                for &l in self.fac_in.row(f) {
+                    sum += s.order[l as usize] * s.pf[l as usize];
+                }
+                sum
+            } else {
+                self.base_out[f]
+            };
+        }
 
         // Pass 2b, per facility: production, consumption, rationing.
         let mut produced = 0.0;
@@ -504,6 +524,15 @@ impl Engine {
             s.spare[f] = (cap_eff - output).max(0.0);
             produced += output;
 
+            // (NaN-safe: anything but a full delivery counts as rationing.)
+            let in_full = output >= recv;
+            if !in_full {
+                // Rationing: the customers' shipments differ from their
+                // orders.
+                for &l in self.fac_out.row(f) {
+                    s.rationed[self.links[l as usize].need as usize] = true;
+                }
+            }
             if s.complex[f] {
                 self.allocate(f, output, recv, s);
             } else {
@@ -521,13 +550,27 @@ impl Engine {
         {
             let (slot, complex, lam) = (&s.slot[..], &s.complex[..], &s.lam[..]);
             let (ships, orders, pipe) = (&mut s.ship[..], &s.order[..], &mut s.pipe[..]);
-            for ((transit_dev, reroute), w) in s
+            for (n, ((transit_dev, reroute), w)) in s
                 .transit_dev
                 .iter_mut()
                 .zip(s.reroute_need.iter_mut())
                 .zip(offsets.windows(2))
+                .enumerate()
             {
                 let (lo, hi) = (w[0] as usize, w[1] as usize);
+                if s.quiet[n] && !s.rationed[n] {
+                    // Baseline orders served in full: every shipment is its
+                    // baseline flow, every deviation entering the pipelines
+                    // is zero (the slots written are already zero) and no
+                    // link is short.
+                    if !s.ships_at_base[n] {
+                        ships[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
+                        s.ships_at_base[n] = true;
+                    }
+                    shipped += self.need_base_ship[n];
+                    continue;
+                }
+                s.ships_at_base[n] = false;
                 let mut transit = *transit_dev;
                 let mut row_shipped = 0.0;
                 let mut short = false;
