@@ -524,6 +524,9 @@ pub struct Scratch {
     /// baseline flow, so a quiet week need not write it again.
     pub(crate) orders_at_base: Vec<bool>,
     pub(crate) ships_at_base: Vec<bool>,
+    /// Per need: week from which its pipeline slots are all zero (no
+    /// deviation entered them for `max_lead` weeks).
+    pub(crate) arrivals_until: Vec<u32>,
     /// Units produced and consumed (materials, capital, markets) this week:
     /// kept for the conservation tests.
     pub(crate) week_produced: f64,
@@ -556,6 +559,7 @@ impl Scratch {
             v.resize(nn, false);
         }
         self.fac_moved.resize(nf, false);
+        self.arrivals_until.resize(nn, 0);
         for v in [
             &mut self.share,
             &mut self.order,
@@ -637,6 +641,7 @@ impl Scratch {
         self.reroute_need.fill(false);
         self.orders_at_base.fill(true);
         self.ships_at_base.fill(true);
+        self.arrivals_until.fill(0);
         self.reserve_locked = false;
         self.at_baseline = true;
     }
@@ -665,6 +670,10 @@ impl Scratch {
         // flows.
         self.orders_at_base.fill(false);
         self.ships_at_base.fill(false);
+        // Live slots may now be nonzero; they arrive by week t + M - 1.
+        for u in &mut self.arrivals_until {
+            *u = (*u).max(t + from.max_lead);
+        }
         self.reroute_next = true;
     }
 

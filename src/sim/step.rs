@@ -344,17 +344,28 @@ impl Engine {
         let offsets = &self.need_links.offsets;
         // Pass 0: arrivals, per need, from the week's pipeline row (a tight
         // loop, so that the needs' short sums overlap), then the row is
-        // emptied.
+        // emptied. A need that has put no deviation into its pipelines for
+        // `M` weeks has only zero slots: its arrivals are exactly zero.
         {
-            let row = &s.pipe[arrivals..arrivals + nl];
-            for (a, w) in s.arr_dev.iter_mut().zip(offsets.windows(2)) {
-                let mut sum = 0.0;
-                for &d in &row[w[0] as usize..w[1] as usize] {
-                    sum += d;
+            let row = &mut s.pipe[arrivals..arrivals + nl];
+            for ((a, &until), w) in s
+                .arr_dev
+                .iter_mut()
+                .zip(&s.arrivals_until)
+                .zip(offsets.windows(2))
+            {
+                if t < until {
+                    let cells = &mut row[w[0] as usize..w[1] as usize];
+                    let mut sum = 0.0;
+                    for &d in cells.iter() {
+                        sum += d;
+                    }
+                    *a = sum;
+                    cells.fill(0.0);
+                } else {
+                    *a = 0.0;
                 }
-                *a = sum;
             }
-            s.pipe[arrivals..arrivals + nl].fill(0.0);
         }
 
         let mut consumed = 0.0;
@@ -571,6 +582,8 @@ impl Engine {
                     continue;
                 }
                 s.ships_at_base[n] = false;
+                // This week's shipments arrive by week t + M.
+                s.arrivals_until[n] = t + m + 1;
                 let mut transit = *transit_dev;
                 let mut row_shipped = 0.0;
                 let mut short = false;
