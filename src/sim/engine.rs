@@ -70,8 +70,6 @@ pub(crate) struct LinkRt {
     pub supplier: u32,
     pub need: u32,
     pub lead: u32,
-    /// First slot of this link's ring buffer in `Scratch::pipe`.
-    pub pipe_off: u32,
     pub base_share: f64,
     /// Baseline weekly flow = `base_use(need) * base_share`.
     pub base_flow: f64,
@@ -86,11 +84,22 @@ pub struct Engine {
     pub(crate) threshold: f64,
     pub(crate) needs: Vec<NeedRt>,
     pub(crate) links: Vec<LinkRt>,
+    /// The fields of `links` the weekly passes read, one array each (links
+    /// are stored by need, so a need's links are the contiguous range
+    /// `need_links.offsets[n]..need_links.offsets[n + 1]` of every array).
+    pub(crate) l_supplier: Vec<u32>,
+    pub(crate) l_lead: Vec<u32>,
+    pub(crate) l_base_flow: Vec<f64>,
+    /// Per need: its links' baseline flows summed in storage order, as the
+    /// week's shipped total sums shipments.
+    pub(crate) need_base_ship: Vec<f64>,
     pub(crate) need_links: Csr,
     pub(crate) fac_needs: Csr,
     /// Facility → links it supplies; for `Priority` facilities sorted by
     /// (priority, link index), otherwise in `supplier_links` order.
     pub(crate) fac_out: Csr,
+    /// Facility → links it supplies, in link index (storage) order.
+    pub(crate) fac_in: Csr,
     pub(crate) link_priority: Vec<u32>,
     pub(crate) fac_priority: Vec<bool>,
     /// Capacity in units per week.
@@ -108,8 +117,9 @@ pub struct Engine {
     /// Largest own recovery time over a capacity shock's facilities.
     pub(crate) shock_fac_recovery: Vec<u32>,
     pub(crate) n_blocs: usize,
+    /// `max_lead × links`: the pipeline table (see `Scratch::pipe`).
     pub(crate) pipe_len: usize,
-    /// Longest lead time of any link (sizes the per-week slot table).
+    /// Longest lead time of any link: rows of the pipeline table.
     pub(crate) max_lead: u32,
     /// Units of each need's stock held back while `Scratch::reserve_locked`
     /// (stockpiles released only during a shock); zero without policies.
@@ -140,22 +150,20 @@ impl Engine {
         }
         cfg.share_drift_per_week = cfg.share_drift_per_week.clamp(1e-6, 1.0);
 
-        // Links and their ring buffers.
-        let mut links = Vec::with_capacity(nl);
-        let mut off = 0u32;
-        for l in &net.links {
-            let lead = l.lead_weeks.max(1);
-            links.push(LinkRt {
+        // Links.
+        let mut links: Vec<LinkRt> = net
+            .links
+            .iter()
+            .map(|l| LinkRt {
                 supplier: l.supplier,
                 need: l.need,
-                lead,
-                pipe_off: off,
+                lead: l.lead_weeks.max(1),
                 base_share: l.share,
                 base_flow: 0.0,
                 qualified: l.qualified,
-            });
-            off += lead;
-        }
+            })
+            .collect();
+        let max_lead = links.iter().map(|l| l.lead).max().unwrap_or(1);
 
         // Needs.
         let mut mpos_next = 0u32;
@@ -303,10 +311,39 @@ impl Engine {
             })
             .collect();
 
+        // The passes walk a need's links as a contiguous range.
+        assert!(
+            net.need_links
+                .items
+                .iter()
+                .enumerate()
+                .all(|(i, &l)| l as usize == i),
+            "links must be stored by need"
+        );
         Engine {
             cfg,
             horizon,
             threshold: net.settings.fulfilment_threshold,
+            l_supplier: links.iter().map(|l| l.supplier).collect(),
+            l_lead: links.iter().map(|l| l.lead).collect(),
+            l_base_flow: links.iter().map(|l| l.base_flow).collect(),
+            need_base_ship: (0..needs.len())
+                .map(|n| {
+                    let mut sum = 0.0;
+                    for &l in net.need_links.row(n) {
+                        sum += links[l as usize].base_flow;
+                    }
+                    sum
+                })
+                .collect(),
+            fac_in: {
+                let mut c = net.supplier_links.clone();
+                for f in 0..c.offsets.len().saturating_sub(1) {
+                    let (a, b) = (c.offsets[f] as usize, c.offsets[f + 1] as usize);
+                    c.items[a..b].sort_unstable();
+                }
+                c
+            },
             needs,
             links,
             need_links: net.need_links.clone(),
@@ -323,13 +360,8 @@ impl Engine {
             poisson,
             shock_fac_recovery,
             n_blocs: net.blocs.len(),
-            pipe_len: off as usize,
-            max_lead: net
-                .links
-                .iter()
-                .map(|l| l.lead_weeks.max(1))
-                .max()
-                .unwrap_or(1),
+            pipe_len: max_lead as usize * nl,
+            max_lead,
             reserve: vec![0.0; net.needs.len()],
         }
     }
@@ -440,15 +472,22 @@ pub struct Scratch {
     pub(crate) pf: Vec<f64>,
     pub(crate) qualified: Vec<bool>,
     pub(crate) capped: Vec<bool>,
-    /// `slot[lead] = t % lead` for the current week `t`.
+    /// `slot[lead]`: first index of the pipeline row that this week's
+    /// shipments on links of that lead time enter, `((t + lead) % M) × links`.
     pub(crate) slot: Vec<u32>,
-    /// Ring buffers: shipment minus baseline flow, slot `t % lead`.
+    /// Pipelines as a table of `M = max_lead` rows by links: a shipment
+    /// (minus the baseline flow) sent in week `t` on a link of lead `L` goes
+    /// to row `(t + L) % M` and is read, then zeroed, in week `t + L` (a
+    /// ring of `L` live slots within `M`; the rest are zero). A week's
+    /// arrivals are one contiguous row.
     pub(crate) pipe: Vec<f64>,
     // Per facility.
     /// Capacity factor from capacity shocks.
     pub(crate) cf: Vec<f64>,
     /// Orders received that can pass their lanes.
     pub(crate) recv: Vec<f64>,
+    /// Facility has a customer need off its baseline order this week.
+    pub(crate) fac_moved: Vec<bool>,
     pub(crate) out: Vec<f64>,
     pub(crate) spare: Vec<f64>,
     /// Fraction of its orders a proportionally rationing facility ships.
@@ -468,12 +507,26 @@ pub struct Scratch {
     /// Stockpile reserves (`Engine::reserve`) may not be drawn this week
     /// (no shock is active and the policy releases them only during one).
     pub(crate) reserve_locked: bool,
+    /// Some passable fraction may be below 1 this week: a lane shock is in
+    /// effect or a policy closed lanes (otherwise every `pf` is exactly 1).
+    pub(crate) lanes_touched: bool,
     /// Whether rerouting must run next week (a short delivery or shares
     /// away from baseline).
     pub(crate) reroute_next: bool,
     /// Per need: rerouting must run next week (a short delivery, or shares
     /// away from baseline).
     pub(crate) reroute_need: Vec<bool>,
+    /// Per need, this week: every link orders exactly its baseline flow.
+    pub(crate) quiet: Vec<bool>,
+    /// Per need, this week: a supplier ships less than it was ordered.
+    pub(crate) rationed: Vec<bool>,
+    /// Per need: `order` (resp. `ship`) of every link is exactly the
+    /// baseline flow, so a quiet week need not write it again.
+    pub(crate) orders_at_base: Vec<bool>,
+    pub(crate) ships_at_base: Vec<bool>,
+    /// Per need: week from which its pipeline slots are all zero (no
+    /// deviation entered them for `max_lead` weeks).
+    pub(crate) arrivals_until: Vec<u32>,
     /// Units produced and consumed (materials, capital, markets) this week:
     /// kept for the conservation tests.
     pub(crate) week_produced: f64,
@@ -497,6 +550,16 @@ impl Scratch {
         }
         self.short_weeks.resize(nn, 0);
         self.reroute_need.resize(nn, false);
+        for v in [
+            &mut self.quiet,
+            &mut self.rationed,
+            &mut self.orders_at_base,
+            &mut self.ships_at_base,
+        ] {
+            v.resize(nn, false);
+        }
+        self.fac_moved.resize(nf, false);
+        self.arrivals_until.resize(nn, 0);
         for v in [
             &mut self.share,
             &mut self.order,
@@ -562,6 +625,7 @@ impl Scratch {
             self.qualified[l] = lk.qualified;
         }
         self.pf.fill(1.0);
+        self.lanes_touched = false;
         self.capped.fill(false);
         self.pipe.fill(0.0);
         self.cf.fill(1.0);
@@ -575,6 +639,9 @@ impl Scratch {
         self.revoked_week.fill(u32::MAX);
         self.reroute_next = false;
         self.reroute_need.fill(false);
+        self.orders_at_base.fill(true);
+        self.ships_at_base.fill(true);
+        self.arrivals_until.fill(0);
         self.reserve_locked = false;
         self.at_baseline = true;
     }
@@ -582,14 +649,16 @@ impl Scratch {
     /// Re-expresses the state, measured against `from`'s baseline, against
     /// `to`'s (a policy regime switch). Stocks and shipments in flight are
     /// unchanged; only the baseline they are measured against moves. Both
-    /// engines must be compiled from the same union network.
-    pub(crate) fn rebase(&mut self, from: &Engine, to: &Engine) {
-        for (a, b) in from.links.iter().zip(&to.links) {
+    /// engines must be compiled from the same union network. `t` is the
+    /// week about to be simulated.
+    pub(crate) fn rebase(&mut self, from: &Engine, to: &Engine, t: u32) {
+        let (m, nl) = (from.max_lead as usize, from.links.len());
+        for (l, (a, b)) in from.links.iter().zip(&to.links).enumerate() {
             let d = a.base_flow - b.base_flow;
             if d != 0.0 {
-                let ring = &mut self.pipe[a.pipe_off as usize..(a.pipe_off + a.lead) as usize];
-                for x in ring {
-                    *x += d;
+                // Live slots: rows t .. t + lead - 1 (mod M).
+                for k in 0..a.lead as usize {
+                    self.pipe[((t as usize + k) % m) * nl + l] += d;
                 }
                 self.transit_dev[a.need as usize] += d * f64::from(a.lead);
             }
@@ -603,6 +672,14 @@ impl Scratch {
             if a.qualified && !b.qualified {
                 self.qualified[l] = false;
             }
+        }
+        // Orders and shipments are now measured against other baseline
+        // flows.
+        self.orders_at_base.fill(false);
+        self.ships_at_base.fill(false);
+        // Live slots may now be nonzero; they arrive by week t + M - 1.
+        for u in &mut self.arrivals_until {
+            *u = (*u).max(t + from.max_lead);
         }
         self.reroute_next = true;
     }
@@ -649,11 +726,12 @@ impl Scratch {
                 return false;
             }
         }
-        for lk in &e.links {
-            let scale = tol * (lk.base_flow + 1.0);
-            let ring = &self.pipe[lk.pipe_off as usize..(lk.pipe_off + lk.lead) as usize];
-            if ring.iter().any(|x| x.abs() > scale) {
-                return false;
+        // Slots that are not live are zero.
+        for row in self.pipe.chunks_exact(e.links.len().max(1)) {
+            for (x, lk) in row.iter().zip(&e.links) {
+                if x.abs() > tol * (lk.base_flow + 1.0) {
+                    return false;
+                }
             }
         }
         self.recv
@@ -678,9 +756,13 @@ impl Scratch {
 
     /// Units in flight on a link, summed over its ring buffer.
     pub fn in_transit(&self, e: &Engine, l: usize) -> f64 {
+        // Slots that are not live are zero.
         let lk = &e.links[l];
-        let ring = &self.pipe[lk.pipe_off as usize..(lk.pipe_off + lk.lead) as usize];
-        ring.iter().map(|d| lk.base_flow + d).sum()
+        let nl = e.links.len();
+        let dev: f64 = (0..e.max_lead as usize)
+            .map(|r| self.pipe[r * nl + l])
+            .sum();
+        lk.base_flow * f64::from(lk.lead) + dev
     }
 
     /// Current sourcing share of a link.

@@ -185,7 +185,7 @@ impl Engine {
         for t in 0..h {
             let next = driver.before_week(t, &out.fired, s, e);
             if !std::ptr::eq(next, e) {
-                s.rebase(e, next);
+                s.rebase(e, next, t);
                 e = next;
             }
             e.apply_shocks(t, &out.fired, s);
@@ -247,6 +247,7 @@ impl Engine {
     /// in effect multiplies its factor in. Cost: the targets of shocks in
     /// effect, not the network size.
     pub(crate) fn apply_shocks(&self, t: u32, fired: &[FiredShock], s: &mut Scratch) {
+        s.lanes_touched = false;
         if t > 0 {
             for f in fired {
                 let (a, b) = window(f);
@@ -291,6 +292,7 @@ impl Engine {
                     }
                 }
                 ShockTarget::Lane(ls) => {
+                    s.lanes_touched = true;
                     let e = effective(t, o, d, sev, f.recovery_weeks);
                     for &i in ls {
                         s.pf[i as usize] *= 1.0 - e;
@@ -322,25 +324,60 @@ impl Engine {
         // their baseline; after a regime switch, for every need.
         let reroute_all = s.reroute_next;
         s.reroute_next = false;
-        // Ring slot of this week for every lead time: `t % lead`, computed
-        // once per week instead of once per link (a division per link-week
-        // was half the cost of the loop).
+        // Pipeline rows: this week's arrivals, and for every lead time the
+        // row this week's shipments enter (computed once per week, not per
+        // link).
+        let nl = self.links.len();
+        let m = self.max_lead;
+        let arrivals = (t % m) as usize * nl;
         for lead in 1..s.slot.len() {
-            s.slot[lead] = t % lead as u32;
+            s.slot[lead] = ((t + lead as u32) % m) * nl as u32;
         }
         s.m_req.fill(0.0);
         s.m_got.fill(0.0);
 
-        let mut consumed = 0.0;
-        // Pass 1, per need: arrivals, rerouting, orders; markets consume.
-        for (n, nr) in self.needs.iter().enumerate() {
-            let row = self.need_links.row(n);
-            let mut a = 0.0;
-            for &l in row {
-                let lk = &self.links[l as usize];
-                a += s.pipe[(lk.pipe_off + s.slot[lk.lead as usize]) as usize];
+        let nf = self.cap.len();
+        s.complex.copy_from_slice(&self.fac_priority);
+        s.fac_moved.fill(false);
+        s.rationed.fill(false);
+
+        let offsets = &self.need_links.offsets;
+        // Pass 0: arrivals, per need, from the week's pipeline row (a tight
+        // loop, so that the needs' short sums overlap), then the row is
+        // emptied. A need that has put no deviation into its pipelines for
+        // `M` weeks has only zero slots: its arrivals are exactly zero.
+        {
+            let row = &mut s.pipe[arrivals..arrivals + nl];
+            for ((a, &until), w) in s
+                .arr_dev
+                .iter_mut()
+                .zip(&s.arrivals_until)
+                .zip(offsets.windows(2))
+            {
+                if t < until {
+                    let cells = &mut row[w[0] as usize..w[1] as usize];
+                    let mut sum = 0.0;
+                    for &d in cells.iter() {
+                        sum += d;
+                    }
+                    *a = sum;
+                    cells.fill(0.0);
+                } else {
+                    *a = 0.0;
+                }
             }
-            s.arr_dev[n] = a;
+        }
+
+        let mut consumed = 0.0;
+        // Pass 1, per need (its links are a contiguous range): rerouting,
+        // orders; markets consume. The orders each facility can
+        // receive through its lanes are summed as the orders are placed, in
+        // link storage order. Facilities that ration by priority or have a
+        // partly closed lane take the general allocation below; the rest
+        // share output proportionally.
+        for (n, nr) in self.needs.iter().enumerate() {
+            let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
+            let a = s.arr_dev[n];
             // Inventory position (end of last week + everything in flight,
             // this week's arrivals included) minus its baseline.
             let pos = s.inv_dev[n] + s.transit_dev[n];
@@ -379,27 +416,52 @@ impl Engine {
             };
             let order = (planned + gap / rw).max(0.0);
             s.need_order[n] = order;
-            for &l in row {
-                s.order[l as usize] = order * s.share[l as usize];
+            // At its baseline order, with baseline shares (rerouting is off
+            // only then) and open lanes, every link orders exactly its
+            // baseline flow: `base_use × base_share` is how the baseline
+            // was computed.
+            let quiet = order == nr.base_use
+                && !s.reroute_need[n]
+                && (!s.lanes_touched || s.pf[lo..hi].iter().all(|&p| p == 1.0));
+            s.quiet[n] = quiet;
+            if quiet {
+                if !s.orders_at_base[n] {
+                    s.order[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
+                    s.orders_at_base[n] = true;
+                }
+            } else {
+                s.orders_at_base[n] = false;
+                let moved = &mut s.fac_moved[..];
+                let complex = &mut s.complex[..];
+                for (((o, &sh), &pf), &f) in s.order[lo..hi]
+                    .iter_mut()
+                    .zip(&s.share[lo..hi])
+                    .zip(&s.pf[lo..hi])
+                    .zip(&self.l_supplier[lo..hi])
+                {
+                    *o = order * sh;
+                    moved[f as usize] = true;
+                    complex[f as usize] |= pf < 1.0;
+                }
             }
         }
 
-        // Pass 2a, over links in storage order (sequential memory access):
-        // the orders each facility can receive through its lanes. Facilities
-        // that ration by priority or have a partly closed lane take the
-        // general allocation below; the rest share output proportionally.
-        let nf = self.cap.len();
-        for f in 0..nf {
-            s.recv[f] = 0.0;
-            s.complex[f] = self.fac_priority[f];
-        }
-        for (l, lk) in self.links.iter().enumerate() {
-            let f = lk.supplier as usize;
-            let pf = s.pf[l];
-            s.recv[f] += s.order[l] * pf;
-            if pf < 1.0 {
-                s.complex[f] = true;
-            }
+        // Pass 2a, per facility: the orders it can receive through its
+        // lanes, summed in link storage order. A facility all of whose
+        // customers order their baseline receives exactly its baseline
+        // (which was summed the same way). Facilities that ration by
+        // priority or have a partly closed lane take the general allocation
+        // below; the rest share output proportionally.
+        for (f, r) in s.recv.iter_mut().enumerate() {
+            *r = if s.fac_moved[f] {
+                let mut sum = 0.0;
+                for &l in self.fac_in.row(f) {
+                    sum += s.order[l as usize] * s.pf[l as usize];
+                }
+                sum
+            } else {
+                self.base_out[f]
+            };
         }
 
         // Pass 2b, per facility: production, consumption, rationing.
@@ -473,6 +535,15 @@ impl Engine {
             s.spare[f] = (cap_eff - output).max(0.0);
             produced += output;
 
+            // (NaN-safe: anything but a full delivery counts as rationing.)
+            let in_full = output >= recv;
+            if !in_full {
+                // Rationing: the customers' shipments differ from their
+                // orders.
+                for &l in self.fac_out.row(f) {
+                    s.rationed[self.links[l as usize].need as usize] = true;
+                }
+            }
             if s.complex[f] {
                 self.allocate(f, output, recv, s);
             } else {
@@ -483,36 +554,61 @@ impl Engine {
             }
         }
 
-        // Pass 2c, over links in storage order (need by need, so each
-        // need's in-transit total stays in a register): shipments enter
-        // the pipelines.
+        // Pass 2c, need by need over contiguous link ranges (each need's
+        // in-transit total stays in a register): shipments enter the
+        // pipelines.
         let mut shipped = 0.0;
-        for n in 0..self.needs.len() {
-            let mut transit = s.transit_dev[n];
-            // Links are stored by need: the row is a contiguous range.
-            let (a, b) = (
-                self.need_links.offsets[n] as usize,
-                self.need_links.offsets[n + 1] as usize,
-            );
-            for (l, lk) in self.links[a..b].iter().enumerate() {
-                let l = a + l;
-                let f = lk.supplier as usize;
-                let ship = if s.complex[f] {
-                    s.ship[l]
-                } else {
-                    let x = s.order[l] * s.lam[f];
-                    s.ship[l] = x;
-                    x
-                };
-                shipped += ship;
-                let dev = ship - lk.base_flow;
-                s.pipe[(lk.pipe_off + s.slot[lk.lead as usize]) as usize] = dev;
-                transit += dev;
-                if ship < s.order[l] * (1.0 - SHORT_TOL) {
-                    s.reroute_need[n] = true;
+        {
+            let (slot, complex, lam) = (&s.slot[..], &s.complex[..], &s.lam[..]);
+            let (ships, orders, pipe) = (&mut s.ship[..], &s.order[..], &mut s.pipe[..]);
+            for (n, ((transit_dev, reroute), w)) in s
+                .transit_dev
+                .iter_mut()
+                .zip(s.reroute_need.iter_mut())
+                .zip(offsets.windows(2))
+                .enumerate()
+            {
+                let (lo, hi) = (w[0] as usize, w[1] as usize);
+                if s.quiet[n] && !s.rationed[n] {
+                    // Baseline orders served in full: every shipment is its
+                    // baseline flow, every deviation entering the pipelines
+                    // is zero (the slots written are already zero) and no
+                    // link is short.
+                    if !s.ships_at_base[n] {
+                        ships[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
+                        s.ships_at_base[n] = true;
+                    }
+                    shipped += self.need_base_ship[n];
+                    continue;
                 }
+                s.ships_at_base[n] = false;
+                // This week's shipments arrive by week t + M.
+                s.arrivals_until[n] = t + m + 1;
+                let mut transit = *transit_dev;
+                let mut row_shipped = 0.0;
+                let mut short = false;
+                for (((((l, sh), &o), &f), &lead), &base) in (lo..hi)
+                    .zip(&mut ships[lo..hi])
+                    .zip(&orders[lo..hi])
+                    .zip(&self.l_supplier[lo..hi])
+                    .zip(&self.l_lead[lo..hi])
+                    .zip(&self.l_base_flow[lo..hi])
+                {
+                    let f = f as usize;
+                    if !complex[f] {
+                        *sh = o * lam[f];
+                    }
+                    let ship = *sh;
+                    row_shipped += ship;
+                    let dev = ship - base;
+                    pipe[slot[lead as usize] as usize + l] = dev;
+                    transit += dev;
+                    short |= ship < o * (1.0 - SHORT_TOL);
+                }
+                shipped += row_shipped;
+                *transit_dev = transit;
+                *reroute |= short;
             }
-            s.transit_dev[n] = transit;
         }
         s.week_produced = produced;
         s.week_shipped = shipped;

@@ -320,6 +320,7 @@ impl<'e> Driver<'e> for PolicyDriver<'e> {
         for &l in &ve.blocked_links {
             s.pf[l as usize] = 0.0;
         }
+        s.lanes_touched |= !ve.blocked_links.is_empty();
     }
 }
 
