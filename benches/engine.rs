@@ -1,6 +1,8 @@
 //! Engine throughput: one disrupted trial on synthetic networks of 200,
 //! 2,000 and 20,000 facilities (link-week updates per second), a plain pass
-//! over the same CSR link arrays as the reference, and a quiet trial.
+//! over the same CSR link arrays as the reference, a quiet trial, and the
+//! shipped world scenario: one trial with a Taiwan blockade active, and a
+//! batch of Monte Carlo trials on all cores (trials per second).
 
 use std::hint::black_box;
 
@@ -81,5 +83,58 @@ fn engine(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, engine);
+/// The shipped world scenario: a scripted Taiwan blockade (26 weeks from
+/// week 10, with the import cut it triggers), and 1,000 trials of the
+/// shock library through the parallel runner.
+fn world(c: &mut Criterion) {
+    use chipshock::mc::{Layout, RunConfig, RunOptions, run_engine};
+    use chipshock::sim::FiredShock;
+    let (scenario, diags) = chipshock::shipped::load(chipshock::shipped::WORLD).expect("embedded");
+    assert!(diags.is_empty());
+    let net = chipshock::network::compile(&scenario).expect("the shipped world compiles");
+    let e = Engine::new(&net);
+    let id = |s: &str| net.shocks.iter().position(|x| x.id == s).expect("shock") as u32;
+    let blockade = |shock| FiredShock {
+        shock,
+        onset_week: 10,
+        duration_weeks: 26,
+        severity: 1.0,
+        recovery_weeks: 8,
+        triggered_by: None,
+    };
+    let schedule = vec![
+        blockade(id("taiwan_blockade")),
+        blockade(id("taiwan_blockade_inbound")),
+    ];
+    let mut s = e.scratch();
+    let mut out = TrialOutcome::default();
+    let mut g = c.benchmark_group("world");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(e.link_weeks()));
+    g.bench_function("taiwan_blockade_trial", |b| {
+        b.iter(|| {
+            out.reset(0, e.market_need_ids().len(), 0);
+            out.fired.extend_from_slice(&schedule);
+            e.simulate(&mut s, &mut out, false, |_, _| {});
+            black_box(out.lost_usd)
+        })
+    });
+    let trials = 1_000u64;
+    let cfg = RunConfig::new(&net, SEED, 0..trials, false);
+    let layout = Layout::from_network(&net, false);
+    let opts = RunOptions::default();
+    g.throughput(Throughput::Elements(trials));
+    g.bench_function("trials_1000_all_cores", |b| {
+        b.iter(|| {
+            black_box(
+                run_engine(&e, &cfg, &layout, &opts, |_| {})
+                    .expect("runs")
+                    .count(),
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, engine, world);
 criterion_main!(benches);
