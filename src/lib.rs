@@ -8,6 +8,24 @@
 //! accumulators) → [`stats`] (the estimators) and [`report`] (files and the
 //! terminal summary); [`sweep`] runs many scenario points; [`cli`] is the
 //! thin glue.
+//!
+//! ```
+//! use chipshock::{network, policy, shipped};
+//! use chipshock::sim::{TrialOutcome, variant::VariantEngine};
+//!
+//! // A shipped teaching scenario, validated and compiled.
+//! let (scenario, problems) = shipped::load("examples/teaching_chain.toml").unwrap();
+//! assert!(problems.is_empty());
+//! let net = network::compile(&scenario).unwrap();
+//!
+//! // Its baseline variant, and trial 0 of seed 1: the teaching chain's
+//! // supplier outage costs the market one week of demand.
+//! let engine = VariantEngine::new(&policy::apply(&net, 0).unwrap());
+//! let mut scratch = engine.scratch();
+//! let mut out = TrialOutcome::default();
+//! engine.run_trial(1, 0, &mut scratch, &mut out, false);
+//! assert_eq!(out.lost_units, 100.0);
+//! ```
 
 pub mod atomic;
 pub mod cli;

@@ -394,3 +394,25 @@ fn latin_hypercube_sweep_runs_and_is_reproducible() {
         );
     }
 }
+
+#[test]
+fn trial_rows_on_request() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let plain = tmp.path().join("plain");
+    sweep_to(&plain, &[]);
+    assert!(
+        !plain.join("points/p000000.trials.csv").exists(),
+        "no trial rows unless asked"
+    );
+    let rows = tmp.path().join("rows");
+    sweep_to(&rows, &["--trial-rows"]);
+    let text = std::fs::read_to_string(rows.join("points/p000005.trials.csv")).expect("trial rows");
+    assert!(text.starts_with("variant,trial,"));
+    // Two variants × 4,000 trials.
+    assert_eq!(text.lines().count(), 1 + 2 * 4000);
+    assert_eq!(
+        std::fs::read(rows.join("points.csv")).expect("csv"),
+        std::fs::read(plain.join("points.csv")).expect("csv"),
+        "trial rows do not change the results"
+    );
+}

@@ -59,6 +59,10 @@ pub struct SweepArgs {
     #[arg(long)]
     pub resume: bool,
 
+    /// Also write every trial's row per point (points/pNNNNNN.trials.csv).
+    #[arg(long)]
+    pub trial_rows: bool,
+
     /// Worker threads [default: all cores]. Does not change the results.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..4096))]
     pub threads: Option<u64>,
@@ -105,6 +109,7 @@ pub fn sweep(args: &SweepArgs) -> ExitCode {
         shard_index: shard.index,
         shard_count: shard.count,
         resume: args.resume,
+        trial_rows: args.trial_rows,
         run: RunOptions {
             threads: args
                 .threads

@@ -15,7 +15,7 @@ pub mod fmt;
 mod json;
 mod summary_csv;
 pub mod table;
-mod trials_csv;
+pub mod trials_csv;
 mod weekly_csv;
 
 use std::collections::BTreeMap;

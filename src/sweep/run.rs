@@ -20,6 +20,9 @@ pub struct SweepOptions {
     pub shard_count: usize,
     /// Skip points whose results are already in the directory.
     pub resume: bool,
+    /// Also write every trial's row (`points/pNNNNNN.trials.csv`, all
+    /// variants), for analyses the summaries lack.
+    pub trial_rows: bool,
     pub run: RunOptions,
 }
 
@@ -119,6 +122,16 @@ pub fn run_point(
     opts: &RunOptions,
     progress: impl FnMut(u64),
 ) -> Result<PointResult, SweepRunError> {
+    run_point_with_trials(sweep, point, opts, progress).map(|(r, _)| r)
+}
+
+/// [`run_point`], also returning each variant's runs (for trial rows).
+fn run_point_with_trials(
+    sweep: &Sweep,
+    point: usize,
+    opts: &RunOptions,
+    progress: impl FnMut(u64),
+) -> Result<(PointResult, Vec<crate::compare::VariantRun>), SweepRunError> {
     let net = sweep.network(point).map_err(|d| {
         SweepRunError::Refused(format!(
             "point {point} no longer compiles: {}",
@@ -164,7 +177,7 @@ pub fn run_point(
         }
         None => vec![None; runs.len()],
     };
-    Ok(PointResult {
+    let result = PointResult {
         sweep_hash: sweep.hash.clone(),
         point,
         values: sweep
@@ -181,7 +194,33 @@ pub fn run_point(
             .zip(&comparisons)
             .map(|(r, c)| figures(r, c.as_ref()))
             .collect(),
-    })
+    };
+    Ok((result, runs))
+}
+
+/// Writes every variant's trial rows of a point, atomically.
+fn write_trial_rows(
+    dir: &Path,
+    point: usize,
+    runs: &[crate::compare::VariantRun],
+) -> std::io::Result<()> {
+    use crate::report::Exporter as _;
+    let mut body = Vec::new();
+    for (i, r) in runs.iter().enumerate() {
+        let mut part = Vec::new();
+        crate::report::trials_csv::TrialsCsv.write(&mut part, &r.report, &r.accumulated)?;
+        let skip = if i == 0 {
+            0
+        } else {
+            part.iter()
+                .position(|&b| b == b'\n')
+                .map_or(part.len(), |p| p + 1)
+        };
+        body.extend_from_slice(&part[skip..]);
+    }
+    std::fs::create_dir_all(dir.join("points"))?;
+    let path = dir.join("points").join(format!("p{point:06}.trials.csv"));
+    crate::atomic::write(&path, &body)
 }
 
 /// Runs shard `opts.shard_index` of `sweep` into `dir`: points `i, i + n,
@@ -238,7 +277,12 @@ pub fn run_sweep(
             continue;
         }
         let base = done;
-        let r = run_point(sweep, p, &opts.run, |d| progress(base + d))?;
+        let (r, runs) = run_point_with_trials(sweep, p, &opts.run, |d| progress(base + d))?;
+        if opts.trial_rows {
+            write_trial_rows(dir, p, &runs)
+                .map_err(|e| SweepRunError::Io(format!("writing the trials of point {p}: {e}")))?;
+        }
+        drop(runs);
         write_point(dir, &r).map_err(|e| SweepRunError::Io(format!("writing point {p}: {e}")))?;
         run.computed += 1;
         done += per_point;
@@ -349,6 +393,18 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     write_manifest(out, &m).map_err(|e| SweepRunError::Io(e.to_string()))?;
     for r in &results {
         write_point(out, r).map_err(|e| SweepRunError::Io(e.to_string()))?;
+    }
+    // Trial rows, where the shards wrote them.
+    for (i, d) in owner.iter().enumerate() {
+        let d = d.unwrap_or(Path::new("."));
+        for p in super::shard_points(first.points, i, n) {
+            let name = format!("p{p:06}.trials.csv");
+            let src = d.join("points").join(&name);
+            if let Ok(bytes) = std::fs::read(&src) {
+                crate::atomic::write(&out.join("points").join(&name), &bytes)
+                    .map_err(|e| SweepRunError::Io(e.to_string()))?;
+            }
+        }
     }
     output::assemble(out, &m).map_err(SweepRunError::Io)?;
     Ok(m)
