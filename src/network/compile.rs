@@ -1571,18 +1571,10 @@ impl Compiler {
                 PolicyAction::Stockpile { needs, .. } => {
                     for n in needs {
                         if let Some(&other) = stock.get(n) {
-                            let op = policies[other as usize]
-                                .as_ref()
-                                .map(|x| x.id.as_str())
-                                .unwrap_or("?");
-                            self.err(
-                                Diagnostic::new(
-                                    format!("variant `{}`: policies `{op}` and `{}` both set a stockpile target for the same input", v.id.value, p.id),
-                                    spans[pi as usize],
-                                )
-                                .related(spans[other as usize], "conflicting policy")
-                                .hint("keep one stockpile policy per customer and product in a variant"),
-                            );
+                            let what = "both set a stockpile target for the same input";
+                            let hint =
+                                "keep one stockpile policy per customer and product in a variant";
+                            self.conflict(v, p, pi, other, policies, spans, what, hint);
                             return;
                         }
                         stock.insert(*n, pi);
@@ -1595,18 +1587,9 @@ impl Compiler {
                         e.0 += share;
                         if e.0 > 1.0 + SHARE_TOLERANCE {
                             let other = e.1;
-                            let op = policies[other as usize]
-                                .as_ref()
-                                .map(|x| x.id.as_str())
-                                .unwrap_or("?");
-                            self.err(
-                                Diagnostic::new(
-                                    format!("variant `{}`: policies `{op}` and `{}` together move more than all of one customer's sourcing", v.id.value, p.id),
-                                    spans[pi as usize],
-                                )
-                                .related(spans[other as usize], "conflicting policy")
-                                .hint("reduce their shares so they sum to at most 1"),
-                            );
+                            let what = "together move more than all of one customer's sourcing";
+                            let hint = "reduce their shares so they sum to at most 1";
+                            self.conflict(v, p, pi, other, policies, spans, what, hint);
                             return;
                         }
                     }
@@ -1614,6 +1597,38 @@ impl Compiler {
                 _ => {}
             }
         }
+    }
+}
+
+impl Compiler {
+    /// Reports policies `other` and `pi` of variant `v` as conflicting.
+    #[allow(clippy::too_many_arguments)]
+    fn conflict(
+        &mut self,
+        v: &sc::Variant,
+        p: &Policy,
+        pi: u32,
+        other: u32,
+        policies: &[Option<Policy>],
+        spans: &[Span],
+        what: &str,
+        hint: &str,
+    ) {
+        let op = policies[other as usize]
+            .as_ref()
+            .map(|x| x.id.as_str())
+            .unwrap_or("?");
+        self.err(
+            Diagnostic::new(
+                format!(
+                    "variant `{}`: policies `{op}` and `{}` {what}",
+                    v.id.value, p.id
+                ),
+                spans[pi as usize],
+            )
+            .related(spans[other as usize], "conflicting policy")
+            .hint(hint),
+        );
     }
 }
 

@@ -116,13 +116,7 @@ impl Engine {
         record_weekly: bool,
         inspect: impl FnMut(u32, &Scratch),
     ) {
-        scratch.ensure(self);
-        let weekly_len = if record_weekly {
-            self.n_markets * self.horizon as usize
-        } else {
-            0
-        };
-        out.reset(trial, self.market_need_ids.len(), weekly_len);
+        self.begin_trial(trial, scratch, out, record_weekly);
         self.draw_schedule(seed, trial, &mut out.fired, scratch);
         self.simulate(scratch, out, record_weekly, inspect);
     }
