@@ -58,7 +58,16 @@ pub fn load_network(path: Option<&Path>) -> Result<(Scenario, Network), Failure>
         return Err(Failure::Invalid);
     }
     match network::compile(&scenario) {
-        Ok(net) => Ok((scenario, net)),
+        Ok(mut net) => {
+            // Reports name the scenario; without `[meta] name`, by its file.
+            if net.settings.name.is_empty() {
+                net.settings.name = path
+                    .and_then(|p| p.file_stem())
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "world".into());
+            }
+            Ok((scenario, net))
+        }
         Err(diags) => {
             report(&scenario, &diags);
             Err(Failure::Invalid)
