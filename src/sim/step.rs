@@ -538,13 +538,16 @@ impl Engine {
                     s.rationed[self.links[l as usize].need as usize] = true;
                 }
             }
-            if s.complex[f] {
+            if s.complex[f] && !in_full {
                 self.allocate(f, output, recv, s);
             } else {
+                // Orders served in full ship `order × passable` (pass 2c;
+                // a lane that is open passes the order unchanged).
+                s.complex[f] = false;
                 // Every lane open, proportional: each customer gets the same
                 // fraction of its order (exactly what `allocate` computes
                 // in this case).
-                s.lam[f] = if output >= recv { 1.0 } else { output / recv };
+                s.lam[f] = if in_full { 1.0 } else { output / recv };
             }
         }
 
@@ -553,7 +556,7 @@ impl Engine {
         // pipelines.
         let mut shipped = 0.0;
         {
-            let (slot, complex, lam) = (&s.slot[..], &s.complex[..], &s.lam[..]);
+            let (slot, complex, lam, pf) = (&s.slot[..], &s.complex[..], &s.lam[..], &s.pf[..]);
             let (ships, orders, pipe) = (&mut s.ship[..], &s.order[..], &mut s.pipe[..]);
             for (n, ((transit_dev, reroute), w)) in s
                 .transit_dev
@@ -581,16 +584,19 @@ impl Engine {
                 let mut transit = *transit_dev;
                 let mut row_shipped = 0.0;
                 let mut short = false;
-                for (((((l, sh), &o), &f), &lead), &base) in (lo..hi)
+                for ((((((l, sh), &o), &p), &f), &lead), &base) in (lo..hi)
                     .zip(&mut ships[lo..hi])
                     .zip(&orders[lo..hi])
+                    .zip(&pf[lo..hi])
                     .zip(&self.l_supplier[lo..hi])
                     .zip(&self.l_lead[lo..hi])
                     .zip(&self.l_base_flow[lo..hi])
                 {
                     let f = f as usize;
                     if !complex[f] {
-                        *sh = o * lam[f];
+                        // `λ = 1` (in full: `order × passable`) or every
+                        // lane open (`passable = 1`): exact either way.
+                        *sh = o * p * lam[f];
                     }
                     let ship = *sh;
                     row_shipped += ship;
