@@ -426,16 +426,28 @@ impl Engine {
             } else {
                 s.orders_at_base[n] = false;
                 let moved = &mut s.fac_moved[..];
-                let complex = &mut s.complex[..];
-                for (((o, &sh), &pf), &f) in s.order[lo..hi]
-                    .iter_mut()
-                    .zip(&s.share[lo..hi])
-                    .zip(&s.pf[lo..hi])
-                    .zip(&self.l_supplier[lo..hi])
-                {
-                    *o = order * sh;
-                    moved[f as usize] = true;
-                    complex[f as usize] |= pf < 1.0;
+                if s.lanes_touched {
+                    let complex = &mut s.complex[..];
+                    for (((o, &sh), &pf), &f) in s.order[lo..hi]
+                        .iter_mut()
+                        .zip(&s.share[lo..hi])
+                        .zip(&s.pf[lo..hi])
+                        .zip(&self.l_supplier[lo..hi])
+                    {
+                        *o = order * sh;
+                        moved[f as usize] = true;
+                        complex[f as usize] |= pf < 1.0;
+                    }
+                } else {
+                    // No lane shock in effect: every lane is open.
+                    for ((o, &sh), &f) in s.order[lo..hi]
+                        .iter_mut()
+                        .zip(&s.share[lo..hi])
+                        .zip(&self.l_supplier[lo..hi])
+                    {
+                        *o = order * sh;
+                        moved[f as usize] = true;
+                    }
                 }
             }
         }
@@ -446,15 +458,24 @@ impl Engine {
         // (which was summed the same way). Facilities that ration by
         // priority or have a partly closed lane take the general allocation
         // below; the rest share output proportionally.
+        // With no lane shock in effect every passable fraction is 1 and
+        // `order × 1` is `order` exactly.
+        let lanes_open = !s.lanes_touched;
         for (f, r) in s.recv.iter_mut().enumerate() {
-            *r = if s.fac_moved[f] {
+            *r = if !s.fac_moved[f] {
+                self.base_out[f]
+            } else if lanes_open {
+                let mut sum = 0.0;
+                for &l in self.fac_in.row(f) {
+                    sum += s.order[l as usize];
+                }
+                sum
+            } else {
                 let mut sum = 0.0;
                 for &l in self.fac_in.row(f) {
                     sum += s.order[l as usize] * s.pf[l as usize];
                 }
                 sum
-            } else {
-                self.base_out[f]
             };
         }
 
