@@ -426,16 +426,28 @@ impl Engine {
             } else {
                 s.orders_at_base[n] = false;
                 let moved = &mut s.fac_moved[..];
-                let complex = &mut s.complex[..];
-                for (((o, &sh), &pf), &f) in s.order[lo..hi]
-                    .iter_mut()
-                    .zip(&s.share[lo..hi])
-                    .zip(&s.pf[lo..hi])
-                    .zip(&self.l_supplier[lo..hi])
-                {
-                    *o = order * sh;
-                    moved[f as usize] = true;
-                    complex[f as usize] |= pf < 1.0;
+                if s.lanes_touched {
+                    let complex = &mut s.complex[..];
+                    for (((o, &sh), &pf), &f) in s.order[lo..hi]
+                        .iter_mut()
+                        .zip(&s.share[lo..hi])
+                        .zip(&s.pf[lo..hi])
+                        .zip(&self.l_supplier[lo..hi])
+                    {
+                        *o = order * sh;
+                        moved[f as usize] = true;
+                        complex[f as usize] |= pf < 1.0;
+                    }
+                } else {
+                    // No lane shock in effect: every lane is open.
+                    for ((o, &sh), &f) in s.order[lo..hi]
+                        .iter_mut()
+                        .zip(&s.share[lo..hi])
+                        .zip(&self.l_supplier[lo..hi])
+                    {
+                        *o = order * sh;
+                        moved[f as usize] = true;
+                    }
                 }
             }
         }
@@ -446,15 +458,24 @@ impl Engine {
         // (which was summed the same way). Facilities that ration by
         // priority or have a partly closed lane take the general allocation
         // below; the rest share output proportionally.
+        // With no lane shock in effect every passable fraction is 1 and
+        // `order × 1` is `order` exactly.
+        let lanes_open = !s.lanes_touched;
         for (f, r) in s.recv.iter_mut().enumerate() {
-            *r = if s.fac_moved[f] {
+            *r = if !s.fac_moved[f] {
+                self.base_out[f]
+            } else if lanes_open {
+                let mut sum = 0.0;
+                for &l in self.fac_in.row(f) {
+                    sum += s.order[l as usize];
+                }
+                sum
+            } else {
                 let mut sum = 0.0;
                 for &l in self.fac_in.row(f) {
                     sum += s.order[l as usize] * s.pf[l as usize];
                 }
                 sum
-            } else {
-                self.base_out[f]
             };
         }
 
@@ -538,13 +559,16 @@ impl Engine {
                     s.rationed[self.links[l as usize].need as usize] = true;
                 }
             }
-            if s.complex[f] {
+            if s.complex[f] && !in_full {
                 self.allocate(f, output, recv, s);
             } else {
+                // Orders served in full ship `order × passable` (pass 2c;
+                // a lane that is open passes the order unchanged).
+                s.complex[f] = false;
                 // Every lane open, proportional: each customer gets the same
                 // fraction of its order (exactly what `allocate` computes
                 // in this case).
-                s.lam[f] = if output >= recv { 1.0 } else { output / recv };
+                s.lam[f] = if in_full { 1.0 } else { output / recv };
             }
         }
 
@@ -553,7 +577,7 @@ impl Engine {
         // pipelines.
         let mut shipped = 0.0;
         {
-            let (slot, complex, lam) = (&s.slot[..], &s.complex[..], &s.lam[..]);
+            let (slot, complex, lam, pf) = (&s.slot[..], &s.complex[..], &s.lam[..], &s.pf[..]);
             let (ships, orders, pipe) = (&mut s.ship[..], &s.order[..], &mut s.pipe[..]);
             for (n, ((transit_dev, reroute), w)) in s
                 .transit_dev
@@ -581,16 +605,45 @@ impl Engine {
                 let mut transit = *transit_dev;
                 let mut row_shipped = 0.0;
                 let mut short = false;
-                for (((((l, sh), &o), &f), &lead), &base) in (lo..hi)
+                if lanes_open {
+                    // Every passable fraction is 1: the same values without
+                    // reading them.
+                    for (((((l, sh), &o), &f), &lead), &base) in (lo..hi)
+                        .zip(&mut ships[lo..hi])
+                        .zip(&orders[lo..hi])
+                        .zip(&self.l_supplier[lo..hi])
+                        .zip(&self.l_lead[lo..hi])
+                        .zip(&self.l_base_flow[lo..hi])
+                    {
+                        let f = f as usize;
+                        if !complex[f] {
+                            *sh = o * lam[f];
+                        }
+                        let ship = *sh;
+                        row_shipped += ship;
+                        let dev = ship - base;
+                        pipe[slot[lead as usize] as usize + l] = dev;
+                        transit += dev;
+                        short |= ship < o * (1.0 - SHORT_TOL);
+                    }
+                    shipped += row_shipped;
+                    *transit_dev = transit;
+                    *reroute |= short;
+                    continue;
+                }
+                for ((((((l, sh), &o), &p), &f), &lead), &base) in (lo..hi)
                     .zip(&mut ships[lo..hi])
                     .zip(&orders[lo..hi])
+                    .zip(&pf[lo..hi])
                     .zip(&self.l_supplier[lo..hi])
                     .zip(&self.l_lead[lo..hi])
                     .zip(&self.l_base_flow[lo..hi])
                 {
                     let f = f as usize;
                     if !complex[f] {
-                        *sh = o * lam[f];
+                        // `λ = 1` (in full: `order × passable`) or every
+                        // lane open (`passable = 1`): exact either way.
+                        *sh = o * p * lam[f];
                     }
                     let ship = *sh;
                     row_shipped += ship;
