@@ -386,6 +386,15 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
     let mut regimes = Vec::with_capacity((online.len() + 1) * n_rev);
     for k in 0..=online.len() {
         for mask in 0..n_rev as u32 {
+            // Whether policy `pi` rests on an agreement revoked in this regime.
+            let revoked = |pi: usize| {
+                net.policies[pi].agreement.is_some_and(|a| {
+                    agreements
+                        .iter()
+                        .position(|&x| x == a)
+                        .is_some_and(|bit| mask & (1 << bit) != 0)
+                })
+            };
             let mut share = base_share.clone();
             // Friendshoring in force.
             for &pi in &policies {
@@ -401,11 +410,8 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
                 else {
                     continue;
                 };
-                if let Some(a) = p.agreement {
-                    let bit = agreements.iter().position(|&x| x == a).unwrap_or(0);
-                    if mask & (1 << bit) != 0 {
-                        continue; // revoked: the paper is gone
-                    }
+                if revoked(pi) {
+                    continue; // the paper is gone
                 }
                 for &n in needs {
                     let row = u.need_links.row(n as usize);
@@ -445,11 +451,7 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
             }
             let mut qualified: Vec<bool> = u.links.iter().map(|l| l.qualified).collect();
             for &(pi, sup, n) in &granted {
-                let revoked = net.policies[pi].agreement.is_some_and(|a| {
-                    let bit = agreements.iter().position(|&x| x == a).unwrap_or(0);
-                    mask & (1 << bit) != 0
-                });
-                if revoked {
+                if revoked(pi) {
                     for &l in u.need_links.row(n as usize) {
                         if u.links[l as usize].supplier == sup {
                             qualified[l as usize] = false;

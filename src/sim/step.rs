@@ -605,32 +605,6 @@ impl Engine {
                 let mut transit = *transit_dev;
                 let mut row_shipped = 0.0;
                 let mut short = false;
-                if lanes_open {
-                    // Every passable fraction is 1: the same values without
-                    // reading them.
-                    for (((((l, sh), &o), &f), &lead), &base) in (lo..hi)
-                        .zip(&mut ships[lo..hi])
-                        .zip(&orders[lo..hi])
-                        .zip(&self.l_supplier[lo..hi])
-                        .zip(&self.l_lead[lo..hi])
-                        .zip(&self.l_base_flow[lo..hi])
-                    {
-                        let f = f as usize;
-                        if !complex[f] {
-                            *sh = o * lam[f];
-                        }
-                        let ship = *sh;
-                        row_shipped += ship;
-                        let dev = ship - base;
-                        pipe[slot[lead as usize] as usize + l] = dev;
-                        transit += dev;
-                        short |= ship < o * (1.0 - SHORT_TOL);
-                    }
-                    shipped += row_shipped;
-                    *transit_dev = transit;
-                    *reroute |= short;
-                    continue;
-                }
                 for ((((((l, sh), &o), &p), &f), &lead), &base) in (lo..hi)
                     .zip(&mut ships[lo..hi])
                     .zip(&orders[lo..hi])
