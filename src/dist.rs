@@ -205,6 +205,13 @@ impl Distribution {
     /// Draws one value. Uses exactly one or a fixed small number of draws
     /// from `rng` per call, whatever the outcome, so that schedules stay
     /// aligned across trials.
+    ///
+    /// Never inlined: inlined into a caller, the samplers' `ln`/`exp` of
+    /// constants may be folded at compile time instead of called at run
+    /// time, which changed drawn severities in the last bit when unrelated
+    /// engine code changed. Kept out of line, a draw depends only on this
+    /// function and the sampling crate.
+    #[inline(never)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Distribution::Fixed(x) => *x,

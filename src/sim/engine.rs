@@ -13,6 +13,7 @@
 
 use rand_distr::Poisson;
 
+use super::bits::{Bits, ones};
 use crate::network::{Csr, Customer, NeedKind, Network, Shock, ShockTarget};
 use crate::scenario::Allocation;
 
@@ -34,6 +35,10 @@ pub struct EngineConfig {
     /// Relative tolerance under which a state counts as back at baseline
     /// (and is snapped to it exactly).
     pub snap_tolerance: f64,
+    /// Work only the needs and facilities that may be off their baseline
+    /// each week (the rest are exactly at rest). Off, every node is worked
+    /// every week, with the same results: only to test the active sets.
+    pub active_sets: bool,
 }
 
 impl Default for EngineConfig {
@@ -43,6 +48,7 @@ impl Default for EngineConfig {
             share_drift_per_week: 0.1,
             fast_forward: true,
             snap_tolerance: 1e-12,
+            active_sets: true,
         }
     }
 }
@@ -62,6 +68,8 @@ pub(crate) struct NeedRt {
     pub qual_weeks: u32,
     /// Position among market needs (`u32::MAX` for facility needs).
     pub mpos: u32,
+    /// Owned by a market (else by a facility).
+    pub market: bool,
 }
 
 /// A link as the loop sees it.
@@ -124,6 +132,18 @@ pub struct Engine {
     /// Units of each need's stock held back while `Scratch::reserve_locked`
     /// (stockpiles released only during a shock); zero without policies.
     pub(crate) reserve: Vec<f64>,
+    /// Facilities with an input need that has a reserve: while it is locked
+    /// they are worked every week.
+    pub(crate) reserve_facilities: Vec<u32>,
+    /// Baseline spare capacity, `max(cap − base_out, 0)`.
+    pub(crate) base_spare: Vec<f64>,
+    /// Market-demand needs: worked every week (they carry the metrics).
+    pub(crate) market_needs: Bits,
+    /// Baseline totals per week: output of all facilities, shipments on all
+    /// links, use of all facility needs (for the conservation totals).
+    pub(crate) base_out_total: f64,
+    pub(crate) base_ship_total: f64,
+    pub(crate) fac_base_use_total: f64,
 }
 
 /// Rounds a week count drawn from a distribution: nearest whole week,
@@ -196,6 +216,7 @@ impl Engine {
                     base_use: 0.0,
                     qual_weeks: (q.max(0.0).ceil() as u32).max(1),
                     mpos,
+                    market,
                 }
             })
             .collect();
@@ -282,6 +303,21 @@ impl Engine {
             .collect();
 
         let horizon = net.settings.horizon_weeks;
+        let base_spare: Vec<f64> = cap
+            .iter()
+            .zip(&base_out)
+            .map(|(c, b)| (c - b).max(0.0))
+            .collect();
+        let base_out_total: f64 = base_out.iter().sum();
+        let base_ship_total: f64 = links.iter().map(|l| l.base_flow).sum();
+        let fac_base_use_total: f64 = needs.iter().filter(|n| !n.market).map(|n| n.base_use).sum();
+        let mut market_needs = Bits::default();
+        market_needs.resize(needs.len());
+        for (i, n) in needs.iter().enumerate() {
+            if n.market {
+                market_needs.insert(i);
+            }
+        }
         let poisson = net
             .shocks
             .iter()
@@ -363,6 +399,21 @@ impl Engine {
             pipe_len: max_lead as usize * nl,
             max_lead,
             reserve: vec![0.0; net.needs.len()],
+            reserve_facilities: Vec::new(),
+            base_spare,
+            market_needs,
+            base_out_total,
+            base_ship_total,
+            fac_base_use_total,
+        }
+    }
+
+    /// Holds back `units` of need `n`'s stock while reserves are locked.
+    pub(crate) fn set_reserve(&mut self, n: usize, units: f64) {
+        self.reserve[n] = units;
+        let need = &self.needs[n];
+        if !need.market && !self.reserve_facilities.contains(&need.owner) {
+            self.reserve_facilities.push(need.owner);
         }
     }
 
@@ -520,6 +571,19 @@ pub struct Scratch {
     pub(crate) quiet: Vec<bool>,
     /// Per need, this week: a supplier ships less than it was ordered.
     pub(crate) rationed: Vec<bool>,
+    /// Needs worked this week: markets, and every need that may be off its
+    /// baseline (see `step`). A need outside the set is exactly at rest: it
+    /// orders its baseline, holds its target and has nothing in flight off
+    /// baseline, so working it would change nothing.
+    pub(crate) need_hot: Bits,
+    /// Needs to work next week (filled during this week and by the shocks).
+    pub(crate) need_pending: Bits,
+    /// Facilities worked this week; one outside is exactly at rest: it
+    /// receives its baseline orders, has full capacity and stocks, and its
+    /// output, spare capacity and ration hold their baseline values.
+    pub(crate) fac_hot: Bits,
+    /// Facilities to work next week.
+    pub(crate) fac_pending: Bits,
     /// Per need: `order` (resp. `ship`) of every link is exactly the
     /// baseline flow, so a quiet week need not write it again.
     pub(crate) orders_at_base: Vec<bool>,
@@ -550,15 +614,20 @@ impl Scratch {
         }
         self.short_weeks.resize(nn, 0);
         self.reroute_need.resize(nn, false);
+        self.rationed.resize(nn, false);
+        for b in [&mut self.need_hot, &mut self.need_pending] {
+            b.resize(nn);
+        }
+        self.fac_hot.resize(nf);
+        self.fac_pending.resize(nf);
+        self.fac_moved.resize(nf, false);
         for v in [
             &mut self.quiet,
-            &mut self.rationed,
             &mut self.orders_at_base,
             &mut self.ships_at_base,
         ] {
             v.resize(nn, false);
         }
-        self.fac_moved.resize(nf, false);
         self.arrivals_until.resize(nn, 0);
         for v in [
             &mut self.share,
@@ -631,9 +700,15 @@ impl Scratch {
         self.cf.fill(1.0);
         self.recv.copy_from_slice(&e.base_out);
         self.out.copy_from_slice(&e.base_out);
-        for (s, (c, b)) in self.spare.iter_mut().zip(e.cap.iter().zip(&e.base_out)) {
-            *s = (c - b).max(0.0);
-        }
+        self.spare.copy_from_slice(&e.base_spare);
+        self.lam.fill(1.0);
+        self.complex.fill(false);
+        self.quiet.fill(true);
+        self.rationed.fill(false);
+        self.need_hot.clear();
+        self.need_pending.clear();
+        self.fac_hot.clear();
+        self.fac_pending.clear();
         self.m_req.fill(0.0);
         self.m_got.fill(0.0);
         self.revoked_week.fill(u32::MAX);
@@ -682,6 +757,9 @@ impl Scratch {
             *u = (*u).max(t + from.max_lead);
         }
         self.reroute_next = true;
+        // Every node may now be off the new baseline.
+        self.need_pending.fill();
+        self.fac_pending.fill();
     }
 
     /// True when the trial state is *exactly* the baseline steady state.
@@ -704,9 +782,23 @@ impl Scratch {
 
     /// True when the state is within `tol` (relative to each quantity's
     /// baseline scale) of the baseline; shocks must be over for this to mean
-    /// the rest of the trial is quiet.
+    /// the rest of the trial is quiet. Call after a week: only the nodes
+    /// pending for next week are checked, since every other one is exactly
+    /// at rest.
     pub(crate) fn near_baseline(&self, e: &Engine, tol: f64) -> bool {
-        for (n, need) in e.needs.iter().enumerate() {
+        let (nn, nf, nl) = (e.needs.len(), e.cap.len(), e.links.len());
+        let pending = || {
+            self.need_pending
+                .words()
+                .iter()
+                .enumerate()
+                .flat_map(move |(w, &word)| ones(w, word, nn))
+        };
+        let links =
+            |n: usize| e.need_links.offsets[n] as usize..e.need_links.offsets[n + 1] as usize;
+        // Cheapest first: stocks, then links, then pipeline slots.
+        for n in pending() {
+            let need = &e.needs[n];
             let scale = tol * (need.target + need.base_use + 1.0);
             if self.inv_dev[n].abs() > scale
                 || self.transit_dev[n].abs() > scale
@@ -717,27 +809,38 @@ impl Scratch {
                 return false;
             }
         }
-        for (l, lk) in e.links.iter().enumerate() {
-            let scale = tol * (lk.base_flow + 1.0);
-            if self.share[l] != lk.base_share
-                || (self.order[l] - lk.base_flow).abs() > scale
-                || (self.ship[l] - lk.base_flow).abs() > scale
-            {
-                return false;
-            }
-        }
-        // Slots that are not live are zero.
-        for row in self.pipe.chunks_exact(e.links.len().max(1)) {
-            for (x, lk) in row.iter().zip(&e.links) {
-                if x.abs() > tol * (lk.base_flow + 1.0) {
+        for n in pending() {
+            for l in links(n) {
+                let lk = &e.links[l];
+                let scale = tol * (lk.base_flow + 1.0);
+                if self.share[l] != lk.base_share
+                    || (self.order[l] - lk.base_flow).abs() > scale
+                    || (self.ship[l] - lk.base_flow).abs() > scale
+                {
                     return false;
                 }
             }
         }
-        self.recv
-            .iter()
-            .zip(&e.base_out)
-            .all(|(r, b)| (r - b).abs() <= tol * (b + 1.0))
+        for (w, &word) in self.fac_pending.words().iter().enumerate() {
+            for f in ones(w, word, nf) {
+                let b = e.base_out[f];
+                if (self.recv[f] - b).abs() > tol * (b + 1.0) {
+                    return false;
+                }
+            }
+        }
+        // Slots that are not live are zero.
+        for n in pending() {
+            for l in links(n) {
+                let scale = tol * (e.links[l].base_flow + 1.0);
+                for r in 0..e.max_lead as usize {
+                    if self.pipe[r * nl + l].abs() > scale {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
     }
 
     /// Revocation week of each agreement (bloc index) in the last trial,

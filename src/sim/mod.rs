@@ -16,6 +16,7 @@
 //! assert!(out.lost_units >= 0.0);
 //! ```
 
+mod bits;
 mod engine;
 pub mod schedule;
 pub(crate) mod step;

@@ -14,6 +14,7 @@
 //!
 //! The equations, with the tests that pin each, are in docs/MODEL.md.
 
+use super::bits::{flag_word, ones};
 use super::engine::{Engine, Scratch};
 
 /// Chooses, week by week, which compiled engine is in force (the policy
@@ -250,11 +251,13 @@ impl Engine {
                         ShockTarget::Capacity(fs) => {
                             for &i in fs {
                                 s.cf[i as usize] = 1.0;
+                                s.fac_pending.insert(i as usize);
                             }
                         }
                         ShockTarget::Lane(ls) => {
                             for &i in ls {
                                 s.pf[i as usize] = 1.0;
+                                s.need_pending.insert(self.links[i as usize].need as usize);
                             }
                         }
                         ShockTarget::Demand(ns) => {
@@ -283,6 +286,7 @@ impl Engine {
                             f.recovery_weeks
                         };
                         s.cf[i as usize] *= 1.0 - effective(t, o, d, sev, r);
+                        s.fac_pending.insert(i as usize);
                     }
                 }
                 ShockTarget::Lane(ls) => {
@@ -290,6 +294,7 @@ impl Engine {
                     let e = effective(t, o, d, sev, f.recovery_weeks);
                     for &i in ls {
                         s.pf[i as usize] *= 1.0 - e;
+                        s.need_pending.insert(self.links[i as usize].need as usize);
                     }
                 }
                 ShockTarget::Demand(ns) => {
@@ -304,6 +309,14 @@ impl Engine {
     }
 
     /// One week. Returns (demand due, demand served) summed over markets.
+    ///
+    /// Only the week's active sets are worked: the needs in `need_hot`
+    /// (markets, and every need that ended last week off its rest state or
+    /// was touched since) and the facilities in `fac_hot` (plus those whose
+    /// orders moved). Everything outside is exactly at rest, where working it
+    /// would write the values it already holds; so a week costs in
+    /// proportion to the part of the network off its baseline, and the
+    /// results are those of working every node.
     pub(crate) fn week(
         &self,
         t: u32,
@@ -330,305 +343,355 @@ impl Engine {
         s.m_req.fill(0.0);
         s.m_got.fill(0.0);
 
-        let nf = self.cap.len();
-        s.complex.copy_from_slice(&self.fac_priority);
+        let (nn, nf) = (self.needs.len(), self.cap.len());
+        // The week's active sets.
+        std::mem::swap(&mut s.need_hot, &mut s.need_pending);
+        s.need_pending.clear();
+        s.need_hot.union_with(&self.market_needs);
+        if reroute_all || !self.cfg.active_sets {
+            s.need_hot.fill();
+        }
+        std::mem::swap(&mut s.fac_hot, &mut s.fac_pending);
+        s.fac_pending.clear();
+        if !self.cfg.active_sets {
+            s.fac_hot.fill();
+        }
+        if s.reserve_locked {
+            for &f in &self.reserve_facilities {
+                s.fac_hot.insert(f as usize);
+            }
+        }
+        s.complex.fill(false);
         s.fac_moved.fill(false);
         s.rationed.fill(false);
 
         let offsets = &self.need_links.offsets;
-        // Pass 0: arrivals, per need, from the week's pipeline row (a tight
-        // loop, so that the needs' short sums overlap), then the row is
-        // emptied. A need that has put no deviation into its pipelines for
-        // `M` weeks has only zero slots: its arrivals are exactly zero.
+        // Pass 0: arrivals of the active needs from the week's pipeline row
+        // (a tight loop, so that the needs' short sums overlap), then the
+        // cells are emptied. A need that has put no deviation into its
+        // pipelines for `M` weeks has only zero slots: its arrivals are
+        // exactly zero.
         {
             let row = &mut s.pipe[arrivals..arrivals + nl];
-            for ((a, &until), w) in s
-                .arr_dev
-                .iter_mut()
-                .zip(&s.arrivals_until)
-                .zip(offsets.windows(2))
-            {
-                if t < until {
-                    let cells = &mut row[w[0] as usize..w[1] as usize];
-                    let mut sum = 0.0;
-                    for &d in cells.iter() {
-                        sum += d;
-                    }
-                    *a = sum;
-                    cells.fill(0.0);
-                } else {
-                    *a = 0.0;
+            for (w, &word) in s.need_hot.words().iter().enumerate() {
+                for n in ones(w, word, nn) {
+                    s.arr_dev[n] = if t < s.arrivals_until[n] {
+                        let cells = &mut row[offsets[n] as usize..offsets[n + 1] as usize];
+                        let mut sum = 0.0;
+                        for &d in cells.iter() {
+                            sum += d;
+                        }
+                        cells.fill(0.0);
+                        sum
+                    } else {
+                        0.0
+                    };
                 }
             }
         }
 
-        let mut consumed = 0.0;
-        // Pass 1, per need (its links are a contiguous range): rerouting,
-        // orders; markets consume. The orders each facility can
-        // receive through its lanes are summed as the orders are placed, in
-        // link storage order. Facilities that ration by priority or have a
-        // partly closed lane take the general allocation below; the rest
-        // share output proportionally.
-        for (n, nr) in self.needs.iter().enumerate() {
-            let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
-            let a = s.arr_dev[n];
-            // Inventory position (end of last week + everything in flight,
-            // this week's arrivals included) minus its baseline.
-            let pos = s.inv_dev[n] + s.transit_dev[n];
-            s.transit_dev[n] -= a;
-
-            if reroute_all || s.reroute_need[n] {
-                s.reroute_need[n] = self.reroute(n, s);
-            }
-
-            let mut gap = -pos;
-            let planned = match nr.kind {
-                NeedKind::Material { per_unit } => per_unit * s.recv[nr.owner as usize],
-                NeedKind::Capital { units_per_week, .. } => units_per_week,
-                NeedKind::Demand { units_per_week, .. } => {
-                    let demand = units_per_week * s.dm[n];
-                    let req = demand + s.backlog[n];
-                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + a
-                        - lock * self.reserve[n])
-                        .max(0.0);
-                    let got = req.min(avail);
-                    consumed += got;
-                    s.inv_dev[n] = (s.inv_dev[n] + (a - (got - nr.base_use))).max(-nr.target);
-                    let short = req - got;
-                    let m = nr.owner as usize;
-                    s.m_req[m] += req;
-                    s.m_got[m] += got;
-                    if nr.backorder {
-                        // Back-ordered demand is negative inventory.
-                        gap += s.backlog[n];
-                        s.backlog[n] = short;
-                    } else if let Some(x) = out.lost_units_by_need.get_mut(nr.mpos as usize) {
-                        *x += short;
-                    }
-                    demand
-                }
-            };
-            let order = (planned + gap / rw).max(0.0);
-            s.need_order[n] = order;
-            // At its baseline order, with baseline shares (rerouting is off
-            // only then) and open lanes, every link orders exactly its
-            // baseline flow: `base_use × base_share` is how the baseline
-            // was computed.
-            let quiet = order == nr.base_use
-                && !s.reroute_need[n]
-                && (!s.lanes_touched || s.pf[lo..hi].iter().all(|&p| p == 1.0));
-            s.quiet[n] = quiet;
-            if quiet {
-                if !s.orders_at_base[n] {
-                    s.order[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
-                    s.orders_at_base[n] = true;
-                }
-            } else {
-                s.orders_at_base[n] = false;
-                let moved = &mut s.fac_moved[..];
-                if s.lanes_touched {
-                    let complex = &mut s.complex[..];
-                    for (((o, &sh), &pf), &f) in s.order[lo..hi]
-                        .iter_mut()
-                        .zip(&s.share[lo..hi])
-                        .zip(&s.pf[lo..hi])
-                        .zip(&self.l_supplier[lo..hi])
-                    {
-                        *o = order * sh;
-                        moved[f as usize] = true;
-                        complex[f as usize] |= pf < 1.0;
-                    }
-                } else {
-                    // No lane shock in effect: every lane is open.
-                    for ((o, &sh), &f) in s.order[lo..hi]
-                        .iter_mut()
-                        .zip(&s.share[lo..hi])
-                        .zip(&self.l_supplier[lo..hi])
-                    {
-                        *o = order * sh;
-                        moved[f as usize] = true;
-                    }
-                }
-            }
-        }
-
-        // Pass 2a, per facility: the orders it can receive through its
-        // lanes, summed in link storage order. A facility all of whose
-        // customers order their baseline receives exactly its baseline
-        // (which was summed the same way). Facilities that ration by
+        // Test-only totals (conservation): nodes at rest contribute their
+        // baseline flows, so the totals start there and the worked nodes
+        // add their deviations.
+        let mut consumed = self.fac_base_use_total;
+        // Pass 1, per active need (its links are a contiguous range):
+        // rerouting, orders; markets consume. Facilities that ration by
         // priority or have a partly closed lane take the general allocation
         // below; the rest share output proportionally.
-        // With no lane shock in effect every passable fraction is 1 and
-        // `order × 1` is `order` exactly.
+        for w in 0..s.need_hot.words().len() {
+            let word = s.need_hot.words()[w];
+            for n in ones(w, word, nn) {
+                let nr = &self.needs[n];
+                let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
+                let a = s.arr_dev[n];
+                // Inventory position (end of last week + everything in
+                // flight, this week's arrivals included) minus its baseline.
+                let pos = s.inv_dev[n] + s.transit_dev[n];
+                s.transit_dev[n] -= a;
+                if !nr.market {
+                    // Its stocks may be off: the owner's production is
+                    // worked this week.
+                    s.fac_hot.insert(nr.owner as usize);
+                }
+
+                if reroute_all || s.reroute_need[n] {
+                    s.reroute_need[n] = self.reroute(n, s);
+                }
+
+                let mut gap = -pos;
+                let planned = match nr.kind {
+                    NeedKind::Material { per_unit } => per_unit * s.recv[nr.owner as usize],
+                    NeedKind::Capital { units_per_week, .. } => units_per_week,
+                    NeedKind::Demand { units_per_week, .. } => {
+                        let demand = units_per_week * s.dm[n];
+                        let req = demand + s.backlog[n];
+                        let avail = (nr.target + nr.base_use + s.inv_dev[n] + a
+                            - lock * self.reserve[n])
+                            .max(0.0);
+                        let got = req.min(avail);
+                        consumed += got;
+                        s.inv_dev[n] = (s.inv_dev[n] + (a - (got - nr.base_use))).max(-nr.target);
+                        let short = req - got;
+                        let m = nr.owner as usize;
+                        s.m_req[m] += req;
+                        s.m_got[m] += got;
+                        if nr.backorder {
+                            // Back-ordered demand is negative inventory.
+                            gap += s.backlog[n];
+                            s.backlog[n] = short;
+                        } else if let Some(x) = out.lost_units_by_need.get_mut(nr.mpos as usize) {
+                            *x += short;
+                        }
+                        demand
+                    }
+                };
+                let order = (planned + gap / rw).max(0.0);
+                s.need_order[n] = order;
+                // At its baseline order, with baseline shares (rerouting is
+                // off only then) and open lanes, every link orders exactly
+                // its baseline flow: `base_use × base_share` is how the
+                // baseline was computed.
+                let quiet = order == nr.base_use
+                    && !s.reroute_need[n]
+                    && (!s.lanes_touched || s.pf[lo..hi].iter().all(|&p| p == 1.0));
+                s.quiet[n] = quiet;
+                if quiet {
+                    if !s.orders_at_base[n] {
+                        s.order[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
+                        s.orders_at_base[n] = true;
+                    }
+                } else {
+                    s.orders_at_base[n] = false;
+                    let moved = &mut s.fac_moved[..];
+                    if s.lanes_touched {
+                        let complex = &mut s.complex[..];
+                        for (((o, &sh), &pf), &f) in s.order[lo..hi]
+                            .iter_mut()
+                            .zip(&s.share[lo..hi])
+                            .zip(&s.pf[lo..hi])
+                            .zip(&self.l_supplier[lo..hi])
+                        {
+                            *o = order * sh;
+                            moved[f as usize] = true;
+                            complex[f as usize] |= pf < 1.0;
+                        }
+                    } else {
+                        // No lane shock in effect: every lane is open.
+                        for ((o, &sh), &f) in s.order[lo..hi]
+                            .iter_mut()
+                            .zip(&s.share[lo..hi])
+                            .zip(&self.l_supplier[lo..hi])
+                        {
+                            *o = order * sh;
+                            moved[f as usize] = true;
+                        }
+                    }
+                }
+            }
+        }
+
+        // Pass 2, per active facility: the orders it can receive through its
+        // lanes (summed in link storage order; a facility all of whose
+        // customers order their baseline receives exactly its baseline,
+        // which was summed the same way), then production, consumption and
+        // rationing. With no lane shock in effect every passable fraction is
+        // 1 and `order × 1` is `order` exactly.
         let lanes_open = !s.lanes_touched;
-        for (f, r) in s.recv.iter_mut().enumerate() {
-            *r = if !s.fac_moved[f] {
-                self.base_out[f]
-            } else if lanes_open {
-                let mut sum = 0.0;
-                for &l in self.fac_in.row(f) {
-                    sum += s.order[l as usize];
-                }
-                sum
-            } else {
-                let mut sum = 0.0;
-                for &l in self.fac_in.row(f) {
-                    sum += s.order[l as usize] * s.pf[l as usize];
-                }
-                sum
-            };
-        }
-
-        // Pass 2b, per facility: production, consumption, rationing.
-        let mut produced = 0.0;
-        for f in 0..nf {
-            let recv = s.recv[f];
-
-            // Capital inputs: a fixed service flow from spares; health erodes
-            // while cut off and recovers over the facility's recovery time.
-            let mut health: f64 = 1.0;
-            let step_up = 1.0 / (self.fac_recovery[f].max(1) as f64);
-            for &n in self.fac_needs.row(f) {
-                let n = n as usize;
-                let nr = &self.needs[n];
-                if let NeedKind::Capital {
-                    units_per_week,
-                    erosion_per_week,
-                } = nr.kind
-                {
-                    let a = s.arr_dev[n];
-                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + a
-                        - lock * self.reserve[n])
-                        .max(0.0);
-                    let got = units_per_week.min(avail);
-                    consumed += got;
-                    let mut hh = s.cap_health[n];
-                    if avail < units_per_week {
-                        hh = (hh - erosion_per_week).max(0.0);
-                    } else if hh < 1.0 {
-                        hh = (hh + step_up).min(1.0);
+        let mut produced = self.base_out_total;
+        for w in 0..s.fac_hot.words().len() {
+            let word = s.fac_hot.words()[w] | flag_word(&s.fac_moved, w);
+            for f in ones(w, word, nf) {
+                let recv = if !s.fac_moved[f] {
+                    self.base_out[f]
+                } else if lanes_open {
+                    let mut sum = 0.0;
+                    for &l in self.fac_in.row(f) {
+                        sum += s.order[l as usize];
                     }
-                    s.cap_health[n] = hh;
-                    health = health.min(hh);
-                    s.inv_dev[n] = (s.inv_dev[n] + (a - (got - nr.base_use))).max(-nr.target);
-                }
-            }
+                    sum
+                } else {
+                    let mut sum = 0.0;
+                    for &l in self.fac_in.row(f) {
+                        sum += s.order[l as usize] * s.pf[l as usize];
+                    }
+                    sum
+                };
+                s.recv[f] = recv;
 
-            let cap_eff = self.cap[f] * s.cf[f] * health;
-            let mut output = cap_eff.min(recv);
-            for &n in self.fac_needs.row(f) {
-                let n = n as usize;
-                let nr = &self.needs[n];
-                if let NeedKind::Material { per_unit } = nr.kind {
-                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + s.arr_dev[n]
-                        - lock * self.reserve[n])
-                        .max(0.0);
-                    if per_unit * output > avail {
-                        output = if per_unit > 0.0 {
-                            avail / per_unit
-                        } else {
-                            output
-                        };
+                // Capital inputs: a fixed service flow from spares; health
+                // erodes while cut off and recovers over the facility's
+                // recovery time.
+                let mut health: f64 = 1.0;
+                let step_up = 1.0 / (self.fac_recovery[f].max(1) as f64);
+                for &n in self.fac_needs.row(f) {
+                    let n = n as usize;
+                    let nr = &self.needs[n];
+                    if let NeedKind::Capital {
+                        units_per_week,
+                        erosion_per_week,
+                    } = nr.kind
+                    {
+                        let a = s.arr_dev[n];
+                        let avail = (nr.target + nr.base_use + s.inv_dev[n] + a
+                            - lock * self.reserve[n])
+                            .max(0.0);
+                        let got = units_per_week.min(avail);
+                        consumed += got - nr.base_use;
+                        let mut hh = s.cap_health[n];
+                        if avail < units_per_week {
+                            hh = (hh - erosion_per_week).max(0.0);
+                        } else if hh < 1.0 {
+                            hh = (hh + step_up).min(1.0);
+                        }
+                        s.cap_health[n] = hh;
+                        health = health.min(hh);
+                        s.inv_dev[n] = (s.inv_dev[n] + (a - (got - nr.base_use))).max(-nr.target);
+                        if s.inv_dev[n] != 0.0 || hh != 1.0 {
+                            s.need_pending.insert(n);
+                        }
                     }
                 }
-            }
-            let output = output.max(0.0);
-            for &n in self.fac_needs.row(f) {
-                let n = n as usize;
-                let nr = &self.needs[n];
-                if let NeedKind::Material { per_unit } = nr.kind {
-                    let a = s.arr_dev[n];
-                    let avail = (nr.target + nr.base_use + s.inv_dev[n] + a
-                        - lock * self.reserve[n])
-                        .max(0.0);
-                    let used = (per_unit * output).min(avail);
-                    consumed += used;
-                    s.inv_dev[n] = (s.inv_dev[n] + (a - (used - nr.base_use))).max(-nr.target);
-                }
-            }
-            s.out[f] = output;
-            s.spare[f] = (cap_eff - output).max(0.0);
-            produced += output;
 
-            // (NaN-safe: anything but a full delivery counts as rationing.)
-            let in_full = output >= recv;
-            if !in_full {
-                // Rationing: the customers' shipments differ from their
-                // orders.
-                for &l in self.fac_out.row(f) {
-                    s.rationed[self.links[l as usize].need as usize] = true;
+                let cap_eff = self.cap[f] * s.cf[f] * health;
+                let mut output = cap_eff.min(recv);
+                for &n in self.fac_needs.row(f) {
+                    let n = n as usize;
+                    let nr = &self.needs[n];
+                    if let NeedKind::Material { per_unit } = nr.kind {
+                        let avail = (nr.target + nr.base_use + s.inv_dev[n] + s.arr_dev[n]
+                            - lock * self.reserve[n])
+                            .max(0.0);
+                        if per_unit * output > avail {
+                            output = if per_unit > 0.0 {
+                                avail / per_unit
+                            } else {
+                                output
+                            };
+                        }
+                    }
                 }
-            }
-            if s.complex[f] && !in_full {
-                self.allocate(f, output, recv, s);
-            } else {
-                // Orders served in full ship `order × passable` (pass 2c;
-                // a lane that is open passes the order unchanged).
-                s.complex[f] = false;
-                // Every lane open, proportional: each customer gets the same
-                // fraction of its order (exactly what `allocate` computes
-                // in this case).
-                s.lam[f] = if in_full { 1.0 } else { output / recv };
+                let output = output.max(0.0);
+                // Next week's material orders follow this week's receipts.
+                let recv_off = recv != self.base_out[f];
+                for &n in self.fac_needs.row(f) {
+                    let n = n as usize;
+                    let nr = &self.needs[n];
+                    if let NeedKind::Material { per_unit } = nr.kind {
+                        let a = s.arr_dev[n];
+                        let avail = (nr.target + nr.base_use + s.inv_dev[n] + a
+                            - lock * self.reserve[n])
+                            .max(0.0);
+                        let used = (per_unit * output).min(avail);
+                        consumed += used - nr.base_use;
+                        s.inv_dev[n] = (s.inv_dev[n] + (a - (used - nr.base_use))).max(-nr.target);
+                        if s.inv_dev[n] != 0.0 || recv_off {
+                            s.need_pending.insert(n);
+                        }
+                    }
+                }
+                s.out[f] = output;
+                s.spare[f] = (cap_eff - output).max(0.0);
+                produced += output - self.base_out[f];
+
+                // (NaN-safe: anything but a full delivery counts as rationing.)
+                let in_full = output >= recv;
+                if !in_full {
+                    // Rationing: the customers' shipments differ from their
+                    // orders.
+                    for &l in self.fac_out.row(f) {
+                        s.rationed[self.links[l as usize].need as usize] = true;
+                    }
+                }
+                if (s.complex[f] || self.fac_priority[f]) && !in_full {
+                    s.complex[f] = true;
+                    self.allocate(f, output, recv, s);
+                } else {
+                    // Orders served in full ship `order × passable` (pass 3;
+                    // a lane that is open passes the order unchanged).
+                    s.complex[f] = false;
+                    // Every lane open, proportional: each customer gets the
+                    // same fraction of its order (exactly what `allocate`
+                    // computes in this case).
+                    s.lam[f] = if in_full { 1.0 } else { output / recv };
+                }
+                if recv_off || output != self.base_out[f] || s.spare[f] != self.base_spare[f] {
+                    s.fac_pending.insert(f);
+                }
             }
         }
 
-        // Pass 2c, need by need over contiguous link ranges (each need's
+        // Pass 3, need by need over contiguous link ranges (each need's
         // in-transit total stays in a register): shipments enter the
-        // pipelines.
-        let mut shipped = 0.0;
+        // pipelines. Needs neither active nor rationed ship their baseline.
+        let mut shipped = self.base_ship_total;
         {
             let (slot, complex, lam, pf) = (&s.slot[..], &s.complex[..], &s.lam[..], &s.pf[..]);
             let (ships, orders, pipe) = (&mut s.ship[..], &s.order[..], &mut s.pipe[..]);
-            for (n, ((transit_dev, reroute), w)) in s
-                .transit_dev
-                .iter_mut()
-                .zip(s.reroute_need.iter_mut())
-                .zip(offsets.windows(2))
-                .enumerate()
-            {
-                let (lo, hi) = (w[0] as usize, w[1] as usize);
-                if s.quiet[n] && !s.rationed[n] {
-                    // Baseline orders served in full: every shipment is its
-                    // baseline flow, every deviation entering the pipelines
-                    // is zero (the slots written are already zero) and no
-                    // link is short.
-                    if !s.ships_at_base[n] {
-                        ships[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
-                        s.ships_at_base[n] = true;
+            for w in 0..s.need_hot.words().len() {
+                let word = s.need_hot.words()[w] | flag_word(&s.rationed, w);
+                // Needs of this word off their rest state next week.
+                let mut pending = 0u64;
+                for n in ones(w, word, nn) {
+                    let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
+                    if s.quiet[n] && !s.rationed[n] {
+                        // Baseline orders served in full: every shipment is
+                        // its baseline flow, every deviation entering the
+                        // pipelines is zero (the slots written are already
+                        // zero) and no link is short.
+                        if !s.ships_at_base[n] {
+                            ships[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
+                            s.ships_at_base[n] = true;
+                        }
+                    } else {
+                        s.ships_at_base[n] = false;
+                        // This week's shipments arrive by week t + M.
+                        s.arrivals_until[n] = t + m + 1;
+                        let mut transit = s.transit_dev[n];
+                        let mut row_shipped = 0.0;
+                        let mut short = false;
+                        for ((((((l, sh), &o), &p), &f), &lead), &base) in (lo..hi)
+                            .zip(&mut ships[lo..hi])
+                            .zip(&orders[lo..hi])
+                            .zip(&pf[lo..hi])
+                            .zip(&self.l_supplier[lo..hi])
+                            .zip(&self.l_lead[lo..hi])
+                            .zip(&self.l_base_flow[lo..hi])
+                        {
+                            let f = f as usize;
+                            if !complex[f] {
+                                // `λ = 1` (in full: `order × passable`) or
+                                // every lane open (`passable = 1`): exact
+                                // either way.
+                                *sh = o * p * lam[f];
+                            }
+                            let ship = *sh;
+                            row_shipped += ship;
+                            let dev = ship - base;
+                            pipe[slot[lead as usize] as usize + l] = dev;
+                            transit += dev;
+                            short |= ship < o * (1.0 - SHORT_TOL);
+                        }
+                        shipped += row_shipped - self.need_base_ship[n];
+                        s.transit_dev[n] = transit;
+                        s.reroute_need[n] |= short;
                     }
-                    shipped += self.need_base_ship[n];
-                    continue;
-                }
-                s.ships_at_base[n] = false;
-                // This week's shipments arrive by week t + M.
-                s.arrivals_until[n] = t + m + 1;
-                let mut transit = *transit_dev;
-                let mut row_shipped = 0.0;
-                let mut short = false;
-                for ((((((l, sh), &o), &p), &f), &lead), &base) in (lo..hi)
-                    .zip(&mut ships[lo..hi])
-                    .zip(&orders[lo..hi])
-                    .zip(&pf[lo..hi])
-                    .zip(&self.l_supplier[lo..hi])
-                    .zip(&self.l_lead[lo..hi])
-                    .zip(&self.l_base_flow[lo..hi])
-                {
-                    let f = f as usize;
-                    if !complex[f] {
-                        // `λ = 1` (in full: `order × passable`) or every
-                        // lane open (`passable = 1`): exact either way.
-                        *sh = o * p * lam[f];
+                    // Whether the need is off its rest state next week.
+                    if t + 1 < s.arrivals_until[n]
+                        || s.inv_dev[n] != 0.0
+                        || s.transit_dev[n] != 0.0
+                        || s.backlog[n] != 0.0
+                        || s.cap_health[n] != 1.0
+                        || s.reroute_need[n]
+                        || !s.orders_at_base[n]
+                        || !s.ships_at_base[n]
+                    {
+                        pending |= 1 << (n % 64);
+                    } else {
+                        // At rest: nothing arrives until it orders again.
+                        s.arr_dev[n] = 0.0;
                     }
-                    let ship = *sh;
-                    row_shipped += ship;
-                    let dev = ship - base;
-                    pipe[slot[lead as usize] as usize + l] = dev;
-                    transit += dev;
-                    short |= ship < o * (1.0 - SHORT_TOL);
                 }
-                shipped += row_shipped;
-                *transit_dev = transit;
-                *reroute |= short;
+                s.need_pending.insert_word(w, pending);
             }
         }
         s.week_produced = produced;

@@ -593,3 +593,108 @@ proptest! {
         prop_assert!((0.0..=1.0).contains(&out.peak_shortfall));
     }
 }
+
+/// Both engines of one network: working only the active sets, and working
+/// every node every week (the reference).
+fn sparse_and_dense(net: &Network, fast_forward: bool) -> (Engine, Engine) {
+    let cfg = |active_sets| EngineConfig {
+        fast_forward,
+        active_sets,
+        ..EngineConfig::default()
+    };
+    (
+        Engine::with_config(net, cfg(true)),
+        Engine::with_config(net, cfg(false)),
+    )
+}
+
+/// Every quantity of the trial state the next week depends on, as bits.
+fn state_bits(st: &super::Scratch) -> Vec<u64> {
+    let mut v = Vec::new();
+    for a in [
+        &st.inv_dev,
+        &st.transit_dev,
+        &st.arr_dev,
+        &st.backlog,
+        &st.cap_health,
+        &st.need_order,
+        &st.share,
+        &st.order,
+        &st.ship,
+        &st.pipe,
+        &st.recv,
+        &st.out,
+        &st.spare,
+        &st.lam,
+    ] {
+        v.extend(a.iter().map(|x| x.to_bits()));
+    }
+    v.extend(st.short_weeks.iter().map(|&x| u64::from(x)));
+    v.extend(st.reroute_need.iter().map(|&x| u64::from(x)));
+    v.extend(st.qualified.iter().map(|&x| u64::from(x)));
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Working only the active needs and facilities gives, week by week,
+    /// the state (to the bit) and the outcome of working every node.
+    #[test]
+    fn active_sets_match_working_every_node(size in 10usize..200, nseed in 0u64..1000, seed in 0u64..1000, trial in 0u64..1000, ff in any::<bool>()) {
+        let mut net = synthetic(size, nseed);
+        for sh in &mut net.shocks {
+            if let Occurrence::Probability(p) = &mut sh.occurrence {
+                *p = 0.7;
+            }
+        }
+        let (sparse, dense) = sparse_and_dense(&net, ff);
+        let run = |e: &Engine| {
+            let mut s = e.scratch();
+            let mut out = TrialOutcome::default();
+            let mut weeks = Vec::new();
+            e.run_trial_inspect(seed, trial, &mut s, &mut out, true, |_, st| weeks.push(state_bits(st)));
+            (format!("{out:?}"), weeks)
+        };
+        let (a, b) = (run(&sparse), run(&dense));
+        prop_assert_eq!(a.1.len(), b.1.len(), "weeks simulated");
+        for (t, (x, y)) in a.1.iter().zip(&b.1).enumerate() {
+            prop_assert!(x == y, "week {}: states differ", t);
+        }
+        prop_assert_eq!(a.0, b.0);
+    }
+}
+
+/// The same on the shipped world under every variant (regime switches,
+/// closed lanes, reserves, ramps, crisis sharing): the first disrupted
+/// trials give the same outcomes, to the bit.
+#[test]
+fn active_sets_match_working_every_node_on_the_world_variants() {
+    let (scenario, diags) = crate::shipped::load(crate::shipped::WORLD).expect("embedded");
+    assert!(diags.is_empty());
+    let net = crate::network::compile(&scenario).expect("compiles");
+    for v in 0..net.variants.len() {
+        let vn = crate::policy::apply(&net, v).expect("variant applies");
+        let cfg = |active_sets| EngineConfig {
+            active_sets,
+            ..EngineConfig::default()
+        };
+        let sparse = super::variant::VariantEngine::with_config(&vn, cfg(true));
+        let dense = super::variant::VariantEngine::with_config(&vn, cfg(false));
+        let (mut s1, mut s2) = (sparse.scratch(), dense.scratch());
+        let mut played = 0;
+        for trial in 0..40 {
+            let mut a = TrialOutcome::default();
+            let mut b = TrialOutcome::default();
+            sparse.run_trial(3, trial, &mut s1, &mut a, true);
+            dense.run_trial(3, trial, &mut s2, &mut b, true);
+            assert_eq!(
+                format!("{a:?}"),
+                format!("{b:?}"),
+                "variant {v}, trial {trial}"
+            );
+            played += usize::from(!a.fired.is_empty());
+        }
+        assert!(played >= 10, "variant {v}: only {played} disrupted trials");
+    }
+}

@@ -93,7 +93,7 @@ impl VariantEngine {
                 }
                 let mut e = Engine::with_config(&n, cfg.clone());
                 for &(need, units) in &vn.reserves {
-                    e.reserve[need as usize] = units;
+                    e.set_reserve(need as usize, units);
                 }
                 engines.push(e);
             }
@@ -302,6 +302,7 @@ impl<'e> Driver<'e> for PolicyDriver<'e> {
         for &(f, w, r) in &ve.online {
             if t >= w && t <= w + r + 1 {
                 s.cf[f as usize] = 1.0;
+                s.fac_pending.insert(f as usize);
             }
         }
         let regime = online * (1usize << ve.agreements.len()) + revoked as usize;
@@ -317,8 +318,10 @@ impl<'e> Driver<'e> for PolicyDriver<'e> {
                 s.cf[f as usize] *= f64::from(t - w + 1) / f64::from(r + 1);
             }
         }
+        let links = &ve.engines[0].links;
         for &l in &ve.blocked_links {
             s.pf[l as usize] = 0.0;
+            s.need_pending.insert(links[l as usize].need as usize);
         }
         s.lanes_touched |= !ve.blocked_links.is_empty();
     }

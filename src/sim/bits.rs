@@ -1,0 +1,128 @@
+//! A fixed-size set of small integers as a bit vector: the engine's active
+//! sets of needs and facilities. Walking a set visits its members in
+//! increasing order and skips 64 absent members per word, so a week with
+//! few active nodes costs little more than its active nodes.
+
+/// A set of indices `0..len`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Bits(Vec<u64>);
+
+impl Bits {
+    /// Empty, for indices `0..len`.
+    pub fn resize(&mut self, len: usize) {
+        self.0.clear();
+        self.0.resize(len.div_ceil(64), 0);
+    }
+
+    pub fn clear(&mut self) {
+        self.0.fill(0);
+    }
+
+    /// Every index `0..len` (and the unused tail of the last word: walks
+    /// check their index against the length they serve).
+    pub fn fill(&mut self) {
+        self.0.fill(!0);
+    }
+
+    #[inline]
+    pub fn insert(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    /// Adds the members `w * 64 + i` for every set bit `i` of `word`.
+    #[inline]
+    pub fn insert_word(&mut self, w: usize, word: u64) {
+        self.0[w] |= word;
+    }
+
+    /// Adds every member of `other` (of the same size).
+    pub fn union_with(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    pub fn words(&self) -> &[u64] {
+        &self.0
+    }
+}
+
+/// The set bits `i < len` of `word` number `w`, in increasing order. The
+/// word is copied, so the set may be changed while its members are walked.
+#[inline]
+pub(crate) fn ones(w: usize, word: u64, len: usize) -> Ones {
+    Ones {
+        base: w * 64,
+        word,
+        len,
+    }
+}
+
+pub(crate) struct Ones {
+    base: usize,
+    word: u64,
+    len: usize,
+}
+
+impl Iterator for Ones {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.word == 0 {
+            return None;
+        }
+        let i = self.base + self.word.trailing_zeros() as usize;
+        self.word &= self.word - 1;
+        (i < self.len).then_some(i)
+    }
+}
+
+/// Word `w` of the set of indices whose flag is true: the bit form of a
+/// byte-per-index flag array. (Hot loops set flags as plain byte stores,
+/// which do not chain through one word the way `insert` does.)
+#[inline]
+pub(crate) fn flag_word(flags: &[bool], w: usize) -> u64 {
+    let mut word = 0u64;
+    for (i, &f) in flags[w * 64..flags.len().min(w * 64 + 64)]
+        .iter()
+        .enumerate()
+    {
+        word |= u64::from(f) << i;
+    }
+    word
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_are_visited_in_order_and_the_tail_is_ignored() {
+        let mut b = Bits::default();
+        b.resize(130);
+        for i in [0, 5, 63, 64, 127, 129] {
+            b.insert(i);
+        }
+        let mut seen = Vec::new();
+        for (w, &word) in b.words().iter().enumerate() {
+            seen.extend(ones(w, word, 130));
+        }
+        assert_eq!(seen, vec![0, 5, 63, 64, 127, 129]);
+        b.fill();
+        let mut n = 0;
+        for (w, &word) in b.words().iter().enumerate() {
+            n += ones(w, word, 130).count();
+        }
+        assert_eq!(n, 130);
+        b.clear();
+        assert!(b.words().iter().all(|&w| w == 0));
+        let mut flags = vec![false; 130];
+        flags[3] = true;
+        flags[64] = true;
+        flags[129] = true;
+        assert_eq!(flag_word(&flags, 0), 1 << 3);
+        assert_eq!(flag_word(&flags, 1), 1);
+        assert_eq!(flag_word(&flags, 2), 2);
+    }
+}
