@@ -98,6 +98,7 @@ pub struct Engine {
     pub(crate) l_supplier: Vec<u32>,
     pub(crate) l_lead: Vec<u32>,
     pub(crate) l_base_flow: Vec<f64>,
+    pub(crate) l_base_share: Vec<f64>,
     /// Per need: its links' baseline flows summed in storage order, as the
     /// week's shipped total sums shipments.
     pub(crate) need_base_ship: Vec<f64>,
@@ -363,6 +364,7 @@ impl Engine {
             l_supplier: links.iter().map(|l| l.supplier).collect(),
             l_lead: links.iter().map(|l| l.lead).collect(),
             l_base_flow: links.iter().map(|l| l.base_flow).collect(),
+            l_base_share: links.iter().map(|l| l.base_share).collect(),
             need_base_ship: (0..needs.len())
                 .map(|n| {
                     let mut sum = 0.0;

@@ -161,14 +161,19 @@ impl Engine {
         let mut quiet_from = driver.quiet_from();
         let mut first_onset = u32::MAX;
         for f in &out.fired {
-            quiet_from = quiet_from.max(window(f).1);
             first_onset = first_onset.min(f.onset_week);
             if let ShockTarget::Revoke(blocs) = &self.shocks[f.shock as usize].target {
+                // A revocation is an event of its onset week (the policy
+                // regime switches then and stays); it touches no capacity,
+                // lane or demand, so it holds the trial open no longer.
+                quiet_from = quiet_from.max(f.onset_week.saturating_add(1));
                 for &b in blocs {
                     if let Some(w) = s.revoked_week.get_mut(b as usize) {
                         *w = (*w).min(f.onset_week);
                     }
                 }
+            } else {
+                quiet_from = quiet_from.max(window(f).1);
             }
         }
 
@@ -805,90 +810,90 @@ impl Engine {
     /// below its baseline share has an open lane and a supplier with spare
     /// capacity (the original supplier has recovered).
     fn reroute(&self, n: usize, s: &mut Scratch) -> bool {
-        let row = self.need_links.row(n);
+        let offsets = &self.need_links.offsets;
+        let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
         let prev_order = s.need_order[n];
-        let short =
-            |s: &Scratch, l: usize| s.order[l] > 0.0 && s.ship[l] < s.order[l] * (1.0 - SHORT_TOL);
+        // Short links, noted in `capped` for the passes below.
         let mut unserved = 0.0;
         let mut any_short = false;
-        for &l in row {
-            let l = l as usize;
-            if short(s, l) {
+        for (((&o, &sh), &share), short) in s.order[lo..hi]
+            .iter()
+            .zip(&s.ship[lo..hi])
+            .zip(&s.share[lo..hi])
+            .zip(&mut s.capped[lo..hi])
+        {
+            *short = o > 0.0 && sh < o * (1.0 - SHORT_TOL);
+            if *short {
                 any_short = true;
-                unserved += s.share[l] * (1.0 - s.ship[l] / s.order[l]);
+                unserved += share * (1.0 - sh / o);
             }
         }
-        if any_short {
-            s.short_weeks[n] = s.short_weeks[n].saturating_add(1);
-            let qual_ok = s.short_weeks[n] >= self.needs[n].qual_weeks;
-            let eligible = |s: &Scratch, l: usize| {
-                let sup = self.links[l].supplier as usize;
-                !short(s, l) && (s.qualified[l] || qual_ok) && s.pf[l] > 0.0 && s.spare[sup] > 0.0
-            };
-            let mut room = 0.0;
-            if prev_order > 0.0 {
-                for &l in row {
-                    let l = l as usize;
-                    if eligible(s, l) {
-                        room += s.spare[self.links[l].supplier as usize] / prev_order;
-                    }
-                }
-            }
-            let moved = unserved.min(room);
-            if moved > 0.0 && unserved > 0.0 {
-                // Decide every link's change from last week's state first.
-                for &l in row {
-                    let l = l as usize;
-                    if short(s, l) {
-                        let lost = s.share[l] * (1.0 - s.ship[l] / s.order[l]);
-                        s.capped[l] = true; // marks "short" for the second pass
-                        s.share[l] -= moved * lost / unserved;
-                    } else {
-                        s.capped[l] = false;
-                    }
-                }
-                for &l in row {
-                    let l = l as usize;
-                    if !s.capped[l] && eligible(s, l) {
-                        let r = s.spare[self.links[l].supplier as usize] / prev_order;
-                        s.share[l] += moved * r / room;
-                        s.qualified[l] = true;
-                    }
-                }
-                for &l in row {
-                    s.share[l as usize] = s.share[l as usize].max(0.0);
-                }
-            }
-        } else {
+        if !any_short {
             s.short_weeks[n] = 0;
+            // How far the shares are from baseline, and whether every link
+            // below its baseline share can take it back.
             let mut max_diff: f64 = 0.0;
             let mut recovered = true;
-            for &l in row {
-                let l = l as usize;
-                let lk = &self.links[l];
-                max_diff = max_diff.max((lk.base_share - s.share[l]).abs());
-                if s.share[l] < lk.base_share
-                    && (s.pf[l] < 1.0 || s.spare[lk.supplier as usize] <= 0.0)
-                {
+            for l in lo..hi {
+                let (share, base) = (s.share[l], self.l_base_share[l]);
+                max_diff = max_diff.max((base - share).abs());
+                if share < base && (s.pf[l] < 1.0 || s.spare[self.l_supplier[l] as usize] <= 0.0) {
                     recovered = false;
                 }
             }
             if max_diff > 0.0 && recovered {
                 let alpha = self.cfg.share_drift_per_week / max_diff;
-                for &l in row {
-                    let l = l as usize;
-                    let b = self.links[l].base_share;
-                    s.share[l] = if alpha >= 1.0 {
-                        b
-                    } else {
-                        s.share[l] + alpha * (b - s.share[l])
-                    };
+                if alpha >= 1.0 {
+                    s.share[lo..hi].copy_from_slice(&self.l_base_share[lo..hi]);
+                    return false;
+                }
+                let mut off = false;
+                for (x, &b) in s.share[lo..hi].iter_mut().zip(&self.l_base_share[lo..hi]) {
+                    *x += alpha * (b - *x);
+                    off |= *x != b;
+                }
+                return off;
+            }
+            // Shares are off baseline exactly when some differs.
+            return max_diff > 0.0;
+        }
+
+        s.short_weeks[n] = s.short_weeks[n].saturating_add(1);
+        let qual_ok = s.short_weeks[n] >= self.needs[n].qual_weeks;
+        let eligible = |s: &Scratch, l: usize| {
+            let sup = self.l_supplier[l] as usize;
+            !s.capped[l] && (s.qualified[l] || qual_ok) && s.pf[l] > 0.0 && s.spare[sup] > 0.0
+        };
+        let mut room = 0.0;
+        if prev_order > 0.0 {
+            for l in lo..hi {
+                if eligible(s, l) {
+                    room += s.spare[self.l_supplier[l] as usize] / prev_order;
                 }
             }
         }
-        any_short
-            || row
-                .iter()
-                .any(|&l| s.share[l as usize] != self.links[l as usize].base_share)
+        let moved = unserved.min(room);
+        if moved > 0.0 && unserved > 0.0 {
+            // Decide every link's change from last week's state first:
+            // eligibility reads the spare capacity and the short marks, not
+            // the shares.
+            for l in lo..hi {
+                if s.capped[l] {
+                    let lost = s.share[l] * (1.0 - s.ship[l] / s.order[l]);
+                    s.share[l] -= moved * lost / unserved;
+                }
+            }
+            for l in lo..hi {
+                if eligible(s, l) {
+                    let r = s.spare[self.l_supplier[l] as usize] / prev_order;
+                    s.share[l] += moved * r / room;
+                    s.qualified[l] = true;
+                }
+            }
+            for x in &mut s.share[lo..hi] {
+                *x = x.max(0.0);
+            }
+        }
+        true
     }
 }
