@@ -103,7 +103,20 @@ pub struct Engine {
     /// week's shipped total sums shipments.
     pub(crate) need_base_ship: Vec<f64>,
     pub(crate) need_links: Csr,
-    pub(crate) fac_needs: Csr,
+    /// Facility → its material needs (in `fac_needs` order), with the
+    /// units used per unit of output alongside (`mat_per_unit[i]` for
+    /// `fac_mat.items[i]`).
+    pub(crate) fac_mat: Csr,
+    pub(crate) mat_per_unit: Vec<f64>,
+    /// Facility → its capital needs, with their service flow and erosion.
+    pub(crate) fac_cap: Csr,
+    pub(crate) cap_units: Vec<f64>,
+    pub(crate) cap_erosion: Vec<f64>,
+    /// Per need: `target + base_use`, the stock a need at rest has on hand
+    /// during a week (its target plus the week's baseline arrivals).
+    pub(crate) n_stock0: Vec<f64>,
+    pub(crate) n_target: Vec<f64>,
+    pub(crate) n_base_use: Vec<f64>,
     /// Facility → links it supplies; for `Priority` facilities sorted by
     /// (priority, link index), otherwise in `supplier_links` order.
     pub(crate) fac_out: Csr,
@@ -309,6 +322,32 @@ impl Engine {
             .zip(&base_out)
             .map(|(c, b)| (c - b).max(0.0))
             .collect();
+        let (mut mat_pairs, mut mat_per_unit) = (Vec::new(), Vec::new());
+        let (mut cap_pairs, mut cap_units, mut cap_erosion) = (Vec::new(), Vec::new(), Vec::new());
+        for f in 0..nf {
+            for &n in net.facility_needs.row(f) {
+                match needs[n as usize].kind {
+                    NeedKind::Material { per_unit } => {
+                        mat_pairs.push((f as u32, n));
+                        mat_per_unit.push(per_unit);
+                    }
+                    NeedKind::Capital {
+                        units_per_week,
+                        erosion_per_week,
+                    } => {
+                        cap_pairs.push((f as u32, n));
+                        cap_units.push(units_per_week);
+                        cap_erosion.push(erosion_per_week);
+                    }
+                    NeedKind::Demand { .. } => {}
+                }
+            }
+        }
+        let fac_mat = Csr::from_pairs(nf, mat_pairs);
+        let fac_cap = Csr::from_pairs(nf, cap_pairs);
+        let n_stock0: Vec<f64> = needs.iter().map(|n| n.target + n.base_use).collect();
+        let n_target: Vec<f64> = needs.iter().map(|n| n.target).collect();
+        let n_base_use: Vec<f64> = needs.iter().map(|n| n.base_use).collect();
         let base_out_total: f64 = base_out.iter().sum();
         let base_ship_total: f64 = links.iter().map(|l| l.base_flow).sum();
         let fac_base_use_total: f64 = needs.iter().filter(|n| !n.market).map(|n| n.base_use).sum();
@@ -385,7 +424,14 @@ impl Engine {
             needs,
             links,
             need_links: net.need_links.clone(),
-            fac_needs: net.facility_needs.clone(),
+            fac_mat,
+            mat_per_unit,
+            fac_cap,
+            cap_units,
+            cap_erosion,
+            n_stock0,
+            n_target,
+            n_base_use,
             fac_out,
             link_priority,
             fac_priority,

@@ -528,70 +528,73 @@ impl Engine {
                 // recovery time.
                 let mut health: f64 = 1.0;
                 let step_up = 1.0 / (self.fac_recovery[f].max(1) as f64);
-                for &n in self.fac_needs.row(f) {
+                let (clo, chi) = (
+                    self.fac_cap.offsets[f] as usize,
+                    self.fac_cap.offsets[f + 1] as usize,
+                );
+                for ((&n, &units_per_week), &erosion_per_week) in self.fac_cap.items[clo..chi]
+                    .iter()
+                    .zip(&self.cap_units[clo..chi])
+                    .zip(&self.cap_erosion[clo..chi])
+                {
                     let n = n as usize;
-                    let nr = &self.needs[n];
-                    if let NeedKind::Capital {
-                        units_per_week,
-                        erosion_per_week,
-                    } = nr.kind
-                    {
-                        let a = s.arr_dev[n];
-                        let avail = (nr.target + nr.base_use + s.inv_dev[n] + a
-                            - lock * self.reserve[n])
-                            .max(0.0);
-                        let got = units_per_week.min(avail);
-                        consumed += got - nr.base_use;
-                        let mut hh = s.cap_health[n];
-                        if avail < units_per_week {
-                            hh = (hh - erosion_per_week).max(0.0);
-                        } else if hh < 1.0 {
-                            hh = (hh + step_up).min(1.0);
-                        }
-                        s.cap_health[n] = hh;
-                        health = health.min(hh);
-                        s.inv_dev[n] = (s.inv_dev[n] + (a - (got - nr.base_use))).max(-nr.target);
-                        if s.inv_dev[n] != 0.0 || hh != 1.0 {
-                            s.need_pending.insert(n);
-                        }
+                    let (base_use, target) = (self.n_base_use[n], self.n_target[n]);
+                    let a = s.arr_dev[n];
+                    let avail =
+                        (self.n_stock0[n] + s.inv_dev[n] + a - lock * self.reserve[n]).max(0.0);
+                    let got = units_per_week.min(avail);
+                    consumed += got - base_use;
+                    let mut hh = s.cap_health[n];
+                    if avail < units_per_week {
+                        hh = (hh - erosion_per_week).max(0.0);
+                    } else if hh < 1.0 {
+                        hh = (hh + step_up).min(1.0);
+                    }
+                    s.cap_health[n] = hh;
+                    health = health.min(hh);
+                    s.inv_dev[n] = (s.inv_dev[n] + (a - (got - base_use))).max(-target);
+                    if s.inv_dev[n] != 0.0 || hh != 1.0 {
+                        s.need_pending.insert(n);
                     }
                 }
 
+                // Material inputs: output is limited by the scarcest, then
+                // each is used in proportion.
                 let cap_eff = self.cap[f] * s.cf[f] * health;
                 let mut output = cap_eff.min(recv);
-                for &n in self.fac_needs.row(f) {
+                let (mlo, mhi) = (
+                    self.fac_mat.offsets[f] as usize,
+                    self.fac_mat.offsets[f + 1] as usize,
+                );
+                let mats = &self.fac_mat.items[mlo..mhi];
+                let per_units = &self.mat_per_unit[mlo..mhi];
+                for (&n, &per_unit) in mats.iter().zip(per_units) {
                     let n = n as usize;
-                    let nr = &self.needs[n];
-                    if let NeedKind::Material { per_unit } = nr.kind {
-                        let avail = (nr.target + nr.base_use + s.inv_dev[n] + s.arr_dev[n]
-                            - lock * self.reserve[n])
-                            .max(0.0);
-                        if per_unit * output > avail {
-                            output = if per_unit > 0.0 {
-                                avail / per_unit
-                            } else {
-                                output
-                            };
-                        }
+                    let avail = (self.n_stock0[n] + s.inv_dev[n] + s.arr_dev[n]
+                        - lock * self.reserve[n])
+                        .max(0.0);
+                    if per_unit * output > avail {
+                        output = if per_unit > 0.0 {
+                            avail / per_unit
+                        } else {
+                            output
+                        };
                     }
                 }
                 let output = output.max(0.0);
                 // Next week's material orders follow this week's receipts.
                 let recv_off = recv != self.base_out[f];
-                for &n in self.fac_needs.row(f) {
+                for (&n, &per_unit) in mats.iter().zip(per_units) {
                     let n = n as usize;
-                    let nr = &self.needs[n];
-                    if let NeedKind::Material { per_unit } = nr.kind {
-                        let a = s.arr_dev[n];
-                        let avail = (nr.target + nr.base_use + s.inv_dev[n] + a
-                            - lock * self.reserve[n])
-                            .max(0.0);
-                        let used = (per_unit * output).min(avail);
-                        consumed += used - nr.base_use;
-                        s.inv_dev[n] = (s.inv_dev[n] + (a - (used - nr.base_use))).max(-nr.target);
-                        if s.inv_dev[n] != 0.0 || recv_off {
-                            s.need_pending.insert(n);
-                        }
+                    let base_use = self.n_base_use[n];
+                    let a = s.arr_dev[n];
+                    let avail =
+                        (self.n_stock0[n] + s.inv_dev[n] + a - lock * self.reserve[n]).max(0.0);
+                    let used = (per_unit * output).min(avail);
+                    consumed += used - base_use;
+                    s.inv_dev[n] = (s.inv_dev[n] + (a - (used - base_use))).max(-self.n_target[n]);
+                    if s.inv_dev[n] != 0.0 || recv_off {
+                        s.need_pending.insert(n);
                     }
                 }
                 s.out[f] = output;
