@@ -103,7 +103,7 @@ pub struct Engine {
     /// week's shipped total sums shipments.
     pub(crate) need_base_ship: Vec<f64>,
     pub(crate) need_links: Csr,
-    /// Facility → its material needs (in `fac_needs` order), with the
+    /// Facility → its material needs (in `Network::facility_needs` order), with the
     /// units used per unit of output alongside (`mat_per_unit[i]` for
     /// `fac_mat.items[i]`).
     pub(crate) fac_mat: Csr,
