@@ -99,6 +99,7 @@ pub struct Engine {
     pub(crate) l_lead: Vec<u32>,
     pub(crate) l_base_flow: Vec<f64>,
     pub(crate) l_base_share: Vec<f64>,
+    pub(crate) l_need: Vec<u32>,
     /// Per need: its links' baseline flows summed in storage order, as the
     /// week's shipped total sums shipments.
     pub(crate) need_base_ship: Vec<f64>,
@@ -404,6 +405,7 @@ impl Engine {
             l_lead: links.iter().map(|l| l.lead).collect(),
             l_base_flow: links.iter().map(|l| l.base_flow).collect(),
             l_base_share: links.iter().map(|l| l.base_share).collect(),
+            l_need: links.iter().map(|l| l.need).collect(),
             need_base_ship: (0..needs.len())
                 .map(|n| {
                     let mut sum = 0.0;

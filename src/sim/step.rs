@@ -607,7 +607,7 @@ impl Engine {
                     // Rationing: the customers' shipments differ from their
                     // orders.
                     for &l in self.fac_out.row(f) {
-                        s.rationed[self.links[l as usize].need as usize] = true;
+                        s.rationed[self.l_need[l as usize] as usize] = true;
                     }
                 }
                 if (s.complex[f] || self.fac_priority[f]) && !in_full {
