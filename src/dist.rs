@@ -206,11 +206,13 @@ impl Distribution {
     /// from `rng` per call, whatever the outcome, so that schedules stay
     /// aligned across trials.
     ///
-    /// Never inlined: inlined into a caller, the samplers' `ln`/`exp` of
-    /// constants may be folded at compile time instead of called at run
-    /// time, which changed drawn severities in the last bit when unrelated
-    /// engine code changed. Kept out of line, a draw depends only on this
-    /// function and the sampling crate.
+    /// Kept out of line so that callers' inlining does not reach into the
+    /// samplers. This narrows but does not close a known hazard: the beta
+    /// sampler takes `ln` of constants, which the compiler may fold at
+    /// compile time or leave to the platform's libm depending on how it
+    /// inlines, and the two can differ in the last bit. A binary is
+    /// deterministic (any threads, any shards), but a code change elsewhere
+    /// can move drawn severities in the last bit (see docs/MODEL.md §2).
     #[inline(never)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {

@@ -113,11 +113,6 @@ pub struct Engine {
     pub(crate) fac_cap: Csr,
     pub(crate) cap_units: Vec<f64>,
     pub(crate) cap_erosion: Vec<f64>,
-    /// Per need: `target + base_use`, the stock a need at rest has on hand
-    /// during a week (its target plus the week's baseline arrivals).
-    pub(crate) n_stock0: Vec<f64>,
-    pub(crate) n_target: Vec<f64>,
-    pub(crate) n_base_use: Vec<f64>,
     /// Facility → links it supplies; for `Priority` facilities sorted by
     /// (priority, link index), otherwise in `supplier_links` order.
     pub(crate) fac_out: Csr,
@@ -346,9 +341,6 @@ impl Engine {
         }
         let fac_mat = Csr::from_pairs(nf, mat_pairs);
         let fac_cap = Csr::from_pairs(nf, cap_pairs);
-        let n_stock0: Vec<f64> = needs.iter().map(|n| n.target + n.base_use).collect();
-        let n_target: Vec<f64> = needs.iter().map(|n| n.target).collect();
-        let n_base_use: Vec<f64> = needs.iter().map(|n| n.base_use).collect();
         let base_out_total: f64 = base_out.iter().sum();
         let base_ship_total: f64 = links.iter().map(|l| l.base_flow).sum();
         let fac_base_use_total: f64 = needs.iter().filter(|n| !n.market).map(|n| n.base_use).sum();
@@ -431,9 +423,6 @@ impl Engine {
             fac_cap,
             cap_units,
             cap_erosion,
-            n_stock0,
-            n_target,
-            n_base_use,
             fac_out,
             link_priority,
             fac_priority,

@@ -430,9 +430,7 @@ impl Engine {
                     NeedKind::Demand { units_per_week, .. } => {
                         let demand = units_per_week * s.dm[n];
                         let req = demand + s.backlog[n];
-                        let avail = (nr.target + nr.base_use + s.inv_dev[n] + a
-                            - lock * self.reserve[n])
-                            .max(0.0);
+                        let avail = self.available(n, s, lock);
                         let got = req.min(avail);
                         consumed += got;
                         s.inv_dev[n] = (s.inv_dev[n] + (a - (got - nr.base_use))).max(-nr.target);
@@ -538,10 +536,9 @@ impl Engine {
                     .zip(&self.cap_erosion[clo..chi])
                 {
                     let n = n as usize;
-                    let (base_use, target) = (self.n_base_use[n], self.n_target[n]);
+                    let (base_use, target) = (self.needs[n].base_use, self.needs[n].target);
                     let a = s.arr_dev[n];
-                    let avail =
-                        (self.n_stock0[n] + s.inv_dev[n] + a - lock * self.reserve[n]).max(0.0);
+                    let avail = self.available(n, s, lock);
                     let got = units_per_week.min(avail);
                     consumed += got - base_use;
                     let mut hh = s.cap_health[n];
@@ -570,9 +567,7 @@ impl Engine {
                 let per_units = &self.mat_per_unit[mlo..mhi];
                 for (&n, &per_unit) in mats.iter().zip(per_units) {
                     let n = n as usize;
-                    let avail = (self.n_stock0[n] + s.inv_dev[n] + s.arr_dev[n]
-                        - lock * self.reserve[n])
-                        .max(0.0);
+                    let avail = self.available(n, s, lock);
                     if per_unit * output > avail {
                         output = if per_unit > 0.0 {
                             avail / per_unit
@@ -586,13 +581,12 @@ impl Engine {
                 let recv_off = recv != self.base_out[f];
                 for (&n, &per_unit) in mats.iter().zip(per_units) {
                     let n = n as usize;
-                    let base_use = self.n_base_use[n];
+                    let (base_use, target) = (self.needs[n].base_use, self.needs[n].target);
                     let a = s.arr_dev[n];
-                    let avail =
-                        (self.n_stock0[n] + s.inv_dev[n] + a - lock * self.reserve[n]).max(0.0);
+                    let avail = self.available(n, s, lock);
                     let used = (per_unit * output).min(avail);
                     consumed += used - base_use;
-                    s.inv_dev[n] = (s.inv_dev[n] + (a - (used - base_use))).max(-self.n_target[n]);
+                    s.inv_dev[n] = (s.inv_dev[n] + (a - (used - base_use))).max(-target);
                     if s.inv_dev[n] != 0.0 || recv_off {
                         s.need_pending.insert(n);
                     }
@@ -719,6 +713,16 @@ impl Engine {
             }
         }
         (req, got)
+    }
+
+    /// Stock need `n` can draw on this week: its target plus the week's
+    /// baseline arrivals, plus the deviations of its inventory and of this
+    /// week's arrivals, less a locked reserve (`lock` is 1 while reserves
+    /// are locked, else 0); never negative.
+    #[inline]
+    fn available(&self, n: usize, s: &Scratch, lock: f64) -> f64 {
+        let nr = &self.needs[n];
+        (nr.target + nr.base_use + s.inv_dev[n] + s.arr_dev[n] - lock * self.reserve[n]).max(0.0)
     }
 
     /// Rations `output` over facility `f`'s orders into `s.ship`.

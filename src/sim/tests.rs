@@ -597,15 +597,19 @@ proptest! {
 /// Both engines of one network: working only the active sets, and working
 /// every node every week (the reference).
 fn sparse_and_dense(net: &Network, fast_forward: bool) -> (Engine, Engine) {
-    let cfg = |active_sets| EngineConfig {
+    (
+        Engine::with_config(net, sets(true, fast_forward)),
+        Engine::with_config(net, sets(false, fast_forward)),
+    )
+}
+
+/// The default rules, with or without active sets and fast-forward.
+fn sets(active_sets: bool, fast_forward: bool) -> EngineConfig {
+    EngineConfig {
         fast_forward,
         active_sets,
         ..EngineConfig::default()
-    };
-    (
-        Engine::with_config(net, cfg(true)),
-        Engine::with_config(net, cfg(false)),
-    )
+    }
 }
 
 /// Every quantity of the trial state the next week depends on, as bits.
@@ -675,12 +679,8 @@ fn active_sets_match_working_every_node_on_the_world_variants() {
     let net = crate::network::compile(&scenario).expect("compiles");
     for v in 0..net.variants.len() {
         let vn = crate::policy::apply(&net, v).expect("variant applies");
-        let cfg = |active_sets| EngineConfig {
-            active_sets,
-            ..EngineConfig::default()
-        };
-        let sparse = super::variant::VariantEngine::with_config(&vn, cfg(true));
-        let dense = super::variant::VariantEngine::with_config(&vn, cfg(false));
+        let sparse = super::variant::VariantEngine::with_config(&vn, sets(true, true));
+        let dense = super::variant::VariantEngine::with_config(&vn, sets(false, true));
         let (mut s1, mut s2) = (sparse.scratch(), dense.scratch());
         let mut played = 0;
         for trial in 0..40 {
