@@ -100,9 +100,6 @@ pub struct Engine {
     pub(crate) l_base_flow: Vec<f64>,
     pub(crate) l_base_share: Vec<f64>,
     pub(crate) l_need: Vec<u32>,
-    /// Per need: its links' baseline flows summed in storage order, as the
-    /// week's shipped total sums shipments.
-    pub(crate) need_base_ship: Vec<f64>,
     pub(crate) need_links: Csr,
     /// Facility → its material needs (in `Network::facility_needs` order), with the
     /// units used per unit of output alongside (`mat_per_unit[i]` for
@@ -116,8 +113,6 @@ pub struct Engine {
     /// Facility → links it supplies; for `Priority` facilities sorted by
     /// (priority, link index), otherwise in `supplier_links` order.
     pub(crate) fac_out: Csr,
-    /// Facility → links it supplies, in link index (storage) order.
-    pub(crate) fac_in: Csr,
     pub(crate) link_priority: Vec<u32>,
     pub(crate) fac_priority: Vec<bool>,
     /// Capacity in units per week.
@@ -398,23 +393,6 @@ impl Engine {
             l_base_flow: links.iter().map(|l| l.base_flow).collect(),
             l_base_share: links.iter().map(|l| l.base_share).collect(),
             l_need: links.iter().map(|l| l.need).collect(),
-            need_base_ship: (0..needs.len())
-                .map(|n| {
-                    let mut sum = 0.0;
-                    for &l in net.need_links.row(n) {
-                        sum += links[l as usize].base_flow;
-                    }
-                    sum
-                })
-                .collect(),
-            fac_in: {
-                let mut c = net.supplier_links.clone();
-                for f in 0..c.offsets.len().saturating_sub(1) {
-                    let (a, b) = (c.offsets[f] as usize, c.offsets[f + 1] as usize);
-                    c.items[a..b].sort_unstable();
-                }
-                c
-            },
             needs,
             links,
             need_links: net.need_links.clone(),
@@ -576,13 +554,18 @@ pub struct Scratch {
     pub(crate) cf: Vec<f64>,
     /// Orders received that can pass their lanes.
     pub(crate) recv: Vec<f64>,
+    /// This week's receipts minus the baseline, summed over the links of the
+    /// needs worked in the order pass (zero outside the week).
+    pub(crate) recv_dev: Vec<f64>,
     /// Facility has a customer need off its baseline order this week.
     pub(crate) fac_moved: Vec<bool>,
     pub(crate) out: Vec<f64>,
     pub(crate) spare: Vec<f64>,
-    /// Fraction of its orders a proportionally rationing facility ships.
+    /// Fraction of its orders a proportionally rationing facility ships;
+    /// negative when `allocate` wrote the shipments (priority rationing, or
+    /// rationing with a partly closed lane).
     pub(crate) lam: Vec<f64>,
-    /// Facility rations by priority or has a partly closed lane this week.
+    /// Facility has a partly closed lane this week (set by the order pass).
     pub(crate) complex: Vec<bool>,
     // Per market.
     pub(crate) m_req: Vec<f64>,
@@ -606,6 +589,9 @@ pub struct Scratch {
     /// Per need: rerouting must run next week (a short delivery, or shares
     /// away from baseline).
     pub(crate) reroute_need: Vec<bool>,
+    /// Per need: some link delivered short in the need's last shipment pass
+    /// (so rerouting looks for the short links only then).
+    pub(crate) was_short: Vec<bool>,
     /// Per need, this week: every link orders exactly its baseline flow.
     pub(crate) quiet: Vec<bool>,
     /// Per need, this week: a supplier ships less than it was ordered.
@@ -653,6 +639,7 @@ impl Scratch {
         }
         self.short_weeks.resize(nn, 0);
         self.reroute_need.resize(nn, false);
+        self.was_short.resize(nn, false);
         self.rationed.resize(nn, false);
         for b in [&mut self.need_hot, &mut self.need_pending] {
             b.resize(nn);
@@ -684,6 +671,7 @@ impl Scratch {
         for v in [
             &mut self.cf,
             &mut self.recv,
+            &mut self.recv_dev,
             &mut self.out,
             &mut self.spare,
             &mut self.lam,
@@ -738,6 +726,7 @@ impl Scratch {
         self.pipe.fill(0.0);
         self.cf.fill(1.0);
         self.recv.copy_from_slice(&e.base_out);
+        self.recv_dev.fill(0.0);
         self.out.copy_from_slice(&e.base_out);
         self.spare.copy_from_slice(&e.base_spare);
         self.lam.fill(1.0);
@@ -753,6 +742,7 @@ impl Scratch {
         self.revoked_week.fill(u32::MAX);
         self.reroute_next = false;
         self.reroute_need.fill(false);
+        self.was_short.fill(false);
         self.orders_at_base.fill(true);
         self.ships_at_base.fill(true);
         self.arrivals_until.fill(0);

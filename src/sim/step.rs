@@ -371,30 +371,6 @@ impl Engine {
         s.rationed.fill(false);
 
         let offsets = &self.need_links.offsets;
-        // Pass 0: arrivals of the active needs from the week's pipeline row
-        // (a tight loop, so that the needs' short sums overlap), then the
-        // cells are emptied. A need that has put no deviation into its
-        // pipelines for `M` weeks has only zero slots: its arrivals are
-        // exactly zero.
-        {
-            let row = &mut s.pipe[arrivals..arrivals + nl];
-            for (w, &word) in s.need_hot.words().iter().enumerate() {
-                for n in ones(w, word, nn) {
-                    s.arr_dev[n] = if t < s.arrivals_until[n] {
-                        let cells = &mut row[offsets[n] as usize..offsets[n + 1] as usize];
-                        let mut sum = 0.0;
-                        for &d in cells.iter() {
-                            sum += d;
-                        }
-                        cells.fill(0.0);
-                        sum
-                    } else {
-                        0.0
-                    };
-                }
-            }
-        }
-
         // Test-only totals (conservation): nodes at rest contribute their
         // baseline flows, so the totals start there and the worked nodes
         // add their deviations.
@@ -408,7 +384,22 @@ impl Engine {
             for n in ones(w, word, nn) {
                 let nr = &self.needs[n];
                 let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
-                let a = s.arr_dev[n];
+                // Arrivals from the week's pipeline row, whose cells are
+                // then emptied. A need that has put no deviation into its
+                // pipelines for `M` weeks has only zero slots: its arrivals
+                // are exactly zero.
+                let a = if t < s.arrivals_until[n] {
+                    let cells = &mut s.pipe[arrivals + lo..arrivals + hi];
+                    let mut sum = 0.0;
+                    for &d in cells.iter() {
+                        sum += d;
+                    }
+                    cells.fill(0.0);
+                    sum
+                } else {
+                    0.0
+                };
+                s.arr_dev[n] = a;
                 // Inventory position (end of last week + everything in
                 // flight, this week's arrivals included) minus its baseline.
                 let pos = s.inv_dev[n] + s.transit_dev[n];
@@ -465,28 +456,39 @@ impl Engine {
                     }
                 } else {
                     s.orders_at_base[n] = false;
-                    let moved = &mut s.fac_moved[..];
+                    // Each supplier's receipts move by what passes the lane
+                    // less the baseline flow (a link of a need not worked
+                    // adds exactly zero, so the sums are those of working
+                    // every need, in the same link order).
+                    let (moved, recv_dev) = (&mut s.fac_moved[..], &mut s.recv_dev[..]);
+                    let (base, sup) = (&self.l_base_flow[lo..hi], &self.l_supplier[lo..hi]);
                     if s.lanes_touched {
                         let complex = &mut s.complex[..];
-                        for (((o, &sh), &pf), &f) in s.order[lo..hi]
+                        for ((((o, &sh), &pf), &f), &b) in s.order[lo..hi]
                             .iter_mut()
                             .zip(&s.share[lo..hi])
                             .zip(&s.pf[lo..hi])
-                            .zip(&self.l_supplier[lo..hi])
+                            .zip(sup)
+                            .zip(base)
                         {
                             *o = order * sh;
-                            moved[f as usize] = true;
-                            complex[f as usize] |= pf < 1.0;
+                            let f = f as usize;
+                            moved[f] = true;
+                            recv_dev[f] += *o * pf - b;
+                            complex[f] |= pf < 1.0;
                         }
                     } else {
                         // No lane shock in effect: every lane is open.
-                        for ((o, &sh), &f) in s.order[lo..hi]
+                        for (((o, &sh), &f), &b) in s.order[lo..hi]
                             .iter_mut()
                             .zip(&s.share[lo..hi])
-                            .zip(&self.l_supplier[lo..hi])
+                            .zip(sup)
+                            .zip(base)
                         {
                             *o = order * sh;
-                            moved[f as usize] = true;
+                            let f = f as usize;
+                            moved[f] = true;
+                            recv_dev[f] += *o - b;
                         }
                     }
                 }
@@ -494,30 +496,18 @@ impl Engine {
         }
 
         // Pass 2, per active facility: the orders it can receive through its
-        // lanes (summed in link storage order; a facility all of whose
-        // customers order their baseline receives exactly its baseline,
-        // which was summed the same way), then production, consumption and
-        // rationing. With no lane shock in effect every passable fraction is
-        // 1 and `order × 1` is `order` exactly.
-        let lanes_open = !s.lanes_touched;
+        // lanes (its baseline receipts plus the deviations the order pass
+        // added; a facility none of whose customers moved receives exactly
+        // its baseline), then production, consumption and rationing.
         let mut produced = self.base_out_total;
         for w in 0..s.fac_hot.words().len() {
             let word = s.fac_hot.words()[w] | flag_word(&s.fac_moved, w);
             for f in ones(w, word, nf) {
-                let recv = if !s.fac_moved[f] {
-                    self.base_out[f]
-                } else if lanes_open {
-                    let mut sum = 0.0;
-                    for &l in self.fac_in.row(f) {
-                        sum += s.order[l as usize];
-                    }
-                    sum
+                let recv = if s.fac_moved[f] {
+                    let d = std::mem::take(&mut s.recv_dev[f]);
+                    self.base_out[f] + d
                 } else {
-                    let mut sum = 0.0;
-                    for &l in self.fac_in.row(f) {
-                        sum += s.order[l as usize] * s.pf[l as usize];
-                    }
-                    sum
+                    self.base_out[f]
                 };
                 s.recv[f] = recv;
 
@@ -605,12 +595,12 @@ impl Engine {
                     }
                 }
                 if (s.complex[f] || self.fac_priority[f]) && !in_full {
-                    s.complex[f] = true;
+                    // The shipments are `allocate`'s; `λ < 0` says so.
+                    s.lam[f] = -1.0;
                     self.allocate(f, output, recv, s);
                 } else {
                     // Orders served in full ship `order × passable` (pass 3;
                     // a lane that is open passes the order unchanged).
-                    s.complex[f] = false;
                     // Every lane open, proportional: each customer gets the
                     // same fraction of its order (exactly what `allocate`
                     // computes in this case).
@@ -627,7 +617,7 @@ impl Engine {
         // pipelines. Needs neither active nor rationed ship their baseline.
         let mut shipped = self.base_ship_total;
         {
-            let (slot, complex, lam, pf) = (&s.slot[..], &s.complex[..], &s.lam[..], &s.pf[..]);
+            let (slot, lam, pf) = (&s.slot[..], &s.lam[..], &s.pf[..]);
             let (ships, orders, pipe) = (&mut s.ship[..], &s.order[..], &mut s.pipe[..]);
             for w in 0..s.need_hot.words().len() {
                 let word = s.need_hot.words()[w] | flag_word(&s.rationed, w);
@@ -644,13 +634,14 @@ impl Engine {
                             ships[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
                             s.ships_at_base[n] = true;
                         }
+                        s.was_short[n] = false;
                     } else {
                         s.ships_at_base[n] = false;
                         // This week's shipments arrive by week t + M.
                         s.arrivals_until[n] = t + m + 1;
-                        let mut transit = s.transit_dev[n];
-                        let mut row_shipped = 0.0;
                         let mut short = false;
+                        // What enters the pipelines off baseline.
+                        let mut dev_sum = 0.0;
                         for ((((((l, sh), &o), &p), &f), &lead), &base) in (lo..hi)
                             .zip(&mut ships[lo..hi])
                             .zip(&orders[lo..hi])
@@ -659,23 +650,23 @@ impl Engine {
                             .zip(&self.l_lead[lo..hi])
                             .zip(&self.l_base_flow[lo..hi])
                         {
-                            let f = f as usize;
-                            if !complex[f] {
+                            let lam = lam[f as usize];
+                            if lam >= 0.0 {
                                 // `λ = 1` (in full: `order × passable`) or
                                 // every lane open (`passable = 1`): exact
-                                // either way.
-                                *sh = o * p * lam[f];
+                                // either way. (`λ < 0`: `allocate` shipped.)
+                                *sh = o * p * lam;
                             }
                             let ship = *sh;
-                            row_shipped += ship;
                             let dev = ship - base;
                             pipe[slot[lead as usize] as usize + l] = dev;
-                            transit += dev;
+                            dev_sum += dev;
                             short |= ship < o * (1.0 - SHORT_TOL);
                         }
-                        shipped += row_shipped - self.need_base_ship[n];
-                        s.transit_dev[n] = transit;
+                        shipped += dev_sum;
+                        s.transit_dev[n] += dev_sum;
                         s.reroute_need[n] |= short;
+                        s.was_short[n] = short;
                     }
                     // Whether the need is off its rest state next week.
                     if t + 1 < s.arrivals_until[n]
@@ -820,22 +811,7 @@ impl Engine {
         let offsets = &self.need_links.offsets;
         let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
         let prev_order = s.need_order[n];
-        // Short links, noted in `capped` for the passes below.
-        let mut unserved = 0.0;
-        let mut any_short = false;
-        for (((&o, &sh), &share), short) in s.order[lo..hi]
-            .iter()
-            .zip(&s.ship[lo..hi])
-            .zip(&s.share[lo..hi])
-            .zip(&mut s.capped[lo..hi])
-        {
-            *short = o > 0.0 && sh < o * (1.0 - SHORT_TOL);
-            if *short {
-                any_short = true;
-                unserved += share * (1.0 - sh / o);
-            }
-        }
-        if !any_short {
+        if !s.was_short[n] {
             s.short_weeks[n] = 0;
             // How far the shares are from baseline, and whether every link
             // below its baseline share can take it back.
@@ -865,6 +841,19 @@ impl Engine {
             return max_diff > 0.0;
         }
 
+        // Short links, noted in `capped` for the passes below.
+        let mut unserved = 0.0;
+        for (((&o, &sh), &share), short) in s.order[lo..hi]
+            .iter()
+            .zip(&s.ship[lo..hi])
+            .zip(&s.share[lo..hi])
+            .zip(&mut s.capped[lo..hi])
+        {
+            *short = o > 0.0 && sh < o * (1.0 - SHORT_TOL);
+            if *short {
+                unserved += share * (1.0 - sh / o);
+            }
+        }
         s.short_weeks[n] = s.short_weeks[n].saturating_add(1);
         let qual_ok = s.short_weeks[n] >= self.needs[n].qual_weeks;
         let eligible = |s: &Scratch, l: usize| {
