@@ -93,6 +93,20 @@ pub(crate) fn flag_word(flags: &[bool], w: usize) -> u64 {
     word
 }
 
+/// The members of word `w` of the set `{i : values[i] != 0}` (NaN counts
+/// as nonzero).
+#[inline]
+pub(crate) fn nonzero_word(values: &[f64], w: usize) -> u64 {
+    let mut word = 0u64;
+    for (i, &v) in values[w * 64..values.len().min(w * 64 + 64)]
+        .iter()
+        .enumerate()
+    {
+        word |= u64::from(v != 0.0) << i;
+    }
+    word
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -557,15 +557,14 @@ pub struct Scratch {
     /// This week's receipts minus the baseline, summed over the links of the
     /// needs worked in the order pass (zero outside the week).
     pub(crate) recv_dev: Vec<f64>,
-    /// Facility has a customer need off its baseline order this week.
-    pub(crate) fac_moved: Vec<bool>,
     pub(crate) out: Vec<f64>,
     pub(crate) spare: Vec<f64>,
     /// Fraction of its orders a proportionally rationing facility ships;
     /// negative when `allocate` wrote the shipments (priority rationing, or
     /// rationing with a partly closed lane).
     pub(crate) lam: Vec<f64>,
-    /// Facility has a partly closed lane this week (set by the order pass).
+    /// Facility has a partly closed lane this week (set with the passable
+    /// fractions, by the shocks and the policy driver).
     pub(crate) complex: Vec<bool>,
     // Per market.
     pub(crate) m_req: Vec<f64>,
@@ -646,7 +645,6 @@ impl Scratch {
         }
         self.fac_hot.resize(nf);
         self.fac_pending.resize(nf);
-        self.fac_moved.resize(nf, false);
         for v in [
             &mut self.quiet,
             &mut self.orders_at_base,
@@ -748,6 +746,15 @@ impl Scratch {
         self.arrivals_until.fill(0);
         self.reserve_locked = false;
         self.at_baseline = true;
+    }
+
+    /// Closes lane `l` (of `need`, supplied by `supplier`) for this week: a
+    /// policy's permanent closure, applied after the week's shocks.
+    pub(crate) fn close_lane(&mut self, l: usize, need: usize, supplier: usize) {
+        self.pf[l] = 0.0;
+        self.need_pending.insert(need);
+        self.complex[supplier] = true;
+        self.lanes_touched = true;
     }
 
     /// Re-expresses the state, measured against `from`'s baseline, against

@@ -14,7 +14,7 @@
 //!
 //! The equations, with the tests that pin each, are in docs/MODEL.md.
 
-use super::bits::{flag_word, ones};
+use super::bits::{flag_word, nonzero_word, ones};
 use super::engine::{Engine, Scratch};
 
 /// Chooses, week by week, which compiled engine is in force (the policy
@@ -248,6 +248,7 @@ impl Engine {
     /// effect, not the network size.
     pub(crate) fn apply_shocks(&self, t: u32, fired: &[FiredShock], s: &mut Scratch) {
         s.lanes_touched = false;
+        s.complex.fill(false);
         if t > 0 {
             for f in fired {
                 let (a, b) = window(f);
@@ -298,8 +299,10 @@ impl Engine {
                     s.lanes_touched = true;
                     let e = effective(t, o, d, sev, f.recovery_weeks);
                     for &i in ls {
-                        s.pf[i as usize] *= 1.0 - e;
-                        s.need_pending.insert(self.links[i as usize].need as usize);
+                        let (i, lk) = (i as usize, &self.links[i as usize]);
+                        s.pf[i] *= 1.0 - e;
+                        s.need_pending.insert(lk.need as usize);
+                        s.complex[lk.supplier as usize] |= s.pf[i] < 1.0;
                     }
                 }
                 ShockTarget::Demand(ns) => {
@@ -366,8 +369,6 @@ impl Engine {
                 s.fac_hot.insert(f as usize);
             }
         }
-        s.complex.fill(false);
-        s.fac_moved.fill(false);
         s.rationed.fill(false);
 
         let offsets = &self.need_links.offsets;
@@ -460,10 +461,9 @@ impl Engine {
                     // less the baseline flow (a link of a need not worked
                     // adds exactly zero, so the sums are those of working
                     // every need, in the same link order).
-                    let (moved, recv_dev) = (&mut s.fac_moved[..], &mut s.recv_dev[..]);
+                    let recv_dev = &mut s.recv_dev[..];
                     let (base, sup) = (&self.l_base_flow[lo..hi], &self.l_supplier[lo..hi]);
                     if s.lanes_touched {
-                        let complex = &mut s.complex[..];
                         for ((((o, &sh), &pf), &f), &b) in s.order[lo..hi]
                             .iter_mut()
                             .zip(&s.share[lo..hi])
@@ -472,10 +472,7 @@ impl Engine {
                             .zip(base)
                         {
                             *o = order * sh;
-                            let f = f as usize;
-                            moved[f] = true;
-                            recv_dev[f] += *o * pf - b;
-                            complex[f] |= pf < 1.0;
+                            recv_dev[f as usize] += *o * pf - b;
                         }
                     } else {
                         // No lane shock in effect: every lane is open.
@@ -486,9 +483,7 @@ impl Engine {
                             .zip(base)
                         {
                             *o = order * sh;
-                            let f = f as usize;
-                            moved[f] = true;
-                            recv_dev[f] += *o - b;
+                            recv_dev[f as usize] += *o - b;
                         }
                     }
                 }
@@ -501,14 +496,12 @@ impl Engine {
         // its baseline), then production, consumption and rationing.
         let mut produced = self.base_out_total;
         for w in 0..s.fac_hot.words().len() {
-            let word = s.fac_hot.words()[w] | flag_word(&s.fac_moved, w);
+            // A facility whose receipts moved off its baseline is worked
+            // too (one whose deviations cancel exactly receives its
+            // baseline, which is its rest state).
+            let word = s.fac_hot.words()[w] | nonzero_word(&s.recv_dev, w);
             for f in ones(w, word, nf) {
-                let recv = if s.fac_moved[f] {
-                    let d = std::mem::take(&mut s.recv_dev[f]);
-                    self.base_out[f] + d
-                } else {
-                    self.base_out[f]
-                };
+                let recv = self.base_out[f] + std::mem::take(&mut s.recv_dev[f]);
                 s.recv[f] = recv;
 
                 // Capital inputs: a fixed service flow from spares; health

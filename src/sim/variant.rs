@@ -320,10 +320,9 @@ impl<'e> Driver<'e> for PolicyDriver<'e> {
         }
         let links = &ve.engines[0].links;
         for &l in &ve.blocked_links {
-            s.pf[l as usize] = 0.0;
-            s.need_pending.insert(links[l as usize].need as usize);
+            let lk = &links[l as usize];
+            s.close_lane(l as usize, lk.need as usize, lk.supplier as usize);
         }
-        s.lanes_touched |= !ve.blocked_links.is_empty();
     }
 }
 
