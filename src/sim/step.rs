@@ -23,6 +23,11 @@ pub(crate) trait Driver<'e> {
     /// Week from which no policy event is pending (fast-forward may stop
     /// the trial only after it).
     fn quiet_from(&self) -> u32;
+    /// First week in which the policy moves the state off its baseline (a
+    /// ramp starts or a lane is closed), `u32::MAX` if never. Before it and
+    /// before the first shock every week is an exact baseline week, which
+    /// fast-forward skips.
+    fn first_event(&self) -> u32;
     /// The engine for week `t`; `current` is last week's.
     fn before_week(
         &mut self,
@@ -42,6 +47,9 @@ struct NoPolicy<'e>(&'e Engine);
 impl<'e> Driver<'e> for NoPolicy<'e> {
     fn quiet_from(&self) -> u32 {
         0
+    }
+    fn first_event(&self) -> u32 {
+        u32::MAX
     }
     fn before_week(
         &mut self,
@@ -182,7 +190,14 @@ impl Engine {
         let mut last_short: Option<u32> = None;
         let mut backorder_unit_weeks = 0.0;
         let mut e: &'e Engine = self;
-        for t in 0..h {
+        // The weeks before anything happens repeat the baseline exactly:
+        // full fulfilment (already in `out`), nothing lost or late.
+        let start = if self.cfg.fast_forward {
+            first_onset.min(driver.first_event()).min(h)
+        } else {
+            0
+        };
+        for t in start..h {
             let next = driver.before_week(t, &out.fired, s, e);
             if !std::ptr::eq(next, e) {
                 s.rebase(e, next, t);

@@ -698,3 +698,42 @@ fn active_sets_match_working_every_node_on_the_world_variants() {
         assert!(played >= 10, "variant {v}: only {played} disrupted trials");
     }
 }
+
+/// Fast-forward skips the weeks before the first shock and the first policy
+/// event (a ramp, a closed lane) exactly: with a snap tolerance of zero (the
+/// trial stops only once the state is exactly the baseline) every world
+/// variant gives the outcome of the full loop, to the bit.
+#[test]
+fn skipped_weeks_before_the_first_event_are_exact() {
+    let (scenario, diags) = crate::shipped::load(crate::shipped::WORLD).expect("embedded");
+    assert!(diags.is_empty());
+    let net = crate::network::compile(&scenario).expect("compiles");
+    let exact_ff = EngineConfig {
+        snap_tolerance: 0.0,
+        ..EngineConfig::default()
+    };
+    let full = EngineConfig {
+        fast_forward: false,
+        ..EngineConfig::default()
+    };
+    for v in 0..net.variants.len() {
+        let vn = crate::policy::apply(&net, v).expect("variant applies");
+        let fast = super::variant::VariantEngine::with_config(&vn, exact_ff.clone());
+        let slow = super::variant::VariantEngine::with_config(&vn, full.clone());
+        let (mut s1, mut s2) = (fast.scratch(), slow.scratch());
+        let mut late = 0;
+        for trial in 0..30 {
+            let mut a = TrialOutcome::default();
+            let mut b = TrialOutcome::default();
+            fast.run_trial(5, trial, &mut s1, &mut a, true);
+            slow.run_trial(5, trial, &mut s2, &mut b, true);
+            assert_eq!(
+                format!("{a:?}"),
+                format!("{b:?}"),
+                "variant {v}, trial {trial}"
+            );
+            late += usize::from(a.fired.iter().all(|f| f.onset_week >= 10) && !a.fired.is_empty());
+        }
+        assert!(late >= 5, "variant {v}: only {late} trials start late");
+    }
+}

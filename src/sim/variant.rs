@@ -274,6 +274,19 @@ impl<'e> Driver<'e> for PolicyDriver<'e> {
         }
     }
 
+    fn first_event(&self) -> u32 {
+        let ve = self.ve;
+        if ve.blocked_links.is_empty() {
+            ve.online
+                .iter()
+                .map(|&(_, w, _)| w)
+                .min()
+                .unwrap_or(u32::MAX)
+        } else {
+            0
+        }
+    }
+
     fn before_week(
         &mut self,
         t: u32,
