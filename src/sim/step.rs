@@ -849,52 +849,53 @@ impl Engine {
             return max_diff > 0.0;
         }
 
-        // Short links, noted in `capped` for the passes below.
-        let mut unserved = 0.0;
-        for (((&o, &sh), &share), short) in s.order[lo..hi]
-            .iter()
+        // One walk over the links: the short ones (noted in `capped`) and
+        // what they lost, and the room of the eligible ones. Eligibility
+        // reads last week's spare capacity and short marks, not the shares,
+        // so every link's change is decided from last week's state.
+        s.short_weeks[n] = s.short_weeks[n].saturating_add(1);
+        let qual_ok = s.short_weeks[n] >= self.needs[n].qual_weeks;
+        let spare = &s.spare[..];
+        // A link not short is eligible when qualified (or the need has been
+        // short long enough), its lane is open and its supplier had spare
+        // capacity: then its spare capacity.
+        let eligible = |l: usize, qualified: bool, pf: f64| -> Option<f64> {
+            let sp = spare[self.l_supplier[l] as usize];
+            ((qualified || qual_ok) && pf > 0.0 && sp > 0.0).then_some(sp)
+        };
+        let (mut unserved, mut room) = (0.0, 0.0);
+        for (((((l, &o), &sh), &share), short), (&q, &pf)) in (lo..hi)
+            .zip(&s.order[lo..hi])
             .zip(&s.ship[lo..hi])
             .zip(&s.share[lo..hi])
             .zip(&mut s.capped[lo..hi])
+            .zip(s.qualified[lo..hi].iter().zip(&s.pf[lo..hi]))
         {
             *short = o > 0.0 && sh < o * (1.0 - SHORT_TOL);
             if *short {
                 unserved += share * (1.0 - sh / o);
-            }
-        }
-        s.short_weeks[n] = s.short_weeks[n].saturating_add(1);
-        let qual_ok = s.short_weeks[n] >= self.needs[n].qual_weeks;
-        let eligible = |s: &Scratch, l: usize| {
-            let sup = self.l_supplier[l] as usize;
-            !s.capped[l] && (s.qualified[l] || qual_ok) && s.pf[l] > 0.0 && s.spare[sup] > 0.0
-        };
-        let mut room = 0.0;
-        if prev_order > 0.0 {
-            for l in lo..hi {
-                if eligible(s, l) {
-                    room += s.spare[self.l_supplier[l] as usize] / prev_order;
-                }
+            } else if prev_order > 0.0
+                && let Some(sp) = eligible(l, q, pf)
+            {
+                room += sp / prev_order;
             }
         }
         let moved = unserved.min(room);
         if moved > 0.0 && unserved > 0.0 {
-            // Decide every link's change from last week's state first:
-            // eligibility reads the spare capacity and the short marks, not
-            // the shares.
-            for l in lo..hi {
-                if s.capped[l] {
-                    let lost = s.share[l] * (1.0 - s.ship[l] / s.order[l]);
-                    s.share[l] -= moved * lost / unserved;
+            for (((((l, x), &o), &sh), &short), (q, &pf)) in (lo..hi)
+                .zip(&mut s.share[lo..hi])
+                .zip(&s.order[lo..hi])
+                .zip(&s.ship[lo..hi])
+                .zip(&s.capped[lo..hi])
+                .zip(s.qualified[lo..hi].iter_mut().zip(&s.pf[lo..hi]))
+            {
+                if short {
+                    let lost = *x * (1.0 - sh / o);
+                    *x -= moved * lost / unserved;
+                } else if let Some(sp) = eligible(l, *q, pf) {
+                    *x += moved * (sp / prev_order) / room;
+                    *q = true;
                 }
-            }
-            for l in lo..hi {
-                if eligible(s, l) {
-                    let r = s.spare[self.l_supplier[l] as usize] / prev_order;
-                    s.share[l] += moved * r / room;
-                    s.qualified[l] = true;
-                }
-            }
-            for x in &mut s.share[lo..hi] {
                 *x = x.max(0.0);
             }
         }
