@@ -263,7 +263,30 @@ impl Engine {
     /// effect, not the network size.
     pub(crate) fn apply_shocks(&self, t: u32, fired: &[FiredShock], s: &mut Scratch) {
         s.lanes_touched = false;
-        s.complex.fill(false);
+        // Passable fractions are recomputed only in weeks where some lane
+        // shock's effect differs from last week's (onset, recovery steps,
+        // end); in the weeks between they, and the suppliers' marks, hold.
+        let lane_effect = |f: &FiredShock, t: u32| {
+            let (a, b) = window(f);
+            if t < a || t >= b {
+                0.0
+            } else {
+                effective(
+                    t,
+                    f.onset_week,
+                    f.duration_weeks,
+                    f.severity,
+                    f.recovery_weeks,
+                )
+            }
+        };
+        let lanes_changed = fired.iter().any(|f| {
+            matches!(self.shocks[f.shock as usize].target, ShockTarget::Lane(_))
+                && (t == 0 || lane_effect(f, t) != lane_effect(f, t - 1))
+        });
+        if lanes_changed {
+            s.complex.fill(false);
+        }
         if t > 0 {
             for f in fired {
                 let (a, b) = window(f);
@@ -275,12 +298,13 @@ impl Engine {
                                 s.fac_pending.insert(i as usize);
                             }
                         }
-                        ShockTarget::Lane(ls) => {
+                        ShockTarget::Lane(ls) if lanes_changed => {
                             for &i in ls {
                                 s.pf[i as usize] = 1.0;
                                 s.need_pending.insert(self.links[i as usize].need as usize);
                             }
                         }
+                        ShockTarget::Lane(_) => {}
                         ShockTarget::Demand(ns) => {
                             for &i in ns {
                                 s.dm[i as usize] = 1.0;
@@ -312,6 +336,9 @@ impl Engine {
                 }
                 ShockTarget::Lane(ls) => {
                     s.lanes_touched = true;
+                    if !lanes_changed {
+                        continue;
+                    }
                     let e = effective(t, o, d, sev, f.recovery_weeks);
                     for &i in ls {
                         let (i, lk) = (i as usize, &self.links[i as usize]);
