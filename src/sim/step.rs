@@ -259,8 +259,9 @@ impl Engine {
 
     /// Sets capacity factors, passable fractions and demand multipliers for
     /// week `t`: targets touched last week are reset to 1, then every shock
-    /// in effect multiplies its factor in. Cost: the targets of shocks in
-    /// effect, not the network size.
+    /// in effect multiplies its factor in (lanes only in weeks where some
+    /// lane effect changed; otherwise last week's fractions stand). Cost:
+    /// the targets of shocks in effect, not the network size.
     pub(crate) fn apply_shocks(&self, t: u32, fired: &[FiredShock], s: &mut Scratch) {
         s.lanes_touched = false;
         // Passable fractions are recomputed only in weeks where some lane
