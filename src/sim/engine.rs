@@ -6,8 +6,8 @@
 //! fixed point of the loop (not merely a fixed point up to rounding).
 //!
 //! [`Scratch`] holds one trial's state. The stocks are stored as
-//! **deviations from the baseline** (inventory − target, pipeline slot −
-//! baseline link flow): at baseline every deviation is exactly `0.0`, so the
+//! **deviations from the baseline** (inventory − target, shipments in a
+//! pipeline cell − their baseline flows): at baseline every deviation is exactly `0.0`, so the
 //! steady state is exact whatever the shares, recipes and lead times, and
 //! "back at baseline" is a check for zeros.
 
@@ -130,8 +130,11 @@ pub struct Engine {
     /// Largest own recovery time over a capacity shock's facilities.
     pub(crate) shock_fac_recovery: Vec<u32>,
     pub(crate) n_blocs: usize,
-    /// `max_lead × links`: the pipeline table (see `Scratch::pipe`).
+    /// `max_lead × needs`: the pipeline table (see `Scratch::pipe`).
     pub(crate) pipe_len: usize,
+    /// Per need: the lead time shared by all its links, or 0 when they
+    /// differ (shipments then enter the pipeline link by link).
+    pub(crate) need_lead: Vec<u32>,
     /// Longest lead time of any link: rows of the pipeline table.
     pub(crate) max_lead: u32,
     /// Units of each need's stock held back while `Scratch::reserve_locked`
@@ -168,7 +171,6 @@ impl Engine {
     /// re-derived here so that it is an exact fixed point of the loop.
     pub fn with_config(net: &Network, cfg: EngineConfig) -> Engine {
         let nf = net.facilities.len();
-        let nl = net.links.len();
         let mut cfg = cfg;
         if cfg.replenishment_weeks.is_nan() || cfg.replenishment_weeks < 1.0 {
             cfg.replenishment_weeks = 1.0;
@@ -336,6 +338,17 @@ impl Engine {
         }
         let fac_mat = Csr::from_pairs(nf, mat_pairs);
         let fac_cap = Csr::from_pairs(nf, cap_pairs);
+        let need_lead: Vec<u32> = (0..needs.len())
+            .map(|n| {
+                let mut leads = net
+                    .need_links
+                    .row(n)
+                    .iter()
+                    .map(|&l| links[l as usize].lead);
+                let first = leads.next().unwrap_or(0);
+                if leads.all(|x| x == first) { first } else { 0 }
+            })
+            .collect();
         let base_out_total: f64 = base_out.iter().sum();
         let base_ship_total: f64 = links.iter().map(|l| l.base_flow).sum();
         let fac_base_use_total: f64 = needs.iter().filter(|n| !n.market).map(|n| n.base_use).sum();
@@ -413,7 +426,8 @@ impl Engine {
             poisson,
             shock_fac_recovery,
             n_blocs: net.blocs.len(),
-            pipe_len: max_lead as usize * nl,
+            pipe_len: max_lead as usize * need_lead.len(),
+            need_lead,
             max_lead,
             reserve: vec![0.0; net.needs.len()],
             reserve_facilities: Vec::new(),
@@ -541,13 +555,13 @@ pub struct Scratch {
     pub(crate) qualified: Vec<bool>,
     pub(crate) capped: Vec<bool>,
     /// `slot[lead]`: first index of the pipeline row that this week's
-    /// shipments on links of that lead time enter, `((t + lead) % M) × links`.
+    /// shipments on links of that lead time enter, `((t + lead) % M) × needs`.
     pub(crate) slot: Vec<u32>,
-    /// Pipelines as a table of `M = max_lead` rows by links: a shipment
-    /// (minus the baseline flow) sent in week `t` on a link of lead `L` goes
-    /// to row `(t + L) % M` and is read, then zeroed, in week `t + L` (a
-    /// ring of `L` live slots within `M`; the rest are zero). A week's
-    /// arrivals are one contiguous row.
+    /// Pipelines as a table of `M = max_lead` rows by needs: a shipment
+    /// (minus the baseline flow) sent in week `t` on a link of lead `L` is
+    /// added into its need's cell of row `(t + L) % M`, which is read, then
+    /// zeroed, in week `t + L`. Arrivals are only ever used summed per need,
+    /// so one cell per need and arrival week holds them all.
     pub(crate) pipe: Vec<f64>,
     // Per facility.
     /// Capacity factor from capacity shocks.
@@ -763,13 +777,13 @@ impl Scratch {
     /// engines must be compiled from the same union network. `t` is the
     /// week about to be simulated.
     pub(crate) fn rebase(&mut self, from: &Engine, to: &Engine, t: u32) {
-        let (m, nl) = (from.max_lead as usize, from.links.len());
-        for (l, (a, b)) in from.links.iter().zip(&to.links).enumerate() {
+        let (m, nn) = (from.max_lead as usize, from.needs.len());
+        for (a, b) in from.links.iter().zip(&to.links) {
             let d = a.base_flow - b.base_flow;
             if d != 0.0 {
-                // Live slots: rows t .. t + lead - 1 (mod M).
+                // Arrivals due: weeks t .. t + lead - 1, rows mod M.
                 for k in 0..a.lead as usize {
-                    self.pipe[((t as usize + k) % m) * nl + l] += d;
+                    self.pipe[((t as usize + k) % m) * nn + a.need as usize] += d;
                 }
                 self.transit_dev[a.need as usize] += d * f64::from(a.lead);
             }
@@ -822,7 +836,7 @@ impl Scratch {
     /// pending for next week are checked, since every other one is exactly
     /// at rest.
     pub(crate) fn near_baseline(&self, e: &Engine, tol: f64) -> bool {
-        let (nn, nf, nl) = (e.needs.len(), e.cap.len(), e.links.len());
+        let (nn, nf) = (e.needs.len(), e.cap.len());
         let pending = || {
             self.need_pending
                 .words()
@@ -865,14 +879,11 @@ impl Scratch {
                 }
             }
         }
-        // Slots that are not live are zero.
         for n in pending() {
-            for l in links(n) {
-                let scale = tol * (e.links[l].base_flow + 1.0);
-                for r in 0..e.max_lead as usize {
-                    if self.pipe[r * nl + l].abs() > scale {
-                        return false;
-                    }
+            let scale = tol * (e.needs[n].base_use + 1.0);
+            for r in 0..e.max_lead as usize {
+                if self.pipe[r * nn + n].abs() > scale {
+                    return false;
                 }
             }
         }
@@ -893,15 +904,21 @@ impl Scratch {
         e.needs[n].target + self.inv_dev[n]
     }
 
-    /// Units in flight on a link, summed over its ring buffer.
-    pub fn in_transit(&self, e: &Engine, l: usize) -> f64 {
-        // Slots that are not live are zero.
-        let lk = &e.links[l];
-        let nl = e.links.len();
-        let dev: f64 = (0..e.max_lead as usize)
-            .map(|r| self.pipe[r * nl + l])
+    /// Units in flight to a need, summed over its pipeline cells (a record
+    /// kept apart from the running total the loop uses, so that tests can
+    /// check one against the other).
+    pub fn in_transit(&self, e: &Engine, n: usize) -> f64 {
+        let nn = e.needs.len();
+        let base: f64 = e
+            .need_links
+            .row(n)
+            .iter()
+            .map(|&l| e.links[l as usize].base_flow * f64::from(e.links[l as usize].lead))
             .sum();
-        lk.base_flow * f64::from(lk.lead) + dev
+        let dev: f64 = (0..e.max_lead as usize)
+            .map(|r| self.pipe[r * nn + n])
+            .sum();
+        base + dev
     }
 
     /// Current sourcing share of a link.

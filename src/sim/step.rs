@@ -4,8 +4,8 @@
 //! time is ≥ 1 week, so the order of nodes within a pass does not matter):
 //!
 //! 1. shocks set capacity factors, passable fractions and demand multipliers;
-//! 2. arrivals leave the pipelines (read for every link before any shipment
-//!    of this week is written into the same ring slot);
+//! 2. arrivals leave the pipelines (each need's cell of the week's row is
+//!    read before any shipment of this week is added to a row);
 //! 3. rerouting moves sourcing share using last week's deliveries;
 //! 4. orders: planned use + inventory-position gap / replenishment weeks,
 //!    split by the current shares; markets consume in the same pass;
@@ -385,16 +385,15 @@ impl Engine {
         // Pipeline rows: this week's arrivals, and for every lead time the
         // row this week's shipments enter (computed once per week, not per
         // link).
-        let nl = self.links.len();
+        let (nn, nf) = (self.needs.len(), self.cap.len());
         let m = self.max_lead;
-        let arrivals = (t % m) as usize * nl;
+        let arrivals = (t % m) as usize * nn;
         for lead in 1..s.slot.len() {
-            s.slot[lead] = ((t + lead as u32) % m) * nl as u32;
+            s.slot[lead] = ((t + lead as u32) % m) * nn as u32;
         }
         s.m_req.fill(0.0);
         s.m_got.fill(0.0);
 
-        let (nn, nf) = (self.needs.len(), self.cap.len());
         // The week's active sets.
         std::mem::swap(&mut s.need_hot, &mut s.need_pending);
         s.need_pending.clear();
@@ -428,21 +427,9 @@ impl Engine {
             for n in ones(w, word, nn) {
                 let nr = &self.needs[n];
                 let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
-                // Arrivals from the week's pipeline row, whose cells are
-                // then emptied. A need that has put no deviation into its
-                // pipelines for `M` weeks has only zero slots: its arrivals
-                // are exactly zero.
-                let a = if t < s.arrivals_until[n] {
-                    let cells = &mut s.pipe[arrivals + lo..arrivals + hi];
-                    let mut sum = 0.0;
-                    for &d in cells.iter() {
-                        sum += d;
-                    }
-                    cells.fill(0.0);
-                    sum
-                } else {
-                    0.0
-                };
+                // Arrivals: the need's cell of the week's pipeline row,
+                // which is then emptied.
+                let a = std::mem::take(&mut s.pipe[arrivals + n]);
                 s.arr_dev[n] = a;
                 // Inventory position (end of last week + everything in
                 // flight, this week's arrivals included) minus its baseline.
@@ -676,10 +663,13 @@ impl Engine {
                         // This week's shipments arrive by week t + M.
                         s.arrivals_until[n] = t + m + 1;
                         let mut short = false;
-                        // What enters the pipelines off baseline.
+                        // What enters the pipelines off baseline: into the
+                        // row of the need's one lead time after the walk, or
+                        // link by link when its links' lead times differ.
                         let mut dev_sum = 0.0;
-                        for ((((((l, sh), &o), &p), &f), &lead), &base) in (lo..hi)
-                            .zip(&mut ships[lo..hi])
+                        let one_lead = self.need_lead[n];
+                        for (((((sh, &o), &p), &f), &lead), &base) in ships[lo..hi]
+                            .iter_mut()
                             .zip(&orders[lo..hi])
                             .zip(&pf[lo..hi])
                             .zip(&self.l_supplier[lo..hi])
@@ -695,9 +685,14 @@ impl Engine {
                             }
                             let ship = *sh;
                             let dev = ship - base;
-                            pipe[slot[lead as usize] as usize + l] = dev;
+                            if one_lead == 0 {
+                                pipe[slot[lead as usize] as usize + n] += dev;
+                            }
                             dev_sum += dev;
                             short |= ship < o * (1.0 - SHORT_TOL);
+                        }
+                        if one_lead != 0 {
+                            pipe[slot[one_lead as usize] as usize + n] += dev_sum;
                         }
                         shipped += dev_sum;
                         s.transit_dev[n] += dev_sum;

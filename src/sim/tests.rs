@@ -559,10 +559,10 @@ proptest! {
         let mut s = e.scratch();
         let stock = |st: &super::Scratch| -> f64 {
             (0..net.needs.len()).map(|n| st.inventory(&e, n)).sum::<f64>()
-                + (0..net.links.len()).map(|l| st.in_transit(&e, l)).sum::<f64>()
+                + (0..net.needs.len()).map(|n| st.in_transit(&e, n)).sum::<f64>()
         };
         let scale: f64 = 1.0 + (0..net.needs.len()).map(|n| s.inventory(&e, n)).sum::<f64>()
-            + (0..net.links.len()).map(|l| s.in_transit(&e, l)).sum::<f64>();
+            + (0..net.needs.len()).map(|n| s.in_transit(&e, n)).sum::<f64>();
         let mut prev = stock(&s);
         let mut bad: Option<String> = None;
         let mut out = TrialOutcome::default();
@@ -572,9 +572,14 @@ proptest! {
             for n in 0..net.needs.len() {
                 if st.inventory(&e, n) < -tol { bad = Some(format!("week {t}: need {n} stock {}", st.inventory(&e, n))); }
             }
+            for n in 0..net.needs.len() {
+                if st.in_transit(&e, n) < -tol {
+                    bad = Some(format!("week {t}: need {n} in transit {}", st.in_transit(&e, n)));
+                }
+            }
             for l in 0..net.links.len() {
-                if st.in_transit(&e, l) < -tol || st.shipment(l) < -tol {
-                    bad = Some(format!("week {t}: link {l} negative"));
+                if st.shipment(l) < -tol {
+                    bad = Some(format!("week {t}: link {l} ships {}", st.shipment(l)));
                 }
             }
             let (produced, shipped, consumed) = st.week_totals();
