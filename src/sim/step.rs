@@ -886,7 +886,7 @@ impl Engine {
             let sp = spare[self.l_supplier[l] as usize];
             ((qualified || qual_ok) && pf > 0.0 && sp > 0.0).then_some(sp)
         };
-        let (mut unserved, mut room) = (0.0, 0.0);
+        let (mut unserved, mut spare_sum) = (0.0, 0.0);
         for (((((l, &o), &sh), &share), short), (&q, &pf)) in (lo..hi)
             .zip(&s.order[lo..hi])
             .zip(&s.ship[lo..hi])
@@ -897,14 +897,21 @@ impl Engine {
             *short = o > 0.0 && sh < o * (1.0 - SHORT_TOL);
             if *short {
                 unserved += share * (1.0 - sh / o);
-            } else if prev_order > 0.0
-                && let Some(sp) = eligible(l, q, pf)
-            {
-                room += sp / prev_order;
+            } else if let Some(sp) = eligible(l, q, pf) {
+                spare_sum += sp;
             }
         }
+        // Room, in shares of last week's order.
+        let room = if prev_order > 0.0 {
+            spare_sum / prev_order
+        } else {
+            0.0
+        };
         let moved = unserved.min(room);
         if moved > 0.0 && unserved > 0.0 {
+            // Short links give up `moved × lost / unserved`; eligible ones
+            // take `moved × room_l / room = moved × spare_l / Σ spare`.
+            let (give, take) = (moved / unserved, moved / spare_sum);
             for (((((l, x), &o), &sh), &short), (q, &pf)) in (lo..hi)
                 .zip(&mut s.share[lo..hi])
                 .zip(&s.order[lo..hi])
@@ -914,9 +921,9 @@ impl Engine {
             {
                 if short {
                     let lost = *x * (1.0 - sh / o);
-                    *x -= moved * lost / unserved;
+                    *x -= give * lost;
                 } else if let Some(sp) = eligible(l, *q, pf) {
-                    *x += moved * (sp / prev_order) / room;
+                    *x += take * sp;
                     *q = true;
                 }
                 *x = x.max(0.0);
