@@ -130,6 +130,14 @@ pub struct Engine {
     /// Largest own recovery time over a capacity shock's facilities.
     pub(crate) shock_fac_recovery: Vec<u32>,
     pub(crate) n_blocs: usize,
+    /// Per need, flat copies of `NeedRt::target`, `NeedRt::base_use` and
+    /// their sum `target + base_use` (the stock a need at rest can draw on),
+    /// for the facility pass, which reads nothing else of the need.
+    pub(crate) n_target: Vec<f64>,
+    pub(crate) n_base_use: Vec<f64>,
+    pub(crate) n_rest_stock: Vec<f64>,
+    /// Most material needs of any facility (`Scratch::mat_avail` length).
+    pub(crate) max_mats: usize,
     /// `max_lead × needs`: the pipeline table (see `Scratch::pipe`).
     pub(crate) pipe_len: usize,
     /// Per need: the lead time shared by all its links, or 0 when they
@@ -338,6 +346,10 @@ impl Engine {
         }
         let fac_mat = Csr::from_pairs(nf, mat_pairs);
         let fac_cap = Csr::from_pairs(nf, cap_pairs);
+        let n_target: Vec<f64> = needs.iter().map(|n| n.target).collect();
+        let n_base_use: Vec<f64> = needs.iter().map(|n| n.base_use).collect();
+        let n_rest_stock: Vec<f64> = needs.iter().map(|n| n.target + n.base_use).collect();
+        let max_mats = (0..nf).map(|f| fac_mat.row(f).len()).max().unwrap_or(0);
         let need_lead: Vec<u32> = (0..needs.len())
             .map(|n| {
                 let mut leads = net
@@ -426,6 +438,10 @@ impl Engine {
             poisson,
             shock_fac_recovery,
             n_blocs: net.blocs.len(),
+            n_target,
+            n_base_use,
+            n_rest_stock,
+            max_mats,
             pipe_len: max_lead as usize * need_lead.len(),
             need_lead,
             max_lead,
@@ -566,6 +582,9 @@ pub struct Scratch {
     // Per facility.
     /// Capacity factor from capacity shocks.
     pub(crate) cf: Vec<f64>,
+    /// Stock each material need of the facility being worked can draw on
+    /// (indexed as its `fac_mat` row).
+    pub(crate) mat_avail: Vec<f64>,
     /// Orders received that can pass their lanes.
     pub(crate) recv: Vec<f64>,
     /// This week's receipts minus the baseline, summed over the links of the
@@ -691,6 +710,7 @@ impl Scratch {
             v.resize(nf, 0.0);
         }
         self.complex.resize(nf, false);
+        self.mat_avail.resize(e.max_mats, 0.0);
         self.m_req.resize(e.n_markets, 0.0);
         self.m_got.resize(e.n_markets, 0.0);
         self.triggered.resize(e.shocks.len(), false);
@@ -705,6 +725,7 @@ impl Scratch {
             || self.share.len() != e.links.len()
             || self.cf.len() != e.cap.len()
             || self.pipe.len() != e.pipe_len
+            || self.mat_avail.len() != e.max_mats
             || self.slot.len() != e.max_lead as usize + 1
             || self.m_req.len() != e.n_markets
             || self.triggered.len() != e.shocks.len()

@@ -549,7 +549,7 @@ impl Engine {
                     .zip(&self.cap_erosion[clo..chi])
                 {
                     let n = n as usize;
-                    let (base_use, target) = (self.needs[n].base_use, self.needs[n].target);
+                    let (base_use, target) = (self.n_base_use[n], self.n_target[n]);
                     let a = s.arr_dev[n];
                     let avail = self.available(n, s, lock);
                     let got = units_per_week.min(avail);
@@ -578,9 +578,9 @@ impl Engine {
                 );
                 let mats = &self.fac_mat.items[mlo..mhi];
                 let per_units = &self.mat_per_unit[mlo..mhi];
-                for (&n, &per_unit) in mats.iter().zip(per_units) {
-                    let n = n as usize;
-                    let avail = self.available(n, s, lock);
+                for (i, (&n, &per_unit)) in mats.iter().zip(per_units).enumerate() {
+                    let avail = self.available(n as usize, s, lock);
+                    s.mat_avail[i] = avail;
                     if per_unit * output > avail {
                         output = if per_unit > 0.0 {
                             avail / per_unit
@@ -592,11 +592,13 @@ impl Engine {
                 let output = output.max(0.0);
                 // Next week's material orders follow this week's receipts.
                 let recv_off = recv != self.base_out[f];
-                for (&n, &per_unit) in mats.iter().zip(per_units) {
+                for (i, (&n, &per_unit)) in mats.iter().zip(per_units).enumerate() {
                     let n = n as usize;
-                    let (base_use, target) = (self.needs[n].base_use, self.needs[n].target);
+                    let (base_use, target) = (self.n_base_use[n], self.n_target[n]);
                     let a = s.arr_dev[n];
-                    let avail = self.available(n, s, lock);
+                    // Unchanged since the loop above: each material need
+                    // has one owner.
+                    let avail = s.mat_avail[i];
                     let used = (per_unit * output).min(avail);
                     consumed += used - base_use;
                     s.inv_dev[n] = (s.inv_dev[n] + (a - (used - base_use))).max(-target);
@@ -743,8 +745,7 @@ impl Engine {
     /// are locked, else 0); never negative.
     #[inline]
     fn available(&self, n: usize, s: &Scratch, lock: f64) -> f64 {
-        let nr = &self.needs[n];
-        (nr.target + nr.base_use + s.inv_dev[n] + s.arr_dev[n] - lock * self.reserve[n]).max(0.0)
+        (self.n_rest_stock[n] + s.inv_dev[n] + s.arr_dev[n] - lock * self.reserve[n]).max(0.0)
     }
 
     /// Rations `output` over facility `f`'s orders into `s.ship`.
