@@ -109,6 +109,17 @@ fn world(c: &mut Criterion) {
     ];
     let mut s = e.scratch();
     let mut out = TrialOutcome::default();
+    // Weeks the loop actually simulates (the rest are skipped as exact
+    // baseline weeks): the per-active-week cost is time / this.
+    let mut active = 0u32;
+    out.reset(0, e.market_need_ids().len(), 0);
+    out.fired.extend_from_slice(&schedule);
+    e.simulate(&mut s, &mut out, false, |_, _| active += 1);
+    eprintln!(
+        "world/taiwan_blockade_trial simulates {active} of {} weeks ({} links)",
+        e.horizon(),
+        net.links.len()
+    );
     let mut g = c.benchmark_group("world");
     g.sample_size(10);
     g.throughput(Throughput::Elements(e.link_weeks()));
