@@ -10,11 +10,11 @@
 //! shock `k`; fire and lag of its `j`-th trigger) is read from its own
 //! region at word position `(k + 1) << 40 | slot << 32 | field << 8`. A value
 //! is read only when needed, but it is the same value whatever else
-//! happened: rejection samplers (Beta, PERT) that consume a variable number
-//! of words cannot shift later draws, a shock that does not fire does not
-//! move the next one's values, and a policy that changes the network
-//! without changing its shocks sees the very same schedule (common random
-//! numbers). This is the "fixed number of draws per shock" rule taken to
+//! happened: rejection samplers (PERT, beta, lognormal, PTRS Poisson) that
+//! consume a variable number of words cannot shift later draws, a shock
+//! that does not fire does not move the next one's values, and a policy
+//! that changes the network without changing its shocks sees the very same
+//! schedule (common random numbers). This is the "fixed number of draws per shock" rule taken to
 //! its limit, and it keeps a quiet trial to one block of ChaCha output.
 
 use rand::SeedableRng;
