@@ -300,7 +300,9 @@ pub fn compare_runs(runs: &[&VariantRun], focus: Option<&str>) -> Vec<Comparison
                 expected_lost_usd_ci95: v_summary.ci95,
                 expected_lost_units: units.mean,
                 unpaired_ci95_half_width_usd: 1.96
-                    * (b_summary.std_error.powi(2) + v_summary.std_error.powi(2)).sqrt(),
+                    * (b_summary.std_error * b_summary.std_error
+                        + v_summary.std_error * v_summary.std_error)
+                        .sqrt(),
                 avoided_usd_per_dollar: (cost > 0.0).then(|| avoided_usd.mean / cost),
                 avoided_usd,
                 avoided_units,

@@ -2,12 +2,14 @@
 //!
 //! The scenario writes a [`scenario::Dist`](crate::scenario::Dist); `network`
 //! checks its parameters once and stores a [`Distribution`], which the engine
-//! samples without any further checks.
+//! samples without any further checks. The sampling algorithms live in
+//! [`sampler`](crate::sampler); this module only chooses and parameterises
+//! them.
 
-use rand::{Rng, RngExt};
-use rand_distr::{Beta, Distribution as _, LogNormal, Pert, Triangular};
+use rand::Rng;
 use serde::Serialize;
 
+use crate::sampler::{self, Beta, LogNormal, Pert, Triangular};
 use crate::scenario::Dist;
 
 /// A distribution whose parameters have been checked.
@@ -18,10 +20,10 @@ pub enum Distribution {
         min: f64,
         max: f64,
     },
-    Triangular(#[serde(skip)] Triangular<f64>, [f64; 3]),
-    Pert(#[serde(skip)] Pert<f64>, [f64; 3]),
-    LogNormal(#[serde(skip)] LogNormal<f64>, [f64; 2]),
-    Beta(#[serde(skip)] Beta<f64>, [f64; 2]),
+    Triangular(#[serde(skip)] Triangular, [f64; 3]),
+    Pert(#[serde(skip)] Pert, [f64; 3]),
+    LogNormal(#[serde(skip)] LogNormal, [f64; 2]),
+    Beta(#[serde(skip)] Beta, [f64; 2]),
     /// Values with cumulative weights (last = 1).
     Choice {
         values: Vec<f64>,
@@ -72,15 +74,15 @@ impl Distribution {
                 if min == max {
                     return Ok(Distribution::Fixed(*min));
                 }
+                let p = [*min, *mode, *max];
                 if name == "pert" {
-                    let p = Pert::new(*min, *max)
-                        .with_mode(*mode)
-                        .map_err(|e| format!("pert: {e}"))?;
-                    Ok(Distribution::Pert(p, [*min, *mode, *max]))
+                    let s = Pert::new(*min, *mode, *max)
+                        .ok_or_else(|| format!("pert shapes of {p:?} are not usable"))?;
+                    Ok(Distribution::Pert(s, p))
                 } else {
-                    let t = Triangular::new(*min, *max, *mode)
-                        .map_err(|e| format!("triangular: {e}"))?;
-                    Ok(Distribution::Triangular(t, [*min, *mode, *max]))
+                    let s = Triangular::new(*min, *mode, *max)
+                        .ok_or_else(|| format!("triangular {p:?} is not usable"))?;
+                    Ok(Distribution::Triangular(s, p))
                 }
             }
             Dist::Lognormal { median, sigma } => {
@@ -93,8 +95,8 @@ impl Distribution {
                 if *sigma <= 0.0 {
                     return Err(format!("lognormal sigma {sigma} must be > 0"));
                 }
-                let l =
-                    LogNormal::new(median.ln(), *sigma).map_err(|e| format!("lognormal: {e}"))?;
+                let l = LogNormal::from_median(*median, *sigma)
+                    .ok_or("lognormal parameters are not usable")?;
                 Ok(Distribution::LogNormal(l, [*median, *sigma]))
             }
             Dist::Beta { mean, sd } => {
@@ -112,7 +114,13 @@ impl Distribution {
                     ));
                 }
                 let k = var_max / (sd * sd) - 1.0;
-                let b = Beta::new(mean * k, (1.0 - mean) * k).map_err(|e| format!("beta: {e}"))?;
+                let (alpha, beta) = (mean * k, (1.0 - mean) * k);
+                let b = Beta::new(alpha, beta).ok_or_else(|| {
+                    format!(
+                        "beta mean {mean}, sd {sd} give shapes ({alpha}, {beta}), \
+                         which must be finite and > 0"
+                    )
+                })?;
                 Ok(Distribution::Beta(b, [*mean, *sd]))
             }
             Dist::Choice { values, weights } => {
@@ -178,14 +186,15 @@ impl Distribution {
         }
     }
 
-    /// The mean (used for reports and sanity checks, not for sampling).
+    /// The mean (used for reports and sanity checks, not for sampling);
+    /// its `exp` goes through `libm` too, so it is the same bits everywhere.
     pub fn mean(&self) -> f64 {
         match self {
             Distribution::Fixed(x) => *x,
             Distribution::Uniform { min, max } => 0.5 * (min + max),
             Distribution::Triangular(_, p) => (p[0] + p[1] + p[2]) / 3.0,
             Distribution::Pert(_, p) => (p[0] + 4.0 * p[1] + p[2]) / 6.0,
-            Distribution::LogNormal(_, p) => p[0] * (0.5 * p[1] * p[1]).exp(),
+            Distribution::LogNormal(_, p) => p[0] * libm::exp(0.5 * p[1] * p[1]),
             Distribution::Beta(_, p) => p[0],
             Distribution::Choice { values, cumulative } => {
                 let mut prev = 0.0;
@@ -202,23 +211,21 @@ impl Distribution {
         }
     }
 
-    /// Draws one value. Uses exactly one or a fixed small number of draws
-    /// from `rng` per call, whatever the outcome, so that schedules stay
-    /// aligned across trials.
+    /// Draws one value with the crate's own samplers ([`crate::sampler`]).
     ///
-    /// Kept out of line so that callers' inlining does not reach into the
-    /// samplers. This narrows but does not close a known hazard: the beta
-    /// sampler takes `ln` of constants, which the compiler may fold at
-    /// compile time or leave to the platform's libm depending on how it
-    /// inlines, and the two can differ in the last bit. A binary is
-    /// deterministic (any threads, any shards), but a code change elsewhere
-    /// can move drawn severities in the last bit (see docs/MODEL.md §2).
-    #[inline(never)]
+    /// The value depends only on the words `rng` hands over: every
+    /// transcendental function goes through the pure-Rust `libm` crate and
+    /// every constant is a literal, so the same stream gives the same bits
+    /// on every machine and in every build, whatever the compiler inlines
+    /// or folds (docs/MODEL.md §2). Fixed reads no word; uniform, choice and
+    /// triangular read exactly one; PERT, lognormal and beta are rejection
+    /// samplers and read a variable number, which is why the schedule reads
+    /// each value from its own region of the stream (`sim::schedule`).
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Distribution::Fixed(x) => *x,
             Distribution::Uniform { min, max } => {
-                let u: f64 = rng.random();
+                let u = sampler::unit(rng);
                 min + (max - min) * u
             }
             Distribution::Triangular(t, _) => t.sample(rng),
@@ -226,7 +233,7 @@ impl Distribution {
             Distribution::LogNormal(l, _) => l.sample(rng),
             Distribution::Beta(b, _) => b.sample(rng),
             Distribution::Choice { values, cumulative } => {
-                let u: f64 = rng.random();
+                let u = sampler::unit(rng);
                 let i = cumulative
                     .partition_point(|c| *c <= u)
                     .min(values.len() - 1);

@@ -37,6 +37,7 @@ pub mod mc;
 pub mod network;
 pub mod policy;
 pub mod report;
+pub mod sampler;
 pub mod scenario;
 pub mod shipped;
 pub mod sim;

@@ -11,10 +11,9 @@
 //! steady state is exact whatever the shares, recipes and lead times, and
 //! "back at baseline" is a check for zeros.
 
-use rand_distr::Poisson;
-
 use super::bits::{Bits, ones};
 use crate::network::{Csr, Customer, NeedKind, Network, Shock, ShockTarget};
+use crate::sampler::Poisson;
 use crate::scenario::Allocation;
 
 /// Rules of the engine that the scenario does not fix. This is also the seam
@@ -126,7 +125,7 @@ pub struct Engine {
     pub(crate) market_need_ids: Vec<u32>,
     pub(crate) shocks: Vec<Shock>,
     /// Poisson count distribution for `RatePerYear` shocks with a large mean.
-    pub(crate) poisson: Vec<Option<Poisson<f64>>>,
+    pub(crate) poisson: Vec<Option<Poisson>>,
     /// Largest own recovery time over a capacity shock's facilities.
     pub(crate) shock_fac_recovery: Vec<u32>,
     pub(crate) n_blocs: usize,
@@ -378,7 +377,7 @@ impl Engine {
                 crate::network::Occurrence::RatePerYear(r) => {
                     let mean = r * horizon as f64 / 52.0;
                     if mean > super::schedule::INVERSE_CDF_MAX_MEAN {
-                        Poisson::new(mean).ok()
+                        Poisson::new(mean)
                     } else {
                         None
                     }

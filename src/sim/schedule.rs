@@ -10,19 +10,20 @@
 //! shock `k`; fire and lag of its `j`-th trigger) is read from its own
 //! region at word position `(k + 1) << 40 | slot << 32 | field << 8`. A value
 //! is read only when needed, but it is the same value whatever else
-//! happened: rejection samplers (Beta, PERT) that consume a variable number
-//! of words cannot shift later draws, a shock that does not fire does not
-//! move the next one's values, and a policy that changes the network
-//! without changing its shocks sees the very same schedule (common random
-//! numbers). This is the "fixed number of draws per shock" rule taken to
+//! happened: rejection samplers (PERT, beta, lognormal, PTRS Poisson) that
+//! consume a variable number of words cannot shift later draws, a shock
+//! that does not fire does not move the next one's values, and a policy
+//! that changes the network without changing its shocks sees the very same
+//! schedule (common random numbers). This is the "fixed number of draws per shock" rule taken to
 //! its limit, and it keeps a quiet trial to one block of ChaCha output.
 
+use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
-use rand::{Rng as _, SeedableRng};
 
 use super::engine::{Engine, weeks};
 use super::{FiredShock, Scratch};
 use crate::network::{Occurrence, ShockTarget};
+use crate::sampler::unit;
 
 /// Spontaneous events of one shock within a horizon (Poisson counts are
 /// truncated here).
@@ -30,7 +31,8 @@ pub const MAX_EVENTS_PER_SHOCK: u32 = 64;
 /// Fired shocks per trial, spontaneous and triggered together.
 pub const MAX_FIRED: usize = 4096;
 /// Poisson means up to this are drawn by inverse CDF from one uniform;
-/// larger ones by `rand_distr::Poisson` from the shock's own region.
+/// larger ones by [`Poisson`](crate::sampler::Poisson) (PTRS) from the
+/// shock's own region.
 pub(crate) const INVERSE_CDF_MAX_MEAN: f64 = 100.0;
 
 /// The slot of a shock's triggered instance (at most one per trial).
@@ -55,18 +57,14 @@ pub fn trial_rng(seed: u64, trial: u64) -> ChaCha8Rng {
     rng
 }
 
-#[inline]
-fn unit(rng: &mut ChaCha8Rng) -> f64 {
-    // 53 random bits in [0, 1).
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
 /// Number of events from one uniform by inverse CDF of Poisson(mean).
 fn poisson_inverse(mean: f64, u: f64) -> u32 {
     if mean.is_nan() || mean <= 0.0 {
         return 0;
     }
-    let mut p = (-mean).exp();
+    // libm, not f64::exp: the platform's exp may differ in the last bit
+    // between machines, and this probability decides the count.
+    let mut p = libm::exp(-mean);
     let mut cdf = p;
     let mut k = 0u32;
     while u >= cdf && k < MAX_EVENTS_PER_SHOCK {
@@ -113,8 +111,7 @@ impl Engine {
                     Some(d) => {
                         let mut r2 = trial_rng(seed, trial);
                         r2.set_word_pos(addr(k as u32, 0, F_COUNT));
-                        let x: f64 = rand_distr::Distribution::sample(d, &mut r2);
-                        (x as u32).min(MAX_EVENTS_PER_SHOCK)
+                        d.sample(&mut r2).min(u64::from(MAX_EVENTS_PER_SHOCK)) as u32
                     }
                 },
             };

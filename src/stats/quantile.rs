@@ -74,7 +74,8 @@ pub fn cvar_sorted(sorted: &[f64], alpha: f64) -> (f64, f64) {
     let tail: Welford = sorted[n - k..].iter().copied().collect();
     let cvar = tail.mean();
     let var = quantile_sorted(sorted, alpha);
-    let se = ((tail.variance() + alpha * (cvar - var).powi(2)) / (n as f64 * (1.0 - alpha))).sqrt();
+    let gap = cvar - var;
+    let se = ((tail.variance() + alpha * (gap * gap)) / (n as f64 * (1.0 - alpha))).sqrt();
     (cvar, se)
 }
 
@@ -111,7 +112,10 @@ pub fn exceedance_curve(sorted: &[f64], cap: usize) -> Vec<ExceedancePoint> {
         let c_max = positive.len() as f64;
         for i in 0..cap - 1 {
             let t = i as f64 / (cap - 2).max(1) as f64;
-            let c = (c_max.powf(1.0 - t)).round().clamp(1.0, c_max) as usize;
+            // libm::pow, not f64::powf: the platform's pow may differ in the
+            // last bit between machines, which can move a rounded count and
+            // so a point of exceedance.csv.
+            let c = libm::pow(c_max, 1.0 - t).round().clamp(1.0, c_max) as usize;
             xs.push(sorted[n - c]);
         }
         xs.sort_by(f64::total_cmp);
