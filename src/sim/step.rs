@@ -848,15 +848,16 @@ impl Engine {
             // How far the shares are from baseline, and whether every link
             // below its baseline share can take it back.
             let mut max_diff: f64 = 0.0;
-            let mut recovered = true;
             for l in lo..hi {
                 let (share, base) = (s.share[l], self.l_base_share[l]);
                 max_diff = max_diff.max((base - share).abs());
                 if share < base && (s.pf[l] < 1.0 || s.spare[self.l_supplier[l] as usize] <= 0.0) {
-                    recovered = false;
+                    // Not recovered: no drift this week, and the shares
+                    // are off baseline (this one is below its own).
+                    return true;
                 }
             }
-            if max_diff > 0.0 && recovered {
+            if max_diff > 0.0 {
                 let alpha = self.cfg.share_drift_per_week / max_diff;
                 if alpha >= 1.0 {
                     s.share[lo..hi].copy_from_slice(&self.l_base_share[lo..hi]);
