@@ -98,7 +98,6 @@ pub struct Engine {
     pub(crate) l_lead: Vec<u32>,
     pub(crate) l_base_flow: Vec<f64>,
     pub(crate) l_base_share: Vec<f64>,
-    pub(crate) l_need: Vec<u32>,
     pub(crate) need_links: Csr,
     /// Facility → its material needs (in `Network::facility_needs` order), with the
     /// units used per unit of output alongside (`mat_per_unit[i]` for
@@ -112,6 +111,9 @@ pub struct Engine {
     /// Facility → links it supplies; for `Priority` facilities sorted by
     /// (priority, link index), otherwise in `supplier_links` order.
     pub(crate) fac_out: Csr,
+    /// `fac_out` with each link replaced by its customer need (rationing
+    /// marks the needs without going through the links).
+    pub(crate) fac_out_need: Csr,
     pub(crate) link_priority: Vec<u32>,
     pub(crate) fac_priority: Vec<bool>,
     /// Capacity in units per week.
@@ -249,6 +251,15 @@ impl Engine {
                 fac_out.items[a..b].sort_by_key(|&l| (link_priority[l as usize], l));
             }
         }
+
+        let fac_out_need = Csr {
+            offsets: fac_out.offsets.clone(),
+            items: fac_out
+                .items
+                .iter()
+                .map(|&l| links[l as usize].need)
+                .collect(),
+        };
 
         // Baseline, with the loop's own expressions: a market or capital
         // need's use is its declared flow; a facility's output equals the
@@ -416,7 +427,6 @@ impl Engine {
             l_lead: links.iter().map(|l| l.lead).collect(),
             l_base_flow: links.iter().map(|l| l.base_flow).collect(),
             l_base_share: links.iter().map(|l| l.base_share).collect(),
-            l_need: links.iter().map(|l| l.need).collect(),
             needs,
             links,
             need_links: net.need_links.clone(),
@@ -426,6 +436,7 @@ impl Engine {
             cap_units,
             cap_erosion,
             fac_out,
+            fac_out_need,
             link_priority,
             fac_priority,
             cap,

@@ -375,7 +375,9 @@ impl Engine {
         out: &mut TrialOutcome,
         record: bool,
     ) -> (f64, f64) {
-        let rw = self.cfg.replenishment_weeks;
+        // The gap is closed at `1/W` a week (a product, not a division per
+        // need; exact for the default `W = 1`).
+        let per_week = 1.0 / self.cfg.replenishment_weeks;
         // Stock a locked reserve holds back from use this week.
         let lock = if s.reserve_locked { 1.0 } else { 0.0 };
         // Rerouting runs for needs short last week or with shares away from
@@ -470,7 +472,7 @@ impl Engine {
                         demand
                     }
                 };
-                let order = (planned + gap / rw).max(0.0);
+                let order = (planned + gap * per_week).max(0.0);
                 s.need_order[n] = order;
                 // At its baseline order, with baseline shares (rerouting is
                 // off only then) and open lanes, every link orders exactly
@@ -615,8 +617,8 @@ impl Engine {
                 if !in_full {
                     // Rationing: the customers' shipments differ from their
                     // orders.
-                    for &l in self.fac_out.row(f) {
-                        s.rationed[self.l_need[l as usize] as usize] = true;
+                    for &n in self.fac_out_need.row(f) {
+                        s.rationed[n as usize] = true;
                     }
                 }
                 if (s.complex[f] || self.fac_priority[f]) && !in_full {
