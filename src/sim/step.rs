@@ -364,7 +364,7 @@ impl Engine {
     /// Only the week's active sets are worked: the needs in `need_hot`
     /// (markets, and every need that ended last week off its rest state or
     /// was touched since) and the facilities in `fac_hot` (plus those whose
-    /// orders moved). Everything outside is exactly at rest, where working it
+    /// receipts moved off their baseline). Everything outside is exactly at rest, where working it
     /// would write the values it already holds; so a week costs in
     /// proportion to the part of the network off its baseline, and the
     /// results are those of working every node.
@@ -655,8 +655,8 @@ impl Engine {
                     if s.quiet[n] && !s.rationed[n] {
                         // Baseline orders served in full: every shipment is
                         // its baseline flow, every deviation entering the
-                        // pipelines is zero (the slots written are already
-                        // zero) and no link is short.
+                        // pipelines is zero (nothing is added to the cells)
+                        // and no link is short.
                         if !s.ships_at_base[n] {
                             ships[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
                             s.ships_at_base[n] = true;
