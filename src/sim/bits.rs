@@ -78,31 +78,18 @@ impl Iterator for Ones {
     }
 }
 
-/// Word `w` of the set of indices whose flag is true: the bit form of a
-/// byte-per-index flag array. (Hot loops set flags as plain byte stores,
-/// which do not chain through one word the way `insert` does.)
+/// Word `w` of the set `{i : member(values[i])}`: the bit form of a
+/// per-index array (a flag, or a value off zero). Hot loops write such
+/// arrays as plain stores, which do not chain through one word the way
+/// `insert` does; the set is read off them a word at a time.
 #[inline]
-pub(crate) fn flag_word(flags: &[bool], w: usize) -> u64 {
-    let mut word = 0u64;
-    for (i, &f) in flags[w * 64..flags.len().min(w * 64 + 64)]
-        .iter()
-        .enumerate()
-    {
-        word |= u64::from(f) << i;
-    }
-    word
-}
-
-/// The members of word `w` of the set `{i : values[i] != 0}` (NaN counts
-/// as nonzero).
-#[inline]
-pub(crate) fn nonzero_word(values: &[f64], w: usize) -> u64 {
+pub(crate) fn word_where<T: Copy>(values: &[T], w: usize, member: impl Fn(T) -> bool) -> u64 {
     let mut word = 0u64;
     for (i, &v) in values[w * 64..values.len().min(w * 64 + 64)]
         .iter()
         .enumerate()
     {
-        word |= u64::from(v != 0.0) << i;
+        word |= u64::from(member(v)) << i;
     }
     word
 }
@@ -135,8 +122,8 @@ mod tests {
         flags[3] = true;
         flags[64] = true;
         flags[129] = true;
-        assert_eq!(flag_word(&flags, 0), 1 << 3);
-        assert_eq!(flag_word(&flags, 1), 1);
-        assert_eq!(flag_word(&flags, 2), 2);
+        assert_eq!(word_where(&flags, 0, |f| f), 1 << 3);
+        assert_eq!(word_where(&flags, 1, |f| f), 1);
+        assert_eq!(word_where(&flags, 2, |f| f), 2);
     }
 }

@@ -14,7 +14,7 @@
 //!
 //! The equations, with the tests that pin each, are in docs/MODEL.md.
 
-use super::bits::{flag_word, nonzero_word, ones};
+use super::bits::{ones, word_where};
 use super::engine::{Engine, Scratch};
 
 /// Chooses, week by week, which compiled engine is in force (the policy
@@ -531,7 +531,7 @@ impl Engine {
             // A facility whose receipts moved off its baseline is worked
             // too (one whose deviations cancel exactly receives its
             // baseline, which is its rest state).
-            let word = s.fac_hot.words()[w] | nonzero_word(&s.recv_dev, w);
+            let word = s.fac_hot.words()[w] | word_where(&s.recv_dev, w, |d| d != 0.0);
             for f in ones(w, word, nf) {
                 let recv = self.base_out[f] + std::mem::take(&mut s.recv_dev[f]);
                 s.recv[f] = recv;
@@ -647,7 +647,7 @@ impl Engine {
             let (slot, lam, pf) = (&s.slot[..], &s.lam[..], &s.pf[..]);
             let (ships, orders, pipe) = (&mut s.ship[..], &s.order[..], &mut s.pipe[..]);
             for w in 0..s.need_hot.words().len() {
-                let word = s.need_hot.words()[w] | flag_word(&s.rationed, w);
+                let word = s.need_hot.words()[w] | word_where(&s.rationed, w, |r| r);
                 // Needs of this word off their rest state next week.
                 let mut pending = 0u64;
                 for n in ones(w, word, nn) {

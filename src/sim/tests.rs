@@ -674,33 +674,53 @@ proptest! {
     }
 }
 
+/// Plays the first `trials` trials (seed `seed`) of every world variant
+/// under both configurations and asserts equal outcomes, to the bit.
+/// Returns, per variant, how many trials `count` picked out.
+fn world_variants_agree(
+    a: EngineConfig,
+    b: EngineConfig,
+    seed: u64,
+    trials: u64,
+    count: impl Fn(&TrialOutcome) -> bool,
+) -> Vec<usize> {
+    let (scenario, diags) = crate::shipped::load(crate::shipped::WORLD).expect("embedded");
+    assert!(diags.is_empty());
+    let net = crate::network::compile(&scenario).expect("compiles");
+    (0..net.variants.len())
+        .map(|v| {
+            let vn = crate::policy::apply(&net, v).expect("variant applies");
+            let ea = super::variant::VariantEngine::with_config(&vn, a.clone());
+            let eb = super::variant::VariantEngine::with_config(&vn, b.clone());
+            let (mut sa, mut sb) = (ea.scratch(), eb.scratch());
+            let mut counted = 0;
+            for trial in 0..trials {
+                let mut oa = TrialOutcome::default();
+                let mut ob = TrialOutcome::default();
+                ea.run_trial(seed, trial, &mut sa, &mut oa, true);
+                eb.run_trial(seed, trial, &mut sb, &mut ob, true);
+                assert_eq!(
+                    format!("{oa:?}"),
+                    format!("{ob:?}"),
+                    "variant {v}, trial {trial}"
+                );
+                counted += usize::from(count(&oa));
+            }
+            counted
+        })
+        .collect()
+}
+
 /// The same on the shipped world under every variant (regime switches,
 /// closed lanes, reserves, ramps, crisis sharing): the first disrupted
 /// trials give the same outcomes, to the bit.
 #[test]
 fn active_sets_match_working_every_node_on_the_world_variants() {
-    let (scenario, diags) = crate::shipped::load(crate::shipped::WORLD).expect("embedded");
-    assert!(diags.is_empty());
-    let net = crate::network::compile(&scenario).expect("compiles");
-    for v in 0..net.variants.len() {
-        let vn = crate::policy::apply(&net, v).expect("variant applies");
-        let sparse = super::variant::VariantEngine::with_config(&vn, sets(true, true));
-        let dense = super::variant::VariantEngine::with_config(&vn, sets(false, true));
-        let (mut s1, mut s2) = (sparse.scratch(), dense.scratch());
-        let mut played = 0;
-        for trial in 0..40 {
-            let mut a = TrialOutcome::default();
-            let mut b = TrialOutcome::default();
-            sparse.run_trial(3, trial, &mut s1, &mut a, true);
-            dense.run_trial(3, trial, &mut s2, &mut b, true);
-            assert_eq!(
-                format!("{a:?}"),
-                format!("{b:?}"),
-                "variant {v}, trial {trial}"
-            );
-            played += usize::from(!a.fired.is_empty());
-        }
-        assert!(played >= 10, "variant {v}: only {played} disrupted trials");
+    let played = world_variants_agree(sets(true, true), sets(false, true), 3, 40, |o| {
+        !o.fired.is_empty()
+    });
+    for (v, &p) in played.iter().enumerate() {
+        assert!(p >= 10, "variant {v}: only {p} disrupted trials");
     }
 }
 
@@ -710,9 +730,6 @@ fn active_sets_match_working_every_node_on_the_world_variants() {
 /// variant gives the outcome of the full loop, to the bit.
 #[test]
 fn skipped_weeks_before_the_first_event_are_exact() {
-    let (scenario, diags) = crate::shipped::load(crate::shipped::WORLD).expect("embedded");
-    assert!(diags.is_empty());
-    let net = crate::network::compile(&scenario).expect("compiles");
     let exact_ff = EngineConfig {
         snap_tolerance: 0.0,
         ..EngineConfig::default()
@@ -721,24 +738,10 @@ fn skipped_weeks_before_the_first_event_are_exact() {
         fast_forward: false,
         ..EngineConfig::default()
     };
-    for v in 0..net.variants.len() {
-        let vn = crate::policy::apply(&net, v).expect("variant applies");
-        let fast = super::variant::VariantEngine::with_config(&vn, exact_ff.clone());
-        let slow = super::variant::VariantEngine::with_config(&vn, full.clone());
-        let (mut s1, mut s2) = (fast.scratch(), slow.scratch());
-        let mut late = 0;
-        for trial in 0..30 {
-            let mut a = TrialOutcome::default();
-            let mut b = TrialOutcome::default();
-            fast.run_trial(5, trial, &mut s1, &mut a, true);
-            slow.run_trial(5, trial, &mut s2, &mut b, true);
-            assert_eq!(
-                format!("{a:?}"),
-                format!("{b:?}"),
-                "variant {v}, trial {trial}"
-            );
-            late += usize::from(a.fired.iter().all(|f| f.onset_week >= 10) && !a.fired.is_empty());
-        }
-        assert!(late >= 5, "variant {v}: only {late} trials start late");
+    let late = world_variants_agree(exact_ff, full, 5, 30, |o| {
+        !o.fired.is_empty() && o.fired.iter().all(|f| f.onset_week >= 10)
+    });
+    for (v, &n) in late.iter().enumerate() {
+        assert!(n >= 5, "variant {v}: only {n} trials start late");
     }
 }
