@@ -609,6 +609,10 @@ pub struct Scratch {
     /// Facility has a partly closed lane this week (set with the passable
     /// fractions, by the shocks and the policy driver).
     pub(crate) complex: Vec<bool>,
+    /// Per need: some link's lane is not fully open (`pf ≠ 1`), set with
+    /// the passable fractions; the loops over a need's links read `pf`
+    /// only then.
+    pub(crate) lane_cut: Vec<bool>,
     // Per market.
     pub(crate) m_req: Vec<f64>,
     pub(crate) m_got: Vec<f64>,
@@ -622,9 +626,6 @@ pub struct Scratch {
     /// Stockpile reserves (`Engine::reserve`) may not be drawn this week
     /// (no shock is active and the policy releases them only during one).
     pub(crate) reserve_locked: bool,
-    /// Some passable fraction may be below 1 this week: a lane shock is in
-    /// effect or a policy closed lanes (otherwise every `pf` is exactly 1).
-    pub(crate) lanes_touched: bool,
     /// Whether rerouting must run next week (a short delivery or shares
     /// away from baseline).
     pub(crate) reroute_next: bool,
@@ -720,6 +721,7 @@ impl Scratch {
             v.resize(nf, 0.0);
         }
         self.complex.resize(nf, false);
+        self.lane_cut.resize(nn, false);
         self.mat_avail.resize(e.max_mats, 0.0);
         self.m_req.resize(e.n_markets, 0.0);
         self.m_got.resize(e.n_markets, 0.0);
@@ -764,7 +766,6 @@ impl Scratch {
             self.qualified[l] = lk.qualified;
         }
         self.pf.fill(1.0);
-        self.lanes_touched = false;
         self.capped.fill(false);
         self.pipe.fill(0.0);
         self.cf.fill(1.0);
@@ -774,6 +775,7 @@ impl Scratch {
         self.spare.copy_from_slice(&e.base_spare);
         self.lam.fill(1.0);
         self.complex.fill(false);
+        self.lane_cut.fill(false);
         self.quiet.fill(true);
         self.rationed.fill(false);
         self.need_hot.clear();
@@ -799,7 +801,7 @@ impl Scratch {
         self.pf[l] = 0.0;
         self.need_pending.insert(need);
         self.complex[supplier] = true;
-        self.lanes_touched = true;
+        self.lane_cut[need] = true;
     }
 
     /// Re-expresses the state, measured against `from`'s baseline, against

@@ -263,7 +263,6 @@ impl Engine {
     /// lane effect changed; otherwise last week's fractions stand). Cost:
     /// the targets of shocks in effect, not the network size.
     pub(crate) fn apply_shocks(&self, t: u32, fired: &[FiredShock], s: &mut Scratch) {
-        s.lanes_touched = false;
         // Passable fractions are recomputed only in weeks where some lane
         // shock's effect differs from last week's (onset, recovery steps,
         // end); in the weeks between they, and the suppliers' marks, hold.
@@ -287,6 +286,7 @@ impl Engine {
         });
         if lanes_changed {
             s.complex.fill(false);
+            s.lane_cut.fill(false);
         }
         if t > 0 {
             for f in fired {
@@ -336,7 +336,6 @@ impl Engine {
                     }
                 }
                 ShockTarget::Lane(ls) => {
-                    s.lanes_touched = true;
                     if !lanes_changed {
                         continue;
                     }
@@ -346,6 +345,7 @@ impl Engine {
                         s.pf[i] *= 1.0 - e;
                         s.need_pending.insert(lk.need as usize);
                         s.complex[lk.supplier as usize] |= s.pf[i] < 1.0;
+                        s.lane_cut[lk.need as usize] |= s.pf[i] != 1.0;
                     }
                 }
                 ShockTarget::Demand(ns) => {
@@ -478,9 +478,7 @@ impl Engine {
                 // off only then) and open lanes, every link orders exactly
                 // its baseline flow: `base_use × base_share` is how the
                 // baseline was computed.
-                let quiet = order == nr.base_use
-                    && !s.reroute_need[n]
-                    && (!s.lanes_touched || s.pf[lo..hi].iter().all(|&p| p == 1.0));
+                let quiet = order == nr.base_use && !s.reroute_need[n] && !s.lane_cut[n];
                 s.quiet[n] = quiet;
                 if quiet {
                     if !s.orders_at_base[n] {
@@ -495,7 +493,7 @@ impl Engine {
                     // every need, in the same link order).
                     let recv_dev = &mut s.recv_dev[..];
                     let (base, sup) = (&self.l_base_flow[lo..hi], &self.l_supplier[lo..hi]);
-                    if s.lanes_touched {
+                    if s.lane_cut[n] {
                         for ((((o, &sh), &pf), &f), &b) in s.order[lo..hi]
                             .iter_mut()
                             .zip(&s.share[lo..hi])
@@ -507,7 +505,7 @@ impl Engine {
                             recv_dev[f as usize] += *o * pf - b;
                         }
                     } else {
-                        // No lane shock in effect: every lane is open.
+                        // Every lane of the need is open.
                         for (((o, &sh), &f), &b) in s.order[lo..hi]
                             .iter_mut()
                             .zip(&s.share[lo..hi])
@@ -643,6 +641,13 @@ impl Engine {
         // in-transit total stays in a register): shipments enter the
         // pipelines. Needs neither active nor rationed ship their baseline.
         let mut shipped = self.base_ship_total;
+        // Residue within this (relative) tolerance of rest snaps to it;
+        // only with fast-forward, whose tolerance it is.
+        let snap = if self.cfg.fast_forward {
+            self.cfg.snap_tolerance
+        } else {
+            0.0
+        };
         {
             let (slot, lam, pf) = (&s.slot[..], &s.lam[..], &s.pf[..]);
             let (ships, orders, pipe) = (&mut s.ship[..], &s.order[..], &mut s.pipe[..]);
@@ -703,8 +708,29 @@ impl Engine {
                         s.reroute_need[n] |= short;
                         s.was_short[n] = short;
                     }
+                    // Nothing in flight and flows at baseline: stocks and
+                    // the in-transit total within the snap tolerance of
+                    // rest are rounding residue (what a flow deviation
+                    // leaves after it was shipped, received and made up),
+                    // and snap to it exactly, as fast-forward snaps the
+                    // whole state. Without the snap such a need would stay
+                    // in the active set, working, to the end of the trial.
+                    let live = t + 1 < s.arrivals_until[n];
+                    if !live
+                        && s.orders_at_base[n]
+                        && s.ships_at_base[n]
+                        && !s.reroute_need[n]
+                        && s.backlog[n] == 0.0
+                        && s.cap_health[n] == 1.0
+                    {
+                        let scale = snap * (self.n_target[n] + self.n_base_use[n] + 1.0);
+                        if s.inv_dev[n].abs() <= scale && s.transit_dev[n].abs() <= scale {
+                            s.inv_dev[n] = 0.0;
+                            s.transit_dev[n] = 0.0;
+                        }
+                    }
                     // Whether the need is off its rest state next week.
-                    if t + 1 < s.arrivals_until[n]
+                    if live
                         || s.inv_dev[n] != 0.0
                         || s.transit_dev[n] != 0.0
                         || s.backlog[n] != 0.0

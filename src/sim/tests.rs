@@ -745,3 +745,59 @@ fn skipped_weeks_before_the_first_event_are_exact() {
         assert!(n >= 5, "variant {v}: only {n} trials start late");
     }
 }
+
+/// Rounding residue leaves the active set: on the shipped world after a
+/// Taiwan blockade, no need stays pending next week with nothing but a
+/// stock or in-transit deviation inside the snap tolerance (nonzero, at
+/// most `tol × (target + use + 1)`) while its flows are at rest. Such a
+/// need is snapped to rest exactly, so a week's work after a shock tracks
+/// the needs still recovering, not the ones that left it rounding bits.
+#[test]
+fn residue_within_the_snap_tolerance_leaves_the_active_set() {
+    let (scenario, _) = crate::shipped::load(crate::shipped::WORLD).expect("embedded");
+    let net = crate::network::compile(&scenario).expect("compiles");
+    let e = Engine::new(&net);
+    let tol = e.cfg.snap_tolerance;
+    let id = |s: &str| net.shocks.iter().position(|x| x.id == s).expect("shock") as u32;
+    let blockade = |shock| super::FiredShock {
+        shock,
+        onset_week: 10,
+        duration_weeks: 26,
+        severity: 1.0,
+        recovery_weeks: 8,
+        triggered_by: None,
+    };
+    let mut out = TrialOutcome::default();
+    out.reset(0, e.market_need_ids().len(), 0);
+    out.fired.extend([
+        blockade(id("taiwan_blockade")),
+        blockade(id("taiwan_blockade_inbound")),
+    ]);
+    let mut s = e.scratch();
+    let (mut weeks, mut snapped_at_rest) = (0, 0);
+    e.simulate(&mut s, &mut out, false, |t, s| {
+        weeks += 1;
+        for n in 0..e.needs.len() {
+            let pending = s.need_pending.words()[n / 64] >> (n % 64) & 1 == 1;
+            let at_rest_flows = t + 1 >= s.arrivals_until[n]
+                && s.orders_at_base[n]
+                && s.ships_at_base[n]
+                && !s.reroute_need[n]
+                && s.backlog[n] == 0.0
+                && s.cap_health[n] == 1.0;
+            if !pending || !at_rest_flows {
+                continue;
+            }
+            let scale = tol * (e.needs[n].target + e.needs[n].base_use + 1.0);
+            let dev = s.inv_dev[n].abs().max(s.transit_dev[n].abs());
+            assert!(
+                dev == 0.0 || dev > scale,
+                "week {t}: need {n} pending with residue {dev:e} (tolerance {scale:e})"
+            );
+            snapped_at_rest += usize::from(dev == 0.0);
+        }
+    });
+    assert!(weeks > 40, "the blockade trial ran {weeks} weeks");
+    assert!(snapped_at_rest > 0, "no need was snapped to rest");
+    assert!(out.lost_usd > 0.0);
+}
