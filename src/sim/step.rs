@@ -916,7 +916,10 @@ impl Engine {
             let sp = spare[self.l_supplier[l] as usize];
             ((qualified || qual_ok) && pf > 0.0 && sp > 0.0).then_some(sp)
         };
-        let (mut unserved, mut spare_sum) = (0.0, 0.0);
+        // A short link ordered `o = O × share` (O the need's order) and lost
+        // `share × (1 − shipped/o) = share − shipped/O`: summed, the shares
+        // and shipments of the short links, with one division per need.
+        let (mut short_share, mut short_shipped, mut spare_sum) = (0.0, 0.0, 0.0);
         for (((((l, &o), &sh), &share), short), (&q, &pf)) in (lo..hi)
             .zip(&s.order[lo..hi])
             .zip(&s.ship[lo..hi])
@@ -926,11 +929,18 @@ impl Engine {
         {
             *short = o > 0.0 && sh < o * (1.0 - SHORT_TOL);
             if *short {
-                unserved += share * (1.0 - sh / o);
+                short_share += share;
+                short_shipped += sh;
             } else if let Some(sp) = eligible(l, q, pf) {
                 spare_sum += sp;
             }
         }
+        let per_order = if prev_order > 0.0 {
+            1.0 / prev_order
+        } else {
+            0.0
+        };
+        let unserved = (short_share - short_shipped * per_order).max(0.0);
         // Room, in shares of last week's order.
         let room = if prev_order > 0.0 {
             spare_sum / prev_order
@@ -942,15 +952,14 @@ impl Engine {
             // Short links give up `moved × lost / unserved`; eligible ones
             // take `moved × room_l / room = moved × spare_l / Σ spare`.
             let (give, take) = (moved / unserved, moved / spare_sum);
-            for (((((l, x), &o), &sh), &short), (q, &pf)) in (lo..hi)
+            for ((((l, x), &sh), &short), (q, &pf)) in (lo..hi)
                 .zip(&mut s.share[lo..hi])
-                .zip(&s.order[lo..hi])
                 .zip(&s.ship[lo..hi])
                 .zip(&s.capped[lo..hi])
                 .zip(s.qualified[lo..hi].iter_mut().zip(&s.pf[lo..hi]))
             {
                 if short {
-                    let lost = *x * (1.0 - sh / o);
+                    let lost = *x - sh * per_order;
                     *x -= give * lost;
                 } else if let Some(sp) = eligible(l, *q, pf) {
                     *x += take * sp;
