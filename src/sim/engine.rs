@@ -551,27 +551,78 @@ fn topo_or_fallback(net: &Network) -> Vec<u32> {
     order
 }
 
+/// The state of one need: what the weekly passes read and write of it
+/// together, in one 64-byte record (one cache line and one bounds check
+/// per need, where separate arrays cost one of each per quantity).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, align(64))]
+pub(crate) struct NeedState {
+    /// End-of-week inventory minus target.
+    pub inv_dev: f64,
+    /// Everything in flight to the need minus its baseline.
+    pub transit_dev: f64,
+    /// This week's arrivals minus baseline use.
+    pub arr_dev: f64,
+    /// Unserved demand carried by back-ordering markets.
+    pub backlog: f64,
+    /// Capital health of a capital need (1 = installed base intact).
+    pub cap_health: f64,
+    /// The need's total order this week (last week's, until overwritten).
+    pub order: f64,
+    /// Consecutive weeks the need has seen a short delivery.
+    pub short_weeks: u32,
+    /// Week from which its pipeline slots are all zero (no deviation
+    /// entered them for `max_lead` weeks).
+    pub arrivals_until: u32,
+    /// Rerouting must run next week (a short delivery, or shares away from
+    /// baseline).
+    pub reroute: bool,
+    /// Some link delivered short in the need's last shipment pass (so
+    /// rerouting looks for the short links only then).
+    pub was_short: bool,
+    /// This week: every link orders exactly its baseline flow.
+    pub quiet: bool,
+    /// `order` (resp. `ship`) of every link is exactly the baseline flow,
+    /// so a quiet week need not write it again.
+    pub orders_at_base: bool,
+    pub ships_at_base: bool,
+    /// Some link's lane is not fully open (`pf ≠ 1`), set with the
+    /// passable fractions; the loops over the need's links read `pf` only
+    /// then.
+    pub lane_cut: bool,
+}
+
+impl NeedState {
+    /// The baseline steady state of a need that uses `base_use` a week.
+    fn at_rest(base_use: f64) -> Self {
+        NeedState {
+            inv_dev: 0.0,
+            transit_dev: 0.0,
+            arr_dev: 0.0,
+            backlog: 0.0,
+            cap_health: 1.0,
+            order: base_use,
+            short_weeks: 0,
+            arrivals_until: 0,
+            reroute: false,
+            was_short: false,
+            quiet: true,
+            orders_at_base: true,
+            ships_at_base: true,
+            lane_cut: false,
+        }
+    }
+}
+
 /// One thread's trial state, reused across trials. Stocks are deviations
 /// from baseline (see the module docs).
 #[derive(Clone, Debug, Default)]
 pub struct Scratch {
     // Per need.
-    /// End-of-week inventory minus target.
-    pub(crate) inv_dev: Vec<f64>,
-    /// Everything in flight to the need minus its baseline.
-    pub(crate) transit_dev: Vec<f64>,
-    /// This week's arrivals minus baseline use.
-    pub(crate) arr_dev: Vec<f64>,
-    /// Unserved demand carried by back-ordering markets.
-    pub(crate) backlog: Vec<f64>,
-    /// Consecutive weeks the need has seen a short delivery.
-    pub(crate) short_weeks: Vec<u32>,
-    /// Capital health of a capital need (1 = installed base intact).
-    pub(crate) cap_health: Vec<f64>,
+    /// The state of each need, one record per need.
+    pub(crate) need: Vec<NeedState>,
     /// Demand multiplier from demand shocks.
     pub(crate) dm: Vec<f64>,
-    /// The need's total order this week (last week's, until overwritten).
-    pub(crate) need_order: Vec<f64>,
     // Per link.
     pub(crate) share: Vec<f64>,
     pub(crate) order: Vec<f64>,
@@ -609,10 +660,6 @@ pub struct Scratch {
     /// Facility has a partly closed lane this week (set with the passable
     /// fractions, by the shocks and the policy driver).
     pub(crate) complex: Vec<bool>,
-    /// Per need: some link's lane is not fully open (`pf ≠ 1`), set with
-    /// the passable fractions; the loops over a need's links read `pf`
-    /// only then.
-    pub(crate) lane_cut: Vec<bool>,
     // Per market.
     pub(crate) m_req: Vec<f64>,
     pub(crate) m_got: Vec<f64>,
@@ -629,14 +676,6 @@ pub struct Scratch {
     /// Whether rerouting must run next week (a short delivery or shares
     /// away from baseline).
     pub(crate) reroute_next: bool,
-    /// Per need: rerouting must run next week (a short delivery, or shares
-    /// away from baseline).
-    pub(crate) reroute_need: Vec<bool>,
-    /// Per need: some link delivered short in the need's last shipment pass
-    /// (so rerouting looks for the short links only then).
-    pub(crate) was_short: Vec<bool>,
-    /// Per need, this week: every link orders exactly its baseline flow.
-    pub(crate) quiet: Vec<bool>,
     /// Per need, this week: a supplier ships less than it was ordered.
     pub(crate) rationed: Vec<bool>,
     /// Needs worked this week: markets, and every need that may be off its
@@ -652,13 +691,6 @@ pub struct Scratch {
     pub(crate) fac_hot: Bits,
     /// Facilities to work next week.
     pub(crate) fac_pending: Bits,
-    /// Per need: `order` (resp. `ship`) of every link is exactly the
-    /// baseline flow, so a quiet week need not write it again.
-    pub(crate) orders_at_base: Vec<bool>,
-    pub(crate) ships_at_base: Vec<bool>,
-    /// Per need: week from which its pipeline slots are all zero (no
-    /// deviation entered them for `max_lead` weeks).
-    pub(crate) arrivals_until: Vec<u32>,
     /// Units produced and consumed (materials, capital, markets) this week:
     /// kept for the conservation tests.
     pub(crate) week_produced: f64,
@@ -669,34 +701,16 @@ pub struct Scratch {
 impl Scratch {
     fn resize(&mut self, e: &Engine) {
         let (nn, nl, nf) = (e.needs.len(), e.links.len(), e.cap.len());
-        for v in [
-            &mut self.inv_dev,
-            &mut self.transit_dev,
-            &mut self.arr_dev,
-            &mut self.backlog,
-            &mut self.cap_health,
-            &mut self.dm,
-            &mut self.need_order,
-        ] {
+        for v in [&mut self.dm] {
             v.resize(nn, 0.0);
         }
-        self.short_weeks.resize(nn, 0);
-        self.reroute_need.resize(nn, false);
-        self.was_short.resize(nn, false);
+        self.need.resize(nn, NeedState::at_rest(0.0));
         self.rationed.resize(nn, false);
         for b in [&mut self.need_hot, &mut self.need_pending] {
             b.resize(nn);
         }
         self.fac_hot.resize(nf);
         self.fac_pending.resize(nf);
-        for v in [
-            &mut self.quiet,
-            &mut self.orders_at_base,
-            &mut self.ships_at_base,
-        ] {
-            v.resize(nn, false);
-        }
-        self.arrivals_until.resize(nn, 0);
         for v in [
             &mut self.share,
             &mut self.order,
@@ -721,7 +735,6 @@ impl Scratch {
             v.resize(nf, 0.0);
         }
         self.complex.resize(nf, false);
-        self.lane_cut.resize(nn, false);
         self.mat_avail.resize(e.max_mats, 0.0);
         self.m_req.resize(e.n_markets, 0.0);
         self.m_got.resize(e.n_markets, 0.0);
@@ -733,7 +746,7 @@ impl Scratch {
     /// Makes sure the arrays fit `e` (a scratch made for another engine is
     /// resized once, then reused).
     pub(crate) fn ensure(&mut self, e: &Engine) {
-        if self.inv_dev.len() != e.needs.len()
+        if self.need.len() != e.needs.len()
             || self.share.len() != e.links.len()
             || self.cf.len() != e.cap.len()
             || self.pipe.len() != e.pipe_len
@@ -749,16 +762,10 @@ impl Scratch {
 
     /// Puts the state exactly at the baseline steady state.
     pub(crate) fn reset(&mut self, e: &Engine) {
-        self.inv_dev.fill(0.0);
-        self.transit_dev.fill(0.0);
-        self.arr_dev.fill(0.0);
-        self.backlog.fill(0.0);
-        self.short_weeks.fill(0);
-        self.cap_health.fill(1.0);
-        self.dm.fill(1.0);
-        for (o, n) in self.need_order.iter_mut().zip(&e.needs) {
-            *o = n.base_use;
+        for (st, n) in self.need.iter_mut().zip(&e.needs) {
+            *st = NeedState::at_rest(n.base_use);
         }
+        self.dm.fill(1.0);
         for (l, lk) in e.links.iter().enumerate() {
             self.share[l] = lk.base_share;
             self.order[l] = lk.base_flow;
@@ -775,8 +782,6 @@ impl Scratch {
         self.spare.copy_from_slice(&e.base_spare);
         self.lam.fill(1.0);
         self.complex.fill(false);
-        self.lane_cut.fill(false);
-        self.quiet.fill(true);
         self.rationed.fill(false);
         self.need_hot.clear();
         self.need_pending.clear();
@@ -786,11 +791,6 @@ impl Scratch {
         self.m_got.fill(0.0);
         self.revoked_week.fill(u32::MAX);
         self.reroute_next = false;
-        self.reroute_need.fill(false);
-        self.was_short.fill(false);
-        self.orders_at_base.fill(true);
-        self.ships_at_base.fill(true);
-        self.arrivals_until.fill(0);
         self.reserve_locked = false;
         self.at_baseline = true;
     }
@@ -801,7 +801,7 @@ impl Scratch {
         self.pf[l] = 0.0;
         self.need_pending.insert(need);
         self.complex[supplier] = true;
-        self.lane_cut[need] = true;
+        self.need[need].lane_cut = true;
     }
 
     /// Re-expresses the state, measured against `from`'s baseline, against
@@ -818,11 +818,11 @@ impl Scratch {
                 for k in 0..a.lead as usize {
                     self.pipe[((t as usize + k) % m) * nn + a.need as usize] += d;
                 }
-                self.transit_dev[a.need as usize] += d * f64::from(a.lead);
+                self.need[a.need as usize].transit_dev += d * f64::from(a.lead);
             }
         }
         for (n, (a, b)) in from.needs.iter().zip(&to.needs).enumerate() {
-            self.inv_dev[n] += a.target - b.target;
+            self.need[n].inv_dev += a.target - b.target;
         }
         // A qualification the new regime withdraws (a revoked deal's
         // contracted second source) lapses.
@@ -833,11 +833,13 @@ impl Scratch {
         }
         // Orders and shipments are now measured against other baseline
         // flows.
-        self.orders_at_base.fill(false);
-        self.ships_at_base.fill(false);
+        for st in &mut self.need {
+            st.orders_at_base = false;
+            st.ships_at_base = false;
+        }
         // Live slots may now be nonzero; they arrive by week t + M - 1.
-        for u in &mut self.arrivals_until {
-            *u = (*u).max(t + from.max_lead);
+        for st in &mut self.need {
+            st.arrivals_until = st.arrivals_until.max(t + from.max_lead);
         }
         self.reroute_next = true;
         // Every node may now be off the new baseline.
@@ -848,12 +850,13 @@ impl Scratch {
     /// True when the trial state is *exactly* the baseline steady state.
     pub fn state_equals_baseline(&self, e: &Engine) -> bool {
         let zero = |v: &[f64]| v.iter().all(|&x| x == 0.0);
-        zero(&self.inv_dev)
-            && zero(&self.transit_dev)
-            && zero(&self.backlog)
-            && zero(&self.pipe)
-            && self.cap_health.iter().all(|&h| h == 1.0)
-            && self.short_weeks.iter().all(|&w| w == 0)
+        self.need.iter().all(|st| {
+            st.inv_dev == 0.0
+                && st.transit_dev == 0.0
+                && st.backlog == 0.0
+                && st.cap_health == 1.0
+                && st.short_weeks == 0
+        }) && zero(&self.pipe)
             && e.links.iter().enumerate().all(|(l, lk)| {
                 self.share[l] == lk.base_share
                     && self.order[l] == lk.base_flow
@@ -883,11 +886,11 @@ impl Scratch {
         for n in pending() {
             let need = &e.needs[n];
             let scale = tol * (need.target + need.base_use + 1.0);
-            if self.inv_dev[n].abs() > scale
-                || self.transit_dev[n].abs() > scale
-                || self.backlog[n] != 0.0
-                || self.cap_health[n] != 1.0
-                || self.short_weeks[n] != 0
+            if self.need[n].inv_dev.abs() > scale
+                || self.need[n].transit_dev.abs() > scale
+                || self.need[n].backlog != 0.0
+                || self.need[n].cap_health != 1.0
+                || self.need[n].short_weeks != 0
             {
                 return false;
             }
@@ -934,7 +937,7 @@ impl Scratch {
 
     /// Current inventory of a need, in units.
     pub fn inventory(&self, e: &Engine, n: usize) -> f64 {
-        e.needs[n].target + self.inv_dev[n]
+        e.needs[n].target + self.need[n].inv_dev
     }
 
     /// Units in flight to a need, summed over its pipeline cells (a record
@@ -976,7 +979,7 @@ impl Scratch {
 
     /// Back-ordered demand of a need.
     pub fn backlog(&self, n: usize) -> f64 {
-        self.backlog[n]
+        self.need[n].backlog
     }
 
     /// This week's units produced by all facilities, shipped on all links,

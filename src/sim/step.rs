@@ -15,7 +15,7 @@
 //! The equations, with the tests that pin each, are in docs/MODEL.md.
 
 use super::bits::{ones, word_where};
-use super::engine::{Engine, Scratch};
+use super::engine::{Engine, NeedState, Scratch};
 
 /// Chooses, week by week, which compiled engine is in force (the policy
 /// regime) and adjusts the state for policy rules the loop does not know.
@@ -215,7 +215,7 @@ impl Engine {
                 last_short = Some(t);
             }
             for &n in &e.market_need_ids {
-                backorder_unit_weeks += s.backlog[n as usize];
+                backorder_unit_weeks += s.need[n as usize].backlog;
             }
             if e.cfg.fast_forward && t + 1 >= quiet_from && s.near_baseline(e, e.cfg.snap_tolerance)
             {
@@ -235,7 +235,7 @@ impl Engine {
 
         // Back-ordered demand still unserved at the horizon end is lost.
         for (pos, &n) in self.market_need_ids.iter().enumerate() {
-            out.lost_units_by_need[pos] += s.backlog[n as usize];
+            out.lost_units_by_need[pos] += s.need[n as usize].backlog;
         }
         out.backorder_unit_weeks = backorder_unit_weeks;
         for (pos, &n) in self.market_need_ids.iter().enumerate() {
@@ -286,7 +286,9 @@ impl Engine {
         });
         if lanes_changed {
             s.complex.fill(false);
-            s.lane_cut.fill(false);
+            for st in &mut s.need {
+                st.lane_cut = false;
+            }
         }
         if t > 0 {
             for f in fired {
@@ -345,7 +347,7 @@ impl Engine {
                         s.pf[i] *= 1.0 - e;
                         s.need_pending.insert(lk.need as usize);
                         s.complex[lk.supplier as usize] |= s.pf[i] < 1.0;
-                        s.lane_cut[lk.need as usize] |= s.pf[i] != 1.0;
+                        s.need[lk.need as usize].lane_cut |= s.pf[i] != 1.0;
                     }
                 }
                 ShockTarget::Demand(ns) => {
@@ -429,22 +431,22 @@ impl Engine {
             for n in ones(w, word, nn) {
                 let nr = &self.needs[n];
                 let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
+                if reroute_all || s.need[n].reroute {
+                    s.need[n].reroute = self.reroute(n, s);
+                }
+                let st = &mut s.need[n];
                 // Arrivals: the need's cell of the week's pipeline row,
                 // which is then emptied.
                 let a = std::mem::take(&mut s.pipe[arrivals + n]);
-                s.arr_dev[n] = a;
+                st.arr_dev = a;
                 // Inventory position (end of last week + everything in
                 // flight, this week's arrivals included) minus its baseline.
-                let pos = s.inv_dev[n] + s.transit_dev[n];
-                s.transit_dev[n] -= a;
+                let pos = st.inv_dev + st.transit_dev;
+                st.transit_dev -= a;
                 if !nr.market {
                     // Its stocks may be off: the owner's production is
                     // worked this week.
                     s.fac_hot.insert(nr.owner as usize);
-                }
-
-                if reroute_all || s.reroute_need[n] {
-                    s.reroute_need[n] = self.reroute(n, s);
                 }
 
                 let mut gap = -pos;
@@ -453,19 +455,19 @@ impl Engine {
                     NeedKind::Capital { units_per_week, .. } => units_per_week,
                     NeedKind::Demand { units_per_week, .. } => {
                         let demand = units_per_week * s.dm[n];
-                        let req = demand + s.backlog[n];
-                        let avail = self.available(n, s, lock);
+                        let req = demand + st.backlog;
+                        let avail = self.available(n, st, lock);
                         let got = req.min(avail);
                         consumed += got;
-                        s.inv_dev[n] = (s.inv_dev[n] + (a - (got - nr.base_use))).max(-nr.target);
+                        st.inv_dev = (st.inv_dev + (a - (got - nr.base_use))).max(-nr.target);
                         let short = req - got;
                         let m = nr.owner as usize;
                         s.m_req[m] += req;
                         s.m_got[m] += got;
                         if nr.backorder {
                             // Back-ordered demand is negative inventory.
-                            gap += s.backlog[n];
-                            s.backlog[n] = short;
+                            gap += st.backlog;
+                            st.backlog = short;
                         } else if let Some(x) = out.lost_units_by_need.get_mut(nr.mpos as usize) {
                             *x += short;
                         }
@@ -473,27 +475,27 @@ impl Engine {
                     }
                 };
                 let order = (planned + gap * per_week).max(0.0);
-                s.need_order[n] = order;
+                st.order = order;
                 // At its baseline order, with baseline shares (rerouting is
                 // off only then) and open lanes, every link orders exactly
                 // its baseline flow: `base_use × base_share` is how the
                 // baseline was computed.
-                let quiet = order == nr.base_use && !s.reroute_need[n] && !s.lane_cut[n];
-                s.quiet[n] = quiet;
+                let quiet = order == nr.base_use && !st.reroute && !st.lane_cut;
+                st.quiet = quiet;
                 if quiet {
-                    if !s.orders_at_base[n] {
+                    if !st.orders_at_base {
                         s.order[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
-                        s.orders_at_base[n] = true;
+                        st.orders_at_base = true;
                     }
                 } else {
-                    s.orders_at_base[n] = false;
+                    st.orders_at_base = false;
                     // Each supplier's receipts move by what passes the lane
                     // less the baseline flow (a link of a need not worked
                     // adds exactly zero, so the sums are those of working
                     // every need, in the same link order).
                     let recv_dev = &mut s.recv_dev[..];
                     let (base, sup) = (&self.l_base_flow[lo..hi], &self.l_supplier[lo..hi]);
-                    if s.lane_cut[n] {
+                    if st.lane_cut {
                         for ((((o, &sh), &pf), &f), &b) in s.order[lo..hi]
                             .iter_mut()
                             .zip(&s.share[lo..hi])
@@ -550,20 +552,21 @@ impl Engine {
                 {
                     let n = n as usize;
                     let (base_use, target) = (self.n_base_use[n], self.n_target[n]);
-                    let a = s.arr_dev[n];
-                    let avail = self.available(n, s, lock);
+                    let st = &mut s.need[n];
+                    let a = st.arr_dev;
+                    let avail = self.available(n, st, lock);
                     let got = units_per_week.min(avail);
                     consumed += got - base_use;
-                    let mut hh = s.cap_health[n];
+                    let mut hh = st.cap_health;
                     if avail < units_per_week {
                         hh = (hh - erosion_per_week).max(0.0);
                     } else if hh < 1.0 {
                         hh = (hh + step_up).min(1.0);
                     }
-                    s.cap_health[n] = hh;
+                    st.cap_health = hh;
                     health = health.min(hh);
-                    s.inv_dev[n] = (s.inv_dev[n] + (a - (got - base_use))).max(-target);
-                    if s.inv_dev[n] != 0.0 || hh != 1.0 {
+                    st.inv_dev = (st.inv_dev + (a - (got - base_use))).max(-target);
+                    if st.inv_dev != 0.0 || hh != 1.0 {
                         s.need_pending.insert(n);
                     }
                 }
@@ -579,7 +582,7 @@ impl Engine {
                 let mats = &self.fac_mat.items[mlo..mhi];
                 let per_units = &self.mat_per_unit[mlo..mhi];
                 for (i, (&n, &per_unit)) in mats.iter().zip(per_units).enumerate() {
-                    let avail = self.available(n as usize, s, lock);
+                    let avail = self.available(n as usize, &s.need[n as usize], lock);
                     s.mat_avail[i] = avail;
                     if per_unit * output > avail {
                         output = if per_unit > 0.0 {
@@ -595,14 +598,14 @@ impl Engine {
                 for (i, (&n, &per_unit)) in mats.iter().zip(per_units).enumerate() {
                     let n = n as usize;
                     let (base_use, target) = (self.n_base_use[n], self.n_target[n]);
-                    let a = s.arr_dev[n];
+                    let st = &mut s.need[n];
                     // Unchanged since the loop above: each material need
                     // has one owner.
                     let avail = s.mat_avail[i];
                     let used = (per_unit * output).min(avail);
                     consumed += used - base_use;
-                    s.inv_dev[n] = (s.inv_dev[n] + (a - (used - base_use))).max(-target);
-                    if s.inv_dev[n] != 0.0 || recv_off {
+                    st.inv_dev = (st.inv_dev + (st.arr_dev - (used - base_use))).max(-target);
+                    if st.inv_dev != 0.0 || recv_off {
                         s.need_pending.insert(n);
                     }
                 }
@@ -657,20 +660,21 @@ impl Engine {
                 let mut pending = 0u64;
                 for n in ones(w, word, nn) {
                     let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
-                    if s.quiet[n] && !s.rationed[n] {
+                    let st = &mut s.need[n];
+                    if st.quiet && !s.rationed[n] {
                         // Baseline orders served in full: every shipment is
                         // its baseline flow, every deviation entering the
                         // pipelines is zero (nothing is added to the cells)
                         // and no link is short.
-                        if !s.ships_at_base[n] {
+                        if !st.ships_at_base {
                             ships[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
-                            s.ships_at_base[n] = true;
+                            st.ships_at_base = true;
                         }
-                        s.was_short[n] = false;
+                        st.was_short = false;
                     } else {
-                        s.ships_at_base[n] = false;
+                        st.ships_at_base = false;
                         // This week's shipments arrive by week t + M.
-                        s.arrivals_until[n] = t + m + 1;
+                        st.arrivals_until = t + m + 1;
                         let mut short = false;
                         // What enters the pipelines off baseline: into the
                         // row of the need's one lead time after the walk, or
@@ -704,9 +708,9 @@ impl Engine {
                             pipe[slot[one_lead as usize] as usize + n] += dev_sum;
                         }
                         shipped += dev_sum;
-                        s.transit_dev[n] += dev_sum;
-                        s.reroute_need[n] |= short;
-                        s.was_short[n] = short;
+                        st.transit_dev += dev_sum;
+                        st.reroute |= short;
+                        st.was_short = short;
                     }
                     // Nothing in flight and flows at baseline: stocks and
                     // the in-transit total within the snap tolerance of
@@ -715,34 +719,25 @@ impl Engine {
                     // and snap to it exactly, as fast-forward snaps the
                     // whole state. Without the snap such a need would stay
                     // in the active set, working, to the end of the trial.
-                    let live = t + 1 < s.arrivals_until[n];
-                    if !live
-                        && s.orders_at_base[n]
-                        && s.ships_at_base[n]
-                        && !s.reroute_need[n]
-                        && s.backlog[n] == 0.0
-                        && s.cap_health[n] == 1.0
-                    {
+                    let flows_at_rest = t + 1 >= st.arrivals_until
+                        && st.orders_at_base
+                        && st.ships_at_base
+                        && !st.reroute
+                        && st.backlog == 0.0
+                        && st.cap_health == 1.0;
+                    if flows_at_rest {
                         let scale = snap * (self.n_target[n] + self.n_base_use[n] + 1.0);
-                        if s.inv_dev[n].abs() <= scale && s.transit_dev[n].abs() <= scale {
-                            s.inv_dev[n] = 0.0;
-                            s.transit_dev[n] = 0.0;
+                        if st.inv_dev.abs() <= scale && st.transit_dev.abs() <= scale {
+                            st.inv_dev = 0.0;
+                            st.transit_dev = 0.0;
                         }
                     }
                     // Whether the need is off its rest state next week.
-                    if live
-                        || s.inv_dev[n] != 0.0
-                        || s.transit_dev[n] != 0.0
-                        || s.backlog[n] != 0.0
-                        || s.cap_health[n] != 1.0
-                        || s.reroute_need[n]
-                        || !s.orders_at_base[n]
-                        || !s.ships_at_base[n]
-                    {
+                    if !flows_at_rest || st.inv_dev != 0.0 || st.transit_dev != 0.0 {
                         pending |= 1 << (n % 64);
                     } else {
                         // At rest: nothing arrives until it orders again.
-                        s.arr_dev[n] = 0.0;
+                        st.arr_dev = 0.0;
                     }
                 }
                 s.need_pending.insert_word(w, pending);
@@ -772,8 +767,8 @@ impl Engine {
     /// week's arrivals, less a locked reserve (`lock` is 1 while reserves
     /// are locked, else 0); never negative.
     #[inline]
-    fn available(&self, n: usize, s: &Scratch, lock: f64) -> f64 {
-        (self.n_rest_stock[n] + s.inv_dev[n] + s.arr_dev[n] - lock * self.reserve[n]).max(0.0)
+    fn available(&self, n: usize, st: &NeedState, lock: f64) -> f64 {
+        (self.n_rest_stock[n] + st.inv_dev + st.arr_dev - lock * self.reserve[n]).max(0.0)
     }
 
     /// Rations `output` over facility `f`'s orders into `s.ship`.
@@ -870,9 +865,9 @@ impl Engine {
     fn reroute(&self, n: usize, s: &mut Scratch) -> bool {
         let offsets = &self.need_links.offsets;
         let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
-        let prev_order = s.need_order[n];
-        if !s.was_short[n] {
-            s.short_weeks[n] = 0;
+        let prev_order = s.need[n].order;
+        if !s.need[n].was_short {
+            s.need[n].short_weeks = 0;
             // How far the shares are from baseline, and whether every link
             // below its baseline share can take it back.
             let mut max_diff: f64 = 0.0;
@@ -906,8 +901,8 @@ impl Engine {
         // what they lost, and the room of the eligible ones. Eligibility
         // reads last week's spare capacity and short marks, not the shares,
         // so every link's change is decided from last week's state.
-        s.short_weeks[n] = s.short_weeks[n].saturating_add(1);
-        let qual_ok = s.short_weeks[n] >= self.needs[n].qual_weeks;
+        s.need[n].short_weeks = s.need[n].short_weeks.saturating_add(1);
+        let qual_ok = s.need[n].short_weeks >= self.needs[n].qual_weeks;
         let spare = &s.spare[..];
         // A link not short is eligible when qualified (or the need has been
         // short long enough), its lane is open and its supplier had spare

@@ -620,26 +620,25 @@ fn sets(active_sets: bool, fast_forward: bool) -> EngineConfig {
 /// Every quantity of the trial state the next week depends on, as bits.
 fn state_bits(st: &super::Scratch) -> Vec<u64> {
     let mut v = Vec::new();
+    for n in &st.need {
+        v.extend(
+            [
+                n.inv_dev,
+                n.transit_dev,
+                n.arr_dev,
+                n.backlog,
+                n.cap_health,
+                n.order,
+            ]
+            .map(f64::to_bits),
+        );
+        v.extend([u64::from(n.short_weeks), u64::from(n.reroute)]);
+    }
     for a in [
-        &st.inv_dev,
-        &st.transit_dev,
-        &st.arr_dev,
-        &st.backlog,
-        &st.cap_health,
-        &st.need_order,
-        &st.share,
-        &st.order,
-        &st.ship,
-        &st.pipe,
-        &st.recv,
-        &st.out,
-        &st.spare,
-        &st.lam,
+        &st.share, &st.order, &st.ship, &st.pipe, &st.recv, &st.out, &st.spare, &st.lam,
     ] {
         v.extend(a.iter().map(|x| x.to_bits()));
     }
-    v.extend(st.short_weeks.iter().map(|&x| u64::from(x)));
-    v.extend(st.reroute_need.iter().map(|&x| u64::from(x)));
     v.extend(st.qualified.iter().map(|&x| u64::from(x)));
     v
 }
@@ -779,17 +778,17 @@ fn residue_within_the_snap_tolerance_leaves_the_active_set() {
         weeks += 1;
         for n in 0..e.needs.len() {
             let pending = s.need_pending.words()[n / 64] >> (n % 64) & 1 == 1;
-            let at_rest_flows = t + 1 >= s.arrivals_until[n]
-                && s.orders_at_base[n]
-                && s.ships_at_base[n]
-                && !s.reroute_need[n]
-                && s.backlog[n] == 0.0
-                && s.cap_health[n] == 1.0;
+            let at_rest_flows = t + 1 >= s.need[n].arrivals_until
+                && s.need[n].orders_at_base
+                && s.need[n].ships_at_base
+                && !s.need[n].reroute
+                && s.need[n].backlog == 0.0
+                && s.need[n].cap_health == 1.0;
             if !pending || !at_rest_flows {
                 continue;
             }
             let scale = tol * (e.needs[n].target + e.needs[n].base_use + 1.0);
-            let dev = s.inv_dev[n].abs().max(s.transit_dev[n].abs());
+            let dev = s.need[n].inv_dev.abs().max(s.need[n].transit_dev.abs());
             assert!(
                 dev == 0.0 || dev > scale,
                 "week {t}: need {n} pending with residue {dev:e} (tolerance {scale:e})"
