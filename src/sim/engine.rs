@@ -701,9 +701,7 @@ pub struct Scratch {
 impl Scratch {
     fn resize(&mut self, e: &Engine) {
         let (nn, nl, nf) = (e.needs.len(), e.links.len(), e.cap.len());
-        for v in [&mut self.dm] {
-            v.resize(nn, 0.0);
-        }
+        self.dm.resize(nn, 0.0);
         self.need.resize(nn, NeedState::at_rest(0.0));
         self.rationed.resize(nn, false);
         for b in [&mut self.need_hot, &mut self.need_pending] {
