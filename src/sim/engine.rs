@@ -625,7 +625,6 @@ pub struct Scratch {
     pub(crate) dm: Vec<f64>,
     // Per link.
     pub(crate) share: Vec<f64>,
-    pub(crate) order: Vec<f64>,
     pub(crate) ship: Vec<f64>,
     /// Passable fraction from lane shocks.
     pub(crate) pf: Vec<f64>,
@@ -709,12 +708,7 @@ impl Scratch {
         }
         self.fac_hot.resize(nf);
         self.fac_pending.resize(nf);
-        for v in [
-            &mut self.share,
-            &mut self.order,
-            &mut self.ship,
-            &mut self.pf,
-        ] {
+        for v in [&mut self.share, &mut self.ship, &mut self.pf] {
             v.resize(nl, 0.0);
         }
         self.qualified.resize(nl, false);
@@ -766,7 +760,6 @@ impl Scratch {
         self.dm.fill(1.0);
         for (l, lk) in e.links.iter().enumerate() {
             self.share[l] = lk.base_share;
-            self.order[l] = lk.base_flow;
             self.ship[l] = lk.base_flow;
             self.qualified[l] = lk.qualified;
         }
@@ -857,7 +850,7 @@ impl Scratch {
         }) && zero(&self.pipe)
             && e.links.iter().enumerate().all(|(l, lk)| {
                 self.share[l] == lk.base_share
-                    && self.order[l] == lk.base_flow
+                    && self.link_order(e, l) == lk.base_flow
                     && self.ship[l] == lk.base_flow
             })
             && self.recv == e.base_out
@@ -898,7 +891,7 @@ impl Scratch {
                 let lk = &e.links[l];
                 let scale = tol * (lk.base_flow + 1.0);
                 if self.share[l] != lk.base_share
-                    || (self.order[l] - lk.base_flow).abs() > scale
+                    || (self.link_order(e, l) - lk.base_flow).abs() > scale
                     || (self.ship[l] - lk.base_flow).abs() > scale
                 {
                     return false;
@@ -970,9 +963,11 @@ impl Scratch {
         self.ship[l]
     }
 
-    /// This week's order on a link.
-    pub fn link_order(&self, l: usize) -> f64 {
-        self.order[l]
+    /// This week's order on link `l` of engine `e`: its need's order
+    /// split by the link's share (the product the loop forms; orders are
+    /// not stored per link).
+    pub fn link_order(&self, e: &Engine, l: usize) -> f64 {
+        self.need[e.links[l].need as usize].order * self.share[l]
     }
 
     /// Back-ordered demand of a need.

@@ -482,40 +482,27 @@ impl Engine {
                 // baseline was computed.
                 let quiet = order == nr.base_use && !st.reroute && !st.lane_cut;
                 st.quiet = quiet;
-                if quiet {
-                    if !st.orders_at_base {
-                        s.order[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
-                        st.orders_at_base = true;
-                    }
-                } else {
-                    st.orders_at_base = false;
+                st.orders_at_base = quiet;
+                if !quiet {
                     // Each supplier's receipts move by what passes the lane
                     // less the baseline flow (a link of a need not worked
                     // adds exactly zero, so the sums are those of working
-                    // every need, in the same link order).
+                    // every need, in the same link order). A link's order
+                    // `order × share` is not stored: whoever needs it
+                    // (shipments, rationing, rerouting) forms the same
+                    // product again.
                     let recv_dev = &mut s.recv_dev[..];
                     let (base, sup) = (&self.l_base_flow[lo..hi], &self.l_supplier[lo..hi]);
                     if st.lane_cut {
-                        for ((((o, &sh), &pf), &f), &b) in s.order[lo..hi]
-                            .iter_mut()
-                            .zip(&s.share[lo..hi])
-                            .zip(&s.pf[lo..hi])
-                            .zip(sup)
-                            .zip(base)
+                        for (((&sh, &pf), &f), &b) in
+                            s.share[lo..hi].iter().zip(&s.pf[lo..hi]).zip(sup).zip(base)
                         {
-                            *o = order * sh;
-                            recv_dev[f as usize] += *o * pf - b;
+                            recv_dev[f as usize] += order * sh * pf - b;
                         }
                     } else {
                         // Every lane of the need is open.
-                        for (((o, &sh), &f), &b) in s.order[lo..hi]
-                            .iter_mut()
-                            .zip(&s.share[lo..hi])
-                            .zip(sup)
-                            .zip(base)
-                        {
-                            *o = order * sh;
-                            recv_dev[f as usize] += *o - b;
+                        for ((&sh, &f), &b) in s.share[lo..hi].iter().zip(sup).zip(base) {
+                            recv_dev[f as usize] += order * sh - b;
                         }
                     }
                 }
@@ -653,7 +640,7 @@ impl Engine {
         };
         {
             let (slot, lam, pf) = (&s.slot[..], &s.lam[..], &s.pf[..]);
-            let (ships, orders, pipe) = (&mut s.ship[..], &s.order[..], &mut s.pipe[..]);
+            let (ships, shares, pipe) = (&mut s.ship[..], &s.share[..], &mut s.pipe[..]);
             for w in 0..s.need_hot.words().len() {
                 let word = s.need_hot.words()[w] | word_where(&s.rationed, w, |r| r);
                 // Needs of this word off their rest state next week.
@@ -680,16 +667,16 @@ impl Engine {
                         // row of the need's one lead time after the walk, or
                         // link by link when its links' lead times differ.
                         let mut dev_sum = 0.0;
-                        let one_lead = self.need_lead[n];
-                        for (((((sh, &o), &p), &f), &lead), &base) in ships[lo..hi]
+                        let (one_lead, order) = (self.need_lead[n], st.order);
+                        for (((((sh, &share), &p), &f), &lead), &base) in ships[lo..hi]
                             .iter_mut()
-                            .zip(&orders[lo..hi])
+                            .zip(&shares[lo..hi])
                             .zip(&pf[lo..hi])
                             .zip(&self.l_supplier[lo..hi])
                             .zip(&self.l_lead[lo..hi])
                             .zip(&self.l_base_flow[lo..hi])
                         {
-                            let lam = lam[f as usize];
+                            let (o, lam) = (order * share, lam[f as usize]);
                             if lam >= 0.0 {
                                 // `λ = 1` (in full: `order × passable`) or
                                 // every lane open (`passable = 1`): exact
@@ -779,10 +766,16 @@ impl Engine {
     /// level rationed proportionally to what its links can take.
     fn allocate(&self, f: usize, output: f64, recv: f64, s: &mut Scratch) {
         let outs = self.fac_out.row(f);
+        // Each link's order, `order × share`, held in `ship` until the
+        // shipment replaces it.
+        for &l in outs {
+            let l = l as usize;
+            s.ship[l] = s.need[self.links[l].need as usize].order * s.share[l];
+        }
         if output >= recv {
             for &l in outs {
                 let l = l as usize;
-                s.ship[l] = s.order[l] * s.pf[l];
+                s.ship[l] = s.ship[l] * s.pf[l];
             }
             return;
         }
@@ -795,7 +788,7 @@ impl Engine {
                 let mut want = 0.0;
                 while j < outs.len() && self.link_priority[outs[j] as usize] == p {
                     let l = outs[j] as usize;
-                    want += s.order[l] * s.pf[l];
+                    want += s.ship[l] * s.pf[l];
                     j += 1;
                 }
                 let frac = if want <= left || want <= 0.0 {
@@ -805,7 +798,7 @@ impl Engine {
                 };
                 for &l in &outs[i..j] {
                     let l = l as usize;
-                    s.ship[l] = s.order[l] * s.pf[l] * frac;
+                    s.ship[l] = s.ship[l] * s.pf[l] * frac;
                 }
                 left = (left - want * frac).max(0.0);
                 i = j;
@@ -818,8 +811,8 @@ impl Engine {
         let mut pool = 0.0;
         for &l in outs {
             let l = l as usize;
-            s.capped[l] = s.order[l] <= 0.0;
-            pool += s.order[l];
+            s.capped[l] = s.ship[l] <= 0.0;
+            pool += s.ship[l];
         }
         loop {
             let lambda = if pool > 0.0 { left / pool } else { 0.0 };
@@ -828,8 +821,8 @@ impl Engine {
                 let l = l as usize;
                 if !s.capped[l] && s.pf[l] < lambda {
                     s.capped[l] = true;
-                    left -= s.order[l] * s.pf[l];
-                    pool -= s.order[l];
+                    left -= s.ship[l] * s.pf[l];
+                    pool -= s.ship[l];
                     changed = true;
                 }
             }
@@ -838,9 +831,9 @@ impl Engine {
                 for &l in outs {
                     let l = l as usize;
                     s.ship[l] = if s.capped[l] {
-                        s.order[l] * s.pf[l]
+                        s.ship[l] * s.pf[l]
                     } else {
-                        s.order[l] * lambda
+                        s.ship[l] * lambda
                     };
                 }
                 return;
@@ -915,13 +908,13 @@ impl Engine {
         // `share × (1 − shipped/o) = share − shipped/O`: summed, the shares
         // and shipments of the short links, with one division per need.
         let (mut short_share, mut short_shipped, mut spare_sum) = (0.0, 0.0, 0.0);
-        for (((((l, &o), &sh), &share), short), (&q, &pf)) in (lo..hi)
-            .zip(&s.order[lo..hi])
+        for ((((l, &sh), &share), short), (&q, &pf)) in (lo..hi)
             .zip(&s.ship[lo..hi])
             .zip(&s.share[lo..hi])
             .zip(&mut s.capped[lo..hi])
             .zip(s.qualified[lo..hi].iter().zip(&s.pf[lo..hi]))
         {
+            let o = prev_order * share;
             *short = o > 0.0 && sh < o * (1.0 - SHORT_TOL);
             if *short {
                 short_share += share;

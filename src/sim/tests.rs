@@ -635,7 +635,7 @@ fn state_bits(st: &super::Scratch) -> Vec<u64> {
         v.extend([u64::from(n.short_weeks), u64::from(n.reroute)]);
     }
     for a in [
-        &st.share, &st.order, &st.ship, &st.pipe, &st.recv, &st.out, &st.spare, &st.lam,
+        &st.share, &st.ship, &st.pipe, &st.recv, &st.out, &st.spare, &st.lam,
     ] {
         v.extend(a.iter().map(|x| x.to_bits()));
     }
