@@ -775,7 +775,7 @@ impl Engine {
         if output >= recv {
             for &l in outs {
                 let l = l as usize;
-                s.ship[l] = s.ship[l] * s.pf[l];
+                s.ship[l] *= s.pf[l];
             }
             return;
         }
