@@ -95,6 +95,7 @@ pub struct Engine {
     /// are stored by need, so a need's links are the contiguous range
     /// `need_links.offsets[n]..need_links.offsets[n + 1]` of every array).
     pub(crate) l_supplier: Vec<u32>,
+    pub(crate) l_need: Vec<u32>,
     pub(crate) l_lead: Vec<u32>,
     pub(crate) l_base_flow: Vec<f64>,
     pub(crate) l_base_share: Vec<f64>,
@@ -424,6 +425,7 @@ impl Engine {
             horizon,
             threshold: net.settings.fulfilment_threshold,
             l_supplier: links.iter().map(|l| l.supplier).collect(),
+            l_need: links.iter().map(|l| l.need).collect(),
             l_lead: links.iter().map(|l| l.lead).collect(),
             l_base_flow: links.iter().map(|l| l.base_flow).collect(),
             l_base_share: links.iter().map(|l| l.base_share).collect(),
@@ -967,7 +969,7 @@ impl Scratch {
     /// split by the link's share (the product the loop forms; orders are
     /// not stored per link).
     pub fn link_order(&self, e: &Engine, l: usize) -> f64 {
-        self.need[e.links[l].need as usize].order * self.share[l]
+        self.need[e.l_need[l] as usize].order * self.share[l]
     }
 
     /// Back-ordered demand of a need.

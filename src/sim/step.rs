@@ -68,6 +68,12 @@ use crate::network::{NeedKind, ShockTarget};
 /// A delivery below `order * (1 - SHORT_TOL)` counts as short.
 const SHORT_TOL: f64 = 1e-9;
 
+/// Whether a link ordered `order` and shipped `shipped` short of it.
+#[inline]
+fn short_delivery(order: f64, shipped: f64) -> bool {
+    order > 0.0 && shipped < order * (1.0 - SHORT_TOL)
+}
+
 /// Effective severity of one shock instance at week `t`, with recovery `r`:
 /// full from onset for `duration` weeks, then falling linearly in `r` equal
 /// steps to zero at `end + r`.
@@ -689,7 +695,7 @@ impl Engine {
                                 pipe[slot[lead as usize] as usize + n] += dev;
                             }
                             dev_sum += dev;
-                            short |= ship < o * (1.0 - SHORT_TOL);
+                            short |= short_delivery(o, ship);
                         }
                         if one_lead != 0 {
                             pipe[slot[one_lead as usize] as usize + n] += dev_sum;
@@ -770,7 +776,7 @@ impl Engine {
         // shipment replaces it.
         for &l in outs {
             let l = l as usize;
-            s.ship[l] = s.need[self.links[l].need as usize].order * s.share[l];
+            s.ship[l] = s.need[self.l_need[l] as usize].order * s.share[l];
         }
         if output >= recv {
             for &l in outs {
@@ -890,8 +896,8 @@ impl Engine {
             return max_diff > 0.0;
         }
 
-        // One walk over the links: the short ones (noted in `capped`) and
-        // what they lost, and the room of the eligible ones. Eligibility
+        // One walk over the links: what the short ones lost, and the room
+        // of the eligible ones. Eligibility
         // reads last week's spare capacity and short marks, not the shares,
         // so every link's change is decided from last week's state.
         s.need[n].short_weeks = s.need[n].short_weeks.saturating_add(1);
@@ -908,15 +914,12 @@ impl Engine {
         // `share × (1 − shipped/o) = share − shipped/O`: summed, the shares
         // and shipments of the short links, with one division per need.
         let (mut short_share, mut short_shipped, mut spare_sum) = (0.0, 0.0, 0.0);
-        for ((((l, &sh), &share), short), (&q, &pf)) in (lo..hi)
+        for (((l, &sh), &share), (&q, &pf)) in (lo..hi)
             .zip(&s.ship[lo..hi])
             .zip(&s.share[lo..hi])
-            .zip(&mut s.capped[lo..hi])
             .zip(s.qualified[lo..hi].iter().zip(&s.pf[lo..hi]))
         {
-            let o = prev_order * share;
-            *short = o > 0.0 && sh < o * (1.0 - SHORT_TOL);
-            if *short {
+            if short_delivery(prev_order * share, sh) {
                 short_share += share;
                 short_shipped += sh;
             } else if let Some(sp) = eligible(l, q, pf) {
@@ -940,13 +943,14 @@ impl Engine {
             // Short links give up `moved × lost / unserved`; eligible ones
             // take `moved × room_l / room = moved × spare_l / Σ spare`.
             let (give, take) = (moved / unserved, moved / spare_sum);
-            for ((((l, x), &sh), &short), (q, &pf)) in (lo..hi)
+            for (((l, x), &sh), (q, &pf)) in (lo..hi)
                 .zip(&mut s.share[lo..hi])
                 .zip(&s.ship[lo..hi])
-                .zip(&s.capped[lo..hi])
                 .zip(s.qualified[lo..hi].iter_mut().zip(&s.pf[lo..hi]))
             {
-                if short {
+                // Short as the walk above decided (the same expression of
+                // the same values: this link's share has not moved yet).
+                if short_delivery(prev_order * *x, sh) {
                     let lost = *x - sh * per_order;
                     *x -= give * lost;
                 } else if let Some(sp) = eligible(l, *q, pf) {
