@@ -671,15 +671,15 @@ impl Engine {
                         let mut short = false;
                         // What enters the pipelines off baseline: into the
                         // row of the need's one lead time after the walk, or
-                        // link by link when its links' lead times differ.
+                        // link by link (a second walk) when its links' lead
+                        // times differ.
                         let mut dev_sum = 0.0;
-                        let (one_lead, order) = (self.need_lead[n], st.order);
-                        for (((((sh, &share), &p), &f), &lead), &base) in ships[lo..hi]
+                        let order = st.order;
+                        for ((((sh, &share), &p), &f), &base) in ships[lo..hi]
                             .iter_mut()
                             .zip(&shares[lo..hi])
                             .zip(&pf[lo..hi])
                             .zip(&self.l_supplier[lo..hi])
-                            .zip(&self.l_lead[lo..hi])
                             .zip(&self.l_base_flow[lo..hi])
                         {
                             let (o, lam) = (order * share, lam[f as usize]);
@@ -689,16 +689,22 @@ impl Engine {
                                 // either way. (`λ < 0`: `allocate` shipped.)
                                 *sh = o * p * lam;
                             }
-                            let ship = *sh;
-                            let dev = ship - base;
-                            if one_lead == 0 {
-                                pipe[slot[lead as usize] as usize + n] += dev;
-                            }
-                            dev_sum += dev;
-                            short |= short_delivery(o, ship);
+                            dev_sum += *sh - base;
+                            short |= short_delivery(o, *sh);
                         }
-                        if one_lead != 0 {
-                            pipe[slot[one_lead as usize] as usize + n] += dev_sum;
+                        match self.need_lead[n] {
+                            0 => {
+                                // Links of different lead times: each
+                                // deviation into its own row.
+                                for ((&sh, &base), &lead) in ships[lo..hi]
+                                    .iter()
+                                    .zip(&self.l_base_flow[lo..hi])
+                                    .zip(&self.l_lead[lo..hi])
+                                {
+                                    pipe[slot[lead as usize] as usize + n] += sh - base;
+                                }
+                            }
+                            lead => pipe[slot[lead as usize] as usize + n] += dev_sum,
                         }
                         shipped += dev_sum;
                         st.transit_dev += dev_sum;
