@@ -140,6 +140,8 @@ pub struct Engine {
     pub(crate) n_rest_stock: Vec<f64>,
     /// Most material needs of any facility (`Scratch::mat_avail` length).
     pub(crate) max_mats: usize,
+    /// Most customer links of any facility (`Scratch::out_order` length).
+    pub(crate) max_outs: usize,
     /// `max_lead × needs`: the pipeline table (see `Scratch::pipe`).
     pub(crate) pipe_len: usize,
     /// Per need: the lead time shared by all its links, or 0 when they
@@ -361,6 +363,7 @@ impl Engine {
         let n_base_use: Vec<f64> = needs.iter().map(|n| n.base_use).collect();
         let n_rest_stock: Vec<f64> = needs.iter().map(|n| n.target + n.base_use).collect();
         let max_mats = (0..nf).map(|f| fac_mat.row(f).len()).max().unwrap_or(0);
+        let max_outs = (0..nf).map(|f| fac_out.row(f).len()).max().unwrap_or(0);
         let need_lead: Vec<u32> = (0..needs.len())
             .map(|n| {
                 let mut leads = net
@@ -454,6 +457,7 @@ impl Engine {
             n_base_use,
             n_rest_stock,
             max_mats,
+            max_outs,
             pipe_len: max_lead as usize * need_lead.len(),
             need_lead,
             max_lead,
@@ -631,7 +635,11 @@ pub struct Scratch {
     /// Passable fraction from lane shocks.
     pub(crate) pf: Vec<f64>,
     pub(crate) qualified: Vec<bool>,
-    pub(crate) capped: Vec<bool>,
+    /// The orders on the customer links of the facility being rationed
+    /// (indexed as its `fac_out` row), and which of them are capped at
+    /// their passable fraction.
+    pub(crate) out_order: Vec<f64>,
+    pub(crate) out_capped: Vec<bool>,
     /// `slot[lead]`: first index of the pipeline row that this week's
     /// shipments on links of that lead time enter, `((t + lead) % M) × needs`.
     pub(crate) slot: Vec<u32>,
@@ -714,7 +722,7 @@ impl Scratch {
             v.resize(nl, 0.0);
         }
         self.qualified.resize(nl, false);
-        self.capped.resize(nl, false);
+
         self.pipe.resize(e.pipe_len, 0.0);
         self.slot.clear();
         self.slot.resize(e.max_lead as usize + 1, 0);
@@ -730,6 +738,8 @@ impl Scratch {
         }
         self.complex.resize(nf, false);
         self.mat_avail.resize(e.max_mats, 0.0);
+        self.out_order.resize(e.max_outs, 0.0);
+        self.out_capped.resize(e.max_outs, false);
         self.m_req.resize(e.n_markets, 0.0);
         self.m_got.resize(e.n_markets, 0.0);
         self.triggered.resize(e.shocks.len(), false);
@@ -745,6 +755,7 @@ impl Scratch {
             || self.cf.len() != e.cap.len()
             || self.pipe.len() != e.pipe_len
             || self.mat_avail.len() != e.max_mats
+            || self.out_order.len() != e.max_outs
             || self.slot.len() != e.max_lead as usize + 1
             || self.m_req.len() != e.n_markets
             || self.triggered.len() != e.shocks.len()
@@ -766,7 +777,7 @@ impl Scratch {
             self.qualified[l] = lk.qualified;
         }
         self.pf.fill(1.0);
-        self.capped.fill(false);
+
         self.pipe.fill(0.0);
         self.cf.fill(1.0);
         self.recv.copy_from_slice(&e.base_out);

@@ -778,29 +778,29 @@ impl Engine {
     /// level rationed proportionally to what its links can take.
     fn allocate(&self, f: usize, output: f64, recv: f64, s: &mut Scratch) {
         let outs = self.fac_out.row(f);
-        // Each link's order, `order × share`, held in `ship` until the
-        // shipment replaces it.
-        for &l in outs {
+        let k = outs.len();
+        let (ship, pf) = (&mut s.ship[..], &s.pf[..]);
+        // Each link's order, `order × share`, gathered once.
+        let orders = &mut s.out_order[..k];
+        for (o, &l) in orders.iter_mut().zip(outs) {
             let l = l as usize;
-            s.ship[l] = s.need[self.l_need[l] as usize].order * s.share[l];
+            *o = s.need[self.l_need[l] as usize].order * s.share[l];
         }
         if output >= recv {
-            for &l in outs {
-                let l = l as usize;
-                s.ship[l] *= s.pf[l];
+            for (&o, &l) in orders.iter().zip(outs) {
+                ship[l as usize] = o * pf[l as usize];
             }
             return;
         }
         if self.fac_priority[f] {
             let mut left = output;
             let mut i = 0;
-            while i < outs.len() {
+            while i < k {
                 let p = self.link_priority[outs[i] as usize];
                 let mut j = i;
                 let mut want = 0.0;
-                while j < outs.len() && self.link_priority[outs[j] as usize] == p {
-                    let l = outs[j] as usize;
-                    want += s.ship[l] * s.pf[l];
+                while j < k && self.link_priority[outs[j] as usize] == p {
+                    want += orders[j] * pf[outs[j] as usize];
                     j += 1;
                 }
                 let frac = if want <= left || want <= 0.0 {
@@ -808,9 +808,9 @@ impl Engine {
                 } else {
                     left / want
                 };
-                for &l in &outs[i..j] {
+                for (&o, &l) in orders[i..j].iter().zip(&outs[i..j]) {
                     let l = l as usize;
-                    s.ship[l] = s.ship[l] * s.pf[l] * frac;
+                    ship[l] = o * pf[l] * frac;
                 }
                 left = (left - want * frac).max(0.0);
                 i = j;
@@ -818,36 +818,40 @@ impl Engine {
             return;
         }
         // Proportional with caps: links whose passable fraction is below λ
-        // are capped and leave the pool; repeat until stable.
+        // are capped (shipping `order × passable`) and leave the pool;
+        // repeat until stable. Every round writes the shipments of the
+        // links still in the pool at its λ, so the round that changes
+        // nothing has written them all.
+        let capped = &mut s.out_capped[..k];
         let mut left = output;
         let mut pool = 0.0;
-        for &l in outs {
-            let l = l as usize;
-            s.capped[l] = s.ship[l] <= 0.0;
-            pool += s.ship[l];
+        for ((c, &o), &l) in capped.iter_mut().zip(orders.iter()).zip(outs) {
+            *c = o <= 0.0;
+            if *c {
+                ship[l as usize] = o * pf[l as usize];
+            }
+            pool += o;
         }
         loop {
             let lambda = if pool > 0.0 { left / pool } else { 0.0 };
+            let within = lambda.min(1.0);
             let mut changed = false;
-            for &l in outs {
+            for ((c, &o), &l) in capped.iter_mut().zip(orders.iter()).zip(outs) {
                 let l = l as usize;
-                if !s.capped[l] && s.pf[l] < lambda {
-                    s.capped[l] = true;
-                    left -= s.ship[l] * s.pf[l];
-                    pool -= s.ship[l];
+                if *c {
+                    continue;
+                }
+                if pf[l] < lambda {
+                    *c = true;
+                    left -= o * pf[l];
+                    pool -= o;
                     changed = true;
+                    ship[l] = o * pf[l];
+                } else {
+                    ship[l] = o * within;
                 }
             }
             if !changed {
-                let lambda = lambda.min(1.0);
-                for &l in outs {
-                    let l = l as usize;
-                    s.ship[l] = if s.capped[l] {
-                        s.ship[l] * s.pf[l]
-                    } else {
-                        s.ship[l] * lambda
-                    };
-                }
                 return;
             }
         }
