@@ -19,11 +19,19 @@ pub struct PairedDifference {
     pub std_error: f64,
     /// `mean ± 1.96 SE`.
     pub ci95: [f64; 2],
-    /// Trials where the variant lost strictly less.
+    /// Trials where the variant lost less (beyond [`TIE_TOLERANCE`]).
     pub variant_better: Proportion,
-    /// Trials where the variant lost strictly more.
+    /// Trials where the variant lost more (beyond [`TIE_TOLERANCE`]).
     pub variant_worse: Proportion,
 }
+
+/// Two losses within this fraction of the larger are a tie. A policy that
+/// does nothing in a trial still runs through a different compiled network
+/// (other targets, shares, capacities), so its loss can differ from the
+/// baseline's in the last bits of long floating-point sums (relative
+/// differences near 1e-15 to 1e-12); counted as better or worse, such trials
+/// would make `P(better)` and `P(worse)` report rounding.
+pub const TIE_TOLERANCE: f64 = 1e-9;
 
 /// Compares `variant` against `baseline`, both in trial order.
 ///
@@ -39,8 +47,9 @@ pub fn paired_difference(baseline: &[f64], variant: &[f64]) -> PairedDifference 
     let (mut better, mut worse) = (0u64, 0u64);
     for (&b, &v) in baseline.iter().zip(variant) {
         w.push(b - v);
-        better += u64::from(v < b);
-        worse += u64::from(v > b);
+        let tie = TIE_TOLERANCE * b.abs().max(v.abs());
+        better += u64::from(b - v > tie);
+        worse += u64::from(v - b > tie);
     }
     let n = w.count();
     PairedDifference {
@@ -67,6 +76,22 @@ mod tests {
         assert_eq!(d.variant_better.count, 2);
         assert_eq!(d.variant_worse.count, 1);
         assert!(d.ci95[0] < d.mean && d.mean < d.ci95[1]);
+    }
+
+    #[test]
+    fn rounding_level_differences_are_ties() {
+        let base = [2.3511327077935314e10, 100.0, 0.0, 50.0];
+        let var = [
+            2.3511327077935318e10,
+            100.0 * (1.0 - 1e-12),
+            0.0,
+            50.0 * (1.0 + 1e-6),
+        ];
+        let d = paired_difference(&base, &var);
+        assert_eq!(d.variant_better.count, 0);
+        assert_eq!(d.variant_worse.count, 1);
+        // The mean difference is not rounded: ties only affect the counts.
+        assert!(d.mean < 0.0);
     }
 
     #[test]
