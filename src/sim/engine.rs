@@ -586,11 +586,11 @@ pub(crate) struct NeedState {
     /// Some link delivered short in the need's last shipment pass (so
     /// rerouting looks for the short links only then).
     pub was_short: bool,
-    /// This week: every link orders exactly its baseline flow.
+    /// This week: every link orders exactly its baseline flow (the need
+    /// orders its baseline use, with baseline shares and open lanes).
     pub quiet: bool,
-    /// `order` (resp. `ship`) of every link is exactly the baseline flow,
-    /// so a quiet week need not write it again.
-    pub orders_at_base: bool,
+    /// `ship` of every link is exactly the baseline flow, so a quiet week
+    /// need not write it again.
     pub ships_at_base: bool,
     /// Some link's lane is not fully open (`pf ≠ 1`), set with the
     /// passable fractions; the loops over the need's links read `pf` only
@@ -613,7 +613,6 @@ impl NeedState {
             reroute: false,
             was_short: false,
             quiet: true,
-            orders_at_base: true,
             ships_at_base: true,
             lane_cut: false,
         }
@@ -838,7 +837,7 @@ impl Scratch {
         // Orders and shipments are now measured against other baseline
         // flows.
         for st in &mut self.need {
-            st.orders_at_base = false;
+            st.quiet = false;
             st.ships_at_base = false;
         }
         // Live slots may now be nonzero; they arrive by week t + M - 1.

@@ -488,7 +488,6 @@ impl Engine {
                 // baseline was computed.
                 let quiet = order == nr.base_use && !st.reroute && !st.lane_cut;
                 st.quiet = quiet;
-                st.orders_at_base = quiet;
                 if !quiet {
                     // Each supplier's receipts move by what passes the lane
                     // less the baseline flow (a link of a need not worked
@@ -719,7 +718,7 @@ impl Engine {
                     // whole state. Without the snap such a need would stay
                     // in the active set, working, to the end of the trial.
                     let flows_at_rest = t + 1 >= st.arrivals_until
-                        && st.orders_at_base
+                        && st.quiet
                         && st.ships_at_base
                         && !st.reroute
                         && st.backlog == 0.0

@@ -779,7 +779,7 @@ fn residue_within_the_snap_tolerance_leaves_the_active_set() {
         for n in 0..e.needs.len() {
             let pending = s.need_pending.words()[n / 64] >> (n % 64) & 1 == 1;
             let at_rest_flows = t + 1 >= s.need[n].arrivals_until
-                && s.need[n].orders_at_base
+                && s.need[n].quiet
                 && s.need[n].ships_at_base
                 && !s.need[n].reroute
                 && s.need[n].backlog == 0.0
