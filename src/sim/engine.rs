@@ -593,10 +593,14 @@ pub(crate) struct NeedState {
     /// need not write it again.
     pub ships_at_base: bool,
     /// Some link's lane is not fully open (`pf ≠ 1`), set with the
-    /// passable fractions; the loops over the need's links read `pf` only
-    /// then.
+    /// passable fractions: the need is not quiet, and its order walk reads
+    /// `pf` only then.
     pub lane_cut: bool,
 }
+
+// The record is one cache line; a field added past it would double the
+// memory the passes walk.
+const _: () = assert!(std::mem::size_of::<NeedState>() == 64);
 
 impl NeedState {
     /// The baseline steady state of a need that uses `base_use` a week.

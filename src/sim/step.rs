@@ -906,9 +906,9 @@ impl Engine {
         }
 
         // One walk over the links: what the short ones lost, and the room
-        // of the eligible ones. Eligibility
-        // reads last week's spare capacity and short marks, not the shares,
-        // so every link's change is decided from last week's state.
+        // of the eligible ones. Eligibility reads last week's spare capacity
+        // and deliveries, not the shares, so every link's change is decided
+        // from last week's state.
         s.need[n].short_weeks = s.need[n].short_weeks.saturating_add(1);
         let qual_ok = s.need[n].short_weeks >= self.needs[n].qual_weeks;
         let spare = &s.spare[..];
