@@ -95,14 +95,7 @@ fn world(c: &mut Criterion) {
     let net = chipshock::network::compile(&scenario).expect("the shipped world compiles");
     let e = Engine::new(&net);
     let id = |s: &str| net.shocks.iter().position(|x| x.id == s).expect("shock") as u32;
-    let blockade = |shock| FiredShock {
-        shock,
-        onset_week: 10,
-        duration_weeks: 26,
-        severity: 1.0,
-        recovery_weeks: 8,
-        triggered_by: None,
-    };
+    let blockade = |shock| FiredShock::scripted(shock, 10, 26, 1.0, 8);
     let schedule = vec![
         blockade(id("taiwan_blockade")),
         blockade(id("taiwan_blockade_inbound")),

@@ -56,22 +56,8 @@ fn plan(seed: u64, trials: u64) -> TrialPlan {
 #[test]
 fn paper_versus_concrete() {
     let n = net(&fixture("paper_concrete.toml"));
-    let blockade = FiredShock {
-        shock: shock(&n, "taiwan_blockade"),
-        onset_week: 30,
-        duration_weeks: 12,
-        severity: 1.0,
-        recovery_weeks: 0,
-        triggered_by: None,
-    };
-    let election = FiredShock {
-        shock: shock(&n, "new_government"),
-        onset_week: 5,
-        duration_weeks: 80,
-        severity: 1.0,
-        recovery_weeks: 0,
-        triggered_by: None,
-    };
+    let blockade = FiredShock::scripted(shock(&n, "taiwan_blockade"), 30, 12, 1.0, 0);
+    let election = FiredShock::scripted(shock(&n, "new_government"), 5, 80, 1.0, 0);
     let only_blockade = [blockade.clone()];
     let broken_first = [election, blockade];
     let base = engine(&n, "baseline");

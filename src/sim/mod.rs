@@ -89,6 +89,28 @@ pub struct FiredShock {
     pub triggered_by: Option<u32>,
 }
 
+impl FiredShock {
+    /// A scripted instance of shock `shock` (index into `Network::shocks`),
+    /// not drawn and not triggered: "the blockade starts in week 10, lasts
+    /// 26 weeks at full severity and recovers over 8".
+    pub fn scripted(
+        shock: u32,
+        onset_week: u32,
+        duration_weeks: u32,
+        severity: f64,
+        recovery_weeks: u32,
+    ) -> FiredShock {
+        FiredShock {
+            shock,
+            onset_week,
+            duration_weeks,
+            severity,
+            recovery_weeks,
+            triggered_by: None,
+        }
+    }
+}
+
 /// Everything one trial reports. Reused across trials (no allocation per
 /// trial once sized): call [`TrialOutcome::reset`] before each.
 #[derive(Clone, Debug, Default, Serialize)]

@@ -758,14 +758,7 @@ fn residue_within_the_snap_tolerance_leaves_the_active_set() {
     let e = Engine::new(&net);
     let tol = e.cfg.snap_tolerance;
     let id = |s: &str| net.shocks.iter().position(|x| x.id == s).expect("shock") as u32;
-    let blockade = |shock| super::FiredShock {
-        shock,
-        onset_week: 10,
-        duration_weeks: 26,
-        severity: 1.0,
-        recovery_weeks: 8,
-        triggered_by: None,
-    };
+    let blockade = |shock| super::FiredShock::scripted(shock, 10, 26, 1.0, 8);
     let mut out = TrialOutcome::default();
     out.reset(0, e.market_need_ids().len(), 0);
     out.fired.extend([
