@@ -614,18 +614,20 @@ impl Engine {
                         s.rationed[n as usize] = true;
                     }
                 }
-                if (s.complex[f] || self.fac_priority[f]) && !in_full {
-                    // The shipments are `allocate`'s; `λ < 0` says so.
-                    s.lam[f] = -1.0;
-                    self.allocate(f, output, recv, s);
+                // Each link ships `order × min(passable, λ)` in pass 3.
+                // Orders served in full: λ = 1 (an open lane passes the
+                // order unchanged). Every lane open, proportional: each
+                // customer gets the same fraction of its order (the water
+                // level `allocate` finds in this case). Otherwise
+                // `allocate`'s water level, or `λ < 0` when it wrote the
+                // shipments itself (priority).
+                s.lam[f] = if in_full {
+                    1.0
+                } else if s.complex[f] || self.fac_priority[f] {
+                    self.allocate(f, output, s)
                 } else {
-                    // Orders served in full ship `order × passable` (pass 3;
-                    // a lane that is open passes the order unchanged).
-                    // Every lane open, proportional: each customer gets the
-                    // same fraction of its order (exactly what `allocate`
-                    // computes in this case).
-                    s.lam[f] = if in_full { 1.0 } else { output / recv };
-                }
+                    output / recv
+                };
                 if recv_off || output != self.base_out[f] || s.spare[f] != self.base_spare[f] {
                     s.fac_pending.insert(f);
                 }
@@ -683,10 +685,9 @@ impl Engine {
                         {
                             let (o, lam) = (order * share, lam[f as usize]);
                             if lam >= 0.0 {
-                                // `λ = 1` (in full: `order × passable`) or
-                                // every lane open (`passable = 1`): exact
-                                // either way. (`λ < 0`: `allocate` shipped.)
-                                *sh = o * p * lam;
+                                // (`λ < 0`: `allocate` shipped, by priority.)
+                                // The smaller of the two, as one `minsd`.
+                                *sh = o * if p < lam { p } else { lam };
                             }
                             dev_sum += *sh - base;
                             short |= short_delivery(o, *sh);
@@ -769,29 +770,30 @@ impl Engine {
         (self.n_rest_stock[n] + st.inv_dev + st.arr_dev - lock * self.reserve[n]).max(0.0)
     }
 
-    /// Rations `output` over facility `f`'s orders into `s.ship`.
-    /// Each link can take at most `order * passable`; what a blocked lane
-    /// cannot take goes to the others. Proportional: every link gets the same
-    /// fraction λ of its order, capped at its passable fraction (water
-    /// filling). Priority: links in (priority, index) order, each priority
-    /// level rationed proportionally to what its links can take.
-    fn allocate(&self, f: usize, output: f64, recv: f64, s: &mut Scratch) {
+    /// Rations `output` over facility `f`'s orders, which it cannot serve
+    /// in full. Each link can take at most `order × passable`; what a
+    /// blocked lane cannot take goes to the others.
+    ///
+    /// Proportional (returned as `λ ≥ 0`, the shipments are pass 3's): every
+    /// link gets the same fraction λ of its order, capped at its passable
+    /// fraction, so it ships `order × min(passable, λ)` (water filling: the
+    /// level λ at which the capped links' passable orders and the others'
+    /// `order × λ` add up to the output). Priority (returned as `-1`, the
+    /// shipments written into `s.ship` here): links in (priority, index)
+    /// order, each priority level rationed proportionally to what its links
+    /// can take.
+    fn allocate(&self, f: usize, output: f64, s: &mut Scratch) -> f64 {
         let outs = self.fac_out.row(f);
         let k = outs.len();
-        let (ship, pf) = (&mut s.ship[..], &s.pf[..]);
+        let pf = &s.pf[..];
         // Each link's order, `order × share`, gathered once.
         let orders = &mut s.out_order[..k];
         for (o, &l) in orders.iter_mut().zip(outs) {
             let l = l as usize;
             *o = s.need[self.l_need[l] as usize].order * s.share[l];
         }
-        if output >= recv {
-            for (&o, &l) in orders.iter().zip(outs) {
-                ship[l as usize] = o * pf[l as usize];
-            }
-            return;
-        }
         if self.fac_priority[f] {
+            let ship = &mut s.ship[..];
             let mut left = output;
             let mut i = 0;
             while i < k {
@@ -814,44 +816,40 @@ impl Engine {
                 left = (left - want * frac).max(0.0);
                 i = j;
             }
-            return;
+            return -1.0;
         }
         // Proportional with caps: links whose passable fraction is below λ
-        // are capped (shipping `order × passable`) and leave the pool;
-        // repeat until stable. Every round writes the shipments of the
-        // links still in the pool at its λ, so the round that changes
-        // nothing has written them all.
+        // are capped (they take `order × passable`) and leave the pool;
+        // repeat until stable. λ only rises from round to round (the links
+        // leaving take less than λ of their orders), so the links capped are
+        // exactly those with `passable < λ` at the end, and each link's
+        // shipment is `order × min(passable, λ)`. (A link with no order
+        // ships nothing either way.)
         let capped = &mut s.out_capped[..k];
         let mut left = output;
         let mut pool = 0.0;
-        for ((c, &o), &l) in capped.iter_mut().zip(orders.iter()).zip(outs) {
+        for (c, &o) in capped.iter_mut().zip(orders.iter()) {
             *c = o <= 0.0;
-            if *c {
-                ship[l as usize] = o * pf[l as usize];
-            }
             pool += o;
         }
         loop {
-            let lambda = if pool > 0.0 { left / pool } else { 0.0 };
-            let within = lambda.min(1.0);
+            if pool <= 0.0 {
+                // Every link capped: each ships its passable order.
+                return 1.0;
+            }
+            let lambda = left / pool;
             let mut changed = false;
             for ((c, &o), &l) in capped.iter_mut().zip(orders.iter()).zip(outs) {
                 let l = l as usize;
-                if *c {
-                    continue;
-                }
-                if pf[l] < lambda {
+                if !*c && pf[l] < lambda {
                     *c = true;
                     left -= o * pf[l];
                     pool -= o;
                     changed = true;
-                    ship[l] = o * pf[l];
-                } else {
-                    ship[l] = o * within;
                 }
             }
             if !changed {
-                return;
+                return lambda.min(1.0);
             }
         }
     }
