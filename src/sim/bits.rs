@@ -4,8 +4,20 @@
 //! few active nodes costs little more than its active nodes.
 
 /// A set of indices `0..len`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Bits(Vec<u64>);
+
+impl Clone for Bits {
+    fn clone(&self) -> Bits {
+        Bits(self.0.clone())
+    }
+
+    /// Reuses the words already allocated (a scratch restored from a
+    /// checkpoint allocates nothing).
+    fn clone_from(&mut self, from: &Bits) {
+        self.0.clone_from(&from.0);
+    }
+}
 
 impl Bits {
     /// Empty, for indices `0..len`.

@@ -665,9 +665,9 @@ pub struct Scratch {
     pub(crate) recv_dev: Vec<f64>,
     pub(crate) out: Vec<f64>,
     pub(crate) spare: Vec<f64>,
-    /// Fraction of its orders a proportionally rationing facility ships;
-    /// negative when `allocate` wrote the shipments (priority rationing, or
-    /// rationing with a partly closed lane).
+    /// Water level of each facility: a link ships `order × min(passable,
+    /// λ)` (1 when orders are served in full); negative when `allocate`
+    /// wrote the shipments (a priority facility rationing).
     pub(crate) lam: Vec<f64>,
     /// Facility has a partly closed lane this week (set with the passable
     /// fractions, by the shocks and the policy driver).
@@ -711,6 +711,78 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    /// Makes this scratch a copy of `from` (a trial resuming from a
+    /// checkpoint), reusing its allocations. Every field is named, so a new
+    /// one cannot be forgotten here; the per-facility rationing buffers and
+    /// the schedule's draw state are working space, not trial state.
+    pub(crate) fn copy_from(&mut self, from: &Scratch) {
+        let Scratch {
+            need,
+            dm,
+            share,
+            ship,
+            pf,
+            qualified,
+            out_order: _,
+            out_capped: _,
+            slot,
+            pipe,
+            cf,
+            mat_avail: _,
+            recv,
+            recv_dev,
+            out,
+            spare,
+            lam,
+            complex,
+            m_req,
+            m_got,
+            triggered: _,
+            fired_slot: _,
+            revoked_week,
+            at_baseline,
+            reserve_locked,
+            reroute_next,
+            rationed,
+            need_hot,
+            need_pending,
+            fac_hot,
+            fac_pending,
+            week_produced,
+            week_shipped,
+            week_consumed,
+        } = from;
+        self.need.clone_from(need);
+        self.dm.clone_from(dm);
+        self.share.clone_from(share);
+        self.ship.clone_from(ship);
+        self.pf.clone_from(pf);
+        self.qualified.clone_from(qualified);
+        self.slot.clone_from(slot);
+        self.pipe.clone_from(pipe);
+        self.cf.clone_from(cf);
+        self.recv.clone_from(recv);
+        self.recv_dev.clone_from(recv_dev);
+        self.out.clone_from(out);
+        self.spare.clone_from(spare);
+        self.lam.clone_from(lam);
+        self.complex.clone_from(complex);
+        self.m_req.clone_from(m_req);
+        self.m_got.clone_from(m_got);
+        self.revoked_week.clone_from(revoked_week);
+        self.at_baseline = *at_baseline;
+        self.reserve_locked = *reserve_locked;
+        self.reroute_next = *reroute_next;
+        self.rationed.clone_from(rationed);
+        self.need_hot.clone_from(need_hot);
+        self.need_pending.clone_from(need_pending);
+        self.fac_hot.clone_from(fac_hot);
+        self.fac_pending.clone_from(fac_pending);
+        self.week_produced = *week_produced;
+        self.week_shipped = *week_shipped;
+        self.week_consumed = *week_consumed;
+    }
+
     fn resize(&mut self, e: &Engine) {
         let (nn, nl, nf) = (e.needs.len(), e.links.len(), e.cap.len());
         self.dm.resize(nn, 0.0);

@@ -41,6 +41,50 @@ pub(crate) trait Driver<'e> {
     fn after_shocks(&mut self, t: u32, s: &mut Scratch);
 }
 
+/// Where a trial may start other than at the baseline of week 0.
+pub(crate) enum Checkpoints<'a, 'e> {
+    None,
+    /// Resume from the latest of these checkpoints (recorded under the same
+    /// driver's policies, without shocks) at or before the trial's first
+    /// shock; `engines` are the driver's, as the checkpoints number them.
+    Resume(&'a [Checkpoint], &'e [Engine]),
+    /// Record a checkpoint at the start of each of these weeks (a run
+    /// without shocks that does not stop early).
+    Record(&'a [u32], &'a mut Vec<Checkpoint>, &'e [Engine]),
+}
+
+/// A trial without shocks at the start of week `week`, under a driver's
+/// policies. Every trial whose first shock (or revocation) comes at or after
+/// `week` passes through exactly this state, so it can resume here instead
+/// of simulating the weeks before again (a reshored fab ramping from week 0
+/// otherwise costs every disrupted trial the weeks up to its first shock).
+#[derive(Clone, Debug)]
+pub(crate) struct Checkpoint {
+    week: u32,
+    /// The engine in force in the week before (index into the driver's).
+    engine: usize,
+    scratch: Scratch,
+    /// What the weeks before accumulated (weekly fulfilment recorded).
+    out: TrialOutcome,
+    progress: Progress,
+}
+
+#[cfg(test)]
+impl Checkpoint {
+    /// The week at whose start the state was kept.
+    pub(crate) fn week(&self) -> u32 {
+        self.week
+    }
+}
+
+/// The loop's running tallies besides those in the outcome.
+#[derive(Clone, Copy, Debug, Default)]
+struct Progress {
+    first_short: Option<u32>,
+    last_short: Option<u32>,
+    backorder_unit_weeks: f64,
+}
+
 /// The plain network: one engine, no policy.
 struct NoPolicy<'e>(&'e Engine);
 
@@ -152,58 +196,110 @@ impl Engine {
             // outcome is exact zeros (already in `out`).
             return;
         }
-        self.simulate_with(s, out, record_weekly, &mut NoPolicy(self), inspect);
+        self.simulate_with(
+            s,
+            out,
+            record_weekly,
+            &mut NoPolicy(self),
+            Checkpoints::None,
+            inspect,
+        );
     }
 
     /// The weekly loop, with a [`Driver`] choosing each week which compiled
     /// engine (policy regime) is in force. `self` is the engine of week 0;
-    /// the state must fit it.
+    /// the state must fit it. `checkpoints` resumes the trial from the
+    /// latest checkpoint before its first event, or records checkpoints.
     pub(crate) fn simulate_with<'e, D: Driver<'e>>(
         &'e self,
         s: &mut Scratch,
         out: &mut TrialOutcome,
         record_weekly: bool,
         driver: &mut D,
+        checkpoints: Checkpoints<'_, 'e>,
         mut inspect: impl FnMut(u32, &Scratch),
     ) {
-        if !s.at_baseline {
-            s.reset(self);
-        }
-        s.at_baseline = false;
-        s.revoked_week.fill(u32::MAX);
-
+        let h = self.horizon;
         let mut quiet_from = driver.quiet_from();
         let mut first_onset = u32::MAX;
         for f in &out.fired {
             first_onset = first_onset.min(f.onset_week);
+            quiet_from = quiet_from.max(
+                if let ShockTarget::Revoke(_) = &self.shocks[f.shock as usize].target {
+                    // A revocation is an event of its onset week (the policy
+                    // regime switches then and stays); it touches no capacity,
+                    // lane or demand, so it holds the trial open no longer.
+                    f.onset_week.saturating_add(1)
+                } else {
+                    window(f).1
+                },
+            );
+        }
+        // The weeks before anything happens repeat the baseline exactly:
+        // full fulfilment (already in `out`), nothing lost or late.
+        let mut start = if self.cfg.fast_forward {
+            first_onset.min(driver.first_event()).min(h)
+        } else {
+            0
+        };
+        let mut e: &'e Engine = self;
+        let mut progress = Progress::default();
+        // A trial whose first shock comes after a checkpoint passed through
+        // it exactly (the checkpoint is the same loop without shocks, which
+        // cannot stop before the first shock either): resume there.
+        let resume = match &checkpoints {
+            Checkpoints::Resume(cps, engines) if self.cfg.fast_forward => cps
+                .iter()
+                .rev()
+                .find(|cp| cp.week <= first_onset && cp.week > start)
+                .map(|cp| (cp, &engines[cp.engine])),
+            _ => None,
+        };
+        if let Some((cp, engine)) = resume {
+            s.copy_from(&cp.scratch);
+            out.lost_units_by_need
+                .copy_from_slice(&cp.out.lost_units_by_need);
+            out.peak_shortfall = cp.out.peak_shortfall;
+            out.weeks_below_threshold = cp.out.weeks_below_threshold;
+            if record_weekly {
+                out.weekly_fulfilment
+                    .copy_from_slice(&cp.out.weekly_fulfilment);
+            }
+            progress = cp.progress;
+            e = engine;
+            start = cp.week;
+        } else if !s.at_baseline {
+            s.reset(self);
+        }
+        s.at_baseline = false;
+        s.revoked_week.fill(u32::MAX);
+        for f in &out.fired {
             if let ShockTarget::Revoke(blocs) = &self.shocks[f.shock as usize].target {
-                // A revocation is an event of its onset week (the policy
-                // regime switches then and stays); it touches no capacity,
-                // lane or demand, so it holds the trial open no longer.
-                quiet_from = quiet_from.max(f.onset_week.saturating_add(1));
                 for &b in blocs {
                     if let Some(w) = s.revoked_week.get_mut(b as usize) {
                         *w = (*w).min(f.onset_week);
                     }
                 }
-            } else {
-                quiet_from = quiet_from.max(window(f).1);
             }
         }
 
-        let h = self.horizon;
-        let mut first_short: Option<u32> = None;
-        let mut last_short: Option<u32> = None;
-        let mut backorder_unit_weeks = 0.0;
-        let mut e: &'e Engine = self;
-        // The weeks before anything happens repeat the baseline exactly:
-        // full fulfilment (already in `out`), nothing lost or late.
-        let start = if self.cfg.fast_forward {
-            first_onset.min(driver.first_event()).min(h)
-        } else {
-            0
+        let (record_weeks, mut recorded, engines) = match checkpoints {
+            Checkpoints::Record(weeks, recorded, engines) => (weeks, Some(recorded), engines),
+            _ => (&[][..], None, &[][..]),
         };
         for t in start..h {
+            if let Some(rec) = recorded.as_deref_mut()
+                && record_weeks.contains(&t)
+                && let Some(engine) = engines.iter().position(|x| std::ptr::eq(x, e))
+            {
+                rec.push(Checkpoint {
+                    week: t,
+                    engine,
+                    scratch: s.clone(),
+                    out: out.clone(),
+                    progress,
+                });
+            }
             let next = driver.before_week(t, &out.fired, s, e);
             if !std::ptr::eq(next, e) {
                 s.rebase(e, next, t);
@@ -217,11 +313,11 @@ impl Engine {
             let total = if req > 0.0 { got / req } else { 1.0 };
             if total < e.threshold {
                 out.weeks_below_threshold += 1;
-                first_short.get_or_insert(t);
-                last_short = Some(t);
+                progress.first_short.get_or_insert(t);
+                progress.last_short = Some(t);
             }
             for &n in &e.market_need_ids {
-                backorder_unit_weeks += s.need[n as usize].backlog;
+                progress.backorder_unit_weeks += s.need[n as usize].backlog;
             }
             if e.cfg.fast_forward && t + 1 >= quiet_from && s.near_baseline(e, e.cfg.snap_tolerance)
             {
@@ -234,6 +330,11 @@ impl Engine {
                 break;
             }
         }
+        let Progress {
+            first_short,
+            last_short,
+            backorder_unit_weeks,
+        } = progress;
         // The next trial starts from week 0's engine.
         if !std::ptr::eq(e, self) {
             s.at_baseline = false;

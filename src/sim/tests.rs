@@ -745,6 +745,110 @@ fn skipped_weeks_before_the_first_event_are_exact() {
     }
 }
 
+/// A disrupted trial of a variant whose policies move the state early (a
+/// reshored fab ramping from week 0, a lane closed for good) resumes from
+/// the latest checkpoint before its first shock instead of simulating the
+/// weeks before it again. On every world variant with checkpoints, the
+/// first 40 trials give the outcome of simulating every week from the first
+/// policy event, to the bit, and enough of them resume.
+#[test]
+fn trials_resumed_from_a_checkpoint_are_exact() {
+    let (scenario, _) = crate::shipped::load(crate::shipped::WORLD).expect("embedded");
+    let net = crate::network::compile(&scenario).expect("compiles");
+    let mut with_checkpoints = 0;
+    for v in 0..net.variants.len() {
+        let vn = crate::policy::apply(&net, v).expect("variant applies");
+        let resuming = super::variant::VariantEngine::new(&vn);
+        let weeks = resuming.checkpoint_weeks();
+        let Some(&first) = weeks.first() else {
+            continue;
+        };
+        with_checkpoints += 1;
+        let mut reference = super::variant::VariantEngine::new(&vn);
+        reference.drop_checkpoints();
+        let (mut sa, mut sb) = (resuming.scratch(), reference.scratch());
+        let mut resumed = 0;
+        for trial in 0..40 {
+            let mut oa = TrialOutcome::default();
+            let mut ob = TrialOutcome::default();
+            resuming.run_trial(11, trial, &mut sa, &mut oa, true);
+            reference.run_trial(11, trial, &mut sb, &mut ob, true);
+            assert_eq!(
+                format!("{oa:?}"),
+                format!("{ob:?}"),
+                "variant {}, trial {trial}",
+                vn.id
+            );
+            let onset = oa.fired.iter().map(|f| f.onset_week).min();
+            resumed += usize::from(onset.is_some_and(|w| w >= first));
+        }
+        assert!(resumed >= 5, "variant {}: {resumed} trials resumed", vn.id);
+    }
+    assert!(
+        with_checkpoints >= 3,
+        "{with_checkpoints} variants have checkpoints"
+    );
+}
+
+/// The same where the weeks before the first shock already lose demand:
+/// on the small fixture, a variant banning TW's chips to the US from week 0
+/// starves the market until the reshored US fab comes online in week 20.
+/// A trial resuming from a checkpoint carries the losses, shortfall weeks,
+/// first and last short weeks and weekly fulfilment of the weeks it
+/// skipped, to the bit.
+#[test]
+fn resumed_trials_carry_what_the_weeks_before_lost() {
+    let text = format!(
+        "{}\n{}",
+        include_str!("../../tests/fixtures/base.toml"),
+        r#"
+[[policy]]
+id = "ban"
+[policy.export_control]
+from = ["TW"]
+to = ["US"]
+products = ["chip"]
+
+[[variant]]
+id = "ban"
+policies = ["ban", "reshore_us"]
+"#
+    );
+    let (scenario, diags) = crate::scenario::load_scenario_str("base.toml", &text);
+    assert!(diags.is_empty(), "{diags:?}");
+    let net = crate::network::compile(&scenario).expect("compiles");
+    let v = net
+        .variants
+        .iter()
+        .position(|v| v.id == "ban")
+        .expect("variant");
+    let vn = crate::policy::apply(&net, v).expect("variant applies");
+    let resuming = super::variant::VariantEngine::new(&vn);
+    let first = *resuming.checkpoint_weeks().first().expect("checkpoints");
+    let mut reference = super::variant::VariantEngine::new(&vn);
+    reference.drop_checkpoints();
+    let (mut sa, mut sb) = (resuming.scratch(), reference.scratch());
+    let mut resumed_with_losses = 0;
+    for trial in 0..400 {
+        let mut oa = TrialOutcome::default();
+        let mut ob = TrialOutcome::default();
+        resuming.run_trial(3, trial, &mut sa, &mut oa, true);
+        reference.run_trial(3, trial, &mut sb, &mut ob, true);
+        assert_eq!(format!("{oa:?}"), format!("{ob:?}"), "trial {trial}");
+        let resumed = oa
+            .fired
+            .iter()
+            .map(|f| f.onset_week)
+            .min()
+            .is_some_and(|w| w >= first);
+        resumed_with_losses += usize::from(resumed && oa.lost_units > 0.0);
+    }
+    assert!(
+        resumed_with_losses >= 5,
+        "{resumed_with_losses} trials resumed"
+    );
+}
+
 /// Rounding residue leaves the active set: on the shipped world after a
 /// Taiwan blockade, no need stays pending next week with nothing but a
 /// stock or in-transit deviation inside the snap tolerance (nonzero, at

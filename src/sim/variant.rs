@@ -12,7 +12,7 @@
 //! numbers), so every variant sees the same shocks: common random numbers.
 
 use super::engine::{Engine, EngineConfig, Scratch};
-use super::step::Driver;
+use super::step::{Checkpoint, Checkpoints, Driver};
 use super::{FiredShock, TrialOutcome};
 use crate::network::{Network, ShockTarget};
 use crate::policy::VariantNetwork;
@@ -37,7 +37,15 @@ pub struct VariantEngine {
     /// Outcome of a trial without shocks, when the variant is not static
     /// (computed once: every quiet trial is the same).
     quiet: Option<TrialOutcome>,
+    /// States of a trial without shocks at evenly spaced weeks after the
+    /// first policy event (empty when the variant is static): a disrupted
+    /// trial resumes from the latest before its first shock.
+    checkpoints: Vec<Checkpoint>,
 }
+
+/// At most this many checkpoints per variant (each holds one trial state;
+/// on the shipped world about half a megabyte).
+const MAX_CHECKPOINTS: u32 = 16;
 
 impl VariantEngine {
     /// Compiles every regime of `vn`.
@@ -113,20 +121,82 @@ impl VariantEngine {
             has_reserves: !vn.reserves.is_empty(),
             is_static: vn.is_static(),
             quiet: None,
+            checkpoints: Vec::new(),
         };
         if !ve.is_static {
             let mut s = ve.scratch();
-            let mut out = TrialOutcome::default();
-            let e0 = &ve.engines[0];
-            out.reset(
-                0,
-                e0.market_need_ids().len(),
-                e0.market_count() * e0.horizon() as usize,
-            );
+            let mut out = ve.quiet_outcome();
             ve.simulate(&mut s, &mut out, true);
             ve.quiet = Some(out);
+            ve.checkpoints = ve.record_checkpoints(&mut s);
         }
         ve
+    }
+
+    /// An outcome sized for a trial of this variant, weekly fulfilment
+    /// recorded, with no shock fired.
+    fn quiet_outcome(&self) -> TrialOutcome {
+        let e0 = &self.engines[0];
+        let mut out = TrialOutcome::default();
+        out.reset(
+            0,
+            e0.market_need_ids().len(),
+            e0.market_count() * e0.horizon() as usize,
+        );
+        out
+    }
+
+    /// Runs a trial without shocks to the horizon (no early stop: a
+    /// disrupted trial does not stop before its first shock either),
+    /// keeping its state at evenly spaced weeks after the first policy
+    /// event, at most [`MAX_CHECKPOINTS`].
+    fn record_checkpoints(&self, s: &mut Scratch) -> Vec<Checkpoint> {
+        let e0 = &self.engines[0];
+        let first = self.driver(false).first_event();
+        let h = e0.horizon();
+        if !e0.config().fast_forward || first >= h {
+            return Vec::new();
+        }
+        let every = (h - first).div_ceil(MAX_CHECKPOINTS + 1).max(1);
+        let weeks: Vec<u32> = (1..=MAX_CHECKPOINTS)
+            .map(|k| first.saturating_add(k * every))
+            .filter(|&w| w < h)
+            .collect();
+        let mut out = self.quiet_outcome();
+        let mut recorded = Vec::with_capacity(weeks.len());
+        e0.simulate_with(
+            s,
+            &mut out,
+            true,
+            &mut self.driver(true),
+            Checkpoints::Record(&weeks, &mut recorded, &self.engines),
+            |_, _| {},
+        );
+        recorded
+    }
+
+    fn driver(&self, to_horizon: bool) -> PolicyDriver<'_> {
+        PolicyDriver {
+            ve: self,
+            revoked_week: vec![u32::MAX; self.agreements.len()],
+            crisis_revoked_week: vec![u32::MAX; self.crisis_agreements.len()],
+            active_until: 0,
+            prepared: false,
+            to_horizon,
+        }
+    }
+
+    /// Weeks of the checkpoints a disrupted trial may resume from.
+    #[cfg(test)]
+    pub(crate) fn checkpoint_weeks(&self) -> Vec<u32> {
+        self.checkpoints.iter().map(Checkpoint::week).collect()
+    }
+
+    /// Drops the checkpoints: every disrupted trial simulates the weeks
+    /// from the first policy event (the tests' reference).
+    #[cfg(test)]
+    pub(crate) fn drop_checkpoints(&mut self) {
+        self.checkpoints.clear();
     }
 
     /// The engine of week 0 (regime 0, no crisis).
@@ -179,14 +249,14 @@ impl VariantEngine {
     }
 
     fn simulate(&self, s: &mut Scratch, out: &mut TrialOutcome, record_weekly: bool) {
-        let mut driver = PolicyDriver {
-            ve: self,
-            revoked_week: vec![u32::MAX; self.agreements.len()],
-            crisis_revoked_week: vec![u32::MAX; self.crisis_agreements.len()],
-            active_until: 0,
-            prepared: false,
-        };
-        self.engines[0].simulate_with(s, out, record_weekly, &mut driver, |_, _| {});
+        self.engines[0].simulate_with(
+            s,
+            out,
+            record_weekly,
+            &mut self.driver(false),
+            Checkpoints::Resume(&self.checkpoints, &self.engines),
+            |_, _| {},
+        );
     }
 }
 
@@ -216,6 +286,8 @@ struct PolicyDriver<'e> {
     /// Last week (exclusive) in which any shock is active.
     active_until: u32,
     prepared: bool,
+    /// Never let fast-forward stop the trial (recording checkpoints).
+    to_horizon: bool,
 }
 
 impl PolicyDriver<'_> {
@@ -261,6 +333,9 @@ impl PolicyDriver<'_> {
 impl<'e> Driver<'e> for PolicyDriver<'e> {
     fn quiet_from(&self) -> u32 {
         let ve = self.ve;
+        if self.to_horizon {
+            return u32::MAX;
+        }
         let online_done = ve
             .online
             .iter()
