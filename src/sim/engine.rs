@@ -685,9 +685,6 @@ pub struct Scratch {
     /// Stockpile reserves (`Engine::reserve`) may not be drawn this week
     /// (no shock is active and the policy releases them only during one).
     pub(crate) reserve_locked: bool,
-    /// Whether rerouting must run next week (a short delivery or shares
-    /// away from baseline).
-    pub(crate) reroute_next: bool,
     /// Per need, this week: a supplier ships less than it was ordered.
     pub(crate) rationed: Vec<bool>,
     /// Needs worked this week: markets, and every need that may be off its
@@ -742,7 +739,6 @@ impl Scratch {
             revoked_week,
             at_baseline,
             reserve_locked,
-            reroute_next,
             rationed,
             need_hot,
             need_pending,
@@ -772,7 +768,6 @@ impl Scratch {
         self.revoked_week.clone_from(revoked_week);
         self.at_baseline = *at_baseline;
         self.reserve_locked = *reserve_locked;
-        self.reroute_next = *reroute_next;
         self.rationed.clone_from(rationed);
         self.need_hot.clone_from(need_hot);
         self.need_pending.clone_from(need_pending);
@@ -869,7 +864,6 @@ impl Scratch {
         self.m_req.fill(0.0);
         self.m_got.fill(0.0);
         self.revoked_week.fill(u32::MAX);
-        self.reroute_next = false;
         self.reserve_locked = false;
         self.at_baseline = true;
     }
@@ -888,9 +882,14 @@ impl Scratch {
     /// unchanged; only the baseline they are measured against moves. Both
     /// engines must be compiled from the same union network. `t` is the
     /// week about to be simulated.
+    ///
+    /// Only the needs and facilities whose baseline differs between the two
+    /// engines can be off their rest state because of the switch; they join
+    /// the active sets (with rerouting, toward their new shares). Every other
+    /// node holds, against `to`, exactly the values it held against `from`.
     pub(crate) fn rebase(&mut self, from: &Engine, to: &Engine, t: u32) {
         let (m, nn) = (from.max_lead as usize, from.needs.len());
-        for (a, b) in from.links.iter().zip(&to.links) {
+        for (l, (a, b)) in from.links.iter().zip(&to.links).enumerate() {
             let d = a.base_flow - b.base_flow;
             if d != 0.0 {
                 // Arrivals due: weeks t .. t + lead - 1, rows mod M.
@@ -899,31 +898,31 @@ impl Scratch {
                 }
                 self.need[a.need as usize].transit_dev += d * f64::from(a.lead);
             }
-        }
-        for (n, (a, b)) in from.needs.iter().zip(&to.needs).enumerate() {
-            self.need[n].inv_dev += a.target - b.target;
-        }
-        // A qualification the new regime withdraws (a revoked deal's
-        // contracted second source) lapses.
-        for (l, (a, b)) in from.links.iter().zip(&to.links).enumerate() {
+            // A qualification the new regime withdraws (a revoked deal's
+            // contracted second source) lapses.
             if a.qualified && !b.qualified {
                 self.qualified[l] = false;
             }
         }
-        // Orders and shipments are now measured against other baseline
-        // flows.
-        for st in &mut self.need {
-            st.quiet = false;
-            st.ships_at_base = false;
+        for (n, (a, b)) in from.needs.iter().zip(&to.needs).enumerate() {
+            self.need[n].inv_dev += a.target - b.target;
+            if !need_baseline_equal(from, to, n) {
+                // Orders and shipments are now measured against other
+                // baseline flows; live slots may now be nonzero (they
+                // arrive by week t + M - 1).
+                let st = &mut self.need[n];
+                st.quiet = false;
+                st.ships_at_base = false;
+                st.reroute = true;
+                st.arrivals_until = st.arrivals_until.max(t + from.max_lead);
+                self.need_pending.insert(n);
+            }
         }
-        // Live slots may now be nonzero; they arrive by week t + M - 1.
-        for st in &mut self.need {
-            st.arrivals_until = st.arrivals_until.max(t + from.max_lead);
+        for f in 0..from.cap.len() {
+            if !facility_baseline_equal(from, to, f) {
+                self.fac_pending.insert(f);
+            }
         }
-        self.reroute_next = true;
-        // Every node may now be off the new baseline.
-        self.need_pending.fill();
-        self.fac_pending.fill();
     }
 
     /// True when the trial state is *exactly* the baseline steady state.
@@ -1068,4 +1067,40 @@ impl Scratch {
     pub fn week_totals(&self) -> (f64, f64, f64) {
         (self.week_produced, self.week_shipped, self.week_consumed)
     }
+}
+
+/// Whether need `n` rests in the same state under both engines: the same
+/// use, target, reserve and kind, and on every link the same baseline
+/// share, flow, qualification and priority.
+fn need_baseline_equal(a: &Engine, b: &Engine, n: usize) -> bool {
+    let (na, nb) = (&a.needs[n], &b.needs[n]);
+    let links = a.need_links.offsets[n] as usize..a.need_links.offsets[n + 1] as usize;
+    na.kind == nb.kind
+        && na.target == nb.target
+        && na.base_use == nb.base_use
+        && na.qual_weeks == nb.qual_weeks
+        && a.reserve[n] == b.reserve[n]
+        && links.into_iter().all(|l| {
+            let (la, lb) = (&a.links[l], &b.links[l]);
+            la.base_share == lb.base_share
+                && la.base_flow == lb.base_flow
+                && la.qualified == lb.qualified
+                && a.link_priority[l] == b.link_priority[l]
+        })
+}
+
+/// Whether facility `f` rests in the same state under both engines: the
+/// same capacity, baseline output and spare, recovery, allocation rule and
+/// recipe.
+fn facility_baseline_equal(a: &Engine, b: &Engine, f: usize) -> bool {
+    let row = |c: &Csr| c.offsets[f] as usize..c.offsets[f + 1] as usize;
+    let (mats, caps) = (row(&a.fac_mat), row(&a.fac_cap));
+    a.cap[f] == b.cap[f]
+        && a.base_out[f] == b.base_out[f]
+        && a.base_spare[f] == b.base_spare[f]
+        && a.fac_recovery[f] == b.fac_recovery[f]
+        && a.fac_priority[f] == b.fac_priority[f]
+        && a.mat_per_unit[mats.clone()] == b.mat_per_unit[mats]
+        && a.cap_units[caps.clone()] == b.cap_units[caps.clone()]
+        && a.cap_erosion[caps.clone()] == b.cap_erosion[caps]
 }

@@ -490,9 +490,8 @@ impl Engine {
         // Stock a locked reserve holds back from use this week.
         let lock = if s.reserve_locked { 1.0 } else { 0.0 };
         // Rerouting runs for needs short last week or with shares away from
-        // their baseline; after a regime switch, for every need.
-        let reroute_all = s.reroute_next;
-        s.reroute_next = false;
+        // their baseline (after a regime switch: every need whose baseline
+        // moved).
         // Pipeline rows: this week's arrivals, and for every lead time the
         // row this week's shipments enter (computed once per week, not per
         // link).
@@ -509,7 +508,7 @@ impl Engine {
         std::mem::swap(&mut s.need_hot, &mut s.need_pending);
         s.need_pending.clear();
         s.need_hot.union_with(&self.market_needs);
-        if reroute_all || !self.cfg.active_sets {
+        if !self.cfg.active_sets {
             s.need_hot.fill();
         }
         std::mem::swap(&mut s.fac_hot, &mut s.fac_pending);
@@ -538,7 +537,7 @@ impl Engine {
             for n in ones(w, word, nn) {
                 let nr = &self.needs[n];
                 let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
-                if reroute_all || s.need[n].reroute {
+                if s.need[n].reroute {
                     s.need[n].reroute = self.reroute(n, s);
                 }
                 let st = &mut s.need[n];
