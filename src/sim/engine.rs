@@ -638,10 +638,11 @@ pub struct Scratch {
     /// Passable fraction from lane shocks.
     pub(crate) pf: Vec<f64>,
     pub(crate) qualified: Vec<bool>,
-    /// The orders on the customer links of the facility being rationed
-    /// (indexed as its `fac_out` row), and which of them are capped at
-    /// their passable fraction.
+    /// The orders and passable fractions of the partly closed customer
+    /// links of the facility being rationed, and which of them are capped
+    /// at their passable fraction.
     pub(crate) out_order: Vec<f64>,
+    pub(crate) out_passable: Vec<f64>,
     pub(crate) out_capped: Vec<bool>,
     /// `slot[lead]`: first index of the pipeline row that this week's
     /// shipments on links of that lead time enter, `((t + lead) % M) × needs`.
@@ -666,8 +667,8 @@ pub struct Scratch {
     pub(crate) out: Vec<f64>,
     pub(crate) spare: Vec<f64>,
     /// Water level of each facility: a link ships `order × min(passable,
-    /// λ)` (1 when orders are served in full); negative when `allocate`
-    /// wrote the shipments (a priority facility rationing).
+    /// λ)` (1 when orders are served in full); negative when priority
+    /// rationing wrote the shipments.
     pub(crate) lam: Vec<f64>,
     /// Facility has a partly closed lane this week (set with the passable
     /// fractions, by the shocks and the policy driver).
@@ -721,6 +722,7 @@ impl Scratch {
             pf,
             qualified,
             out_order: _,
+            out_passable: _,
             out_capped: _,
             slot,
             pipe,
@@ -809,6 +811,7 @@ impl Scratch {
         self.complex.resize(nf, false);
         self.mat_avail.resize(e.max_mats, 0.0);
         self.out_order.resize(e.max_outs, 0.0);
+        self.out_passable.resize(e.max_outs, 0.0);
         self.out_capped.resize(e.max_outs, false);
         self.m_req.resize(e.n_markets, 0.0);
         self.m_got.resize(e.n_markets, 0.0);

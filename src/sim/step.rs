@@ -718,13 +718,15 @@ impl Engine {
                 // Orders served in full: λ = 1 (an open lane passes the
                 // order unchanged). Every lane open, proportional: each
                 // customer gets the same fraction of its order (the water
-                // level `allocate` finds in this case). Otherwise
-                // `allocate`'s water level, or `λ < 0` when it wrote the
-                // shipments itself (priority).
+                // level in this case). Otherwise the water level, or `λ < 0`
+                // when priority rationing wrote the shipments itself.
                 s.lam[f] = if in_full {
                     1.0
-                } else if s.complex[f] || self.fac_priority[f] {
-                    self.allocate(f, output, s)
+                } else if self.fac_priority[f] {
+                    self.ration_by_priority(f, output, s);
+                    -1.0
+                } else if s.complex[f] {
+                    self.water_level(f, output, recv, s)
                 } else {
                     output / recv
                 };
@@ -737,6 +739,10 @@ impl Engine {
         // Pass 3, need by need over contiguous link ranges (each need's
         // in-transit total stays in a register): shipments enter the
         // pipelines. Needs neither active nor rationed ship their baseline.
+        // Needs whose stock the facility pass just moved off rest (so far
+        // the only members of next week's set) are walked too: the per-need
+        // snap below may set them back to rest this week, as it would if
+        // every need were worked.
         let mut shipped = self.base_ship_total;
         // Residue within this (relative) tolerance of rest snaps to it;
         // only with fast-forward, whose tolerance it is.
@@ -749,7 +755,9 @@ impl Engine {
             let (slot, lam, pf) = (&s.slot[..], &s.lam[..], &s.pf[..]);
             let (ships, shares, pipe) = (&mut s.ship[..], &s.share[..], &mut s.pipe[..]);
             for w in 0..s.need_hot.words().len() {
-                let word = s.need_hot.words()[w] | word_where(&s.rationed, w, |r| r);
+                let word = s.need_hot.words()[w]
+                    | word_where(&s.rationed, w, |r| r)
+                    | s.need_pending.words()[w];
                 // Needs of this word off their rest state next week.
                 let mut pending = 0u64;
                 for n in ones(w, word, nn) {
@@ -785,7 +793,7 @@ impl Engine {
                         {
                             let (o, lam) = (order * share, lam[f as usize]);
                             if lam >= 0.0 {
-                                // (`λ < 0`: `allocate` shipped, by priority.)
+                                // (`λ < 0`: priority rationing shipped.)
                                 // The smaller of the two, as one `minsd`.
                                 *sh = o * if p < lam { p } else { lam };
                             }
@@ -870,86 +878,97 @@ impl Engine {
         (self.n_rest_stock[n] + st.inv_dev + st.arr_dev - lock * self.reserve[n]).max(0.0)
     }
 
-    /// Rations `output` over facility `f`'s orders, which it cannot serve
-    /// in full. Each link can take at most `order × passable`; what a
-    /// blocked lane cannot take goes to the others.
-    ///
-    /// Proportional (returned as `λ ≥ 0`, the shipments are pass 3's): every
-    /// link gets the same fraction λ of its order, capped at its passable
-    /// fraction, so it ships `order × min(passable, λ)` (water filling: the
-    /// level λ at which the capped links' passable orders and the others'
-    /// `order × λ` add up to the output). Priority (returned as `-1`, the
-    /// shipments written into `s.ship` here): links in (priority, index)
-    /// order, each priority level rationed proportionally to what its links
-    /// can take.
-    fn allocate(&self, f: usize, output: f64, s: &mut Scratch) -> f64 {
+    /// Priority rationing of `output` over facility `f`'s orders, which it
+    /// cannot serve in full, written into `s.ship`: links in (priority,
+    /// index) order, each priority level rationed proportionally to what its
+    /// links can take (`order × passable`).
+    fn ration_by_priority(&self, f: usize, output: f64, s: &mut Scratch) {
         let outs = self.fac_out.row(f);
-        let k = outs.len();
-        let pf = &s.pf[..];
-        // Each link's order, `order × share`, gathered once.
-        let orders = &mut s.out_order[..k];
-        for (o, &l) in orders.iter_mut().zip(outs) {
-            let l = l as usize;
-            *o = s.need[self.l_need[l] as usize].order * s.share[l];
-        }
-        if self.fac_priority[f] {
-            let ship = &mut s.ship[..];
-            let mut left = output;
-            let mut i = 0;
-            while i < k {
-                let p = self.link_priority[outs[i] as usize];
-                let mut j = i;
-                let mut want = 0.0;
-                while j < k && self.link_priority[outs[j] as usize] == p {
-                    want += orders[j] * pf[outs[j] as usize];
-                    j += 1;
-                }
-                let frac = if want <= left || want <= 0.0 {
-                    1.0
-                } else {
-                    left / want
-                };
-                for (&o, &l) in orders[i..j].iter().zip(&outs[i..j]) {
-                    let l = l as usize;
-                    ship[l] = o * pf[l] * frac;
-                }
-                left = (left - want * frac).max(0.0);
-                i = j;
-            }
-            return -1.0;
-        }
-        // Proportional with caps: links whose passable fraction is below λ
-        // are capped (they take `order × passable`) and leave the pool;
-        // repeat until stable. λ only rises from round to round (the links
-        // leaving take less than λ of their orders), so the links capped are
-        // exactly those with `passable < λ` at the end, and each link's
-        // shipment is `order × min(passable, λ)`. (A link with no order
-        // ships nothing either way.)
-        let capped = &mut s.out_capped[..k];
+        let (ship, pf) = (&mut s.ship[..], &s.pf[..]);
+        let order = |l: usize| s.need[self.l_need[l] as usize].order * s.share[l];
         let mut left = output;
-        let mut pool = 0.0;
-        for (c, &o) in capped.iter_mut().zip(orders.iter()) {
-            *c = o <= 0.0;
-            pool += o;
+        let mut i = 0;
+        while i < outs.len() {
+            let p = self.link_priority[outs[i] as usize];
+            let mut j = i;
+            let mut want = 0.0;
+            while j < outs.len() && self.link_priority[outs[j] as usize] == p {
+                let l = outs[j] as usize;
+                want += order(l) * pf[l];
+                j += 1;
+            }
+            let frac = if want <= left || want <= 0.0 {
+                1.0
+            } else {
+                left / want
+            };
+            for &l in &outs[i..j] {
+                let l = l as usize;
+                ship[l] = order(l) * pf[l] * frac;
+            }
+            left = (left - want * frac).max(0.0);
+            i = j;
         }
+    }
+
+    /// The water level λ of proportional rationing at facility `f`, which
+    /// receives passable orders `recv` and can ship only `output < recv`:
+    /// every link ships `order × min(passable, λ)`, and these add up to the
+    /// output (what a blocked lane cannot take goes to the others).
+    ///
+    /// Links whose passable fraction is below λ are capped (they take
+    /// `order × passable`) and leave the pool; repeat until stable. λ only
+    /// rises from round to round (the links leaving take less than λ of
+    /// their orders), so the links capped are exactly those with `passable
+    /// < λ` at the end. λ ≤ 1 (the output is short of the passable orders),
+    /// so a link whose lane is open is never capped: only the partly closed
+    /// ones are gathered, and the open ones are one pool, their orders being
+    /// the receipts less the closed links' passable orders.
+    fn water_level(&self, f: usize, output: f64, recv: f64, s: &mut Scratch) -> f64 {
+        let pf = &s.pf[..];
+        // The partly closed links with an order: orders and passable
+        // fractions.
+        let (orders, passable) = (&mut s.out_order[..], &mut s.out_passable[..]);
+        let (mut k, mut closed_passable, mut closed_orders) = (0, 0.0, 0.0);
+        for &l in self.fac_out.row(f) {
+            let (l, p) = (l as usize, pf[l as usize]);
+            if p < 1.0 {
+                let o = s.need[self.l_need[l] as usize].order * s.share[l];
+                if o > 0.0 {
+                    orders[k] = o;
+                    passable[k] = p;
+                    closed_passable += o * p;
+                    closed_orders += o;
+                    k += 1;
+                }
+            }
+        }
+        let capped = &mut s.out_capped[..k];
+        capped.fill(false);
+        let mut left = output;
+        let mut pool = (recv - closed_passable).max(0.0) + closed_orders;
         loop {
             if pool <= 0.0 {
                 // Every link capped: each ships its passable order.
                 return 1.0;
             }
             let lambda = left / pool;
+            if lambda >= 1.0 {
+                // Every order passes in full (rounding: the output was
+                // short of the receipts by less than their last bits).
+                return 1.0;
+            }
             let mut changed = false;
-            for ((c, &o), &l) in capped.iter_mut().zip(orders.iter()).zip(outs) {
-                let l = l as usize;
-                if !*c && pf[l] < lambda {
+            for ((c, &o), &p) in capped.iter_mut().zip(&orders[..k]).zip(&passable[..k]) {
+                if !*c && p < lambda {
                     *c = true;
-                    left -= o * pf[l];
+                    left -= o * p;
                     pool -= o;
                     changed = true;
                 }
             }
             if !changed {
-                return lambda.min(1.0);
+                return lambda;
             }
         }
     }
