@@ -30,8 +30,9 @@ fn disrupted_trial(e: &Engine, net: &Network) -> u64 {
         .unwrap_or(0)
 }
 
-/// The reference: one read-modify-write per link per week over the CSR
-/// arrays, in need order, as the weekly loop's first pass walks them.
+/// The reference: per need and week, one read of each link's flow (the
+/// need's total) and one read-modify-write of each link, over the CSR
+/// arrays in need order, as the weekly loop's first pass walks them.
 fn csr_pass(net: &Network, acc: &mut [f64]) {
     for _ in 0..net.settings.horizon_weeks {
         for n in 0..net.needs.len() {
