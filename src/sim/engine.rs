@@ -586,6 +586,9 @@ pub(crate) struct NeedState {
     /// Some link delivered short in the need's last shipment pass (so
     /// rerouting looks for the short links only then).
     pub was_short: bool,
+    /// Every link delivered short in the need's last shipment pass: no link
+    /// can take share from the others, so rerouting has nothing to move.
+    pub all_short: bool,
     /// This week: every link orders exactly its baseline flow (the need
     /// orders its baseline use, with baseline shares and open lanes).
     pub quiet: bool,
@@ -616,6 +619,7 @@ impl NeedState {
             arrivals_until: 0,
             reroute: false,
             was_short: false,
+            all_short: false,
             quiet: true,
             ships_at_base: true,
             lane_cut: false,

@@ -773,11 +773,12 @@ impl Engine {
                             st.ships_at_base = true;
                         }
                         st.was_short = false;
+                        st.all_short = false;
                     } else {
                         st.ships_at_base = false;
                         // This week's shipments arrive by week t + M.
                         st.arrivals_until = t + m + 1;
-                        let mut short = false;
+                        let (mut short, mut all_short) = (false, true);
                         // What enters the pipelines off baseline: into the
                         // row of the need's one lead time after the walk, or
                         // link by link (a second walk) when its links' lead
@@ -798,7 +799,9 @@ impl Engine {
                                 *sh = o * if p < lam { p } else { lam };
                             }
                             dev_sum += *sh - base;
-                            short |= short_delivery(o, *sh);
+                            let link_short = short_delivery(o, *sh);
+                            short |= link_short;
+                            all_short &= link_short;
                         }
                         match self.need_lead[n] {
                             0 => {
@@ -818,6 +821,7 @@ impl Engine {
                         st.transit_dev += dev_sum;
                         st.reroute |= short;
                         st.was_short = short;
+                        st.all_short = all_short;
                     }
                     // Nothing in flight and flows at baseline: stocks and
                     // the in-transit total within the snap tolerance of
@@ -1027,6 +1031,12 @@ impl Engine {
         // and deliveries, not the shares, so every link's change is decided
         // from last week's state.
         s.need[n].short_weeks = s.need[n].short_weeks.saturating_add(1);
+        if s.need[n].all_short {
+            // Every link short (the same test, of the same values, as the
+            // walk below): none is eligible, there is no room and nothing
+            // moves.
+            return true;
+        }
         let qual_ok = s.need[n].short_weeks >= self.needs[n].qual_weeks;
         let spare = &s.spare[..];
         // A link not short is eligible when qualified (or the need has been
