@@ -273,6 +273,9 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
     let members = |bloc: u32, country: u32| net.countries[country as usize].blocs.contains(&bloc);
     // Links a friendshoring deal qualified: (policy, supplier, need).
     let mut granted: Vec<(usize, u32, u32)> = Vec::new();
+    // (need, supplier) of every link of the union so far.
+    let mut linked: std::collections::HashSet<(u32, u32)> =
+        u.links.iter().map(|l| (l.need, l.supplier)).collect();
     for &pi in &policies {
         let p = &net.policies[pi];
         let PolicyAction::Friendshore {
@@ -305,8 +308,7 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
         }
         for &n in needs {
             for &f in &receivers {
-                let exists = u.links.iter().any(|l| l.need == n && l.supplier == f);
-                if !exists {
+                if linked.insert((n, f)) {
                     granted.push((pi, f, n));
                     let lead = net
                         .need_links

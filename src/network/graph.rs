@@ -163,9 +163,15 @@ pub(super) fn facility_order(
     for i in 0..facilities.len() {
         g.add_node(i as u32);
     }
+    // One edge per (supplier, customer) pair, in the order of first
+    // appearance (what `update_edge` builds, without its search of the
+    // supplier's edges for every link).
+    let mut seen = std::collections::HashSet::with_capacity(links.len());
     for l in links {
-        if let Customer::Facility(c) = needs[l.need as usize].customer {
-            g.update_edge(
+        if let Customer::Facility(c) = needs[l.need as usize].customer
+            && seen.insert((l.supplier, c))
+        {
+            g.add_edge(
                 NodeIndex::new(l.supplier as usize),
                 NodeIndex::new(c as usize),
                 (),
