@@ -529,9 +529,7 @@ impl Engine {
         // add their deviations.
         let mut consumed = self.fac_base_use_total;
         // Pass 1, per active need (its links are a contiguous range):
-        // rerouting, orders; markets consume. Facilities that ration by
-        // priority or have a partly closed lane take the general allocation
-        // below; the rest share output proportionally.
+        // rerouting, orders; markets consume.
         for w in 0..s.need_hot.words().len() {
             let word = s.need_hot.words()[w];
             for n in ones(w, word, nn) {
