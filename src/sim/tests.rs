@@ -745,6 +745,40 @@ fn skipped_weeks_before_the_first_event_are_exact() {
     }
 }
 
+/// Plays the first `trials` trials (seed `seed`) of variant `vn` with its
+/// checkpoints and without them, and asserts equal outcomes, to the bit.
+/// Returns how many trials resumed from a checkpoint (first onset at or
+/// after the first checkpoint) and satisfy `count`; `None` when the variant
+/// has no checkpoints.
+fn resumed_trials_match(
+    vn: &crate::policy::VariantNetwork,
+    seed: u64,
+    trials: u64,
+    count: impl Fn(&TrialOutcome) -> bool,
+) -> Option<usize> {
+    let resuming = super::variant::VariantEngine::new(vn);
+    let first = *resuming.checkpoint_weeks().first()?;
+    let mut reference = super::variant::VariantEngine::new(vn);
+    reference.drop_checkpoints();
+    let (mut sa, mut sb) = (resuming.scratch(), reference.scratch());
+    let mut resumed = 0;
+    for trial in 0..trials {
+        let mut oa = TrialOutcome::default();
+        let mut ob = TrialOutcome::default();
+        resuming.run_trial(seed, trial, &mut sa, &mut oa, true);
+        reference.run_trial(seed, trial, &mut sb, &mut ob, true);
+        assert_eq!(
+            format!("{oa:?}"),
+            format!("{ob:?}"),
+            "variant {}, trial {trial}",
+            vn.id
+        );
+        let onset = oa.fired.iter().map(|f| f.onset_week).min();
+        resumed += usize::from(onset.is_some_and(|w| w >= first) && count(&oa));
+    }
+    Some(resumed)
+}
+
 /// A disrupted trial of a variant whose policies move the state early (a
 /// reshored fab ramping from week 0, a lane closed for good) resumes from
 /// the latest checkpoint before its first shock instead of simulating the
@@ -758,30 +792,10 @@ fn trials_resumed_from_a_checkpoint_are_exact() {
     let mut with_checkpoints = 0;
     for v in 0..net.variants.len() {
         let vn = crate::policy::apply(&net, v).expect("variant applies");
-        let resuming = super::variant::VariantEngine::new(&vn);
-        let weeks = resuming.checkpoint_weeks();
-        let Some(&first) = weeks.first() else {
+        let Some(resumed) = resumed_trials_match(&vn, 11, 40, |_| true) else {
             continue;
         };
         with_checkpoints += 1;
-        let mut reference = super::variant::VariantEngine::new(&vn);
-        reference.drop_checkpoints();
-        let (mut sa, mut sb) = (resuming.scratch(), reference.scratch());
-        let mut resumed = 0;
-        for trial in 0..40 {
-            let mut oa = TrialOutcome::default();
-            let mut ob = TrialOutcome::default();
-            resuming.run_trial(11, trial, &mut sa, &mut oa, true);
-            reference.run_trial(11, trial, &mut sb, &mut ob, true);
-            assert_eq!(
-                format!("{oa:?}"),
-                format!("{ob:?}"),
-                "variant {}, trial {trial}",
-                vn.id
-            );
-            let onset = oa.fired.iter().map(|f| f.onset_week).min();
-            resumed += usize::from(onset.is_some_and(|w| w >= first));
-        }
         assert!(resumed >= 5, "variant {}: {resumed} trials resumed", vn.id);
     }
     assert!(
@@ -823,26 +837,8 @@ policies = ["ban", "reshore_us"]
         .position(|v| v.id == "ban")
         .expect("variant");
     let vn = crate::policy::apply(&net, v).expect("variant applies");
-    let resuming = super::variant::VariantEngine::new(&vn);
-    let first = *resuming.checkpoint_weeks().first().expect("checkpoints");
-    let mut reference = super::variant::VariantEngine::new(&vn);
-    reference.drop_checkpoints();
-    let (mut sa, mut sb) = (resuming.scratch(), reference.scratch());
-    let mut resumed_with_losses = 0;
-    for trial in 0..400 {
-        let mut oa = TrialOutcome::default();
-        let mut ob = TrialOutcome::default();
-        resuming.run_trial(3, trial, &mut sa, &mut oa, true);
-        reference.run_trial(3, trial, &mut sb, &mut ob, true);
-        assert_eq!(format!("{oa:?}"), format!("{ob:?}"), "trial {trial}");
-        let resumed = oa
-            .fired
-            .iter()
-            .map(|f| f.onset_week)
-            .min()
-            .is_some_and(|w| w >= first);
-        resumed_with_losses += usize::from(resumed && oa.lost_units > 0.0);
-    }
+    let resumed_with_losses =
+        resumed_trials_match(&vn, 3, 400, |o| o.lost_units > 0.0).expect("checkpoints");
     assert!(
         resumed_with_losses >= 5,
         "{resumed_with_losses} trials resumed"
