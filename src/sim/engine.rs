@@ -599,6 +599,12 @@ pub(crate) struct NeedState {
     /// passable fractions: the need is not quiet, and its order walk reads
     /// `pf` only then.
     pub lane_cut: bool,
+    /// Position within the need of the link that last held its shares off
+    /// baseline (below its baseline share, with its lane not fully open or
+    /// its supplier without spare capacity), `u16::MAX` if none: rerouting
+    /// tests it first, since the same link usually blocks week after week.
+    /// A hint only: it is tested again before it is trusted.
+    pub drift_blocker: u16,
 }
 
 // The record is one cache line; a field added past it would double the
@@ -623,6 +629,7 @@ impl NeedState {
             quiet: true,
             ships_at_base: true,
             lane_cut: false,
+            drift_blocker: u16::MAX,
         }
     }
 }

@@ -995,15 +995,26 @@ impl Engine {
         let prev_order = s.need[n].order;
         if !s.need[n].was_short {
             s.need[n].short_weeks = 0;
+            // A link below its baseline share that cannot take it back: its
+            // lane is not fully open or its supplier has no spare capacity.
+            let blocks = |l: usize| {
+                s.share[l] < self.l_base_share[l]
+                    && (s.pf[l] < 1.0 || s.spare[self.l_supplier[l] as usize] <= 0.0)
+            };
+            // Not recovered: no drift this week, and the shares are off
+            // baseline (the blocking link is below its own). The link that
+            // blocked last time is tested first.
+            let hint = lo + s.need[n].drift_blocker as usize;
+            if hint < hi && blocks(hint) {
+                return true;
+            }
             // How far the shares are from baseline, and whether every link
             // below its baseline share can take it back.
             let mut max_diff: f64 = 0.0;
             for l in lo..hi {
-                let (share, base) = (s.share[l], self.l_base_share[l]);
-                max_diff = max_diff.max((base - share).abs());
-                if share < base && (s.pf[l] < 1.0 || s.spare[self.l_supplier[l] as usize] <= 0.0) {
-                    // Not recovered: no drift this week, and the shares
-                    // are off baseline (this one is below its own).
+                max_diff = max_diff.max((self.l_base_share[l] - s.share[l]).abs());
+                if blocks(l) {
+                    s.need[n].drift_blocker = u16::try_from(l - lo).unwrap_or(u16::MAX);
                     return true;
                 }
             }
