@@ -147,6 +147,10 @@ pub struct Engine {
     /// Per need: the lead time shared by all its links, or 0 when they
     /// differ (shipments then enter the pipeline link by link).
     pub(crate) need_lead: Vec<u32>,
+    /// Per need: some supplier rations by priority (and may write the
+    /// need's shipments itself, marked by `λ < 0`), so its shipment walk
+    /// tests `λ`; the others skip the test.
+    pub(crate) need_priority: Vec<bool>,
     /// Longest lead time of any link: rows of the pipeline table.
     pub(crate) max_lead: u32,
     /// Units of each need's stock held back while `Scratch::reserve_locked`
@@ -364,6 +368,14 @@ impl Engine {
         let n_rest_stock: Vec<f64> = needs.iter().map(|n| n.target + n.base_use).collect();
         let max_mats = (0..nf).map(|f| fac_mat.row(f).len()).max().unwrap_or(0);
         let max_outs = (0..nf).map(|f| fac_out.row(f).len()).max().unwrap_or(0);
+        let need_priority: Vec<bool> = (0..needs.len())
+            .map(|n| {
+                net.need_links
+                    .row(n)
+                    .iter()
+                    .any(|&l| fac_priority[links[l as usize].supplier as usize])
+            })
+            .collect();
         let need_lead: Vec<u32> = (0..needs.len())
             .map(|n| {
                 let mut leads = net
@@ -460,6 +472,7 @@ impl Engine {
             max_outs,
             pipe_len: max_lead as usize * need_lead.len(),
             need_lead,
+            need_priority,
             max_lead,
             reserve: vec![0.0; net.needs.len()],
             reserve_facilities: Vec::new(),

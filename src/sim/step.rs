@@ -776,31 +776,24 @@ impl Engine {
                         st.ships_at_base = false;
                         // This week's shipments arrive by week t + M.
                         st.arrivals_until = t + m + 1;
-                        let (mut short, mut all_short) = (false, true);
                         // What enters the pipelines off baseline: into the
                         // row of the need's one lead time after the walk, or
                         // link by link (a second walk) when its links' lead
                         // times differ.
-                        let mut dev_sum = 0.0;
-                        let order = st.order;
-                        for ((((sh, &share), &p), &f), &base) in ships[lo..hi]
-                            .iter_mut()
-                            .zip(&shares[lo..hi])
-                            .zip(&pf[lo..hi])
-                            .zip(&self.l_supplier[lo..hi])
-                            .zip(&self.l_base_flow[lo..hi])
-                        {
-                            let (o, lam) = (order * share, lam[f as usize]);
-                            if lam >= 0.0 {
-                                // (`λ < 0`: priority rationing shipped.)
-                                // The smaller of the two, as one `minsd`.
-                                *sh = o * if p < lam { p } else { lam };
-                            }
-                            dev_sum += *sh - base;
-                            let link_short = short_delivery(o, *sh);
-                            short |= link_short;
-                            all_short &= link_short;
-                        }
+                        let walk = Walk {
+                            order: st.order,
+                            ships: &mut ships[lo..hi],
+                            shares: &shares[lo..hi],
+                            pf: &pf[lo..hi],
+                            suppliers: &self.l_supplier[lo..hi],
+                            base: &self.l_base_flow[lo..hi],
+                            lam,
+                        };
+                        let (dev_sum, short, all_short) = if self.need_priority[n] {
+                            walk.ship::<true>()
+                        } else {
+                            walk.ship::<false>()
+                        };
                         match self.need_lead[n] {
                             0 => {
                                 // Links of different lead times: each
@@ -954,7 +947,10 @@ impl Engine {
                 // Every link capped: each ships its passable order.
                 return 1.0;
             }
-            let lambda = left / pool;
+            // (Never below zero, which would read as priority rationing:
+            // rounding in the capped links' sum could leave `left` a hair
+            // under it.)
+            let lambda = (left / pool).max(0.0);
             if lambda >= 1.0 {
                 // Every order passes in full (rounding: the output was
                 // short of the receipts by less than their last bits).
@@ -1106,5 +1102,57 @@ impl Engine {
             }
         }
         true
+    }
+}
+
+/// One need's links in the shipment pass: its order, and per link the
+/// shipment (written), share, passable fraction, supplier and baseline
+/// flow; `lam` is every facility's water level this week.
+struct Walk<'a> {
+    order: f64,
+    ships: &'a mut [f64],
+    shares: &'a [f64],
+    pf: &'a [f64],
+    suppliers: &'a [u32],
+    base: &'a [f64],
+    lam: &'a [f64],
+}
+
+impl Walk<'_> {
+    /// Ships `order × share × min(passable, λ)` on every link and returns
+    /// the shipments' deviation from baseline, summed in link order, and
+    /// whether some link, and every link, delivered short.
+    ///
+    /// `PRIORITY`: some supplier may have rationed by priority and written
+    /// the link's shipment itself (`λ < 0`), which then stands. Without it
+    /// every `λ ≥ 0` and the test is left out.
+    ///
+    /// The short test is [`short_delivery`] without its `order > 0`: a
+    /// shipment is never negative, and a link that ordered nothing shipped
+    /// nothing (`o × min(p, λ)`, or priority rationing's `o × p × share of
+    /// output`), which is not below `0 × (1 − tol)`.
+    #[inline(always)]
+    fn ship<const PRIORITY: bool>(self) -> (f64, bool, bool) {
+        let keep = 1.0 - SHORT_TOL;
+        let (mut dev_sum, mut short, mut all_short) = (0.0, false, true);
+        for ((((sh, &share), &p), &f), &base) in self
+            .ships
+            .iter_mut()
+            .zip(self.shares)
+            .zip(self.pf)
+            .zip(self.suppliers)
+            .zip(self.base)
+        {
+            let (o, lam) = (self.order * share, self.lam[f as usize]);
+            if !PRIORITY || lam >= 0.0 {
+                // The smaller of the two, as one `minsd`.
+                *sh = o * if p < lam { p } else { lam };
+            }
+            dev_sum += *sh - base;
+            let link_short = *sh < o * keep;
+            short |= link_short;
+            all_short &= link_short;
+        }
+        (dev_sum, short, all_short)
     }
 }
