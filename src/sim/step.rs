@@ -113,9 +113,15 @@ use crate::network::{NeedKind, ShockTarget};
 const SHORT_TOL: f64 = 1e-9;
 
 /// Whether a link ordered `order` and shipped `shipped` short of it.
-#[inline]
+///
+/// Orders and shipments are never negative, and a link that ordered
+/// nothing shipped nothing (`o × min(p, λ)`, priority rationing's
+/// `o × p × fraction`, or a baseline flow equal to its baseline order), so
+/// a link that ordered nothing is never short: `0 < 0 × (1 − tol)` is
+/// false, and no separate `order > 0` test is needed.
+#[inline(always)]
 fn short_delivery(order: f64, shipped: f64) -> bool {
-    order > 0.0 && shipped < order * (1.0 - SHORT_TOL)
+    shipped < order * (1.0 - SHORT_TOL)
 }
 
 /// Effective severity of one shock instance at week `t`, with recovery `r`:
@@ -1126,14 +1132,8 @@ impl Walk<'_> {
     /// `PRIORITY`: some supplier may have rationed by priority and written
     /// the link's shipment itself (`λ < 0`), which then stands. Without it
     /// every `λ ≥ 0` and the test is left out.
-    ///
-    /// The short test is [`short_delivery`] without its `order > 0`: a
-    /// shipment is never negative, and a link that ordered nothing shipped
-    /// nothing (`o × min(p, λ)`, or priority rationing's `o × p × share of
-    /// output`), which is not below `0 × (1 − tol)`.
     #[inline(always)]
     fn ship<const PRIORITY: bool>(self) -> (f64, bool, bool) {
-        let keep = 1.0 - SHORT_TOL;
         let (mut dev_sum, mut short, mut all_short) = (0.0, false, true);
         for ((((sh, &share), &p), &f), &base) in self
             .ships
@@ -1149,7 +1149,7 @@ impl Walk<'_> {
                 *sh = o * if p < lam { p } else { lam };
             }
             dev_sum += *sh - base;
-            let link_short = *sh < o * keep;
+            let link_short = short_delivery(o, *sh);
             short |= link_short;
             all_short &= link_short;
         }
