@@ -647,9 +647,16 @@ impl Engine {
                     .zip(&self.cap_erosion[clo..chi])
                 {
                     let n = n as usize;
-                    let (base_use, target) = (self.n_base_use[n], self.n_target[n]);
                     let st = &mut s.need[n];
                     let a = st.arr_dev;
+                    if st.inv_dev == 0.0 && a == 0.0 && st.cap_health == 1.0 && lock == 0.0 {
+                        // At rest, nothing arriving off baseline and no
+                        // reserve locked: it has its target plus a week's
+                        // use, draws its baseline use (`units_per_week`),
+                        // stays healthy and at target. Nothing changes.
+                        continue;
+                    }
+                    let (base_use, target) = (self.n_base_use[n], self.n_target[n]);
                     let avail = self.available(n, st, lock);
                     let got = units_per_week.min(avail);
                     consumed += got - base_use;
