@@ -98,6 +98,10 @@ pub struct Engine {
     pub(crate) l_need: Vec<u32>,
     pub(crate) l_lead: Vec<u32>,
     pub(crate) l_base_flow: Vec<f64>,
+    /// Each link's baseline flow and supplier side by side, for the order
+    /// and shipment walks, which read both: one array where two would need
+    /// two pointers held through the walk.
+    pub(crate) l_flow: Vec<LinkFlow>,
     pub(crate) l_base_share: Vec<f64>,
     pub(crate) need_links: Csr,
     /// Facility → its material needs (in `Network::facility_needs` order), with the
@@ -443,6 +447,13 @@ impl Engine {
             l_need: links.iter().map(|l| l.need).collect(),
             l_lead: links.iter().map(|l| l.lead).collect(),
             l_base_flow: links.iter().map(|l| l.base_flow).collect(),
+            l_flow: links
+                .iter()
+                .map(|l| LinkFlow {
+                    base: l.base_flow,
+                    supplier: l.supplier,
+                })
+                .collect(),
             l_base_share: links.iter().map(|l| l.base_share).collect(),
             needs,
             links,
@@ -568,6 +579,13 @@ fn topo_or_fallback(net: &Network) -> Vec<u32> {
     }
     order.extend((0..nf as u32).filter(|&f| !seen[f as usize]));
     order
+}
+
+/// A link's baseline flow and supplier (see `Engine::l_flow`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LinkFlow {
+    pub base: f64,
+    pub supplier: u32,
 }
 
 /// The state of one need: what the weekly passes read and write of it

@@ -15,7 +15,7 @@
 //! The equations, with the tests that pin each, are in docs/MODEL.md.
 
 use super::bits::{ones, word_where};
-use super::engine::{Engine, NeedState, Scratch};
+use super::engine::{Engine, LinkFlow, NeedState, Scratch};
 
 /// Chooses, week by week, which compiled engine is in force (the policy
 /// regime) and adjusts the state for policy rules the loop does not know.
@@ -601,17 +601,16 @@ impl Engine {
                     // (shipments, rationing, rerouting) forms the same
                     // product again.
                     let recv_dev = &mut s.recv_dev[..];
-                    let (base, sup) = (&self.l_base_flow[lo..hi], &self.l_supplier[lo..hi]);
+                    let flows = &self.l_flow[lo..hi];
                     if st.lane_cut {
-                        for (((&sh, &pf), &f), &b) in
-                            s.share[lo..hi].iter().zip(&s.pf[lo..hi]).zip(sup).zip(base)
+                        for ((&sh, &pf), lf) in s.share[lo..hi].iter().zip(&s.pf[lo..hi]).zip(flows)
                         {
-                            recv_dev[f as usize] += order * sh * pf - b;
+                            recv_dev[lf.supplier as usize] += order * sh * pf - lf.base;
                         }
                     } else {
                         // Every lane of the need is open.
-                        for ((&sh, &f), &b) in s.share[lo..hi].iter().zip(sup).zip(base) {
-                            recv_dev[f as usize] += order * sh - b;
+                        for (&sh, lf) in s.share[lo..hi].iter().zip(flows) {
+                            recv_dev[lf.supplier as usize] += order * sh - lf.base;
                         }
                     }
                 }
@@ -798,8 +797,7 @@ impl Engine {
                             ships: &mut ships[lo..hi],
                             shares: &shares[lo..hi],
                             pf: &pf[lo..hi],
-                            suppliers: &self.l_supplier[lo..hi],
-                            base: &self.l_base_flow[lo..hi],
+                            flows: &self.l_flow[lo..hi],
                             lam,
                         };
                         let (dev_sum, short, all_short) = if self.need_priority[n] {
@@ -1119,15 +1117,14 @@ impl Engine {
 }
 
 /// One need's links in the shipment pass: its order, and per link the
-/// shipment (written), share, passable fraction, supplier and baseline
-/// flow; `lam` is every facility's water level this week.
+/// shipment (written), share, passable fraction, and baseline flow and
+/// supplier; `lam` is every facility's water level this week.
 struct Walk<'a> {
     order: f64,
     ships: &'a mut [f64],
     shares: &'a [f64],
     pf: &'a [f64],
-    suppliers: &'a [u32],
-    base: &'a [f64],
+    flows: &'a [LinkFlow],
     lam: &'a [f64],
 }
 
@@ -1142,20 +1139,19 @@ impl Walk<'_> {
     #[inline(always)]
     fn ship<const PRIORITY: bool>(self) -> (f64, bool, bool) {
         let (mut dev_sum, mut short, mut all_short) = (0.0, false, true);
-        for ((((sh, &share), &p), &f), &base) in self
+        for (((sh, &share), &p), lf) in self
             .ships
             .iter_mut()
             .zip(self.shares)
             .zip(self.pf)
-            .zip(self.suppliers)
-            .zip(self.base)
+            .zip(self.flows)
         {
-            let (o, lam) = (self.order * share, self.lam[f as usize]);
+            let (o, lam) = (self.order * share, self.lam[lf.supplier as usize]);
             if !PRIORITY || lam >= 0.0 {
                 // The smaller of the two, as one `minsd`.
                 *sh = o * if p < lam { p } else { lam };
             }
-            dev_sum += *sh - base;
+            dev_sum += *sh - lf.base;
             let link_short = short_delivery(o, *sh);
             short |= link_short;
             all_short &= link_short;
