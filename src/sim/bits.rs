@@ -41,6 +41,11 @@ impl Bits {
         self.0[i / 64] |= 1 << (i % 64);
     }
 
+    #[inline]
+    pub fn contains(&self, i: usize) -> bool {
+        self.0[i / 64] >> (i % 64) & 1 == 1
+    }
+
     /// Adds the members `w * 64 + i` for every set bit `i` of `word`.
     #[inline]
     pub fn insert_word(&mut self, w: usize, word: u64) {

@@ -729,7 +729,7 @@ pub struct Scratch {
     /// (no shock is active and the policy releases them only during one).
     pub(crate) reserve_locked: bool,
     /// Per need, this week: a supplier ships less than it was ordered.
-    pub(crate) rationed: Vec<bool>,
+    pub(crate) rationed: Bits,
     /// Needs worked this week: markets, and every need that may be off its
     /// baseline (see `step`). A need outside the set is exactly at rest: it
     /// orders its baseline, holds its target and has nothing in flight off
@@ -826,8 +826,7 @@ impl Scratch {
         let (nn, nl, nf) = (e.needs.len(), e.links.len(), e.cap.len());
         self.dm.resize(nn, 0.0);
         self.need.resize(nn, NeedState::at_rest(0.0));
-        self.rationed.resize(nn, false);
-        for b in [&mut self.need_hot, &mut self.need_pending] {
+        for b in [&mut self.rationed, &mut self.need_hot, &mut self.need_pending] {
             b.resize(nn);
         }
         self.fac_hot.resize(nf);
@@ -901,7 +900,7 @@ impl Scratch {
         self.spare.copy_from_slice(&e.base_spare);
         self.lam.fill(1.0);
         self.complex.fill(false);
-        self.rationed.fill(false);
+        self.rationed.clear();
         self.need_hot.clear();
         self.need_pending.clear();
         self.fac_hot.clear();

@@ -527,7 +527,7 @@ impl Engine {
                 s.fac_hot.insert(f as usize);
             }
         }
-        s.rationed.fill(false);
+        s.rationed.clear();
 
         let offsets = &self.need_links.offsets;
         // Test-only totals (conservation): nodes at rest contribute their
@@ -721,7 +721,7 @@ impl Engine {
                     // Rationing: the customers' shipments differ from their
                     // orders.
                     for &n in self.fac_out_need.row(f) {
-                        s.rationed[n as usize] = true;
+                        s.rationed.insert(n as usize);
                     }
                 }
                 // Each link ships `order × min(passable, λ)` in pass 3.
@@ -766,14 +766,14 @@ impl Engine {
             let (ships, shares, pipe) = (&mut s.ship[..], &s.share[..], &mut s.pipe[..]);
             for w in 0..s.need_hot.words().len() {
                 let word = s.need_hot.words()[w]
-                    | word_where(&s.rationed, w, |r| r)
+                    | s.rationed.words()[w]
                     | s.need_pending.words()[w];
                 // Needs of this word off their rest state next week.
                 let mut pending = 0u64;
                 for n in ones(w, word, nn) {
                     let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
                     let st = &mut s.need[n];
-                    if st.quiet && !s.rationed[n] {
+                    if st.quiet && !s.rationed.contains(n) {
                         // Baseline orders served in full: every shipment is
                         // its baseline flow, every deviation entering the
                         // pipelines is zero (nothing is added to the cells)
