@@ -1059,8 +1059,12 @@ impl Engine {
         // short long enough), its lane is open and its supplier had spare
         // capacity: then its spare capacity.
         let eligible = |l: usize, qualified: bool, pf: f64| -> Option<f64> {
-            let sp = spare[self.l_supplier[l] as usize];
-            ((qualified || qual_ok) && pf > 0.0 && sp > 0.0).then_some(sp)
+            if (qualified || qual_ok) && pf > 0.0 {
+                let sp = spare[self.l_supplier[l] as usize];
+                (sp > 0.0).then_some(sp)
+            } else {
+                None
+            }
         };
         // A short link ordered `o = O × share` (O the need's order) and lost
         // `share × (1 − shipped/o) = share − shipped/O`: summed, the shares
