@@ -52,6 +52,14 @@ impl Bits {
         self.0[w] |= word;
     }
 
+    /// Adds every member of a row of [`BitRows`] (made for this size).
+    #[inline]
+    pub fn insert_row(&mut self, row: &[(u32, u64)]) {
+        for &(w, bits) in row {
+            self.0[w as usize] |= bits;
+        }
+    }
+
     /// Adds every member of `other` (of the same size).
     pub fn union_with(&mut self, other: &Bits) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
@@ -95,6 +103,43 @@ impl Iterator for Ones {
     }
 }
 
+/// Rows of sets of indices, each kept as the words of a [`Bits`] it sets
+/// (index, bits): adding a row costs one OR per word it touches, not one
+/// per member.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BitRows {
+    offsets: Vec<u32>,
+    words: Vec<(u32, u64)>,
+}
+
+impl BitRows {
+    /// One row per item of `rows`, each the set of its indices.
+    pub fn from_rows<R: IntoIterator<Item = usize>>(rows: impl IntoIterator<Item = R>) -> Self {
+        let mut out = BitRows {
+            offsets: vec![0],
+            words: Vec::new(),
+        };
+        for row in rows {
+            let start = out.words.len();
+            let mut members: Vec<usize> = row.into_iter().collect();
+            members.sort_unstable();
+            for i in members {
+                let (w, bit) = ((i / 64) as u32, 1u64 << (i % 64));
+                match out.words[start..].last_mut() {
+                    Some((last, bits)) if *last == w => *bits |= bit,
+                    _ => out.words.push((w, bit)),
+                }
+            }
+            out.offsets.push(out.words.len() as u32);
+        }
+        out
+    }
+
+    pub fn row(&self, r: usize) -> &[(u32, u64)] {
+        &self.words[self.offsets[r] as usize..self.offsets[r + 1] as usize]
+    }
+}
+
 /// Word `w` of the set `{i : member(values[i])}`: the bit form of a
 /// per-index array (a flag, or a value off zero). Hot loops write such
 /// arrays as plain stores, which do not chain through one word the way
@@ -135,6 +180,20 @@ mod tests {
         assert_eq!(n, 130);
         b.clear();
         assert!(b.words().iter().all(|&w| w == 0));
+        // Rows of sets: duplicates and order do not matter, and a row
+        // starting in the word the previous one ended in is its own.
+        let rows = BitRows::from_rows([vec![129, 0, 5, 0], vec![], vec![127, 64, 3]]);
+        assert_eq!(rows.row(0), &[(0, 1 | 1 << 5), (2, 1 << 1)]);
+        assert!(rows.row(1).is_empty());
+        assert_eq!(rows.row(2), &[(0, 1 << 3), (1, 1 | 1 << 63)]);
+        b.insert_row(rows.row(2));
+        b.insert_row(rows.row(0));
+        let mut seen = Vec::new();
+        for (w, &word) in b.words().iter().enumerate() {
+            seen.extend(ones(w, word, 130));
+        }
+        assert_eq!(seen, vec![0, 3, 5, 64, 127, 129]);
+        b.clear();
         let mut flags = vec![false; 130];
         flags[3] = true;
         flags[64] = true;

@@ -11,7 +11,7 @@
 //! steady state is exact whatever the shares, recipes and lead times, and
 //! "back at baseline" is a check for zeros.
 
-use super::bits::{Bits, ones};
+use super::bits::{BitRows, Bits, ones};
 use crate::network::{Csr, Customer, NeedKind, Network, Shock, ShockTarget};
 use crate::sampler::Poisson;
 use crate::scenario::Allocation;
@@ -116,9 +116,9 @@ pub struct Engine {
     /// Facility → links it supplies; for `Priority` facilities sorted by
     /// (priority, link index), otherwise in `supplier_links` order.
     pub(crate) fac_out: Csr,
-    /// `fac_out` with each link replaced by its customer need (rationing
-    /// marks the needs without going through the links).
-    pub(crate) fac_out_need: Csr,
+    /// Per facility, the set of its customer needs (rationing marks them
+    /// a word at a time, without going through the links).
+    pub(crate) fac_out_needs: BitRows,
     pub(crate) link_priority: Vec<u32>,
     pub(crate) fac_priority: Vec<bool>,
     /// Capacity in units per week.
@@ -263,14 +263,12 @@ impl Engine {
             }
         }
 
-        let fac_out_need = Csr {
-            offsets: fac_out.offsets.clone(),
-            items: fac_out
-                .items
+        let fac_out_needs = BitRows::from_rows((0..nf).map(|f| {
+            fac_out
+                .row(f)
                 .iter()
-                .map(|&l| links[l as usize].need)
-                .collect(),
-        };
+                .map(|&l| links[l as usize].need as usize)
+        }));
 
         // Baseline, with the loop's own expressions: a market or capital
         // need's use is its declared flow; a facility's output equals the
@@ -464,7 +462,7 @@ impl Engine {
             cap_units,
             cap_erosion,
             fac_out,
-            fac_out_need,
+            fac_out_needs,
             link_priority,
             fac_priority,
             cap,

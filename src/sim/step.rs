@@ -720,9 +720,7 @@ impl Engine {
                 if !in_full {
                     // Rationing: the customers' shipments differ from their
                     // orders.
-                    for &n in self.fac_out_need.row(f) {
-                        s.rationed.insert(n as usize);
-                    }
+                    s.rationed.insert_row(self.fac_out_needs.row(f));
                 }
                 // Each link ships `order × min(passable, λ)` in pass 3.
                 // Orders served in full: λ = 1 (an open lane passes the
