@@ -493,8 +493,8 @@ impl Engine {
         // The gap is closed at `1/W` a week (a product, not a division per
         // need; exact for the default `W = 1`).
         let per_week = 1.0 / self.cfg.replenishment_weeks;
-        // Stock a locked reserve holds back from use this week.
-        let lock = if s.reserve_locked { 1.0 } else { 0.0 };
+        // Whether locked reserves are held back from use this week.
+        let lock = s.reserve_locked;
         // Rerouting runs for needs short last week or with shares away from
         // their baseline (after a regime switch: every need whose baseline
         // moved).
@@ -648,7 +648,7 @@ impl Engine {
                     let n = n as usize;
                     let st = &mut s.need[n];
                     let a = st.arr_dev;
-                    if st.inv_dev == 0.0 && a == 0.0 && st.cap_health == 1.0 && lock == 0.0 {
+                    if st.inv_dev == 0.0 && a == 0.0 && st.cap_health == 1.0 && !lock {
                         // At rest, nothing arriving off baseline and no
                         // reserve locked: it has its target plus a week's
                         // use, draws its baseline use (`units_per_week`),
@@ -875,11 +875,14 @@ impl Engine {
 
     /// Stock need `n` can draw on this week: its target plus the week's
     /// baseline arrivals, plus the deviations of its inventory and of this
-    /// week's arrivals, less a locked reserve (`lock` is 1 while reserves
-    /// are locked, else 0); never negative.
+    /// week's arrivals, less its reserve while reserves are locked; never
+    /// negative. (Unlocked, nothing is subtracted: the same value as taking
+    /// away `0 × reserve`, without reading the reserve.)
     #[inline]
-    fn available(&self, n: usize, st: &NeedState, lock: f64) -> f64 {
-        (self.n_rest_stock[n] + st.inv_dev + st.arr_dev - lock * self.reserve[n]).max(0.0)
+    fn available(&self, n: usize, st: &NeedState, lock: bool) -> f64 {
+        let stock = self.n_rest_stock[n] + st.inv_dev + st.arr_dev;
+        let free = if lock { stock - self.reserve[n] } else { stock };
+        free.max(0.0)
     }
 
     /// Priority rationing of `output` over facility `f`'s orders, which it
