@@ -131,6 +131,9 @@ pub struct Engine {
     /// Market-demand needs in need order; `TrialOutcome::*_by_need` index.
     pub(crate) market_need_ids: Vec<u32>,
     pub(crate) shocks: Vec<Shock>,
+    /// Per shock, the needs whose links its lanes cross (empty for other
+    /// shocks): a lane change marks them pending a word at a time.
+    pub(crate) shock_lane_needs: BitRows,
     /// Poisson count distribution for `RatePerYear` shocks with a large mean.
     pub(crate) poisson: Vec<Option<Poisson>>,
     /// Largest own recovery time over a capacity shock's facilities.
@@ -437,6 +440,10 @@ impl Engine {
                 .all(|(i, &l)| l as usize == i),
             "links must be stored by need"
         );
+        let shock_lane_needs = BitRows::from_rows(net.shocks.iter().map(|sh| match &sh.target {
+            ShockTarget::Lane(ls) => ls.iter().map(|&l| links[l as usize].need as usize).collect(),
+            _ => Vec::new(),
+        }));
         Engine {
             cfg,
             horizon,
@@ -470,6 +477,7 @@ impl Engine {
             base_out,
             n_markets: net.markets.len(),
             market_need_ids,
+            shock_lane_needs,
             shocks: net.shocks.clone(),
             poisson,
             shock_fac_recovery,

@@ -417,8 +417,9 @@ impl Engine {
                         ShockTarget::Lane(ls) if lanes_changed => {
                             for &i in ls {
                                 s.pf[i as usize] = 1.0;
-                                s.need_pending.insert(self.links[i as usize].need as usize);
                             }
+                            s.need_pending
+                                .insert_row(self.shock_lane_needs.row(f.shock as usize));
                         }
                         ShockTarget::Lane(_) => {}
                         ShockTarget::Demand(ns) => {
@@ -458,10 +459,11 @@ impl Engine {
                     for &i in ls {
                         let (i, lk) = (i as usize, &self.links[i as usize]);
                         s.pf[i] *= 1.0 - e;
-                        s.need_pending.insert(lk.need as usize);
                         s.complex[lk.supplier as usize] |= s.pf[i] < 1.0;
                         s.need[lk.need as usize].lane_cut |= s.pf[i] != 1.0;
                     }
+                    s.need_pending
+                        .insert_row(self.shock_lane_needs.row(f.shock as usize));
                 }
                 ShockTarget::Demand(ns) => {
                     let e = effective(t, o, d, sev, f.recovery_weeks);
