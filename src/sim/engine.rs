@@ -440,9 +440,14 @@ impl Engine {
                 .all(|(i, &l)| l as usize == i),
             "links must be stored by need"
         );
-        let shock_lane_needs = BitRows::from_rows(net.shocks.iter().map(|sh| match &sh.target {
-            ShockTarget::Lane(ls) => ls.iter().map(|&l| links[l as usize].need as usize).collect(),
-            _ => Vec::new(),
+        let shock_lane_needs = BitRows::from_rows(net.shocks.iter().map(|sh| {
+            match &sh.target {
+                ShockTarget::Lane(ls) => ls
+                    .iter()
+                    .map(|&l| links[l as usize].need as usize)
+                    .collect(),
+                _ => Vec::new(),
+            }
         }));
         Engine {
             cfg,
@@ -832,7 +837,11 @@ impl Scratch {
         let (nn, nl, nf) = (e.needs.len(), e.links.len(), e.cap.len());
         self.dm.resize(nn, 0.0);
         self.need.resize(nn, NeedState::at_rest(0.0));
-        for b in [&mut self.rationed, &mut self.need_hot, &mut self.need_pending] {
+        for b in [
+            &mut self.rationed,
+            &mut self.need_hot,
+            &mut self.need_pending,
+        ] {
             b.resize(nn);
         }
         self.fac_hot.resize(nf);

@@ -765,9 +765,8 @@ impl Engine {
             let (slot, lam, pf) = (&s.slot[..], &s.lam[..], &s.pf[..]);
             let (ships, shares, pipe) = (&mut s.ship[..], &s.share[..], &mut s.pipe[..]);
             for w in 0..s.need_hot.words().len() {
-                let word = s.need_hot.words()[w]
-                    | s.rationed.words()[w]
-                    | s.need_pending.words()[w];
+                let word =
+                    s.need_hot.words()[w] | s.rationed.words()[w] | s.need_pending.words()[w];
                 // Needs of this word off their rest state next week.
                 let mut pending = 0u64;
                 for n in ones(w, word, nn) {

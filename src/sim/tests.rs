@@ -95,6 +95,37 @@ fn two_suppliers_example_reroutes_without_loss() {
     assert!(s.state_equals_baseline(&e));
 }
 
+/// two_suppliers.toml with fab_b able to take the whole order: week 11 the
+/// market moves fab_a's share to fab_b, which ships in full, so from week 12
+/// the need is not short and rerouting only checks whether the shares may
+/// drift home. They may not while fab_a is down (its share is below its
+/// baseline and it has no spare capacity), and must from week 17, once
+/// fab_a is back: the link that blocked the drift for five weeks no longer
+/// does, and the shares return to 70/30 at 0.1 a week.
+#[test]
+fn shares_drift_home_once_the_link_that_held_them_recovers() {
+    let mut net = shipped("two_suppliers.toml");
+    net.facilities[1].capacity_per_week = 300.0;
+    let e = Engine::new(&net);
+    let mut s = e.scratch();
+    let mut out = TrialOutcome::default();
+    // fab_a's share at the end of each simulated week.
+    let mut fab_a_share = vec![f64::NAN; net.settings.horizon_weeks as usize];
+    e.run_trial_inspect(1, 0, &mut s, &mut out, true, |t, st| {
+        fab_a_share[t as usize] = st.share(0);
+    });
+    assert_eq!(out.lost_units, 0.0);
+    // Held at zero from the move through the outage and the week it ends.
+    for (t, &x) in fab_a_share.iter().enumerate().take(17).skip(11) {
+        assert_eq!(x, 0.0, "week {t}");
+    }
+    // Then home by 0.1 a week.
+    for (t, &x) in fab_a_share.iter().enumerate().take(24).skip(17) {
+        assert!(close(x, 0.1 * (t - 16) as f64), "week {t}: {x}");
+    }
+    assert!(s.state_equals_baseline(&e));
+}
+
 #[test]
 fn no_shock_is_an_exact_fixed_point() {
     let mut nets = vec![
