@@ -5,6 +5,7 @@ use proptest::prelude::*;
 
 use super::synth::synthetic;
 use super::testkit::{Builder, fixed};
+use super::variant::VariantEngine;
 use super::{Engine, EngineConfig, TrialOutcome};
 use crate::network::{Network, Occurrence, Shock, ShockTarget};
 
@@ -720,25 +721,39 @@ fn world_variants_agree(
     (0..net.variants.len())
         .map(|v| {
             let vn = crate::policy::apply(&net, v).expect("variant applies");
-            let ea = super::variant::VariantEngine::with_config(&vn, a.clone());
-            let eb = super::variant::VariantEngine::with_config(&vn, b.clone());
-            let (mut sa, mut sb) = (ea.scratch(), eb.scratch());
-            let mut counted = 0;
-            for trial in 0..trials {
-                let mut oa = TrialOutcome::default();
-                let mut ob = TrialOutcome::default();
-                ea.run_trial(seed, trial, &mut sa, &mut oa, true);
-                eb.run_trial(seed, trial, &mut sb, &mut ob, true);
-                assert_eq!(
-                    format!("{oa:?}"),
-                    format!("{ob:?}"),
-                    "variant {v}, trial {trial}"
-                );
-                counted += usize::from(count(&oa));
-            }
-            counted
+            let ea = VariantEngine::with_config(&vn, a.clone());
+            let eb = VariantEngine::with_config(&vn, b.clone());
+            engines_agree(&ea, &eb, seed, trials, &vn.id, &count)
         })
         .collect()
+}
+
+/// Plays the first `trials` trials (seed `seed`) on both engines of variant
+/// `id` and asserts equal outcomes, to the bit. Returns how many trials
+/// `count` picked out.
+fn engines_agree(
+    ea: &VariantEngine,
+    eb: &VariantEngine,
+    seed: u64,
+    trials: u64,
+    id: &str,
+    count: impl Fn(&TrialOutcome) -> bool,
+) -> usize {
+    let (mut sa, mut sb) = (ea.scratch(), eb.scratch());
+    let mut counted = 0;
+    for trial in 0..trials {
+        let mut oa = TrialOutcome::default();
+        let mut ob = TrialOutcome::default();
+        ea.run_trial(seed, trial, &mut sa, &mut oa, true);
+        eb.run_trial(seed, trial, &mut sb, &mut ob, true);
+        assert_eq!(
+            format!("{oa:?}"),
+            format!("{ob:?}"),
+            "variant {id}, trial {trial}"
+        );
+        counted += usize::from(count(&oa));
+    }
+    counted
 }
 
 /// The same on the shipped world under every variant (regime switches,
@@ -787,27 +802,21 @@ fn resumed_trials_match(
     trials: u64,
     count: impl Fn(&TrialOutcome) -> bool,
 ) -> Option<usize> {
-    let resuming = super::variant::VariantEngine::new(vn);
+    let resuming = VariantEngine::new(vn);
     let first = *resuming.checkpoint_weeks().first()?;
-    let mut reference = super::variant::VariantEngine::new(vn);
+    let mut reference = VariantEngine::new(vn);
     reference.drop_checkpoints();
-    let (mut sa, mut sb) = (resuming.scratch(), reference.scratch());
-    let mut resumed = 0;
-    for trial in 0..trials {
-        let mut oa = TrialOutcome::default();
-        let mut ob = TrialOutcome::default();
-        resuming.run_trial(seed, trial, &mut sa, &mut oa, true);
-        reference.run_trial(seed, trial, &mut sb, &mut ob, true);
-        assert_eq!(
-            format!("{oa:?}"),
-            format!("{ob:?}"),
-            "variant {}, trial {trial}",
-            vn.id
-        );
-        let onset = oa.fired.iter().map(|f| f.onset_week).min();
-        resumed += usize::from(onset.is_some_and(|w| w >= first) && count(&oa));
-    }
-    Some(resumed)
+    Some(engines_agree(
+        &resuming,
+        &reference,
+        seed,
+        trials,
+        &vn.id,
+        |o| {
+            let onset = o.fired.iter().map(|f| f.onset_week).min();
+            onset.is_some_and(|w| w >= first) && count(o)
+        },
+    ))
 }
 
 /// A disrupted trial of a variant whose policies move the state early (a
