@@ -91,16 +91,17 @@ pub struct Engine {
     pub(crate) threshold: f64,
     pub(crate) needs: Vec<NeedRt>,
     pub(crate) links: Vec<LinkRt>,
-    /// The fields of `links` the weekly passes read, one array each (links
-    /// are stored by need, so a need's links are the contiguous range
+    /// The fields of `links` the weekly passes read (links are stored by
+    /// need, so a need's links are the contiguous range
     /// `need_links.offsets[n]..need_links.offsets[n + 1]` of every array).
-    pub(crate) l_supplier: Vec<u32>,
     pub(crate) l_need: Vec<u32>,
     pub(crate) l_lead: Vec<u32>,
+    /// Baseline flows alone, copied whole into `Scratch::ship` when a need
+    /// returns to its baseline.
     pub(crate) l_base_flow: Vec<f64>,
-    /// Each link's baseline flow and supplier side by side, for the order
-    /// and shipment walks, which read both: one array where two would need
-    /// two pointers held through the walk.
+    /// Each link's supplier and baseline flow side by side: the order and
+    /// shipment walks read both, and one array holds one pointer through
+    /// the walk where two arrays hold two.
     pub(crate) l_flow: Vec<LinkFlow>,
     pub(crate) l_base_share: Vec<f64>,
     pub(crate) need_links: Csr,
@@ -453,7 +454,6 @@ impl Engine {
             cfg,
             horizon,
             threshold: net.settings.fulfilment_threshold,
-            l_supplier: links.iter().map(|l| l.supplier).collect(),
             l_need: links.iter().map(|l| l.need).collect(),
             l_lead: links.iter().map(|l| l.lead).collect(),
             l_base_flow: links.iter().map(|l| l.base_flow).collect(),

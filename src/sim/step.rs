@@ -1008,7 +1008,7 @@ impl Engine {
             // lane is not fully open or its supplier has no spare capacity.
             let blocks = |l: usize| {
                 s.share[l] < self.l_base_share[l]
-                    && (s.pf[l] < 1.0 || s.spare[self.l_supplier[l] as usize] <= 0.0)
+                    && (s.pf[l] < 1.0 || s.spare[self.l_flow[l].supplier as usize] <= 0.0)
             };
             // Not recovered: no drift this week, and the shares are off
             // baseline (the blocking link is below its own). The link that
@@ -1062,7 +1062,7 @@ impl Engine {
         // capacity: then its spare capacity.
         let eligible = |l: usize, qualified: bool, pf: f64| -> Option<f64> {
             if (qualified || qual_ok) && pf > 0.0 {
-                let sp = spare[self.l_supplier[l] as usize];
+                let sp = spare[self.l_flow[l].supplier as usize];
                 (sp > 0.0).then_some(sp)
             } else {
                 None
