@@ -799,7 +799,15 @@ impl Engine {
                             flows: &self.l_flow[lo..hi],
                             lam,
                         };
-                        let (dev_sum, short, all_short) = if self.need_priority[n] {
+                        let (dev_sum, short, all_short) = if !s.rationed.contains(n) {
+                            // Every supplier served its orders in full
+                            // (λ = 1): λ need not be read.
+                            if st.lane_cut {
+                                walk.ship_served::<true>()
+                            } else {
+                                walk.ship_served::<false>()
+                            }
+                        } else if self.need_priority[n] {
                             walk.ship::<true>()
                         } else {
                             walk.ship::<false>()
@@ -1157,6 +1165,43 @@ impl Walk<'_> {
                 // The smaller of the two, as one `minsd`.
                 *sh = o * if p < lam { p } else { lam };
             }
+            dev_sum += *sh - lf.base;
+            let link_short = short_delivery(o, *sh);
+            short |= link_short;
+            all_short &= link_short;
+        }
+        (dev_sum, short, all_short)
+    }
+
+    /// [`ship`](Self::ship) for a need none of whose suppliers rationed this
+    /// week (each has `λ = 1`): a link ships `order × share × passable`
+    /// (`min(passable, 1)` is the passable fraction, never above 1), the
+    /// same value, without reading λ. `CUT`: some lane is not fully open;
+    /// without it every passable fraction is 1, each link ships its order
+    /// exactly (`o × 1 = o`) and none is short.
+    #[inline(always)]
+    fn ship_served<const CUT: bool>(self) -> (f64, bool, bool) {
+        let (mut dev_sum, mut short, mut all_short) = (0.0, false, true);
+        if !CUT {
+            for (sh, (&share, lf)) in self
+                .ships
+                .iter_mut()
+                .zip(self.shares.iter().zip(self.flows))
+            {
+                *sh = self.order * share;
+                dev_sum += *sh - lf.base;
+            }
+            return (dev_sum, false, self.ships.is_empty());
+        }
+        for (((sh, &share), &p), lf) in self
+            .ships
+            .iter_mut()
+            .zip(self.shares)
+            .zip(self.pf)
+            .zip(self.flows)
+        {
+            let o = self.order * share;
+            *sh = o * if p < 1.0 { p } else { 1.0 };
             dev_sum += *sh - lf.base;
             let link_short = short_delivery(o, *sh);
             short |= link_short;
