@@ -104,6 +104,8 @@ pub struct Engine {
     /// the walk where two arrays hold two.
     pub(crate) l_flow: Vec<LinkFlow>,
     pub(crate) l_base_share: Vec<f64>,
+    /// Qualification at baseline (a trial starts from it).
+    pub(crate) l_qualified: Vec<bool>,
     pub(crate) need_links: Csr,
     /// Facility → its material needs (in `Network::facility_needs` order), with the
     /// units used per unit of output alongside (`mat_per_unit[i]` for
@@ -465,6 +467,7 @@ impl Engine {
                 })
                 .collect(),
             l_base_share: links.iter().map(|l| l.base_share).collect(),
+            l_qualified: links.iter().map(|l| l.qualified).collect(),
             needs,
             links,
             need_links: net.need_links.clone(),
@@ -896,15 +899,13 @@ impl Scratch {
 
     /// Puts the state exactly at the baseline steady state.
     pub(crate) fn reset(&mut self, e: &Engine) {
-        for (st, n) in self.need.iter_mut().zip(&e.needs) {
-            *st = NeedState::at_rest(n.base_use);
+        for (st, &base_use) in self.need.iter_mut().zip(&e.n_base_use) {
+            *st = NeedState::at_rest(base_use);
         }
         self.dm.fill(1.0);
-        for (l, lk) in e.links.iter().enumerate() {
-            self.share[l] = lk.base_share;
-            self.ship[l] = lk.base_flow;
-            self.qualified[l] = lk.qualified;
-        }
+        self.share.copy_from_slice(&e.l_base_share);
+        self.ship.copy_from_slice(&e.l_base_flow);
+        self.qualified.copy_from_slice(&e.l_qualified);
         self.pf.fill(1.0);
 
         self.pipe.fill(0.0);
