@@ -803,14 +803,14 @@ impl Engine {
                             // Every supplier served its orders in full
                             // (λ = 1): λ need not be read.
                             if st.lane_cut {
-                                walk.ship_served::<true>()
+                                walk.ship::<false, false>()
                             } else {
-                                walk.ship_served::<false>()
+                                walk.ship_orders()
                             }
                         } else if self.need_priority[n] {
-                            walk.ship::<true>()
+                            walk.ship::<true, true>()
                         } else {
-                            walk.ship::<false>()
+                            walk.ship::<true, false>()
                         };
                         match self.need_lead[n] {
                             0 => {
@@ -1147,11 +1147,16 @@ impl Walk<'_> {
     /// the shipments' deviation from baseline, summed in link order, and
     /// whether some link, and every link, delivered short.
     ///
-    /// `PRIORITY`: some supplier may have rationed by priority and written
-    /// the link's shipment itself (`λ < 0`), which then stands. Without it
-    /// every `λ ≥ 0` and the test is left out.
+    /// `RATIONED`: some supplier of the need rationed this week. Without
+    /// it every supplier has `λ = 1`, which is not read: a link ships
+    /// `order × share × passable` (`min(passable, 1)`, passable fractions
+    /// never being above 1), the same value.
+    ///
+    /// `PRIORITY` (only with `RATIONED`): some supplier may have rationed by
+    /// priority and written the link's shipment itself (`λ < 0`), which
+    /// then stands. Without it every `λ ≥ 0` and the test is left out.
     #[inline(always)]
-    fn ship<const PRIORITY: bool>(self) -> (f64, bool, bool) {
+    fn ship<const RATIONED: bool, const PRIORITY: bool>(self) -> (f64, bool, bool) {
         let (mut dev_sum, mut short, mut all_short) = (0.0, false, true);
         for (((sh, &share), &p), lf) in self
             .ships
@@ -1160,7 +1165,12 @@ impl Walk<'_> {
             .zip(self.pf)
             .zip(self.flows)
         {
-            let (o, lam) = (self.order * share, self.lam[lf.supplier as usize]);
+            let o = self.order * share;
+            let lam = if RATIONED {
+                self.lam[lf.supplier as usize]
+            } else {
+                1.0
+            };
             if !PRIORITY || lam >= 0.0 {
                 // The smaller of the two, as one `minsd`.
                 *sh = o * if p < lam { p } else { lam };
@@ -1173,40 +1183,20 @@ impl Walk<'_> {
         (dev_sum, short, all_short)
     }
 
-    /// [`ship`](Self::ship) for a need none of whose suppliers rationed this
-    /// week (each has `λ = 1`): a link ships `order × share × passable`
-    /// (`min(passable, 1)` is the passable fraction, never above 1), the
-    /// same value, without reading λ. `CUT`: some lane is not fully open;
-    /// without it every passable fraction is 1, each link ships its order
-    /// exactly (`o × 1 = o`) and none is short.
+    /// [`ship`](Self::ship) for a need whose lanes are all open and none of
+    /// whose suppliers rationed: each link ships its order exactly
+    /// (`o × min(1, 1) = o`), and none is short.
     #[inline(always)]
-    fn ship_served<const CUT: bool>(self) -> (f64, bool, bool) {
-        let (mut dev_sum, mut short, mut all_short) = (0.0, false, true);
-        if !CUT {
-            for (sh, (&share, lf)) in self
-                .ships
-                .iter_mut()
-                .zip(self.shares.iter().zip(self.flows))
-            {
-                *sh = self.order * share;
-                dev_sum += *sh - lf.base;
-            }
-            return (dev_sum, false, self.ships.is_empty());
-        }
-        for (((sh, &share), &p), lf) in self
+    fn ship_orders(self) -> (f64, bool, bool) {
+        let mut dev_sum = 0.0;
+        for (sh, (&share, lf)) in self
             .ships
             .iter_mut()
-            .zip(self.shares)
-            .zip(self.pf)
-            .zip(self.flows)
+            .zip(self.shares.iter().zip(self.flows))
         {
-            let o = self.order * share;
-            *sh = o * if p < 1.0 { p } else { 1.0 };
+            *sh = self.order * share;
             dev_sum += *sh - lf.base;
-            let link_short = short_delivery(o, *sh);
-            short |= link_short;
-            all_short &= link_short;
         }
-        (dev_sum, short, all_short)
+        (dev_sum, false, self.ships.is_empty())
     }
 }
