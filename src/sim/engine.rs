@@ -96,9 +96,6 @@ pub struct Engine {
     /// `need_links.offsets[n]..need_links.offsets[n + 1]` of every array).
     pub(crate) l_need: Vec<u32>,
     pub(crate) l_lead: Vec<u32>,
-    /// Baseline flows alone, copied whole into `Scratch::ship` when a need
-    /// returns to its baseline.
-    pub(crate) l_base_flow: Vec<f64>,
     /// Each link's supplier and baseline flow side by side: the order and
     /// shipment walks read both, and one array holds one pointer through
     /// the walk where two arrays hold two.
@@ -458,7 +455,6 @@ impl Engine {
             threshold: net.settings.fulfilment_threshold,
             l_need: links.iter().map(|l| l.need).collect(),
             l_lead: links.iter().map(|l| l.lead).collect(),
-            l_base_flow: links.iter().map(|l| l.base_flow).collect(),
             l_flow: links
                 .iter()
                 .map(|l| LinkFlow {
@@ -904,7 +900,9 @@ impl Scratch {
         }
         self.dm.fill(1.0);
         self.share.copy_from_slice(&e.l_base_share);
-        self.ship.copy_from_slice(&e.l_base_flow);
+        for (x, lf) in self.ship.iter_mut().zip(&e.l_flow) {
+            *x = lf.base;
+        }
         self.qualified.copy_from_slice(&e.l_qualified);
         self.pf.fill(1.0);
 

@@ -778,7 +778,9 @@ impl Engine {
                         // pipelines is zero (nothing is added to the cells)
                         // and no link is short.
                         if !st.ships_at_base {
-                            ships[lo..hi].copy_from_slice(&self.l_base_flow[lo..hi]);
+                            for (x, lf) in ships[lo..hi].iter_mut().zip(&self.l_flow[lo..hi]) {
+                                *x = lf.base;
+                            }
                             st.ships_at_base = true;
                         }
                         st.was_short = false;
@@ -816,12 +818,12 @@ impl Engine {
                             0 => {
                                 // Links of different lead times: each
                                 // deviation into its own row.
-                                for ((&sh, &base), &lead) in ships[lo..hi]
+                                for ((&sh, lf), &lead) in ships[lo..hi]
                                     .iter()
-                                    .zip(&self.l_base_flow[lo..hi])
+                                    .zip(&self.l_flow[lo..hi])
                                     .zip(&self.l_lead[lo..hi])
                                 {
-                                    pipe[slot[lead as usize] as usize + n] += sh - base;
+                                    pipe[slot[lead as usize] as usize + n] += sh - lf.base;
                                 }
                             }
                             lead => pipe[slot[lead as usize] as usize + n] += dev_sum,
