@@ -532,7 +532,9 @@ impl Engine {
         self.n_markets
     }
 
-    /// Link-week updates one full trial performs (for throughput figures).
+    /// Link-week updates in a pass over every link in every week of the
+    /// horizon (the work of a trial that simulates every week; for
+    /// throughput figures).
     pub fn link_weeks(&self) -> u64 {
         self.links.len() as u64 * self.horizon as u64
     }
