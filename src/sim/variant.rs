@@ -178,10 +178,6 @@ impl VariantEngine {
     fn driver(&self, to_horizon: bool) -> PolicyDriver<'_> {
         PolicyDriver {
             ve: self,
-            revoked_week: vec![u32::MAX; self.agreements.len()],
-            crisis_revoked_week: vec![u32::MAX; self.crisis_agreements.len()],
-            active_until: 0,
-            prepared: false,
             to_horizon,
         }
     }
@@ -280,44 +276,11 @@ fn copy_quiet(q: &TrialOutcome, out: &mut TrialOutcome, record_weekly: bool) {
 
 struct PolicyDriver<'e> {
     ve: &'e VariantEngine,
-    /// Week each regime agreement is revoked in this trial.
-    revoked_week: Vec<u32>,
-    crisis_revoked_week: Vec<u32>,
-    /// Last week (exclusive) in which any shock is active.
-    active_until: u32,
-    prepared: bool,
     /// Never let fast-forward stop the trial (recording checkpoints).
     to_horizon: bool,
 }
 
 impl PolicyDriver<'_> {
-    fn prepare(&mut self, fired: &[FiredShock], e: &Engine) {
-        for f in fired {
-            let end = f
-                .onset_week
-                .saturating_add(f.duration_weeks)
-                .saturating_add(f.recovery_weeks);
-            if let ShockTarget::Revoke(blocs) = &e.shocks[f.shock as usize].target {
-                for &b in blocs {
-                    for (i, &a) in self.ve.agreements.iter().enumerate() {
-                        if a == b {
-                            self.revoked_week[i] = self.revoked_week[i].min(f.onset_week);
-                        }
-                    }
-                    for (i, &a) in self.ve.crisis_agreements.iter().enumerate() {
-                        if a == b {
-                            self.crisis_revoked_week[i] =
-                                self.crisis_revoked_week[i].min(f.onset_week);
-                        }
-                    }
-                }
-            } else {
-                self.active_until = self.active_until.max(end);
-            }
-        }
-        self.prepared = true;
-    }
-
     fn shock_active(fired: &[FiredShock], e: &Engine, t: u32) -> bool {
         fired.iter().any(|f| {
             !matches!(e.shocks[f.shock as usize].target, ShockTarget::Revoke(_))
@@ -371,19 +334,19 @@ impl<'e> Driver<'e> for PolicyDriver<'e> {
     ) -> &'e Engine {
         let ve = self.ve;
         let e0 = &ve.engines[0];
-        if !self.prepared {
-            self.prepare(fired, e0);
-        }
         let online = ve.online.iter().filter(|&&(_, w, _)| w <= t).count();
+        // The week each bloc's agreement is revoked in this trial, as the
+        // loop recorded it from the schedule before the first week.
+        let revoked_by = |bloc: u32| s.revoked_week[bloc as usize] <= t;
         let mut revoked = 0u32;
-        for (i, &w) in self.revoked_week.iter().enumerate() {
-            if w <= t {
+        for (i, &a) in ve.agreements.iter().enumerate() {
+            if revoked_by(a) {
                 revoked |= 1 << i;
             }
         }
         let active = Self::shock_active(fired, e0, t);
         let crisis =
-            ve.crisis_states == 2 && active && self.crisis_revoked_week.iter().any(|&w| w > t);
+            ve.crisis_states == 2 && active && ve.crisis_agreements.iter().any(|&a| !revoked_by(a));
         s.reserve_locked = ve.has_reserves && !active;
         // Ramping fabs: clear last week's ramp factor before the shocks of
         // this week are applied.
