@@ -7,7 +7,7 @@
 //! running at the same time do not disturb it.
 
 use allocation_counter::measure;
-use chipshock::network::Network;
+use chipshock::network::{Network, ShockTarget};
 use chipshock::policy;
 use chipshock::sim::variant::VariantEngine;
 use chipshock::sim::{Engine, TrialOutcome};
@@ -72,9 +72,16 @@ fn policy_variants_allocate_nothing_once_the_scratch_fits() {
         let ve = VariantEngine::new(&policy::apply(&net, i).expect("applies"));
         let mut s = ve.scratch();
         let mut out = TrialOutcome::default();
+        let mut revoked = 0;
         for t in TRIALS {
             ve.run_trial(SEED, t, &mut s, &mut out, true);
+            revoked +=
+                usize::from(out.fired.iter().any(|f| {
+                    matches!(net.shocks[f.shock as usize].target, ShockTarget::Revoke(_))
+                }));
         }
+        // Some trials switch regime when the agreement is torn up.
+        assert!(revoked > 0, "variant {id}: no trial revokes an agreement");
         let info = measure(|| {
             for t in TRIALS {
                 ve.run_trial(SEED, t, &mut s, &mut out, true);
