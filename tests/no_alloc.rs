@@ -30,6 +30,21 @@ fn assert_counting() {
     assert!(info.count_total > 0, "the allocation counter is not active");
 }
 
+/// Plays every trial again (the scratch already fits them), counting this
+/// thread's heap allocations: there must be none.
+fn assert_replay_allocates_nothing(what: &str, mut play: impl FnMut(u64)) {
+    let info = measure(|| {
+        for t in TRIALS {
+            play(t);
+        }
+    });
+    assert_eq!(
+        info.count_total, 0,
+        "{what}: {} allocations ({} bytes) in {} trials played again",
+        info.count_total, info.bytes_total, TRIALS.end
+    );
+}
+
 #[test]
 fn trials_allocate_nothing_once_the_scratch_fits() {
     assert_counting();
@@ -44,16 +59,7 @@ fn trials_allocate_nothing_once_the_scratch_fits() {
     }
     // The trials exercise the weekly loop, not only fast-forward.
     assert!(disrupted > TRIALS.end as usize / 2, "{disrupted} disrupted");
-    let info = measure(|| {
-        for t in TRIALS {
-            e.run_trial(SEED, t, &mut s, &mut out, true);
-        }
-    });
-    assert_eq!(
-        info.count_total, 0,
-        "{} allocations ({} bytes) in {} trials played again",
-        info.count_total, info.bytes_total, TRIALS.end
-    );
+    assert_replay_allocates_nothing("world", |t| e.run_trial(SEED, t, &mut s, &mut out, true));
 }
 
 #[test]
@@ -82,15 +88,8 @@ fn policy_variants_allocate_nothing_once_the_scratch_fits() {
         }
         // Some trials switch regime when the agreement is torn up.
         assert!(revoked > 0, "variant {id}: no trial revokes an agreement");
-        let info = measure(|| {
-            for t in TRIALS {
-                ve.run_trial(SEED, t, &mut s, &mut out, true);
-            }
+        assert_replay_allocates_nothing(&format!("variant {id}"), |t| {
+            ve.run_trial(SEED, t, &mut s, &mut out, true)
         });
-        assert_eq!(
-            info.count_total, 0,
-            "variant {id}: {} allocations ({} bytes) in {} trials played again",
-            info.count_total, info.bytes_total, TRIALS.end
-        );
     }
 }
