@@ -150,6 +150,14 @@ impl Distribution {
                 if total <= 0.0 {
                     return Err("choice weights sum to zero".into());
                 }
+                if !total.is_finite() {
+                    // Each weight is finite but their sum overflows: every
+                    // x / total would be 0 and the last value always drawn.
+                    return Err(
+                        "choice weights sum to more than the largest number; scale them down"
+                            .into(),
+                    );
+                }
                 let mut acc = 0.0;
                 let mut cumulative: Vec<f64> = w
                     .iter()

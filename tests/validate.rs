@@ -163,6 +163,42 @@ cases! {
         "`horizon_weeks` is 0", at "horizon_weeks = 0";
     selector_matches_nothing: "countries = [\"TW\"]" => "countries = [\"TW\"]\nkinds = [\"osat\"]",
         "shock `blockade` selects nothing", at "id = \"blockade\"";
+    // Finite, but a loss of units × USD × weeks would overflow to infinity
+    // and come out of the statistics as NaN.
+    magnitude_beyond_the_limit: "lost_usd_per_unit = 50" => "lost_usd_per_unit = 1e300",
+        "`lost_usd_per_unit` is 1e300, beyond the largest magnitude", at "1e300";
+    choice_weights_overflow: "weights = [1, 3]" => "weights = [1e308, 1e308]",
+        "choice weights sum to more than the largest number", at "weights = [1e308";
+    demand_rise_beyond_the_limit: "[[shock]]\nid = \"sanctions\"" => "[[shock]]\nid = \"surge\"\nprobability = 0.1\nduration_weeks = { fixed = 4 }\nseverity = { fixed = 5000 }\n[shock.demand]\nmarkets = [\"mkt\"]\n\n[[shock]]\nid = \"sanctions\"",
+        "demand `severity` can reach 5e3, above the largest rise", at "severity = { fixed = 5000 }", hint "fractional rise";
+}
+
+/// A facility whose product and country resolve to nothing, in a scenario
+/// with no products or countries at all: the selector of a shock naming it
+/// once indexed the empty tables (a panic). Now the unknown ids are
+/// reported and nothing else.
+#[test]
+fn unresolved_ids_with_empty_tables_are_reported_not_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_temp(
+        &dir,
+        "scenario.toml",
+        "[[facility]]\nid = \"f\"\ncountry = \"X\"\nkind = \"fab\"\nproduct = \"p\"\ncapacity_per_week = 1\n\n\
+         [[shock]]\nid = \"s\"\nprobability = 1\nduration_weeks = { fixed = 1 }\nseverity = { fixed = 1 }\n\
+         [shock.capacity]\nfacilities = [\"f\"]\n",
+    );
+    let Err((_, diags)) = build(&path) else {
+        panic!("the scenario should be rejected")
+    };
+    let messages: Vec<&str> = diags.items.iter().map(|d| d.message.as_str()).collect();
+    assert!(
+        messages.iter().any(|m| m.contains("unknown country `X`")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("unknown product `p`")),
+        "{messages:#?}"
+    );
 }
 
 #[test]

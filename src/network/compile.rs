@@ -20,6 +20,25 @@ pub const SHARE_TOLERANCE: f64 = 1e-6;
 /// Baseline load may exceed capacity by this relative margin (rounding).
 const LOAD_TOLERANCE: f64 = 1e-9;
 
+/// Largest magnitude of any number in a scenario (units, USD, weeks,
+/// rates). Far above any real quantity, and small enough that products of
+/// a few of them over a 5,200-week horizon stay finite: a loss of
+/// `units_per_week × lost_usd_per_unit × horizon` can never overflow to
+/// infinity and come out as `NaN` in the reports.
+pub const MAX_MAGNITUDE: f64 = 1e15;
+
+/// Largest fractional rise a demand shock may give (1000 = +100,000 %).
+/// Distributions with an unbounded tail (lognormal) are clamped to it when
+/// sampled.
+pub const MAX_DEMAND_RISE: f64 = 1e3;
+
+/// Whether `i` is in the set `set`. A facility or market whose country or
+/// product did not resolve (already reported) carries index 0 as a
+/// placeholder, which may lie outside an empty table: it belongs to no set.
+fn member(set: &[bool], i: u32) -> bool {
+    set.get(i as usize).copied().unwrap_or(false)
+}
+
 /// Validates and compiles a loaded scenario.
 pub fn compile(s: &Scenario) -> Result<Network, Diagnostics> {
     let mut c = Compiler::default();
@@ -112,6 +131,10 @@ impl Compiler {
             Some(format!("`{key}` is NaN"))
         } else if x.is_infinite() {
             Some(format!("`{key}` is infinite"))
+        } else if x.abs() > MAX_MAGNITUDE {
+            Some(format!(
+                "`{key}` is {x:e}, beyond the largest magnitude a scenario may use ({MAX_MAGNITUDE:e})"
+            ))
         } else {
             match rule {
                 Rule::Positive if x <= 0.0 => Some(if x == 0.0 {
@@ -1033,8 +1056,8 @@ impl Compiler {
                 .enumerate()
                 .filter(|(i, fa)| {
                     (ids.is_empty() || ids.contains(&(*i as u32)))
-                        && (any_place || places[fa.country as usize])
-                        && products[fa.product as usize]
+                        && (any_place || member(&places, fa.country))
+                        && member(&products, fa.product)
                         && (kinds.is_empty() || kinds.contains(&fa.kind))
                 })
                 .map(|(i, _)| i as u32)
@@ -1082,14 +1105,14 @@ impl Compiler {
                     Customer::Market(m) => {
                         let mkt = &ctx.markets[m as usize];
                         (!by_id || mk.contains(&m))
-                            && (place_ids.is_empty() || places[mkt.country as usize])
+                            && (place_ids.is_empty() || member(&places, mkt.country))
                             && (sectors.is_empty() || sectors.contains(&mkt.sector))
                             && kinds.is_empty()
                     }
                     Customer::Facility(f) => {
                         let fac = &ctx.facilities[f as usize];
                         (!by_id || fa.contains(&f))
-                            && (place_ids.is_empty() || places[fac.country as usize])
+                            && (place_ids.is_empty() || member(&places, fac.country))
                             && sectors.is_empty()
                             && (kinds.is_empty() || kinds.contains(&fac.kind))
                     }
@@ -1121,7 +1144,7 @@ impl Compiler {
                         Customer::Facility(f) => ctx.facilities[f as usize].country,
                         Customer::Market(m) => ctx.markets[m as usize].country,
                     };
-                    from[sc as usize] && to[cc as usize] && products[need.product as usize]
+                    member(&from, sc) && member(&to, cc) && member(&products, need.product)
                 })
                 .map(|(i, _)| i as u32)
                 .collect(),
@@ -1206,7 +1229,23 @@ impl Compiler {
             (0.0, 1.0)
         };
         let severity = match &sh.severity {
-            Some(d) => self.dist_in(d, "severity", lo, hi),
+            Some(d) => self.dist_in(d, "severity", lo, hi).and_then(|x| {
+                let (_, b) = x.support();
+                if sh.demand.is_some() && b.is_finite() && b > MAX_DEMAND_RISE {
+                    self.err(
+                        Diagnostic::new(
+                            format!(
+                                "demand `severity` can reach {b:e}, above the largest rise {MAX_DEMAND_RISE} (+{} %)",
+                                MAX_DEMAND_RISE * 100.0
+                            ),
+                            d.span,
+                        )
+                        .hint("severity of a demand shock is a fractional rise: 0.2 = +20 %"),
+                    );
+                    return None;
+                }
+                Some(x)
+            }),
             None if is_revoke => Some(Distribution::Fixed(1.0)),
             None => {
                 self.missing(

@@ -194,7 +194,7 @@ impl Engine {
         rng.set_word_pos(addr(k, slot, F_SEVERITY));
         let sev = s.severity.sample(rng);
         inst.severity = match s.target {
-            ShockTarget::Demand(_) => sev.max(-1.0),
+            ShockTarget::Demand(_) => sev.clamp(-1.0, crate::network::MAX_DEMAND_RISE),
             _ => sev.clamp(0.0, 1.0),
         };
         match &s.recovery_weeks {
