@@ -185,6 +185,37 @@ fn merge_refuses_mixed_duplicate_and_missing_shards() {
             predicate::str::contains("shard 1/2")
                 .and(predicate::str::contains("point(s) 3 missing")),
         );
+    // The output directory may not be one of the shards (writing there
+    // would replace its manifest).
+    chipshock()
+        .arg("merge")
+        .arg(&a)
+        .arg(&b)
+        .arg("--out")
+        .arg(&a)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "is one of the shards being merged",
+        ));
+    // A manifest is data from disk: one edited to an impossible shard is
+    // refused before anything indexes with it.
+    let edited = tmp.path().join("edited");
+    std::fs::create_dir_all(&edited).expect("mkdir");
+    let manifest = common::read(&a.join("sweep.json"));
+    let bad = manifest.replacen("\"shard_index\": 0", "\"shard_index\": 5", 1);
+    assert_ne!(bad, manifest, "the manifest names its shard index");
+    std::fs::write(edited.join("sweep.json"), bad).expect("write");
+    chipshock()
+        .arg("merge")
+        .arg(&edited)
+        .arg(&b)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not a usable sweep manifest"))
+        .stderr(predicate::str::contains("shard 5/2 is impossible"));
     // Rerunning into a used directory needs --resume.
     chipshock()
         .arg("sweep")
@@ -339,6 +370,64 @@ fn sweep_file_errors() {
         "a range needs `steps` ≥ 2",
         "range =",
     );
+    // Limits that once ran out of memory or wrapped around.
+    check_error(
+        "[[axis]]\npath = \"shock.blockade.probability\"\nrange = { from = 0.1, to = 0.5, steps = 4294967297 }\n",
+        "`steps` is 4294967297, more than the 100000 points a sweep may have",
+        "range =",
+    );
+    // 65,536⁴ = 2⁶⁴: the grid's size wraps to 0 in 64 bits.
+    check_error(
+        &[
+            "shock.blockade.probability",
+            "policy.stock.inventory_weeks",
+            "market.mkt.inventory_weeks",
+            "facility.fab_a.inventory_weeks",
+        ]
+        .iter()
+        .map(|a| {
+            format!("[[axis]]\npath = \"{a}\"\nrange = {{ from = 0.1, to = 0.5, steps = 65536 }}\n")
+        })
+        .collect::<String>(),
+        "the grid has more than 100000 points (the product of the axes' lengths overflows)",
+        "scenario =",
+    );
+    check_error(
+        "[[axis]]\npath = \"policy.stock.inventory_weeks\"\nrange = { from = -1e308, to = 1e308, steps = 3 }\n",
+        "is too wide: `to - from` overflows",
+        "range =",
+    );
+}
+
+/// The same parameter swept by two axes: only the last would take effect,
+/// so the points file and the sensitivities would disagree.
+#[test]
+fn an_axis_swept_twice_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let axis = "[[axis]]\npath = \"shock.blockade.probability\"\n";
+    let (p, text) = sweep_with(
+        tmp.path(),
+        &format!("{axis}values = [0.1]\n{axis}values = [0.2]\n"),
+    );
+    let second = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("path ="))
+        .nth(1)
+        .map(|(i, _)| i + 1)
+        .expect("two axes");
+    chipshock()
+        .arg("sweep")
+        .arg(&p)
+        .arg("--out")
+        .arg(tmp.path().join("o"))
+        .arg("-q")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "axis `shock.blockade.probability` is swept twice",
+        ))
+        .stderr(predicate::str::contains(format!("s.toml:{second}:")));
 }
 
 #[test]

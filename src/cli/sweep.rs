@@ -32,6 +32,12 @@ impl std::str::FromStr for Shard {
             .trim()
             .parse()
             .map_err(|_| format!("`{n}` is not a shard count"))?;
+        if count > crate::sweep::MAX_POINTS {
+            return Err(format!(
+                "shard count {count} is more than {}, the most points a sweep may have",
+                crate::sweep::MAX_POINTS
+            ));
+        }
         if count == 0 || index >= count {
             return Err(format!(
                 "shard {index}/{count}: the index must be below the count (0-based)"

@@ -291,6 +291,28 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
                     ));
                     continue;
                 }
+                if !(r.value.to - r.value.from).is_finite() {
+                    diags.push(
+                        Diagnostic::new(
+                            format!(
+                                "the range from {:e} to {:e} is too wide: `to - from` overflows",
+                                r.value.from, r.value.to
+                            ),
+                            r.span,
+                        )
+                        .hint("keep both bounds within about ±1e307"),
+                    );
+                    continue;
+                }
+                if steps > MAX_POINTS as i64 {
+                    diags.push(Diagnostic::new(
+                        format!(
+                            "`steps` is {steps}, more than the {MAX_POINTS} points a sweep may have"
+                        ),
+                        r.span,
+                    ));
+                    continue;
+                }
                 if design != DesignKind::LatinHypercube && steps < 2 {
                     diags.push(
                         Diagnostic::new(
@@ -315,6 +337,20 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
                 continue;
             }
         };
+        if let Some(prev) = axes
+            .iter()
+            .find(|a: &&ResolvedAxis| a.path == axis.path.value)
+        {
+            diags.push(
+                Diagnostic::new(
+                    format!("axis `{}` is swept twice", axis.path.value),
+                    axis.path.span,
+                )
+                .related(prev.span, "first swept here")
+                .hint("merge the two axes' values into one axis"),
+            );
+            continue;
+        }
         // Check the path against the base scenario.
         let mut probe = scenario.merged.clone();
         let first = values.discrete().first().copied().unwrap_or(0.0);
@@ -333,10 +369,18 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
     }
     let points: Vec<Vec<f64>> = match design {
         DesignKind::Grid => {
-            let n: usize = axes.iter().map(|a| a.values.discrete().len()).product();
+            // Saturating: a product that wrapped around could pass the check.
+            let n: usize = axes
+                .iter()
+                .map(|a| a.values.discrete().len())
+                .fold(1usize, usize::saturating_mul);
             if n > MAX_POINTS {
                 diags.push(Diagnostic::new(
-                    format!("the grid has {n} points, more than {MAX_POINTS}"),
+                    if n == usize::MAX {
+                        format!("the grid has more than {MAX_POINTS} points (the product of the axes' lengths overflows)")
+                    } else {
+                        format!("the grid has {n} points, more than {MAX_POINTS}")
+                    },
                     spec.scenario.span,
                 ));
                 Vec::new()

@@ -295,6 +295,33 @@ pub fn run_sweep(
     Ok(run)
 }
 
+/// Checks the fields of a manifest read from disk that `merge` indexes
+/// with or allocates by.
+fn check_manifest(m: &SweepManifest) -> Result<(), String> {
+    if m.sweep_hash.len() != 64 || !m.sweep_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "`sweep_hash` {:?} is not 64 hexadecimal digits",
+            m.sweep_hash
+        ));
+    }
+    if m.points > super::MAX_POINTS {
+        return Err(format!(
+            "`points` is {}, more than {}",
+            m.points,
+            super::MAX_POINTS
+        ));
+    }
+    if m.shard_count == 0 || m.shard_count > super::MAX_POINTS || m.shard_index >= m.shard_count {
+        return Err(format!(
+            "shard {}/{} is impossible (the index must be below the count, the count between 1 and {})",
+            m.shard_index,
+            m.shard_count,
+            super::MAX_POINTS
+        ));
+    }
+    Ok(())
+}
+
 /// Merges the shard directories `shards` into `out`: refuses shards of
 /// different sweeps, duplicate and missing shards, and incomplete shards.
 /// The result is byte-identical to the sweep run whole.
@@ -306,10 +333,46 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     }
     let mut manifests = Vec::new();
     for d in shards {
-        manifests.push(read_manifest(d).map_err(SweepRunError::Refused)?);
+        let m = read_manifest(d).map_err(SweepRunError::Refused)?;
+        // A manifest is data from disk: check it before indexing with it.
+        check_manifest(&m).map_err(|e| {
+            SweepRunError::Refused(format!(
+                "{} is not a usable sweep manifest: {e}",
+                output::manifest_path(d).display()
+            ))
+        })?;
+        manifests.push(m);
+    }
+    // Writing into a shard would overwrite its manifest (and so destroy
+    // the shard) before anything else could go wrong.
+    if let Ok(o) = std::fs::canonicalize(out) {
+        if let Some(d) = shards
+            .iter()
+            .find(|d| std::fs::canonicalize(d).is_ok_and(|c| c == o))
+        {
+            return Err(SweepRunError::Refused(format!(
+                "--out {} is one of the shards being merged ({}); choose another directory",
+                out.display(),
+                d.display()
+            )));
+        }
     }
     let first = &manifests[0];
     for (d, m) in shards.iter().zip(&manifests) {
+        let same = SweepManifest {
+            shard_index: first.shard_index,
+            shard_count: first.shard_count,
+            ..m.clone()
+        };
+        if m.sweep_hash == first.sweep_hash && same != *first {
+            return Err(SweepRunError::Refused(format!(
+                "{} and {} claim the same sweep (hash {}) but their manifests differ; \
+                 one of them was edited or corrupted",
+                shards[0].display(),
+                d.display(),
+                &first.sweep_hash[..12]
+            )));
+        }
         if m.sweep_hash != first.sweep_hash {
             return Err(SweepRunError::Refused(format!(
                 "{} and {} are shards of different sweeps ({} vs {}, hashes {} vs {}); merge only shards of one sweep",
