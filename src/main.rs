@@ -58,13 +58,11 @@ fn main() -> ExitCode {
     let args = Cli::parse();
     match args.command {
         Command::Validate { scenario, flows } => match cli::load_network(scenario.as_deref()) {
-            Ok((_, net)) => {
-                print!(
-                    "{}",
-                    cli::validate::summary(&net, &cli::scenario_label(scenario.as_ref()), flows)
-                );
-                ExitCode::SUCCESS
-            }
+            Ok((_, net)) => print_stdout(&cli::validate::summary(
+                &net,
+                &cli::scenario_label(scenario.as_ref()),
+                flows,
+            )),
             Err(f) => f.exit_code(),
         },
         Command::Graph {
@@ -82,15 +80,12 @@ fn main() -> ExitCode {
                             ExitCode::from(EXIT_USAGE)
                         }
                     },
-                    None => {
-                        print!("{text}");
-                        ExitCode::SUCCESS
-                    }
+                    None => print_stdout(&text),
                 }
             }
             Err(f) => f.exit_code(),
         },
-        Command::Run(args) => match cli::load_network(args.scenario.as_deref()) {
+        Command::Run(args) => match cli::load_simulable(args.scenario.as_deref()) {
             Ok((_, mut net)) => report_errors(args.apply_overrides(&mut net).and_then(|()| {
                 let vi = cli::compare::variant_index(&net, &args.variant)?;
                 let vn = chipshock::policy::apply(&net, vi).map_err(anyhow::Error::msg)?;
@@ -99,15 +94,24 @@ fn main() -> ExitCode {
             })),
             Err(f) => f.exit_code(),
         },
-        Command::Compare(args) => match cli::load_network(args.scenario.as_deref()) {
+        Command::Compare(args) => match cli::load_simulable(args.scenario.as_deref()) {
             Ok((_, mut net)) => report_errors(cli::compare::run(&args, &mut net)),
             Err(f) => f.exit_code(),
         },
         Command::Sweep(args) => cli::sweep::sweep(&args),
         Command::Merge(args) => cli::sweep::merge_cmd(&args),
-        Command::Schema => {
-            print!("{}", chipshock::scenario::json_schema());
-            ExitCode::SUCCESS
+        Command::Schema => print_stdout(&chipshock::scenario::json_schema()),
+    }
+}
+
+/// Writes `text` to stdout ([`cli::write_stdout`]); a write failure other
+/// than a closed pipe is exit code 2.
+fn print_stdout(text: &str) -> ExitCode {
+    match cli::write_stdout(text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: writing to stdout: {e}");
+            ExitCode::from(EXIT_USAGE)
         }
     }
 }

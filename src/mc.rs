@@ -48,6 +48,11 @@ const NONE: u32 = u32::MAX;
 /// or shard a sweep.
 pub const MAX_TRIALS: u64 = 50_000_000;
 
+/// Largest `--first-trial`: any run of at most [`MAX_TRIALS`] trials from
+/// it still ends within `u64` (an overflowing range would silently run
+/// fewer trials, or none).
+pub const MAX_FIRST_TRIAL: u64 = u64::MAX - MAX_TRIALS;
+
 /// What determines a run's results, recorded in every output.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunConfig {

@@ -159,3 +159,57 @@ fn shipped_world_validates_with_no_argument() {
             "scenarios/world.toml (shipped) is valid",
         ));
 }
+
+/// A reader that stops early (`chipshock graph | head`) closes the pipe:
+/// the command ends cleanly instead of panicking on the failed write. The
+/// world's graph (about 2 MB) is far larger than a pipe's buffer, so the
+/// write does meet the closed pipe.
+#[test]
+fn a_closed_stdout_pipe_is_not_a_panic() {
+    let bin = assert_cmd::cargo::cargo_bin("chipshock");
+    let mut child = std::process::Command::new(bin)
+        .arg("graph")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Close the reading end at once.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+/// `run` and `compare` refuse a scenario with nothing to simulate (an empty
+/// or comment-only file) instead of reporting zero losses for it.
+#[test]
+fn a_scenario_without_markets_is_not_simulated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = common::write_temp(&dir, "empty.toml", "# only a comment\n");
+    for cmd in ["run", "compare"] {
+        chipshock()
+            .arg(cmd)
+            .arg(&p)
+            .args(["--trials", "5", "--quiet", "--out"])
+            .arg(dir.path().join("out"))
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("empty.toml:1:1"))
+            .stderr(predicate::str::contains("the scenario has no [[market]]"));
+    }
+}
+
+/// A first trial so close to the top of the trial numbers that the run
+/// would wrap around (and silently run fewer trials) is a usage error.
+#[test]
+fn a_first_trial_beyond_the_range_is_a_usage_error() {
+    for cmd in ["run", "compare"] {
+        chipshock()
+            .arg(cmd)
+            .args(["--first-trial", "18446744073709551615", "--trials", "5"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--first-trial"));
+    }
+}

@@ -3,7 +3,6 @@
 //! common random numbers is visible.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -34,7 +33,7 @@ pub struct CompareArgs {
     pub trials: u64,
 
     /// First trial number (shards of one comparison use consecutive ranges).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::mc::MAX_FIRST_TRIAL))]
     pub first_trial: u64,
 
     #[arg(long, default_value_t = 1)]
@@ -274,7 +273,6 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
         );
     }
     let m = &runs[0].report.manifest;
-    let mut out = std::io::stdout().lock();
     let header = format!(
         "scenario `{}`  seed {}  trials {}..{}  horizon {} weeks  hash {}\n",
         m.scenario,
@@ -284,7 +282,6 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
         m.horizon_weeks,
         &m.scenario_hash[..12.min(m.scenario_hash.len())]
     );
-    out.write_all(header.as_bytes())?;
-    out.write_all(table(&rows, args.trials).as_bytes())?;
+    super::write_stdout(&(header + &table(&rows, args.trials)))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -75,6 +75,42 @@ pub fn load_network(path: Option<&Path>) -> Result<(Scenario, Network), Failure>
     }
 }
 
+/// [`load_network`] for the commands that simulate (`run`, `compare`): a
+/// scenario without markets is a valid fragment for `validate`, but
+/// simulating it would report zero losses for nothing at all (an empty or
+/// comment-only file, the wrong file of a set of includes).
+pub fn load_simulable(path: Option<&Path>) -> Result<(Scenario, Network), Failure> {
+    let (scenario, net) = load_network(path)?;
+    if net.markets.is_empty() {
+        let at = scenario.sources.files().first().map_or(0, |f| f.base);
+        let mut diags = Diagnostics::default();
+        diags.push(
+            crate::diagnostic::Diagnostic::new(
+                "the scenario has no [[market]]: there is no demand to simulate",
+                crate::source::Span::new(at, at),
+            )
+            .hint(
+                "add [[market]] tables (docs/SCENARIOS.md), or include the file that defines them",
+            ),
+        );
+        report(&scenario, &diags);
+        return Err(Failure::Invalid);
+    }
+    Ok((scenario, net))
+}
+
+/// Writes `text` to stdout. A reader that stopped early (`chipshock graph |
+/// head`) closes the pipe: that is no error (`print!` would panic), and
+/// nothing more needs writing. Any other write failure is returned.
+pub fn write_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
 /// Prints diagnostics and a one-line count.
 pub fn report(scenario: &Scenario, diags: &Diagnostics) {
     let r = Renderer::new(&scenario.sources);

@@ -6,7 +6,7 @@
 //! and hands both to [`run`]. Everything else (the runner, the figures, the
 //! files) lives in the library.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -32,7 +32,7 @@ pub struct RunArgs {
     /// exactly the rows of one long run in `trials.csv`. (To split the
     /// statistics themselves over machines, use `chipshock sweep --shard`
     /// and `chipshock merge`.)
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::mc::MAX_FIRST_TRIAL))]
     pub first_trial: u64,
 
     /// Seed of the run; trial `i` draws from its own stream of it.
@@ -176,10 +176,7 @@ pub fn execute<R: TrialRunner>(
 /// Exit code 0 on success; errors are returned for `main` to print.
 pub fn run<R: TrialRunner>(args: &RunArgs, net: &Network, engine: &R) -> anyhow::Result<ExitCode> {
     let done = execute(args, net, engine)?;
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(report::table::render(&done.report).as_bytes())
-        .context("writing the summary")?;
+    super::write_stdout(&report::table::render(&done.report)).context("writing the summary")?;
     Ok(ExitCode::SUCCESS)
 }
 
