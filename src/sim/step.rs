@@ -576,6 +576,9 @@ impl Engine {
             for n in ones(w, word, nn) {
                 let nr = &self.needs[n];
                 let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
+                // Rerouting runs for needs short last week or with shares
+                // away from their baseline (after a regime switch: every
+                // need whose baseline moved).
                 if s.need[n].reroute {
                     s.need[n].reroute = self.reroute(n, s);
                 }
