@@ -345,17 +345,16 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     }
     // Writing into a shard would overwrite its manifest (and so destroy
     // the shard) before anything else could go wrong.
-    if let Ok(o) = std::fs::canonicalize(out) {
-        if let Some(d) = shards
+    if let Ok(o) = std::fs::canonicalize(out)
+        && let Some(d) = shards
             .iter()
             .find(|d| std::fs::canonicalize(d).is_ok_and(|c| c == o))
-        {
-            return Err(SweepRunError::Refused(format!(
-                "--out {} is one of the shards being merged ({}); choose another directory",
-                out.display(),
-                d.display()
-            )));
-        }
+    {
+        return Err(SweepRunError::Refused(format!(
+            "--out {} is one of the shards being merged ({}); choose another directory",
+            out.display(),
+            d.display()
+        )));
     }
     let first = &manifests[0];
     for (d, m) in shards.iter().zip(&manifests) {
