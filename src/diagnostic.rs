@@ -169,7 +169,7 @@ impl<'a> Renderer<'a> {
             if term::emit_to_write_style(&mut stream, &config, &self.files, &self.to_codespan(d))
                 .is_err()
             {
-                eprintln!("error: {}", d.message);
+                crate::say!("error: {}", d.message);
             }
         }
     }

@@ -76,7 +76,7 @@ fn main() -> ExitCode {
                     Some(path) => match chipshock::atomic::write(&path, text.as_bytes()) {
                         Ok(()) => ExitCode::SUCCESS,
                         Err(e) => {
-                            eprintln!("error: cannot write `{}`: {e}", path.display());
+                            chipshock::say!("error: cannot write `{}`: {e}", path.display());
                             ExitCode::from(EXIT_USAGE)
                         }
                     },
@@ -110,7 +110,7 @@ fn print_stdout(text: &str) -> ExitCode {
     match cli::write_stdout(text) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: writing to stdout: {e}");
+            chipshock::say!("error: writing to stdout: {e}");
             ExitCode::from(EXIT_USAGE)
         }
     }
@@ -122,7 +122,7 @@ fn report_errors(r: anyhow::Result<ExitCode>) -> ExitCode {
     match r {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            chipshock::say!("error: {e:#}");
             ExitCode::from(EXIT_USAGE)
         }
     }

@@ -181,6 +181,34 @@ fn a_closed_stdout_pipe_is_not_a_panic() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
 
+/// Messages to a stderr whose reader has gone (`chipshock validate x.toml
+/// 2>&1 | head -1`) are dropped instead of panicking: the exit code still
+/// says how the command ended, for an invalid scenario, an unreadable file
+/// and a run's closing note alike.
+#[test]
+fn a_closed_stderr_pipe_is_not_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = common::write_temp(&dir, "bad.toml", "[[facility]]\nid = \"x\"\n");
+    let missing = dir.path().join("missing.toml");
+    let cases: [(&[&std::ffi::OsStr], i32); 3] = [
+        (&["validate".as_ref(), bad.as_os_str()], 1),
+        (&["validate".as_ref(), missing.as_os_str()], 2),
+        (&["run".as_ref(), "--trials".as_ref(), "20".as_ref()], 0),
+    ];
+    for (args, code) in cases {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        // Close the reading end before the command writes anything.
+        drop(reader);
+        let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("chipshock"))
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(writer)
+            .status()
+            .expect("run");
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+}
+
 /// `run` and `compare` refuse a scenario with nothing to simulate (an empty
 /// or comment-only file) instead of reporting zero losses for it.
 #[test]

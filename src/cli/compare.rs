@@ -267,7 +267,7 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
     if !args.quiet {
         let secs = started.elapsed().as_secs_f64();
         let total = args.trials * runs.len() as u64;
-        eprintln!(
+        crate::say!(
             "{total} variant-trials in {secs:.1} s ({:.0}/s)",
             total as f64 / secs.max(1e-9)
         );

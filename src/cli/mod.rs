@@ -22,6 +22,26 @@ pub const EXIT_INVALID: u8 = 1;
 /// Exit code for usage and I/O errors.
 pub const EXIT_USAGE: u8 = 2;
 
+/// `eprintln!` that cannot panic. A message to stderr that cannot be
+/// written (a reader that closed the pipe: `chipshock validate x.toml
+/// 2>&1 | head -1`) is dropped: there is nowhere else to put it, and the
+/// exit code still says how the command ended. `eprintln!` would panic
+/// there instead.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stderr(format_args!($($arg)*))
+    };
+}
+
+/// Writes one line to stderr for [`say!`], ignoring a failed write.
+pub fn write_stderr(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    // Ignored on purpose (see `say!`).
+    let _ = err.write_fmt(line).and_then(|()| err.write_all(b"\n"));
+}
+
 /// Whether to colour stderr: only on a terminal, never with `NO_COLOR`.
 pub fn color_stderr() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
@@ -38,7 +58,7 @@ impl Failure {
         match self {
             Failure::Invalid => ExitCode::from(EXIT_INVALID),
             Failure::Io(msg) => {
-                eprintln!("error: {msg}");
+                crate::say!("error: {msg}");
                 ExitCode::from(EXIT_USAGE)
             }
         }
@@ -116,7 +136,7 @@ pub fn report(scenario: &Scenario, diags: &Diagnostics) {
     let r = Renderer::new(&scenario.sources);
     r.emit_stderr(diags, color_stderr());
     let n = diags.len();
-    eprintln!(
+    crate::say!(
         "error: the scenario has {n} problem{}",
         if n == 1 { "" } else { "s" }
     );

@@ -155,13 +155,13 @@ pub fn execute<R: TrialRunner>(
     }
     if !args.quiet {
         let secs = started.elapsed().as_secs_f64();
-        eprintln!(
+        crate::say!(
             "{} trials in {secs:.1} s ({:.0} trials/s)",
             accumulated.count(),
             accumulated.count() as f64 / secs.max(1e-9)
         );
         if let Some(dir) = &args.out {
-            eprintln!("wrote {} files to {}", files.len(), dir.display());
+            crate::say!("wrote {} files to {}", files.len(), dir.display());
         }
     }
     Ok(Finished {

@@ -89,7 +89,7 @@ pub struct MergeArgs {
 }
 
 fn refuse(e: SweepRunError) -> ExitCode {
-    eprintln!("error: {e}");
+    crate::say!("error: {e}");
     match e {
         SweepRunError::Refused(_) => ExitCode::from(EXIT_INVALID),
         _ => ExitCode::from(EXIT_USAGE),
@@ -101,12 +101,12 @@ pub fn sweep(args: &SweepArgs) -> ExitCode {
     let sweep = match load_sweep(&args.sweep) {
         Ok(s) => s,
         Err(SweepError::Io(msg)) => {
-            eprintln!("error: {msg}");
+            crate::say!("error: {msg}");
             return ExitCode::from(EXIT_USAGE);
         }
         Err(SweepError::Invalid(sources, diags)) => {
             Renderer::new(&sources).emit_stderr(&diags, color_stderr());
-            eprintln!("error: the sweep has {} problem(s)", diags.len());
+            crate::say!("error: the sweep has {} problem(s)", diags.len());
             return ExitCode::from(EXIT_INVALID);
         }
     };
@@ -140,7 +140,7 @@ pub fn sweep(args: &SweepArgs) -> ExitCode {
         Ok(run) => {
             if !args.quiet {
                 let secs = started.elapsed().as_secs_f64();
-                eprintln!(
+                crate::say!(
                     "{} of {} points ({} computed, {} already done) × {} variants × {} trials in {secs:.1} s ({:.1} points/min)",
                     mine,
                     sweep.points.len(),
@@ -151,12 +151,12 @@ pub fn sweep(args: &SweepArgs) -> ExitCode {
                     run.computed as f64 / (secs / 60.0).max(1e-9)
                 );
                 if run.complete {
-                    eprintln!(
+                    crate::say!(
                         "wrote points.csv, points.json, sensitivity.csv to {}",
                         args.out.display()
                     );
                 } else {
-                    eprintln!(
+                    crate::say!(
                         "shard {}/{} done in {}; merge all shards with `chipshock merge DIR... --out DIR`",
                         shard.index,
                         shard.count,
@@ -175,7 +175,7 @@ pub fn merge_cmd(args: &MergeArgs) -> ExitCode {
     let dirs: Vec<&Path> = args.shards.iter().map(PathBuf::as_path).collect();
     match merge(&dirs, &args.out) {
         Ok(m) => {
-            eprintln!(
+            crate::say!(
                 "merged {} shards ({} points) into {}",
                 dirs.len(),
                 m.points,
