@@ -171,8 +171,12 @@ fn merge_refuses_mixed_duplicate_and_missing_shards() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("shards of different sweeps"));
-    // An incomplete shard names its missing points.
+    // An incomplete shard names its missing points, and tells a point file
+    // cut short (a copy interrupted) from one never written.
     std::fs::remove_file(b.join("points/p000003.json")).expect("remove");
+    let cut = b.join("points/p000001.json");
+    let text = common::read(&cut);
+    std::fs::write(&cut, &text[..text.len() / 2]).expect("truncate");
     chipshock()
         .arg("merge")
         .arg(&a)
@@ -183,8 +187,15 @@ fn merge_refuses_mixed_duplicate_and_missing_shards() {
         .code(1)
         .stderr(
             predicate::str::contains("shard 1/2")
-                .and(predicate::str::contains("point(s) 3 missing")),
+                .and(predicate::str::contains("2 point(s) not usable"))
+                .and(predicate::str::contains("point 1 is damaged: "))
+                .and(predicate::str::contains(
+                    "p000001.json is not a point file (EOF",
+                ))
+                .and(predicate::str::contains("point 3 is missing"))
+                .and(predicate::str::contains("finish it with --resume")),
         );
+    std::fs::write(&cut, &text).expect("restore");
     // The output directory may not be one of the shards (writing there
     // would replace its manifest).
     chipshock()

@@ -102,12 +102,35 @@ pub fn write_point(dir: &Path, r: &PointResult) -> std::io::Result<()> {
     crate::atomic::write(&point_path(dir, r.point), text.as_bytes())
 }
 
-/// Reads a point file; `None` if it is missing, unreadable or belongs to
-/// another sweep (a resumed sweep recomputes it).
+/// Reads a point file; `None` if it is missing, unreadable, damaged or
+/// belongs to another sweep (a resumed sweep recomputes it).
 pub fn read_point(dir: &Path, point: usize, sweep_hash: &str) -> Option<PointResult> {
-    let text = std::fs::read_to_string(point_path(dir, point)).ok()?;
-    let r: PointResult = serde_json::from_str(&text).ok()?;
-    (r.sweep_hash == sweep_hash && r.point == point).then_some(r)
+    check_point(dir, point, sweep_hash).ok()
+}
+
+/// Reads a point file, saying what is wrong with it when it cannot be used
+/// (for `merge`, which must tell a shard not yet finished from a file that
+/// was cut short or edited).
+pub fn check_point(dir: &Path, point: usize, sweep_hash: &str) -> Result<PointResult, String> {
+    let path = point_path(dir, point);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("missing".into()),
+        Err(e) => return Err(format!("unreadable ({e})")),
+    };
+    let r: PointResult = serde_json::from_str(&text)
+        .map_err(|e| format!("damaged: {} is not a point file ({e})", path.display()))?;
+    if r.sweep_hash != sweep_hash {
+        Err(format!("from another sweep: {}", path.display()))
+    } else if r.point != point {
+        Err(format!(
+            "damaged: {} holds point {}",
+            path.display(),
+            r.point
+        ))
+    } else {
+        Ok(r)
+    }
 }
 
 pub fn write_manifest(dir: &Path, m: &SweepManifest) -> std::io::Result<()> {
@@ -129,8 +152,8 @@ pub fn read_manifest(dir: &Path) -> Result<SweepManifest, String> {
 pub fn assemble(dir: &Path, m: &SweepManifest) -> Result<Vec<PathBuf>, String> {
     let mut points = Vec::with_capacity(m.points);
     for p in 0..m.points {
-        let r = read_point(dir, p, &m.sweep_hash)
-            .ok_or_else(|| format!("point {p} is missing from {}", dir.display()))?;
+        let r = check_point(dir, p, &m.sweep_hash)
+            .map_err(|why| format!("point {p} in {} is {why}", dir.display()))?;
         points.push(r);
     }
     let io = |e: std::io::Error| e.to_string();

@@ -8,8 +8,8 @@ use crate::stats::{Proportion, Summary};
 
 use super::Sweep;
 use super::output::{
-    self, AxisValue, PointResult, Quantiles, Stat, SweepManifest, VariantFigures, read_manifest,
-    read_point, write_manifest, write_point,
+    self, AxisValue, PointResult, Quantiles, Stat, SweepManifest, VariantFigures, check_point,
+    read_manifest, read_point, write_manifest, write_point,
 };
 
 /// How to run a sweep; none of it changes the results.
@@ -419,23 +419,26 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     let mut results = Vec::with_capacity(first.points);
     for (i, d) in owner.iter().enumerate() {
         let d = d.unwrap_or(Path::new("."));
-        let absent: Vec<usize> = super::shard_points(first.points, i, n)
-            .into_iter()
-            .filter(|&p| read_point(d, p, &first.sweep_hash).is_none())
-            .collect();
-        if !absent.is_empty() {
-            let list: Vec<String> = absent.iter().take(10).map(|p| p.to_string()).collect();
-            return Err(SweepRunError::Refused(format!(
-                "shard {i}/{n} in {} is incomplete: point(s) {}{} missing; finish it with --resume",
-                d.display(),
-                list.join(", "),
-                if absent.len() > 10 { ", …" } else { "" }
-            )));
-        }
+        // Every point of the shard, or what is wrong with each that is not
+        // there: missing (the shard was stopped) or damaged (cut short,
+        // edited, another sweep's); `--resume` recomputes both.
+        let mut absent = Vec::new();
         for p in super::shard_points(first.points, i, n) {
-            if let Some(r) = read_point(d, p, &first.sweep_hash) {
-                results.push(r);
+            match check_point(d, p, &first.sweep_hash) {
+                Ok(r) => results.push(r),
+                Err(why) => absent.push(format!("point {p} is {why}")),
             }
+        }
+        if !absent.is_empty() {
+            let count = absent.len();
+            absent.truncate(5);
+            return Err(SweepRunError::Refused(format!(
+                "shard {i}/{n} in {} is incomplete ({count} point(s) not usable): {}{}; \
+                 finish it with --resume",
+                d.display(),
+                absent.join("; "),
+                if count > 5 { "; …" } else { "" }
+            )));
         }
     }
     let mut m = first.clone();
