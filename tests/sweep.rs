@@ -417,6 +417,34 @@ fn sweep_file_errors() {
     );
 }
 
+/// A sweep over a scenario with no market would report zero losses at every
+/// point: refused as `run` and `compare` refuse it, pointing at the
+/// scenario file.
+#[test]
+fn a_sweep_over_a_scenario_without_markets_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let empty = common::write_temp(&tmp, "empty.toml", "# only a comment\n");
+    let p = tmp.path().join("s.toml");
+    std::fs::write(
+        &p,
+        format!("[sweep]\nscenario = {empty:?}\nvariants = [\"baseline\"]\ntrials = 10\n"),
+    )
+    .expect("write");
+    chipshock()
+        .arg("sweep")
+        .arg(&p)
+        .arg("--out")
+        .arg(tmp.path().join("o"))
+        .arg("-q")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("empty.toml:1:1"))
+        .stderr(predicate::str::contains(
+            "the scenario has no [[market]]: there is no demand to simulate",
+        ));
+    assert!(!tmp.path().join("o").exists(), "nothing is written");
+}
+
 /// The same parameter swept by two axes: only the last would take effect,
 /// so the points file and the sensitivities would disagree.
 #[test]

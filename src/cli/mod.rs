@@ -95,24 +95,11 @@ pub fn load_network(path: Option<&Path>) -> Result<(Scenario, Network), Failure>
     }
 }
 
-/// [`load_network`] for the commands that simulate (`run`, `compare`): a
-/// scenario without markets is a valid fragment for `validate`, but
-/// simulating it would report zero losses for nothing at all (an empty or
-/// comment-only file, the wrong file of a set of includes).
+/// [`load_network`] for the commands that simulate (`run`, `compare`):
+/// the scenario must have markets ([`network::require_markets`]).
 pub fn load_simulable(path: Option<&Path>) -> Result<(Scenario, Network), Failure> {
     let (scenario, net) = load_network(path)?;
-    if net.markets.is_empty() {
-        let at = scenario.sources.files().first().map_or(0, |f| f.base);
-        let mut diags = Diagnostics::default();
-        diags.push(
-            crate::diagnostic::Diagnostic::new(
-                "the scenario has no [[market]]: there is no demand to simulate",
-                crate::source::Span::new(at, at),
-            )
-            .hint(
-                "add [[market]] tables (docs/SCENARIOS.md), or include the file that defines them",
-            ),
-        );
+    if let Err(diags) = network::require_markets(&scenario, &net) {
         report(&scenario, &diags);
         return Err(Failure::Invalid);
     }

@@ -39,6 +39,27 @@ fn member(set: &[bool], i: u32) -> bool {
     set.get(i as usize).copied().unwrap_or(false)
 }
 
+/// For the commands that simulate (`run`, `compare`, `sweep`): a scenario
+/// without markets is a valid fragment for `validate`, but simulating it
+/// would report zero losses for nothing at all (an empty or comment-only
+/// file, the wrong file of a set of includes). The problem points at the
+/// scenario's first file.
+pub fn require_markets(s: &Scenario, net: &Network) -> Result<(), Diagnostics> {
+    if !net.markets.is_empty() {
+        return Ok(());
+    }
+    let at = s.sources.files().first().map_or(0, |f| f.base);
+    let mut diags = Diagnostics::default();
+    diags.push(
+        Diagnostic::new(
+            "the scenario has no [[market]]: there is no demand to simulate",
+            Span::new(at, at),
+        )
+        .hint("add [[market]] tables (docs/SCENARIOS.md), or include the file that defines them"),
+    );
+    Err(diags)
+}
+
 /// Validates and compiles a loaded scenario.
 pub fn compile(s: &Scenario) -> Result<Network, Diagnostics> {
     let mut c = Compiler::default();

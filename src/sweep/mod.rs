@@ -205,6 +205,7 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         return Err(SweepError::Invalid(scenario.sources, diags));
     }
     let base_net = network::compile(&scenario)
+        .and_then(|net| network::require_markets(&scenario, &net).map(|()| net))
         .map_err(|d| SweepError::Invalid(scenario.sources.clone(), d))?;
     // Second pass: the sweep file joins the scenario's source map so that a
     // point's errors can point at its axis.
