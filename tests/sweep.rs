@@ -307,16 +307,21 @@ fn check_error_at(body: &str, message: &str, line_of: impl Fn(&str) -> usize) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (p, text) = sweep_with(tmp.path(), body);
     let line = line_of(&text);
+    refused_sweep(&p, &tmp.path().join("o"))
+        .stderr(predicate::str::contains(message))
+        .stderr(predicate::str::contains(format!("s.toml:{line}:")));
+}
+
+/// Runs the sweep `p` into `out` and checks that it is refused (exit 1).
+fn refused_sweep(p: &Path, out: &Path) -> assert_cmd::assert::Assert {
     chipshock()
         .arg("sweep")
-        .arg(&p)
+        .arg(p)
         .arg("--out")
-        .arg(tmp.path().join("o"))
+        .arg(out)
         .arg("-q")
         .assert()
         .code(1)
-        .stderr(predicate::str::contains(message))
-        .stderr(predicate::str::contains(format!("s.toml:{line}:")));
 }
 
 #[test]
@@ -430,14 +435,7 @@ fn a_sweep_over_a_scenario_without_markets_is_refused() {
         format!("[sweep]\nscenario = {empty:?}\nvariants = [\"baseline\"]\ntrials = 10\n"),
     )
     .expect("write");
-    chipshock()
-        .arg("sweep")
-        .arg(&p)
-        .arg("--out")
-        .arg(tmp.path().join("o"))
-        .arg("-q")
-        .assert()
-        .code(1)
+    refused_sweep(&p, &tmp.path().join("o"))
         .stderr(predicate::str::contains("empty.toml:1:1"))
         .stderr(predicate::str::contains(
             "the scenario has no [[market]]: there is no demand to simulate",
