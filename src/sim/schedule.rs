@@ -132,18 +132,28 @@ impl Engine {
                 scratch.fired_slot.push(e);
             }
         }
-        // Spontaneous events: onset and the rest from their own regions.
-        let spontaneous = fired.len();
-        for (inst, &slot) in fired[..spontaneous].iter_mut().zip(&scratch.fired_slot) {
-            let k = inst.shock;
-            let s = &self.shocks[k as usize];
+        // Spontaneous events: onset and the rest from their own regions. An
+        // event whose onset falls at or past the horizon happens after the
+        // simulated weeks: it is dropped, as a triggered one is (moving it
+        // to the last week would invent a one-week shock).
+        let mut kept = 0;
+        for i in 0..fired.len() {
+            let (k, slot) = (fired[i].shock, scratch.fired_slot[i]);
             rng.set_word_pos(addr(k, slot, F_ONSET));
-            let onset = match &s.onset_week {
-                Some(d) => weeks(d.sample(&mut rng), 0).min(h.saturating_sub(1)),
+            let onset = match &self.shocks[k as usize].onset_week {
+                Some(d) => weeks(d.sample(&mut rng), 0),
                 None => ((unit(&mut rng) * h as f64) as u32).min(h.saturating_sub(1)),
             };
-            self.fill_instance(&mut rng, inst, slot, onset);
+            if onset >= h {
+                continue;
+            }
+            fired.swap(kept, i);
+            scratch.fired_slot[kept] = slot;
+            self.fill_instance(&mut rng, &mut fired[kept], slot, onset);
+            kept += 1;
         }
+        fired.truncate(kept);
+        scratch.fired_slot.truncate(kept);
         // Triggers, breadth-first; a shock is triggered at most once.
         let mut i = 0;
         while i < fired.len() {

@@ -573,6 +573,63 @@ fn occurrence_and_trigger_frequencies() {
     assert!((var - 4.0).abs() < 0.3, "D variance {var}");
 }
 
+/// An event whose onset is drawn at or past the horizon happens after the
+/// simulated weeks and is dropped (it was once moved to the last week,
+/// inventing a one-week shock there). An onset uniform over twice the
+/// horizon: about half the events fall inside, spread evenly, and none
+/// piles up in the last week; a fixed onset past the horizon never fires.
+#[test]
+fn onsets_past_the_horizon_are_dropped() {
+    let h = 52u32;
+    let mut b = Builder::new(h);
+    let f = b.facility("x", 10.0, 0.0, 0.0);
+    let m = b.market(0.0, false);
+    let n = b.demand(m, "x", 1.0, 1.0);
+    b.link(f, n, 1.0, 1);
+    let mk = |onset| Shock {
+        id: String::new(),
+        name: String::new(),
+        occurrence: Occurrence::Probability(1.0),
+        onset_week: Some(onset),
+        duration_weeks: fixed(3.0),
+        severity: fixed(0.5),
+        recovery_weeks: None,
+        target: ShockTarget::Capacity(vec![0]),
+        triggers: Vec::new(),
+    };
+    let spread = b.shock(mk(crate::dist::Distribution::Uniform {
+        min: 0.0,
+        max: 2.0 * h as f64,
+    }));
+    let late = b.shock(mk(fixed(500.0)));
+    let net = b.build();
+    let e = Engine::new(&net);
+    let mut s = e.scratch();
+    let mut fired = Vec::new();
+    let trials = 20_000u64;
+    let (mut inside, mut last_week) = (0.0, 0.0);
+    for t in 0..trials {
+        e.draw_schedule(7, t, &mut fired, &mut s);
+        assert!(fired.iter().all(|x| x.shock != late), "trial {t}: {fired:?}");
+        for x in fired.iter().filter(|x| x.shock == spread) {
+            assert!(x.onset_week < h);
+            inside += 1.0;
+            if x.onset_week == h - 1 {
+                last_week += 1.0;
+            }
+        }
+    }
+    let nt = trials as f64;
+    // round(U(0, 2h)) < h: probability (h − 0.5) / 2h.
+    let p = (h as f64 - 0.5) / (2.0 * h as f64);
+    let se = (p * (1.0 - p) / nt).sqrt();
+    assert!((inside / nt - p).abs() < 4.0 * se, "inside {} vs {p}", inside / nt);
+    // The last week gets its share of one week in 2h, not everything past.
+    let q = 1.0 / (2.0 * h as f64);
+    let se = (q * (1.0 - q) / nt).sqrt();
+    assert!((last_week / nt - q).abs() < 4.0 * se, "last week {} vs {q}", last_week / nt);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
