@@ -228,6 +228,11 @@ impl Engine {
         let h = self.horizon;
         let mut quiet_from = driver.quiet_from();
         let mut first_onset = u32::MAX;
+        // The first shock that touches capacity, lanes or demand: time to
+        // survive counts from it. A revocation before it changes which
+        // policies hold but moves no goods, so counting from it would add
+        // the weeks between the two to the time to survive.
+        let mut first_disruption = u32::MAX;
         for f in &out.fired {
             first_onset = first_onset.min(f.onset_week);
             quiet_from = quiet_from.max(
@@ -237,6 +242,7 @@ impl Engine {
                     // lane or demand, so it holds the trial open no longer.
                     f.onset_week.saturating_add(1)
                 } else {
+                    first_disruption = first_disruption.min(f.onset_week);
                     window(f).1
                 },
             );
@@ -364,7 +370,13 @@ impl Engine {
             out.lost_usd += units * usd;
         }
         if let Some(fs) = first_short {
-            out.time_to_survive = Some(fs.saturating_sub(first_onset));
+            // (Only revocations fired: from the first of them.)
+            let from = if first_disruption == u32::MAX {
+                first_onset
+            } else {
+                first_disruption
+            };
+            out.time_to_survive = Some(fs.saturating_sub(from));
             let ls = last_short.unwrap_or(fs);
             out.time_to_recover = if ls + 1 >= h { None } else { Some(ls + 1 - fs) };
         }

@@ -73,6 +73,27 @@ fn teaching_chain_example_loses_one_week() {
     assert_eq!(out.time_to_recover, Some(1));
 }
 
+/// Time to survive counts from the first shock that moves goods, not from a
+/// revocation weeks before it (which changes which policies hold, and
+/// nothing here): the teaching chain's 5 weeks, with or without an
+/// agreement torn up in week 0.
+#[test]
+fn time_to_survive_counts_from_the_first_disruption() {
+    let mut net = shipped("teaching_chain.toml");
+    let plain = run(&net);
+    assert_eq!(plain.time_to_survive, Some(5));
+    let mut revocation = net.shocks[0].clone();
+    revocation.onset_week = Some(fixed(0.0));
+    revocation.target = ShockTarget::Revoke(Vec::new());
+    revocation.triggers.clear();
+    net.shocks.push(revocation);
+    let out = run(&net);
+    assert_eq!(out.fired.len(), 2, "{:?}", out.fired);
+    assert_eq!(out.lost_units, plain.lost_units);
+    assert_eq!(out.time_to_survive, Some(5));
+    assert_eq!(out.time_to_recover, plain.time_to_recover);
+}
+
 /// scenarios/examples/two_suppliers.toml: fab_a (share 0.7) is down weeks
 /// 10-15. Week 11 the market moves fab_a's 0.7 to fab_b, whose spare
 /// capacity (70 of 100) is exactly that much of last week's order. fab_b
