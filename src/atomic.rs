@@ -62,6 +62,22 @@ fn sync_dir(path: &Path) {
     }
 }
 
+/// Makes sure `dir` exists and a file can be created in it, so that a long
+/// run given a bad `--out` (a file, a read-only place) fails before its
+/// trials rather than after them.
+pub fn prepare_dir(dir: &Path) -> io::Result<()> {
+    if dir.is_file() {
+        return Err(io::Error::other("it is a file, not a directory"));
+    }
+    fs::create_dir_all(dir)?;
+    let probe = temp_path(&dir.join("write-test"));
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)?;
+    fs::remove_file(&probe)
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic(path, |w| w.write_all(bytes))

@@ -129,6 +129,28 @@ fn run_variant_and_unknown_variant() {
         .stderr(predicate::str::contains("did you mean `all`?"));
 }
 
+/// A bad `--out` (here an existing file) is refused before any trial runs,
+/// not after a long run has finished, and nothing is written.
+#[test]
+fn a_bad_out_is_refused_before_the_trials() {
+    let scenario = common::fixture("base.toml");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = common::write_temp(&tmp, "afile", "not a directory\n");
+    for cmd in ["run", "compare"] {
+        chipshock()
+            .arg(cmd)
+            .arg(&scenario)
+            .args(["--trials", "200", "-q", "--out"])
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains("--out"))
+            .stderr(predicate::str::contains("it is a file, not a directory"));
+    }
+    assert_eq!(common::read(&file), "not a directory\n");
+}
+
 #[test]
 fn compare_writes_the_comparison_and_ranks_variants() {
     let scenario = common::fixture("paper_concrete.toml");

@@ -233,6 +233,10 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(mc::default_threads),
         ..RunOptions::default()
     };
+    if let Some(dir) = &args.out {
+        crate::atomic::prepare_dir(dir)
+            .with_context(|| format!("cannot write the comparison to --out {}", dir.display()))?;
+    }
     let trials = args.first_trial..args.first_trial + args.trials;
     let bar = super::run::progress_bar(args.trials * indices.len() as u64, args.quiet);
     let started = Instant::now();

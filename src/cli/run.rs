@@ -135,6 +135,10 @@ pub fn execute<R: TrialRunner>(
     {
         bail!("the network's horizon differs from --horizon: apply RunArgs::apply_overrides first");
     }
+    if let Some(dir) = &args.out {
+        crate::atomic::prepare_dir(dir)
+            .with_context(|| format!("cannot write the report to --out {}", dir.display()))?;
+    }
     let config = args.config(net);
     let layout = Layout::from_network(net, config.record_weekly);
     let bar = progress_bar(args.trials, args.quiet);
