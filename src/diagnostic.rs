@@ -69,23 +69,46 @@ impl Diagnostic {
         self.related.push((span, text.into()));
         self
     }
+
+    /// The same problem at the same place, told the same way (labels and
+    /// related places aside).
+    fn same_problem(&self, other: &Diagnostic) -> bool {
+        self.message == other.message && self.span == other.span && self.hint == other.hint
+    }
 }
 
-/// Every problem found, in the order found (files in load order).
+/// Every problem found, in the order found (files in load order), each
+/// once.
 #[derive(Clone, Debug, Default)]
 pub struct Diagnostics {
     pub items: Vec<Diagnostic>,
 }
 
 impl Diagnostics {
+    /// Records `d`, unless the same problem is already recorded: a mistake
+    /// that several entities share (a misspelt candidate of a
+    /// `[[sourcing]]` with many customers) is checked once per entity but
+    /// reported once. The first of duplicates is kept, in its place.
     pub fn push(&mut self, d: Diagnostic) {
-        self.items.push(d);
+        // A scan: a scenario has few problems, and most differ early.
+        if !self.items.iter().any(|e| e.same_problem(&d)) {
+            self.items.push(d);
+        }
     }
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
     pub fn len(&self) -> usize {
         self.items.len()
+    }
+}
+
+impl Extend<Diagnostic> for Diagnostics {
+    /// Records each in turn, dropping duplicates as [`Diagnostics::push`] does.
+    fn extend<I: IntoIterator<Item = Diagnostic>>(&mut self, iter: I) {
+        for d in iter {
+            self.push(d);
+        }
     }
 }
 
@@ -182,5 +205,36 @@ impl fmt::Display for Diagnostic {
             write!(f, " (hint: {h})")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_drops_exact_duplicates_only() {
+        let at = Span::new(3, 7);
+        let mut ds = Diagnostics::default();
+        ds.push(Diagnostic::new("unknown facility `x`", at).label("first"));
+        ds.push(Diagnostic::new("another problem", at));
+        ds.push(Diagnostic::new("unknown facility `x`", at).label("second"));
+        ds.push(Diagnostic::new("unknown facility `x`", Span::new(9, 10)));
+        ds.push(Diagnostic::new("unknown facility `x`", at).hint("did you mean `y`?"));
+        let kept: Vec<(&str, &str)> = ds
+            .items
+            .iter()
+            .map(|d| (d.message.as_str(), d.label.as_str()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("unknown facility `x`", "first"),
+                ("another problem", ""),
+                ("unknown facility `x`", ""),
+                ("unknown facility `x`", ""),
+            ]
+        );
+        assert_eq!(ds.items[3].hint.as_deref(), Some("did you mean `y`?"));
     }
 }

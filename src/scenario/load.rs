@@ -8,7 +8,14 @@
 //! Files listed in `include` are loaded before the including file, depth
 //! first, each at most once. An entity whose id was already defined is an
 //! error unless it says `override = true`; then the fields it sets replace
-//! the earlier ones and the others are kept.
+//! the earlier ones and the others are kept. Tables keyed by id (a
+//! facility's `recipe` and `capital`, a market's `demand`) merge entry by
+//! entry, so an override can change one input or one product's demand
+//! without restating the rest.
+//!
+//! serde's messages name Rust types ("expected f64", "unknown variant");
+//! the loader rewrites them in the words of the scenario language, with the
+//! key that is wrong and a hint of how to write it.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -174,7 +181,7 @@ impl Loader<'_> {
         let (doc, errors) = DeTable::parse_recoverable(&text);
         if !errors.is_empty() {
             for e in errors {
-                self.toml_error(base, &e, "TOML syntax error");
+                self.toml_error(base, &e, Context::Syntax);
             }
             self.stack.pop();
             return;
@@ -218,18 +225,19 @@ impl Loader<'_> {
                                     Err(e) => self.toml_error(
                                         base,
                                         &e,
-                                        concat!("in a [[", stringify!($field), "]] entry"),
+                                        Context::Entry(stringify!($field)),
                                     ),
                                 }
                             }
                         }
-                        _ => self.diags.push(
-                            Diagnostic::new(
-                                format!("`{section}` must be an array of tables"),
-                                key_span,
-                            )
-                            .hint(format!("write each entry as a `[[{section}]]` table")),
-                        ),
+                        _ => {
+                            let before = text.get(..key.span().start).unwrap_or_default();
+                            let header = before.trim_end().ends_with('[');
+                            let problem = not_an_array_of_tables(section, section, header);
+                            self.diags.push(
+                                Diagnostic::new(problem.message, key_span).hint_opt(problem.hint),
+                            );
+                        }
                     }
                 }};
             }
@@ -239,7 +247,7 @@ impl Loader<'_> {
                     Meta::deserialize(ValueDeserializer::from(value.clone()))
                 }) {
                     Ok(m) => self.merged.meta.push((key_span, m)),
-                    Err(e) => self.toml_error(base, &e, "in [meta]"),
+                    Err(e) => self.toml_error(base, &e, Context::Meta),
                 },
                 "bloc" => array!(bloc, Bloc),
                 "country" => array!(country, Country),
@@ -296,20 +304,183 @@ impl Loader<'_> {
         }
     }
 
-    fn toml_error(&mut self, base: usize, e: &toml::de::Error, context: &str) {
+    /// Records a TOML or serde error at its place, in the words of the
+    /// scenario language (see [`explain`]).
+    fn toml_error(&mut self, base: usize, e: &toml::de::Error, context: Context) {
         let span = e
             .span()
             .map(|s| shift(base, s))
             .unwrap_or(Span::new(base, base));
-        let message = e.message().trim().to_string();
-        let hint = unknown_field_hint(&message);
-        self.diags
-            .push(Diagnostic::new(format!("{message} ({context})"), span).hint_opt(hint));
+        let raw = e.message().trim();
+        let section = match context {
+            Context::Syntax => {
+                self.diags
+                    .push(Diagnostic::new(format!("{raw} (TOML syntax error)"), span));
+                return;
+            }
+            Context::Meta => "meta",
+            Context::Entry(section) => section,
+        };
+        let path = error_path(e);
+        let problem = explain(section, &path, raw, self.sources.snippet(span));
+        let place = match (context, path.first()) {
+            (Context::Meta, _) => "[meta]".to_string(),
+            // An error inside one element of a nested array of tables names
+            // that element (`[[shock.trigger]]`), not the entity around it;
+            // an error about the array as a whole names the entity.
+            (_, Some(key))
+                if is_array_of_tables(section, &path[..1])
+                    && !raw.ends_with("expected a sequence") =>
+            {
+                format!("a [[{section}.{key}]] entry")
+            }
+            _ => format!("a [[{section}]] entry"),
+        };
+        self.diags.push(
+            Diagnostic::new(format!("{} (in {place})", problem.message), span)
+                .hint_opt(problem.hint),
+        );
     }
+}
+
+/// Where a TOML or serde error arose.
+#[derive(Clone, Copy)]
+enum Context {
+    /// The file is not valid TOML.
+    Syntax,
+    /// The `[meta]` table.
+    Meta,
+    /// One entry of the array of tables `[[section]]`.
+    Entry(&'static str),
 }
 
 fn shift(base: usize, r: std::ops::Range<usize>) -> Span {
     Span::new(r.start + base, r.end + base)
+}
+
+/// A problem in the scenario's words: what is wrong, and how to write it.
+struct Problem {
+    message: String,
+    hint: Option<String>,
+}
+
+impl Problem {
+    fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Problem {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+}
+
+/// The keys from an entity down to the value an error is about
+/// (`["demand", "chip", "units_per_week"]`); empty when the error is about
+/// the entity itself.
+///
+/// `toml` keeps them private and prints them as the last line of the
+/// error's text (`in \`demand.chip.units_per_week\``) when the error carries
+/// no document, as the loader's per-entity errors do. Array elements add no
+/// key: an error in a `[[shock.trigger]]` has the path `["trigger"]`.
+fn error_path(e: &toml::de::Error) -> Vec<String> {
+    let text = e.to_string();
+    text.trim_end()
+        .lines()
+        .last()
+        .filter(|line| *line != e.message().trim())
+        .and_then(|line| line.strip_prefix("in `")?.strip_suffix('`'))
+        .map(|keys| keys.split('.').map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Nested arrays of tables: (section, key) of each.
+const ARRAYS_OF_TABLES: &[(&str, &str)] = &[("shock", "trigger")];
+
+fn is_array_of_tables(section: &str, path: &[String]) -> bool {
+    matches!(path, [key] if ARRAYS_OF_TABLES.contains(&(section, key.as_str())))
+}
+
+/// The keys, within their section, whose value is a distribution ([`Dist`]).
+const DISTRIBUTIONS: &[(&str, &[&str])] = &[
+    ("shock", &["onset_week"]),
+    ("shock", &["duration_weeks"]),
+    ("shock", &["severity"]),
+    ("shock", &["recovery_weeks"]),
+    ("shock", &["trigger", "lag_weeks"]),
+];
+
+/// If `path` lies within a distribution, the index of its key in `path`.
+fn distribution_at(section: &str, path: &[String]) -> Option<usize> {
+    DISTRIBUTIONS.iter().find_map(|&(s, keys)| {
+        let inside =
+            s == section && path.len() >= keys.len() && path.iter().zip(keys).all(|(a, b)| a == b);
+        inside.then(|| keys.len() - 1)
+    })
+}
+
+/// Every kind of distribution, with an example of how it is written.
+const DISTRIBUTION_FORMS: &[(&str, &str)] = &[
+    ("fixed", "{ fixed = 1.0 }"),
+    ("uniform", "{ uniform = { min = 0, max = 10 } }"),
+    (
+        "triangular",
+        "{ triangular = { min = 1, mode = 2, max = 6 } }",
+    ),
+    ("pert", "{ pert = { min = 4, mode = 12, max = 52 } }"),
+    ("lognormal", "{ lognormal = { median = 8, sigma = 0.5 } }"),
+    ("beta", "{ beta = { mean = 0.7, sd = 0.1 } }"),
+    (
+        "choice",
+        "{ choice = { values = [0.5, 1], weights = [1, 3] } }",
+    ),
+];
+
+fn distribution_form(kind: &str) -> Option<&'static str> {
+    DISTRIBUTION_FORMS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, form)| *form)
+}
+
+/// Rewrites a serde error about the value at `path` of a `[[section]]`
+/// entry (`snippet` is the text it points at). Messages serde words well
+/// enough (a missing field) pass through unchanged.
+fn explain(section: &str, path: &[String], message: &str, snippet: &str) -> Problem {
+    if message.starts_with("unknown field `") {
+        return Problem {
+            message: message.to_string(),
+            hint: unknown_field_hint(message),
+        };
+    }
+    if let Some(p) = unknown_value(section, path, message) {
+        return p;
+    }
+    if message == "wanted string or table" && distribution_at(section, path).is_none() {
+        // A keyword (`kind`, `sector`) written as a number or a list.
+        return Problem {
+            message: format!(
+                "`{}` must be a name in quotes, not {}",
+                field_name(section, path),
+                snippet.trim()
+            ),
+            hint: None,
+        };
+    }
+    let found = invalid_type(message);
+    if let Some(at) = distribution_at(section, path)
+        && path.len() == at + 1
+        && let Some(p) = distribution_problem(&path[at], message, found.as_ref(), snippet)
+    {
+        return p;
+    }
+    if let Some((found, expected)) = &found
+        && let Some(p) = wrong_type(section, path, found, expected, snippet)
+    {
+        return p;
+    }
+    Problem {
+        message: message.to_string(),
+        hint: None,
+    }
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`", suggests the
@@ -325,26 +496,313 @@ fn unknown_field_hint(message: &str) -> Option<String> {
     }
 }
 
+/// serde's "unknown variant `fabs`, expected one of `fab`, ..." for a
+/// keyword value (`kind`, `sector`, a distribution's kind), worded with the
+/// key's own name: "variant" would be taken for a policy variant.
+fn unknown_value(section: &str, path: &[String], message: &str) -> Option<Problem> {
+    let rest = message.strip_prefix("unknown variant `")?;
+    let (wanted, expected) = rest.split_once('`')?;
+    let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let noun = if distribution_at(section, path).is_some_and(|at| at + 1 == path.len()) {
+        "distribution kind"
+    } else {
+        match path.last().map(String::as_str) {
+            Some("kind" | "kinds") => "kind",
+            Some("sector" | "sectors") => "sector",
+            Some("allocation") => "allocation rule",
+            Some("release") => "release rule",
+            Some(other) => other,
+            None => "value",
+        }
+    };
+    let hint = match did_you_mean(wanted, valid.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("write one of: {}", valid.join(", ")),
+    };
+    Some(Problem::new(
+        format!("unknown {noun} `{wanted}`{expected}"),
+        hint,
+    ))
+}
+
+/// What serde found where it wanted something else.
+enum Found {
+    Text(String),
+    Number(String),
+    Bool(String),
+    Table,
+    List,
+    Other(String),
+}
+
+impl Found {
+    /// The found value, as the message names it.
+    fn describe(&self) -> String {
+        match self {
+            Found::Text(_) => "a string".to_string(),
+            Found::Number(n) => n.clone(),
+            Found::Bool(b) => b.clone(),
+            Found::Table => "a table".to_string(),
+            Found::List => "a list".to_string(),
+            Found::Other(s) => s.clone(),
+        }
+    }
+
+    /// A number written in quotes, or a number.
+    fn as_number(&self) -> Option<f64> {
+        match self {
+            Found::Text(s) | Found::Number(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// Splits serde's "invalid type: string \"120\", expected f64" into what was
+/// found and what was expected.
+fn invalid_type(message: &str) -> Option<(Found, String)> {
+    let (found, expected) = message
+        .strip_prefix("invalid type: ")?
+        .rsplit_once(", expected ")?;
+    let quoted = |prefix: &str, close: char| {
+        found
+            .strip_prefix(prefix)
+            .and_then(|s| s.strip_suffix(close))
+            .map(str::to_string)
+    };
+    let found = if let Some(s) = quoted("string \"", '"') {
+        Found::Text(s)
+    } else if let Some(n) = quoted("integer `", '`').or_else(|| quoted("floating point `", '`')) {
+        Found::Number(n)
+    } else if let Some(b) = quoted("boolean `", '`') {
+        Found::Bool(b)
+    } else if found == "map" {
+        Found::Table
+    } else if found == "sequence" {
+        Found::List
+    } else {
+        Found::Other(found.to_string())
+    };
+    Some((found, expected.to_string()))
+}
+
+/// How a value the key `field` wants as a number could be written.
+fn number_hint(found: &Found) -> String {
+    match (found, found.as_number()) {
+        (Found::Text(s), Some(_)) => format!("write {} (without quotes)", s.trim()),
+        (Found::Text(_), None) => "numbers are written without quotes: 120, 0.5, 1e9".to_string(),
+        _ => "write a single number, such as 120 or 0.5".to_string(),
+    }
+}
+
+/// A distribution written as something other than a one-key table, or
+/// with a kind whose parameters are written wrongly. `field` is its key.
+fn distribution_problem(
+    field: &str,
+    message: &str,
+    found: Option<&(Found, String)>,
+    snippet: &str,
+) -> Option<Problem> {
+    let kinds: Vec<&str> = DISTRIBUTION_FORMS.iter().map(|(k, _)| *k).collect();
+    let not_a_table = || {
+        format!(
+            "`{field}` must be a distribution: a table with one key naming its kind ({})",
+            kinds.join(", ")
+        )
+    };
+    let number = snippet.trim().parse::<f64>().ok();
+    let named = snippet.trim().trim_matches(['"', '\'']);
+    if message == "wanted string or table" {
+        // A bare number, a boolean or a list.
+        let hint = match number {
+            Some(_) => format!("write `{{ fixed = {} }}` for a fixed value", snippet.trim()),
+            None => "write `{ fixed = 1.0 }` for a fixed value".to_string(),
+        };
+        return Some(Problem::new(not_a_table(), hint));
+    }
+    if message.contains("unit variant") {
+        // Only the kind's name: `severity = "fixed"`.
+        let hint = match distribution_form(named) {
+            Some(form) => format!("a `{named}` distribution needs its parameters: write `{form}`"),
+            None => "write `{ fixed = 1.0 }` for a fixed value".to_string(),
+        };
+        return Some(Problem::new(not_a_table(), hint));
+    }
+    if message.starts_with("wanted exactly 1 element") || message.contains("exactly 1 entry") {
+        // No key, or several: `{ fixed = 1, uniform = ... }`.
+        return Some(Problem::new(
+            not_a_table(),
+            "write one kind per distribution: `{ fixed = 1.0 }` for a fixed value, \
+             `{ uniform = { min = 0, max = 10 } }` for a range",
+        ));
+    }
+    if let Some((_, variant)) = message.split_once("expected struct variant Dist::") {
+        // Parameters written as a number: `{ uniform = 3 }`.
+        let kind = variant.to_lowercase();
+        let form = distribution_form(&kind)?;
+        return Some(Problem::new(
+            format!("the parameters of a `{kind}` distribution form a table"),
+            format!("write `{form}`"),
+        ));
+    }
+    match found {
+        // `{ fixed = "1" }`: the one parameter of a fixed distribution.
+        Some((found, expected)) if expected == "f64" => Some(Problem::new(
+            format!(
+                "a `fixed` distribution takes one number, not {}",
+                found.describe()
+            ),
+            match found.as_number() {
+                Some(_) => format!("write `{{ fixed = {} }}`", named.trim()),
+                None => "write `{ fixed = 1.0 }`".to_string(),
+            },
+        )),
+        _ => None,
+    }
+}
+
+/// A value of the wrong type: a number in quotes, a fraction where whole
+/// weeks are wanted, a single id where a list is.
+fn wrong_type(
+    section: &str,
+    path: &[String],
+    found: &Found,
+    expected: &str,
+    snippet: &str,
+) -> Option<Problem> {
+    let field = field_name(section, path);
+    let not = found.describe();
+    let problem = match expected {
+        "f64" | "f32" => Problem::new(
+            format!("`{field}` must be a number, not {not}"),
+            number_hint(found),
+        ),
+        "i64" | "i32" | "u64" | "u32" | "usize" => {
+            let unit = if field.ends_with("_weeks") {
+                " of weeks"
+            } else {
+                ""
+            };
+            let hint = match found.as_number() {
+                Some(x) if x.fract() == 0.0 && matches!(found, Found::Text(_)) => {
+                    format!("write {x} (without quotes)")
+                }
+                Some(x) if x.fract() == 0.0 => format!("write {x}"),
+                Some(x) if x.is_finite() => format!("write {} or {}", x.floor(), x.ceil()),
+                _ => "write a whole number, such as 2".to_string(),
+            };
+            Problem::new(
+                format!("`{field}` must be a whole number{unit}, not {not}"),
+                hint,
+            )
+        }
+        "a boolean" => {
+            let hint = match found {
+                Found::Text(s) if s == "true" || s == "false" => {
+                    format!("write {s} (without quotes)")
+                }
+                _ => format!("write `{field} = true` or `{field} = false`"),
+            };
+            Problem::new(format!("`{field}` must be true or false, not {not}"), hint)
+        }
+        "a string" => {
+            let hint = match found {
+                Found::Number(_) | Found::Bool(_) => format!("write \"{}\"", snippet.trim()),
+                _ => format!("write one value in double quotes: `{field} = \"...\"`"),
+            };
+            Problem::new(format!("`{field}` must be text in quotes, not {not}"), hint)
+        }
+        "a sequence" if matches!(found, Found::Table) && is_array_of_tables(section, path) => {
+            let header = format!("{section}.{}", path.join("."));
+            not_an_array_of_tables(&field, &header, snippet.starts_with('['))
+        }
+        "a sequence" => {
+            let hint = match found {
+                Found::Text(_) | Found::Number(_) | Found::Bool(_) => {
+                    format!("write [{}]", snippet.trim())
+                }
+                _ => "write a list in square brackets: [\"a\", \"b\"]".to_string(),
+            };
+            Problem::new(format!("`{field}` must be a list, not {not}"), hint)
+        }
+        _ if expected == "a map" || expected.starts_with("struct ") => {
+            let header = std::iter::once(section)
+                .chain(path.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(".");
+            Problem::new(
+                format!("`{field}` must be a table, not {not}"),
+                format!("write `{field} = {{ ... }}`, or a `[{header}]` section"),
+            )
+        }
+        _ => return None,
+    };
+    Some(problem)
+}
+
+/// The name of the key at the end of `path`, as a message names it: the
+/// key itself, or `recipe.wafer` for an entry of a table keyed by id.
+fn field_name(section: &str, path: &[String]) -> String {
+    match path {
+        [.., table, key]
+            if ["recipe", "capital", "demand", "suppliers"].contains(&table.as_str()) =>
+        {
+            format!("{table}.{key}")
+        }
+        [.., key] => key.clone(),
+        [] => section.to_string(),
+    }
+}
+
+/// An array of tables written as something else: a single table (`[link]`,
+/// `[shock.trigger]`) or a value. `header` is its full name, `name` the key
+/// the message names; `single_brackets` when it was written as a table header.
+fn not_an_array_of_tables(name: &str, header: &str, single_brackets: bool) -> Problem {
+    let hint = if single_brackets {
+        format!("write `[[{header}]]`, with double brackets: each one starts an entry")
+    } else {
+        format!("write each entry as a `[[{header}]]` table")
+    };
+    Problem::new(format!("`{name}` must be an array of tables"), hint)
+}
+
 /// Entities with an id that a later file may override.
 trait Entity {
     const KIND: &'static str;
     fn id(&self) -> &Sp<String>;
     fn override_flag(&self) -> Option<&Sp<bool>>;
-    /// Replaces every field `other` sets.
+    /// Replaces every field `other` sets; tables keyed by id take `other`'s
+    /// entries one by one.
     fn merge_from(&mut self, other: Self);
 }
 
+/// Implements [`Entity`]: the fields an override replaces whole, then
+/// (after `by_entry`) the tables keyed by id it merges entry by entry.
 macro_rules! entity {
-    ($ty:ty, $kind:literal, [$($field:ident),*]) => {
+    ($ty:ty, $kind:literal, [$($field:ident),*] $(, by_entry [$($table:ident),*])?) => {
         impl Entity for $ty {
             const KIND: &'static str = $kind;
             fn id(&self) -> &Sp<String> { &self.id }
             fn override_flag(&self) -> Option<&Sp<bool>> { self.override_.as_ref() }
             fn merge_from(&mut self, other: Self) {
                 $( if other.$field.is_some() { self.$field = other.$field; } )*
+                $($( merge_entries(&mut self.$table, other.$table); )*)?
             }
         }
     };
+}
+
+/// Merges a table keyed by id (a recipe, a market's demand) entry by entry:
+/// an entry `from` names replaces the earlier entry of that id whole, and
+/// the entries it does not name are kept. An override cannot remove one.
+fn merge_entries<V>(into: &mut Option<BTreeMap<Id, V>>, from: Option<BTreeMap<Id, V>>) {
+    let Some(from) = from else { return };
+    let into = into.get_or_insert_with(BTreeMap::new);
+    for (id, value) in from {
+        // `insert` alone would keep the earlier key and with it the earlier
+        // file's span; the entry is the override's now, and so is its place.
+        into.remove(&id);
+        into.insert(id, value);
+    }
 }
 
 entity!(Bloc, "bloc", [name, agreement]);
@@ -370,17 +828,17 @@ entity!(
         kind,
         product,
         capacity_per_week,
-        recipe,
-        capital,
         inventory_weeks,
         recovery_weeks,
         allocation
-    ]
+    ],
+    by_entry [recipe, capital]
 );
 entity!(
     Market,
     "market",
-    [name, country, sector, inventory_weeks, backorder, demand]
+    [name, country, sector, inventory_weeks, backorder],
+    by_entry[demand]
 );
 impl Entity for Shock {
     const KIND: &'static str = "shock";
@@ -449,6 +907,9 @@ struct Merged {
 /// Resolves duplicates: keeps the first definition of each id, merges
 /// `override = true` redefinitions into it, and records the rest as errors.
 fn dedupe<T: Entity>(items: Vec<T>, diags: &mut Diagnostics) -> Vec<T> {
+    // Every id of this kind, in load order, for "did you mean" on an
+    // override of an id nobody defines.
+    let ids: Vec<String> = items.iter().map(|x| x.id().value.clone()).collect();
     let mut out: Vec<T> = Vec::with_capacity(items.len());
     let mut index: HashMap<String, usize> = HashMap::new();
     for item in items {
@@ -465,13 +926,21 @@ fn dedupe<T: Entity>(items: Vec<T>, diags: &mut Diagnostics) -> Vec<T> {
                 .related(out[i].id().span, "first defined here")
                 .hint("rename one, or write `override = true` to change fields of the earlier definition"),
             ),
-            None if overrides => diags.push(
-                Diagnostic::new(
-                    format!("{} `{id}` overrides nothing: no earlier definition", T::KIND),
-                    item.id().span,
+            None if overrides => {
+                let fix = "remove `override = true`, or include the file that defines it first";
+                let others = ids.iter().map(String::as_str).filter(|other| *other != id);
+                let hint = match did_you_mean(&id, others) {
+                    Some(near) => format!("did you mean `{near}`? Otherwise {fix}"),
+                    None => fix.to_string(),
+                };
+                diags.push(
+                    Diagnostic::new(
+                        format!("{} `{id}` overrides nothing: no earlier definition", T::KIND),
+                        item.id().span,
+                    )
+                    .hint(hint),
                 )
-                .hint("remove `override = true`, or include the file that defines it first"),
-            ),
+            }
             None => {
                 index.insert(id, out.len());
                 out.push(item);
@@ -537,4 +1006,81 @@ pub fn resolve_duplicates(file: &mut ScenarioFile, diags: &mut Diagnostics) {
     file.shock = dedupe(std::mem::take(&mut file.shock), diags);
     file.policy = dedupe(std::mem::take(&mut file.policy), diags);
     file.variant = dedupe(std::mem::take(&mut file.variant), diags);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `DISTRIBUTIONS` lists exactly the keys whose type is a distribution,
+    /// so a distribution key added to `Shock` or `Trigger` gets the
+    /// distribution messages too.
+    #[test]
+    fn distribution_keys_are_those_of_the_schema() {
+        let schema: serde_json::Value =
+            serde_json::from_str(&crate::scenario::json_schema()).expect("the schema is JSON");
+        let mut from_schema = Vec::new();
+        for (def, prefix) in [("Shock", vec![]), ("Trigger", vec!["trigger"])] {
+            let properties = schema["$defs"][def]["properties"]
+                .as_object()
+                .expect("properties");
+            for (key, value) in properties {
+                if value.to_string().contains("\"#/$defs/Dist\"") {
+                    let mut path = prefix.clone();
+                    path.push(key.as_str());
+                    from_schema.push(path);
+                }
+            }
+        }
+        let mut listed: Vec<Vec<&str>> = DISTRIBUTIONS
+            .iter()
+            .map(|(section, keys)| {
+                assert_eq!(*section, "shock");
+                keys.to_vec()
+            })
+            .collect();
+        from_schema.sort();
+        listed.sort();
+        assert_eq!(listed, from_schema);
+    }
+
+    /// A load error in one entity: its message and hint.
+    fn first_problem(text: &str) -> (String, Option<String>) {
+        let (_, diags) = load_scenario_str("s.toml", text);
+        let d = diags.items.first().expect("a problem");
+        (d.message.clone(), d.hint.clone())
+    }
+
+    #[test]
+    fn error_paths_reach_into_nested_tables() {
+        let (message, hint) = first_problem(
+            "[[market]]\nid = \"m\"\n[market.demand.chip]\nunits_per_week = \"7\"\nlost_usd_per_unit = 1\n",
+        );
+        assert_eq!(
+            message,
+            "`units_per_week` must be a number, not a string (in a [[market]] entry)"
+        );
+        assert_eq!(hint.as_deref(), Some("write 7 (without quotes)"));
+        let (message, _) = first_problem("[[facility]]\nid = \"f\"\nrecipe = { wafer = true }\n");
+        assert_eq!(
+            message,
+            "`recipe.wafer` must be a number, not true (in a [[facility]] entry)"
+        );
+    }
+
+    #[test]
+    fn a_lag_is_a_distribution_of_the_trigger() {
+        let (message, hint) = first_problem(
+            "[[shock]]\nid = \"s\"\n[[shock.trigger]]\nshock = \"t\"\nprobability = 1\nlag_weeks = 3\n",
+        );
+        assert!(
+            message.starts_with("`lag_weeks` must be a distribution")
+                && message.ends_with("(in a [[shock.trigger]] entry)"),
+            "{message}"
+        );
+        assert_eq!(
+            hint.as_deref(),
+            Some("write `{ fixed = 3 }` for a fixed value")
+        );
+    }
 }
