@@ -120,7 +120,7 @@ cases! {
     lead_time_zero: "suppliers = { wafer_co = 1.0 }\nlead_weeks = 1" => "suppliers = { wafer_co = 1.0 }\nlead_weeks = 0",
         "`lead_weeks` is 0, but must be at least 1", at "lead_weeks = 0";
     load_above_capacity: "capacity_per_week = 100\nrecipe" => "capacity_per_week = 50\nrecipe",
-        "baseline load of facility `fab_a` is 70.000000 units/week, above its capacity 50", at "capacity_per_week = 50";
+        "baseline load of facility `fab_a` is 70 units/week, above its capacity 50 (140 %)", at "capacity_per_week = 50";
     market_unsupplied: "lost_usd_per_unit = 50" => "lost_usd_per_unit = 50\n[market.demand.wafer]\nunits_per_week = 1\nlost_usd_per_unit = 1",
         "market `mkt` needs `wafer` but nobody supplies it", at "id = \"mkt\"", hint "[[sourcing]]";
     beta_mean_outside: "mean = 0.8" => "mean = 1.3",
@@ -144,9 +144,48 @@ cases! {
     syntax_error: "name = \"base\"" => "name = \"base",
         "", at "name = \"base";
     wrong_type: "horizon_weeks = 52" => "horizon_weeks = \"52\"",
-        "invalid type", at "horizon_weeks";
-    unknown_enum_variant: "kind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 60" => "kind = \"fob\"\nproduct = \"chip\"\ncapacity_per_week = 60",
-        "unknown variant `fob`", at "kind = \"fob\"";
+        "`horizon_weeks` must be a whole number of weeks, not a string", at "horizon_weeks", hint "write 52";
+    unknown_enum_value: "kind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 60" => "kind = \"fob\"\nproduct = \"chip\"\ncapacity_per_week = 60",
+        "unknown kind `fob`, expected one of `fab`", at "kind = \"fob\"", hint "write one of: fab, materials";
+    // serde's words for Rust types, rewritten in the scenario language.
+    distribution_as_a_bare_number: "severity = { beta = { mean = 0.8, sd = 0.1 } }" => "severity = 1.0",
+        "`severity` must be a distribution: a table with one key naming its kind (fixed, uniform", at "severity = 1.0",
+        hint "write `{ fixed = 1.0 }` for a fixed value";
+    distribution_as_its_kind_alone: "severity = { beta = { mean = 0.8, sd = 0.1 } }" => "severity = \"uniform\"",
+        "`severity` must be a distribution: a table with one key", at "severity = \"uniform\"",
+        hint "write `{ uniform = { min = 0, max = 10 } }`";
+    distribution_with_two_kinds: "severity = { beta = { mean = 0.8, sd = 0.1 } }" => "severity = { fixed = 1, beta = 2 }",
+        "`severity` must be a distribution: a table with one key", at "severity = { fixed",
+        hint "one kind per distribution";
+    distribution_parameters_as_a_number: "severity = { beta = { mean = 0.8, sd = 0.1 } }" => "severity = { beta = 0.8 }",
+        "the parameters of a `beta` distribution form a table", at "severity = { beta = 0.8 }",
+        hint "write `{ beta = { mean = 0.7, sd = 0.1 } }`";
+    number_in_quotes: "capacity_per_week = 60" => "capacity_per_week = \"60\"",
+        "`capacity_per_week` must be a number, not a string (in a [[facility]] entry)", at "capacity_per_week = \"60\"",
+        hint "write 60 (without quotes)";
+    fractional_weeks: "suppliers = { wafer_co = 1.0 }\nlead_weeks = 1" => "suppliers = { wafer_co = 1.0 }\nlead_weeks = 2.5",
+        "`lead_weeks` must be a whole number of weeks, not 2.5", at "lead_weeks = 2.5", hint "write 2 or 3";
+    one_id_where_a_list_is_wanted: "countries = [\"TW\"]" => "countries = \"TW\"",
+        "`countries` must be a list, not a string", at "countries = \"TW\"", hint "write [\"TW\"]";
+    trigger_in_single_brackets: "[[shock.trigger]]" => "[shock.trigger]",
+        "`trigger` must be an array of tables (in a [[shock]] entry)", at "[shock.trigger]",
+        hint "write `[[shock.trigger]]`";
+    trigger_without_its_shock_names_the_trigger: "shock = \"sanctions\"\n" => "",
+        "missing field `shock` (in a [[shock.trigger]] entry)", at "[[shock.trigger]]";
+    // Misspelt keywords: "did you mean", and the key's own name for
+    // serde's "variant" (which reads as a policy variant).
+    unknown_kind_suggests: "kind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 60" => "kind = \"fabs\"\nproduct = \"chip\"\ncapacity_per_week = 60",
+        "unknown kind `fabs`", at "kind = \"fabs\"", hint "did you mean `fab`?";
+    unknown_category_suggests: "category = \"front_end\"" => "category = \"frontend\"",
+        "unknown category `frontend`", at "category = \"frontend\"", hint "did you mean `front_end`?";
+    unknown_sector_suggests: "sector = \"automotive\"" => "sector = \"auto\"",
+        "unknown sector `auto`", at "sector = \"auto\"", hint "did you mean `automotive`?";
+    unknown_allocation_suggests: "id = \"fab_b\"" => "id = \"fab_b\"\nallocation = \"prio\"",
+        "unknown allocation rule `prio`", at "allocation = \"prio\"", hint "did you mean `priority`?";
+    unknown_release_suggests: "inventory_weeks = 12" => "inventory_weeks = 12\nrelease = \"during-shock\"",
+        "unknown release rule `during-shock`", at "release = \"during-shock\"", hint "did you mean `during_shock`?";
+    unknown_distribution_kind_suggests: "duration_weeks = { fixed = 26 }" => "duration_weeks = { fxed = 26 }",
+        "unknown distribution kind `fxed`", at "fxed", hint "did you mean `fixed`?";
     revoke_needs_agreement: "agreement = true" => "agreement = false",
         "bloc `allies` is not an agreement", at "revoke", hint "agreement = true";
     unqualified_with_share: "share = 0.3" => "share = 0.3\nqualified = false",
@@ -170,7 +209,20 @@ cases! {
     choice_weights_overflow: "weights = [1, 3]" => "weights = [1e308, 1e308]",
         "choice weights sum to more than the largest number", at "weights = [1e308";
     demand_rise_beyond_the_limit: "[[shock]]\nid = \"sanctions\"" => "[[shock]]\nid = \"surge\"\nprobability = 0.1\nduration_weeks = { fixed = 4 }\nseverity = { fixed = 5000 }\n[shock.demand]\nmarkets = [\"mkt\"]\n\n[[shock]]\nid = \"sanctions\"",
-        "demand `severity` can reach 5e3, above the largest rise", at "severity = { fixed = 5000 }", hint "fractional rise";
+        "demand `severity` can reach 5000, above the largest rise 1000 (+100000 %)", at "severity = { fixed = 5000 }", hint "fractional rise";
+    // A revocation switches the regime for the rest of the trial: a
+    // duration, severity or recovery would do nothing.
+    revocation_with_a_duration: "rate_per_year = 0.2\nrevoke" => "rate_per_year = 0.2\nduration_weeks = { fixed = 3 }\nrevoke",
+        "shock `election` revokes agreements, which stay revoked to the horizon: `duration_weeks` would have no effect", at "duration_weeks = { fixed = 3 }", hint "remove `duration_weeks`";
+    revocation_with_a_severity: "rate_per_year = 0.2\nrevoke" => "rate_per_year = 0.2\nseverity = { fixed = 0.1 }\nrevoke",
+        "`severity` would have no effect", at "severity = { fixed = 0.1 }", hint "a revocation has only an onset";
+    duration_that_rounds_to_zero: "duration_weeks = { fixed = 26 }" => "duration_weeks = { fixed = 0 }",
+        "`duration_weeks` is always below half a week (0)", at "duration_weeks = { fixed = 0 }", hint "whole weeks ≥ 1";
+    lead_time_beyond_the_limit: "suppliers = { wafer_co = 1.0 }\nlead_weeks = 1" => "suppliers = { wafer_co = 1.0 }\nlead_weeks = 521",
+        "`lead_weeks` is 521, more than the 520 weeks (ten years) a link may take", at "lead_weeks = 521", hint "1 to 520 weeks";
+    // Numbers in messages stay short at any magnitude.
+    tiny_number_in_a_message: "severity = { beta = { mean = 0.8, sd = 0.1 } }" => "severity = { uniform = { min = 1e-300, max = 2.5 } }",
+        "`severity` can take values in [1e-300, 2.5], outside the allowed [0, 1]", at "min = 1e-300";
 }
 
 /// A facility whose product and country resolve to nothing, in a scenario
@@ -462,4 +514,177 @@ fn second_meta_needs_override() {
     );
     let (_, diags) = build(&bad).expect_err("rejected");
     assert!(diags.items[0].message.contains("second [meta]"));
+}
+
+/// An override that names one entry of a table keyed by id (a market's
+/// `demand`) adds or replaces that entry and keeps the others: adding
+/// `wafer` demand to `mkt` keeps its `chip` demand, which `fab_a` and
+/// `fab_b` still supply.
+#[test]
+fn override_keeps_the_entries_it_does_not_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_temp(&dir, "world/base.toml", &read(&fixture("base.toml")));
+    let top = write_temp(
+        &dir,
+        "top.toml",
+        "include = [\"world/base.toml\"]\n\n\
+         [[market]]\nid = \"mkt\"\noverride = true\n\
+         [market.demand.wafer]\nunits_per_week = 10\nlost_usd_per_unit = 5\n\n\
+         [[link]]\nsupplier = \"wafer_co\"\ncustomer = \"mkt\"\nproduct = \"wafer\"\nshare = 1.0\n",
+    );
+    let net = build(&top).map_err(|(_, d)| d.items).expect("valid");
+    let mkt = net.markets.iter().position(|m| m.id == "mkt").expect("mkt") as u32;
+    let demand = |product: &str| {
+        net.needs
+            .iter()
+            .find(|n| {
+                n.customer == Customer::Market(mkt)
+                    && net.products[n.product as usize].id == product
+            })
+            .map(|n| n.baseline_use)
+    };
+    assert_eq!(demand("chip"), Some(100.0), "the chip demand is kept");
+    assert_eq!(demand("wafer"), Some(10.0), "the wafer demand is added");
+}
+
+/// An entry the override names replaces the earlier one whole, and takes
+/// the override's place (its span), so later messages point at it; the
+/// facility's `recipe` and `capital` merge the same way.
+#[test]
+fn override_replaces_a_named_entry_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_temp(&dir, "world/base.toml", &read(&fixture("base.toml")));
+    let top = write_temp(
+        &dir,
+        "top.toml",
+        "include = [\"world/base.toml\"]\n\n\
+         [[facility]]\nid = \"fab_a\"\noverride = true\nrecipe = { silicon = 0.5 }\n\
+         [facility.capital.euv]\nunits_per_week = 2\nerosion_per_week = 0.1\n\n\
+         [[market]]\nid = \"mkt\"\noverride = true\n\
+         [market.demand.chip]\nunits_per_week = 90\nlost_usd_per_unit = 60\n",
+    );
+    let (scenario, diags) = chipshock::scenario::load_scenario(&top).expect("readable");
+    assert!(diags.is_empty(), "{:#?}", diags.items);
+    let merged = &scenario.merged;
+    let fab_a = merged
+        .facility
+        .iter()
+        .find(|f| f.id.value == "fab_a")
+        .expect("fab_a");
+    let keys = |m: Option<Vec<&String>>| {
+        m.unwrap_or_default()
+            .into_iter()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        keys(
+            fab_a
+                .recipe
+                .as_ref()
+                .map(|r| r.keys().map(|k| &k.value).collect())
+        ),
+        ["silicon", "wafer"]
+    );
+    assert_eq!(
+        keys(
+            fab_a
+                .capital
+                .as_ref()
+                .map(|c| c.keys().map(|k| &k.value).collect())
+        ),
+        ["euv", "litho"]
+    );
+    let mkt = merged
+        .market
+        .iter()
+        .find(|m| m.id.value == "mkt")
+        .expect("mkt");
+    let (chip, demand) = mkt
+        .demand
+        .as_ref()
+        .and_then(|d| d.iter().next())
+        .expect("chip demand");
+    assert_eq!(
+        (demand.units_per_week.value, demand.lost_usd_per_unit.value),
+        (90.0, 60.0)
+    );
+    let at = scenario.sources.locate(chip.span).expect("in a file");
+    assert!(at.file.ends_with("top.toml"), "the entry is placed at {at}");
+}
+
+#[test]
+fn override_of_a_misspelt_id_suggests_the_existing_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_temp(&dir, "world/base.toml", &read(&fixture("base.toml")));
+    let top = write_temp(
+        &dir,
+        "top.toml",
+        "include = [\"world/base.toml\"]\n\n[[facility]]\nid = \"fab_aa\"\noverride = true\ncapacity_per_week = 200\n",
+    );
+    let (_, diags) = build(&top).expect_err("rejected");
+    let d = diags
+        .items
+        .iter()
+        .find(|d| d.message.contains("facility `fab_aa` overrides nothing"))
+        .expect("reported");
+    let hint = d.hint.clone().unwrap_or_default();
+    assert!(hint.contains("did you mean `fab_a`?"), "{hint}");
+}
+
+/// The override example of docs/SCENARIOS.md ("Files and includes") is a
+/// valid scenario next to the shipped files it includes.
+#[test]
+fn files_and_includes_example_validates() {
+    let doc = read(&repo().join("docs/SCENARIOS.md"));
+    let section = doc
+        .split("## Files and includes")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the section");
+    let example = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a TOML example");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(repo().join("scenarios/world")).expect("scenarios/world") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("a file name").to_string_lossy();
+        write_temp(&dir, &format!("world/{name}"), &read(&path));
+    }
+    let path = write_temp(&dir, "example.toml", example);
+    if let Err((_, diags)) = build(&path) {
+        panic!("the example is invalid: {:#?}", diags.items);
+    }
+}
+
+/// A misspelt candidate of a `[[sourcing]]` with two customers is checked
+/// for each customer, and printed once.
+#[test]
+fn the_same_problem_is_printed_once() {
+    let base = read(&fixture("base.toml"));
+    let (text, _) = mutate(
+        &base,
+        "suppliers = { wafer_co = 1.0 }\nlead_weeks = 1",
+        "suppliers = { wafer_co = 1.0 }\ncandidates = [\"wafer_cp\"]\nlead_weeks = 1",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_temp(&dir, "s.toml", &text);
+    let out = assert_cmd::Command::cargo_bin("chipshock")
+        .expect("binary built")
+        .env("NO_COLOR", "1")
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("unknown facility `wafer_cp`").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("the scenario has 1 problem\n"), "{stderr}");
 }

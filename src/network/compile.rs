@@ -32,6 +32,37 @@ pub const MAX_MAGNITUDE: f64 = 1e15;
 /// sampled.
 pub const MAX_DEMAND_RISE: f64 = 1e3;
 
+/// The longest lead time a link may have: ten years. Pipelines are kept
+/// per week of lead time, so an absurd lead (a typo for a day count) would
+/// cost memory and time in every trial.
+pub const MAX_LEAD_WEEKS: u32 = 520;
+
+/// A number for a message: as written for everyday magnitudes, in
+/// scientific notation beyond them (`{}` would print 1e-300 as 300 digits,
+/// and `{:.6}` a load of 1e15 with six useless decimals).
+fn show(x: f64) -> String {
+    let a = x.abs();
+    if x == 0.0 || (1e-4..1e9).contains(&a) {
+        // Up to six significant digits, without trailing zeros.
+        let digits = (5 - a.log10().floor().max(-6.0) as i32).clamp(0, 10) as usize;
+        let t = format!("{x:.digits$}");
+        if t.contains('.') {
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            t
+        }
+    } else if x.is_finite() {
+        format!("{x:.5e}")
+            .replace("0000e", "e")
+            .replace("000e", "e")
+            .replace("00e", "e")
+            .replace("0e", "e")
+            .replace(".e", "e")
+    } else {
+        format!("{x}")
+    }
+}
+
 /// Whether `i` is in the set `set`. A facility or market whose country or
 /// product did not resolve (already reported) carries index 0 as a
 /// placeholder, which may lie outside an empty table: it belongs to no set.
@@ -161,11 +192,14 @@ impl Compiler {
                 Rule::Positive if x <= 0.0 => Some(if x == 0.0 {
                     format!("`{key}` is zero, but must be greater than zero")
                 } else {
-                    format!("`{key}` is negative ({x}), but must be greater than zero")
+                    format!(
+                        "`{key}` is negative ({}), but must be greater than zero",
+                        show(x)
+                    )
                 }),
-                Rule::NonNegative if x < 0.0 => Some(format!("`{key}` is negative ({x})")),
+                Rule::NonNegative if x < 0.0 => Some(format!("`{key}` is negative ({})", show(x))),
                 Rule::Fraction if !(0.0..=1.0).contains(&x) => {
-                    Some(format!("`{key}` is {x}, but must lie in [0, 1]"))
+                    Some(format!("`{key}` is {}, but must lie in [0, 1]", show(x)))
                 }
                 _ => None,
             }
@@ -233,12 +267,18 @@ impl Compiler {
             self.err(
                 Diagnostic::new(
                     format!(
-                        "`{key}` can take values in [{a}, {b}], outside the allowed [{lo}, {hi}]"
+                        "`{key}` can take values in [{}, {}], outside the allowed [{}, {}]",
+                        show(a),
+                        show(b),
+                        show(lo),
+                        show(hi)
                     ),
                     d.span,
                 )
                 .hint(format!(
-                    "choose parameters so every value lies in [{lo}, {hi}]"
+                    "choose parameters so every value lies in [{}, {}]",
+                    show(lo),
+                    show(hi)
                 )),
             );
             return None;
@@ -629,11 +669,17 @@ impl Compiler {
                     );
                     Some(1) // reported; keep the link so later checks stay meaningful
                 }
-                Some(l) if l.value > 520 => {
-                    self.err(Diagnostic::new(
-                        format!("`lead_weeks` is {}, more than ten years", l.value),
-                        l.span,
-                    ));
+                Some(l) if l.value > MAX_LEAD_WEEKS as i64 => {
+                    self.err(
+                        Diagnostic::new(
+                            format!(
+                                "`lead_weeks` is {}, more than the {MAX_LEAD_WEEKS} weeks (ten years) a link may take",
+                                l.value
+                            ),
+                            l.span,
+                        )
+                        .hint(format!("use a lead time of 1 to {MAX_LEAD_WEEKS} weeks")),
+                    );
                     Some(1)
                 }
                 Some(l) => Some(l.value as u32),
@@ -695,7 +741,7 @@ impl Compiler {
             if !rl.qualified && share > 0.0 {
                 self.err(
                     Diagnostic::new(
-                        format!("unqualified supplier `{}` has a positive share {share}", rl.supplier.value),
+                        format!("unqualified supplier `{}` has a positive share {}", rl.supplier.value, show(share)),
                         rl.share.span,
                     )
                     .hint("an unqualified supplier starts at zero share; list it under `candidates`, or mark it qualified"),
@@ -848,9 +894,11 @@ impl Compiler {
                         self.err(
                             Diagnostic::new(
                                 format!(
-                                    "baseline load of facility `{}` is {load:.6} units/week, above its capacity {cap} ({:.1} %)",
+                                    "baseline load of facility `{}` is {} units/week, above its capacity {} ({} %)",
                                     fa.id,
-                                    100.0 * load / cap
+                                    show(load),
+                                    show(cap),
+                                    show(100.0 * load / cap)
                                 ),
                                 span,
                             )
@@ -1216,8 +1264,44 @@ impl Compiler {
             None => Some(None),
         };
         let is_revoke = sh.revoke.is_some();
+        if is_revoke {
+            // A revocation switches the policy regime at its onset for the
+            // rest of the trial (a torn-up agreement is not restored within
+            // the horizon): a duration, severity or recovery would be shown
+            // in the trial records and silently do nothing.
+            let given = [
+                ("duration_weeks", sh.duration_weeks.as_ref().map(|d| d.span)),
+                ("severity", sh.severity.as_ref().map(|d| d.span)),
+                ("recovery_weeks", sh.recovery_weeks.as_ref().map(|d| d.span)),
+            ];
+            for (key, span) in given {
+                if let Some(span) = span {
+                    self.err(
+                        Diagnostic::new(
+                            format!("{what} revokes agreements, which stay revoked to the horizon: `{key}` would have no effect"),
+                            span,
+                        )
+                        .hint(format!("remove `{key}`: a revocation has only an onset")),
+                    );
+                }
+            }
+        }
         let duration = match &sh.duration_weeks {
-            Some(d) => self.dist_in(d, "duration_weeks", 0.0, f64::INFINITY),
+            Some(d) => self.dist_in(d, "duration_weeks", 0.0, f64::INFINITY).and_then(|x| {
+                // Durations are whole weeks, at least one (MODEL.md §2): a
+                // distribution every draw of which rounds to 0 is a mistake.
+                if x.support().1 < 0.5 {
+                    self.err(
+                        Diagnostic::new(
+                            format!("`duration_weeks` is always below half a week ({}): every draw would round to 0, and a shock lasts at least 1 week", show(x.support().1)),
+                            d.span,
+                        )
+                        .hint("durations are whole weeks ≥ 1; for a one-off drop, use `{ fixed = 1 }`"),
+                    );
+                    return None;
+                }
+                Some(x)
+            }),
             None if is_revoke => Some(Distribution::Fixed(horizon as f64)),
             None => {
                 self.missing(
@@ -1256,8 +1340,10 @@ impl Compiler {
                     self.err(
                         Diagnostic::new(
                             format!(
-                                "demand `severity` can reach {b:e}, above the largest rise {MAX_DEMAND_RISE} (+{} %)",
-                                MAX_DEMAND_RISE * 100.0
+                                "demand `severity` can reach {}, above the largest rise {} (+{} %)",
+                                show(b),
+                                show(MAX_DEMAND_RISE),
+                                show(MAX_DEMAND_RISE * 100.0)
                             ),
                             d.span,
                         )

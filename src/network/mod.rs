@@ -17,7 +17,7 @@ mod compile;
 pub mod graph;
 
 pub use baseline::{CHOKEPOINT_SHARE, Chokepoint, chokepoints};
-pub use compile::{MAX_DEMAND_RISE, MAX_MAGNITUDE, compile, require_markets};
+pub use compile::{MAX_DEMAND_RISE, MAX_LEAD_WEEKS, MAX_MAGNITUDE, compile, require_markets};
 
 use serde::Serialize;
 
