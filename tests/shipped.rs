@@ -211,3 +211,41 @@ fn code_without_strings(line: &str) -> String {
     }
     out
 }
+
+/// Every ```toml block of the documentation is valid TOML, so a reader can
+/// paste it (one once joined keys with `;`, a syntax error); and every
+/// policy block names policies that the shipped scenario really has.
+#[test]
+fn documentation_toml_blocks_parse() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shipped_policies: String = ["reshoring", "friendshoring", "resilience"]
+        .iter()
+        .map(|f| read(&root.join(format!("scenarios/policies/{f}.toml"))))
+        .collect();
+    let mut blocks = 0;
+    for doc in [
+        "README.md",
+        "docs/SCENARIOS.md",
+        "docs/POLICIES.md",
+        "docs/SWEEPS.md",
+    ] {
+        let text = read(&root.join(doc));
+        for (i, block) in text.split("```toml\n").skip(1).enumerate() {
+            let body = block.split("```").next().unwrap_or_default();
+            if let Err(e) = body.parse::<toml::Table>() {
+                panic!("{doc}, toml block {}: {e}\n{body}", i + 1);
+            }
+            if doc == "docs/POLICIES.md" {
+                for line in body.lines().filter(|l| l.starts_with("id = ")) {
+                    let id = line.split('"').nth(1).unwrap_or_default();
+                    assert!(
+                        shipped_policies.contains(&format!("id = \"{id}\"")),
+                        "{doc}: policy `{id}` is not in scenarios/policies/"
+                    );
+                }
+            }
+            blocks += 1;
+        }
+    }
+    assert!(blocks >= 10, "only {blocks} toml blocks found");
+}
