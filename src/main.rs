@@ -87,7 +87,7 @@ fn main() -> ExitCode {
         },
         Command::Run(args) => match cli::load_simulable(args.scenario.as_deref()) {
             Ok((_, mut net)) => report_errors(args.apply_overrides(&mut net).and_then(|()| {
-                let vi = cli::compare::variant_index(&net, &args.variant)?;
+                let vi = args.variant_index(&net)?;
                 let vn = chipshock::policy::apply(&net, vi).map_err(anyhow::Error::msg)?;
                 let engine = chipshock::sim::variant::VariantEngine::new(&vn);
                 cli::run::run(&args, &vn.net, &engine)

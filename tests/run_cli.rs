@@ -119,7 +119,8 @@ fn run_variant_and_unknown_variant() {
         .arg(&scenario)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("lost output"));
+        .stdout(predicate::str::contains("lost output"))
+        .stdout(predicate::str::contains("variant all  seed 1"));
     chipshock()
         .args(["run", "--trials", "50", "-q", "--variant", "alll"])
         .arg(&scenario)
@@ -127,6 +128,15 @@ fn run_variant_and_unknown_variant() {
         .code(2)
         .stderr(predicate::str::contains("unknown variant `alll`"))
         .stderr(predicate::str::contains("did you mean `all`?"));
+    chipshock()
+        .args(["run", "--trials", "50", "-q", "--variant", "all,reshoring"])
+        .arg(&scenario)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`run` simulates one variant"))
+        .stderr(predicate::str::contains(
+            "chipshock compare --variants all,reshoring",
+        ));
 }
 
 /// A bad `--out` (here an existing file) is refused before any trial runs,
@@ -174,6 +184,11 @@ fn compare_writes_the_comparison_and_ranks_variants() {
         serde_json::from_str(&std::fs::read_to_string(out.join("comparison.json")).expect("json"))
             .expect("parses");
     assert_eq!(json["comparisons"].as_array().map(Vec::len), Some(6));
+    // The manifest names every variant compared, not only the baseline.
+    let variants = json["manifest"]["variant"].as_str().expect("variant");
+    for v in ["baseline", "friendshoring", "reshoring"] {
+        assert!(variants.split(',').any(|x| x == v), "{variants}");
+    }
     let summary = std::fs::read_to_string(out.join("summary.csv")).expect("summary.csv");
     for v in ["baseline,", "friendshoring,", "reshoring,"] {
         assert!(

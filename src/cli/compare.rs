@@ -259,8 +259,16 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         write_combined(dir, &runs)?;
         crate::atomic::write(&dir.join("comparison.csv"), csv(&rows).as_bytes())?;
+        // One manifest for the whole comparison: the baseline run's, naming
+        // every variant compared (not only the baseline's).
+        let mut manifest = runs[0].report.manifest.clone();
+        manifest.variant = runs
+            .iter()
+            .map(|r| r.report.manifest.variant.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
         let file = ComparisonFile {
-            manifest: &runs[0].report.manifest,
+            manifest: &manifest,
             focus: args.focus.as_deref(),
             comparisons: &rows,
         };

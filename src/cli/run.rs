@@ -90,6 +90,19 @@ impl RunArgs {
         Ok(())
     }
 
+    /// The index of `--variant` in the network (one variant: a list is what
+    /// `compare` takes, and the error says so).
+    pub fn variant_index(&self, net: &Network) -> anyhow::Result<usize> {
+        if self.variant.contains(',') {
+            bail!(
+                "`run` simulates one variant, not `{}`; to compare several on the same shocks, use `chipshock compare --variants {}`",
+                self.variant,
+                self.variant
+            );
+        }
+        crate::compare::variant_index(net, &self.variant)
+    }
+
     /// Whether to record weekly bands: asked for, or implied by `--out`.
     pub fn record_weekly(&self) -> bool {
         !self.no_weekly && (self.weekly || self.out.is_some())

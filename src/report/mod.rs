@@ -46,7 +46,8 @@ pub struct Manifest {
     pub chipshock_version: String,
     pub scenario: String,
     pub scenario_hash: String,
-    /// The policy variant simulated.
+    /// The policy variant simulated (in `comparison.json`: every variant
+    /// compared, comma-separated, baseline first).
     pub variant: String,
     pub seed: u64,
     pub trial_start: u64,

@@ -70,8 +70,9 @@ fn prop_row(name: String, p: &Proportion) -> Vec<String> {
 pub fn render(r: &RunReport) -> String {
     let m = &r.manifest;
     let mut out = format!(
-        "scenario `{}`  seed {}  trials {}..{} ({})  horizon {} weeks  hash {}\n\n",
+        "scenario `{}`  variant {}  seed {}  trials {}..{} ({})  horizon {} weeks  hash {}\n\n",
         m.scenario,
+        m.variant,
         m.seed,
         m.trial_start,
         m.trial_end,

@@ -187,7 +187,7 @@ fn terminal_table_shows_headline_figures() {
     let cfg = RunConfig::new(&net, 9, acc.range(), true);
     let text = table::render(&RunReport::build(&net, &cfg, &acc));
     assert!(
-        text.contains("scenario `tiny`  seed 9  trials 0..1500 (1500)"),
+        text.contains("scenario `tiny`  variant baseline  seed 9  trials 0..1500 (1500)"),
         "{text}"
     );
     assert!(text.contains("lost output (USD)"));
