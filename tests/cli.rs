@@ -226,6 +226,17 @@ fn a_scenario_without_markets_is_not_simulated() {
             .stderr(predicate::str::contains("empty.toml:1:1"))
             .stderr(predicate::str::contains("the scenario has no [[market]]"));
     }
+    // `validate` accepts it as a fragment, and says what it cannot do.
+    chipshock()
+        .arg("validate")
+        .arg(&p)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("is valid"))
+        .stdout(predicate::str::contains("note: no [[market]]"))
+        .stdout(predicate::str::contains(
+            "market demand at baseline: $0.00 per week",
+        ));
 }
 
 /// A first trial so close to the top of the trial numbers that the run

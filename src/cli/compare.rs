@@ -10,12 +10,12 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
-use super::validate::usd;
 pub use crate::compare::{
     Comparison, TrialPlan, VariantRun, compare, focus_mask, run_variants, variant_index,
 };
 use crate::mc::{self, RunOptions};
 use crate::network::Network;
+use crate::report::fmt::{ratio, usd};
 use crate::report::{self, RunReport};
 
 #[derive(clap::Args, Clone, Debug)]
@@ -116,7 +116,7 @@ pub fn table(rows: &[Comparison], trials: u64) -> String {
             100.0 * r.avoided_usd.variant_worse.estimate,
             usd(r.cost.total_over_horizon_usd),
             r.avoided_usd_per_dollar
-                .map(|x| format!("{x:.2}"))
+                .map(ratio)
                 .unwrap_or_else(|| "-".into())
         );
     }

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use crate::network::graph::enum_name;
 use crate::network::{CHOKEPOINT_SHARE, Network, chokepoints};
+use crate::report::fmt::usd;
 
 /// Renders the validation summary: counts, baseline flows, the most
 /// utilised facilities and the structural chokepoints.
@@ -28,6 +29,12 @@ pub fn summary(net: &Network, label: &str, all_flows: bool) -> String {
     ];
     for (k, v) in counts {
         let _ = writeln!(s, "  {k:<11} {v:>6}");
+    }
+    if net.markets.is_empty() {
+        let _ = writeln!(
+            s,
+            "  note: no [[market]]: valid as a file to include, but `run`, `compare` and `sweep` need markets"
+        );
     }
     let demand: f64 = net
         .needs
@@ -127,21 +134,4 @@ pub fn num(x: f64) -> String {
     } else {
         format!("{x:.2}")
     }
-}
-
-/// USD in human units ($1.23B).
-pub fn usd(x: f64) -> String {
-    let a = x.abs();
-    let (v, u) = if a >= 1e12 {
-        (x / 1e12, "T")
-    } else if a >= 1e9 {
-        (x / 1e9, "B")
-    } else if a >= 1e6 {
-        (x / 1e6, "M")
-    } else if a >= 1e3 {
-        (x / 1e3, "k")
-    } else {
-        (x, "")
-    };
-    format!("${v:.2}{u}")
 }

@@ -60,6 +60,20 @@ pub fn usd(x: f64) -> String {
     format!("{sign}${v:.digits$}{unit}")
 }
 
+/// A ratio (avoided loss per dollar) to three significant digits: `7.54`,
+/// `0.00213`, `-3.27`, `123` (two decimals would show 0.002 as `0.00`).
+pub fn ratio(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return num(x);
+    }
+    let a = x.abs();
+    if !(1e-6..1e15).contains(&a) {
+        return format!("{x:.2e}");
+    }
+    let digits = (2 - a.log10().floor() as i32).clamp(0, 8) as usize;
+    format!("{x:.digits$}")
+}
+
 /// A fraction as a percentage with one decimal: `12.3%`.
 pub fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
@@ -98,6 +112,18 @@ mod tests {
         assert_eq!(usd(0.0), "$0.00");
         assert_eq!(usd(-2.5e12), "-$2.50T");
         assert_eq!(usd(999_999.0), "$1.00M");
+        // The sum of nothing is -0.0: no sign.
+        assert_eq!(usd(-0.0), "$0.00");
+    }
+
+    #[test]
+    fn ratios_keep_three_significant_digits() {
+        assert_eq!(ratio(7.5412), "7.54");
+        assert_eq!(ratio(0.0021345), "0.00213");
+        assert_eq!(ratio(-3.2719), "-3.27");
+        assert_eq!(ratio(123.4), "123");
+        assert_eq!(ratio(0.0), "0");
+        assert_eq!(ratio(2.5e-9), "2.50e-9");
     }
 
     #[test]
