@@ -232,6 +232,9 @@ pub struct TrialTable {
     pub lost_units: Vec<f64>,
     pub peak_shortfall: Vec<f64>,
     pub weeks_below: Vec<u32>,
+    /// Delay of back-ordered demand (unit-weeks; 0 without back-ordering
+    /// markets).
+    pub backorder_unit_weeks: Vec<f64>,
     tts: Vec<u32>,
     ttr: Vec<u32>,
     /// Trial `i`'s fired shocks are `fired[fired_offsets[i]..fired_offsets[i + 1]]`.
@@ -281,6 +284,7 @@ impl TrialTable {
         self.lost_units.push(r.lost_units);
         self.peak_shortfall.push(r.peak_shortfall);
         self.weeks_below.push(r.weeks_below);
+        self.backorder_unit_weeks.push(r.backorder_unit_weeks);
         self.tts.push(r.tts.unwrap_or(NONE));
         self.ttr.push(r.ttr.unwrap_or(NONE));
         self.fired.extend_from_slice(&r.fired);
@@ -292,6 +296,8 @@ impl TrialTable {
         self.lost_units.extend_from_slice(&other.lost_units);
         self.peak_shortfall.extend_from_slice(&other.peak_shortfall);
         self.weeks_below.extend_from_slice(&other.weeks_below);
+        self.backorder_unit_weeks
+            .extend_from_slice(&other.backorder_unit_weeks);
         self.tts.extend_from_slice(&other.tts);
         self.ttr.extend_from_slice(&other.ttr);
         let base = self.fired.len() as u64;
@@ -457,6 +463,7 @@ struct Compact {
     lost_units: f64,
     peak_shortfall: f64,
     weeks_below: u32,
+    backorder_unit_weeks: f64,
     tts: Option<u32>,
     ttr: Option<u32>,
     /// Reused across blocks, so it allocates only when a trial fires more
@@ -653,6 +660,7 @@ fn copy_out(
     rec.lost_units = out.lost_units;
     rec.peak_shortfall = out.peak_shortfall;
     rec.weeks_below = out.weeks_below_threshold;
+    rec.backorder_unit_weeks = out.backorder_unit_weeks;
     rec.tts = out.time_to_survive;
     rec.ttr = out.time_to_recover;
     rec.fired.clear();

@@ -161,6 +161,64 @@ fn a_bad_out_is_refused_before_the_trials() {
     assert_eq!(common::read(&file), "not a directory\n");
 }
 
+/// The delay of back-ordered demand is reported: per trial in trials.csv,
+/// summarised in summary.csv and on the terminal, for a scenario with a
+/// back-ordering market; a lost-demand scenario has no such rows.
+#[test]
+fn backorder_delay_is_reported() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let chain = common::read(&root.join("scenarios/examples/teaching_chain.toml"));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let waiting = common::write_temp(
+        &tmp,
+        "waiting.toml",
+        &chain.replacen(
+            "inventory_weeks = 1 ",
+            "backorder = true\ninventory_weeks = 1 ",
+            1,
+        ),
+    );
+    let column = |dir: &Path| -> Vec<String> {
+        let csv = common::read(&dir.join("trials.csv"));
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+        let at = header
+            .iter()
+            .position(|h| *h == "backorder_unit_weeks")
+            .expect("a backorder_unit_weeks column");
+        lines
+            .map(|l| l.split(',').nth(at).unwrap_or_default().to_string())
+            .collect()
+    };
+    let out = tmp.path().join("waiting");
+    chipshock()
+        .args(["run", "--trials", "3", "--out"])
+        .arg(&out)
+        .arg(&waiting)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("back-order delay (unit-weeks)"));
+    // Week 15's 100 units short wait, and nothing is lost.
+    for x in column(&out) {
+        assert!(x.parse::<f64>().expect("number") >= 100.0, "{x}");
+    }
+    let summary = common::read(&out.join("summary.csv"));
+    assert!(
+        summary.contains(",backorder_unit_weeks,total,,mean,"),
+        "{summary}"
+    );
+    let plain = tmp.path().join("plain");
+    chipshock()
+        .args(["run", "--trials", "3", "--out"])
+        .arg(&plain)
+        .arg(root.join("scenarios/examples/teaching_chain.toml"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("back-order delay").not());
+    assert!(column(&plain).iter().all(|x| x == "0"));
+    assert!(!common::read(&plain.join("summary.csv")).contains("backorder_unit_weeks"));
+}
+
 #[test]
 fn compare_writes_the_comparison_and_ranks_variants() {
     let scenario = common::fixture("paper_concrete.toml");

@@ -122,6 +122,9 @@ pub struct RunReport {
     pub lost_units: Summary,
     pub peak_shortfall: Summary,
     pub weeks_below_threshold: Summary,
+    /// Delay of back-ordered demand per trial (unit-weeks: the backlog
+    /// summed over the weeks it waited); `None` when no market back-orders.
+    pub backorder_unit_weeks: Option<Summary>,
     pub time_to_survive: Conditional,
     pub time_to_recover: Conditional,
     pub p_any_loss: Proportion,
@@ -170,6 +173,11 @@ impl RunReport {
             lost_units: Summary::of(&t.lost_units),
             peak_shortfall: Summary::of(&t.peak_shortfall),
             weeks_below_threshold: Summary::of(&weeks),
+            backorder_unit_weeks: net
+                .markets
+                .iter()
+                .any(|m| m.backorder)
+                .then(|| Summary::of(&t.backorder_unit_weeks)),
             time_to_survive: conditional(t.defined_tts().map(f64::from).collect()),
             time_to_recover: conditional(t.defined_ttr().map(f64::from).collect()),
             p_any_loss: Proportion::new(any as u64, n),

@@ -104,6 +104,9 @@ impl Exporter for SummaryCsv {
         w.summary("lost_units", &r.lost_units)?;
         w.summary("peak_shortfall", &r.peak_shortfall)?;
         w.summary("weeks_below_threshold", &r.weeks_below_threshold)?;
+        if let Some(b) = &r.backorder_unit_weeks {
+            w.summary("backorder_unit_weeks", b)?;
+        }
         for (metric, c) in [
             ("time_to_survive", &r.time_to_survive),
             ("time_to_recover", &r.time_to_recover),

@@ -89,6 +89,9 @@ pub fn render(r: &RunReport) -> String {
         metric_row("peak shortfall", &r.peak_shortfall, &pct),
         metric_row("weeks below threshold", &r.weeks_below_threshold, &weeks),
     ];
+    if let Some(b) = &r.backorder_unit_weeks {
+        rows.push(metric_row("back-order delay (unit-weeks)", b, &qty));
+    }
     for (name, c) in [
         ("time to survive (weeks)", &r.time_to_survive),
         ("time to recover (weeks)", &r.time_to_recover),

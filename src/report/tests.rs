@@ -49,7 +49,7 @@ fn files_have_headers_and_expected_rows() {
     assert_eq!(lines.next(), Some(trials_csv::HEADER));
     assert_eq!(lines.clone().count(), TRIALS as usize);
     for line in lines.clone() {
-        assert_eq!(line.split(',').count(), 9, "{line}");
+        assert_eq!(line.split(',').count(), 10, "{line}");
         assert!(line.starts_with("baseline,"), "{line}");
     }
     let shocked = lines.clone().find(|l| !l.ends_with(',')).unwrap();

@@ -8,8 +8,7 @@ use crate::mc::Accumulated;
 
 pub struct TrialsCsv;
 
-pub const HEADER: &str =
-    "variant,trial,lost_usd,lost_units,peak_shortfall,weeks_below,tts,ttr,fired";
+pub const HEADER: &str = "variant,trial,lost_usd,lost_units,peak_shortfall,weeks_below,backorder_unit_weeks,tts,ttr,fired";
 
 impl Exporter for TrialsCsv {
     fn file_name(&self) -> &'static str {
@@ -38,13 +37,14 @@ impl Exporter for TrialsCsv {
             }
             writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{}",
                 variant,
                 acc.first_trial + i as u64,
                 num(t.lost_usd[i]),
                 num(t.lost_units[i]),
                 num(t.peak_shortfall[i]),
                 t.weeks_below[i],
+                num(t.backorder_unit_weeks[i]),
                 opt(t.time_to_survive(i)),
                 opt(t.time_to_recover(i)),
                 csv_field(&fired)
