@@ -220,6 +220,10 @@ cases! {
         "`duration_weeks` is always below half a week (0)", at "duration_weeks = { fixed = 0 }", hint "whole weeks ≥ 1";
     lead_time_beyond_the_limit: "suppliers = { wafer_co = 1.0 }\nlead_weeks = 1" => "suppliers = { wafer_co = 1.0 }\nlead_weeks = 521",
         "`lead_weeks` is 521, more than the 520 weeks (ten years) a link may take", at "lead_weeks = 521", hint "1 to 520 weeks";
+    // An export control must close some lane, as a shock's selector must
+    // select something (litho flows from the US to Taiwan, not back).
+    export_control_closing_nothing: "[[policy]]\nid = \"stock\"" => "[[policy]]\nid = \"ban\"\n[policy.export_control]\nfrom = [\"TW\"]\nto = [\"US\"]\nproducts = [\"litho\"]\n\n[[policy]]\nid = \"stock\"",
+        "policy `ban` closes no link", at "id = \"ban\"", hint "check the ids and filters";
     // Numbers in messages stay short at any magnitude.
     tiny_number_in_a_message: "severity = { beta = { mean = 0.8, sd = 0.1 } }" => "severity = { uniform = { min = 1e-300, max = 2.5 } }",
         "`severity` can take values in [1e-300, 2.5], outside the allowed [0, 1]", at "min = 1e-300";

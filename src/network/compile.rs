@@ -1613,9 +1613,17 @@ impl Compiler {
             }
         } else {
             let ec = p.export_control.as_ref()?;
-            PolicyAction::ExportControl {
-                links: self.lane_links(ctx, &ec.from, &ec.to, &ec.products)?,
+            let links = self.lane_links(ctx, &ec.from, &ec.to, &ec.products)?;
+            if links.is_empty() {
+                // As a shock's selector that matches nothing: a control that
+                // closes no lane would cost nothing and change nothing.
+                self.err(
+                    Diagnostic::new(format!("{what} closes no link"), p.id.span).hint(
+                        "no supply link runs from its `from` to its `to` countries for its products; check the ids and filters",
+                    ),
+                );
             }
+            PolicyAction::ExportControl { links }
         };
         if let Some(PolicyAction::Stockpile { needs, .. } | PolicyAction::DualSource { needs }) =
             Some(&action)
