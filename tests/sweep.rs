@@ -187,7 +187,7 @@ fn merge_refuses_mixed_duplicate_and_missing_shards() {
         .code(1)
         .stderr(
             predicate::str::contains("shard 1/2")
-                .and(predicate::str::contains("2 point(s) not usable"))
+                .and(predicate::str::contains("2 points not usable"))
                 .and(predicate::str::contains("point 1 is damaged: "))
                 .and(predicate::str::contains(
                     "p000001.json is not a point file (EOF",
@@ -536,5 +536,415 @@ fn trial_rows_on_request() {
         std::fs::read(rows.join("points.csv")).expect("csv"),
         std::fs::read(plain.join("points.csv")).expect("csv"),
         "trial rows do not change the results"
+    );
+}
+
+/// Runs the sweep `text` (written as `s.toml` in a fresh directory, with
+/// `{base}` standing for the fixtures' base scenario, quoted) and returns
+/// its stderr and text, checking that it is refused (exit 1).
+fn refused_text(text: &str) -> (String, String) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let text = text.replace("{base}", &format!("{:?}", common::fixture("base.toml")));
+    let p = tmp.path().join("s.toml");
+    std::fs::write(&p, &text).expect("write");
+    let out = refused_sweep(&p, &tmp.path().join("o"))
+        .get_output()
+        .clone();
+    (String::from_utf8(out.stderr).expect("utf8"), text)
+}
+
+/// The line of `text` holding the `n`-th (0-based) occurrence of `at`.
+fn line_of(text: &str, at: &str, n: usize) -> usize {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(at))
+        .nth(n)
+        .map(|(i, _)| i + 1)
+        .expect("line")
+}
+
+/// An alias and its name, or a shock's probability and its rate (one
+/// parameter, the shock's occurrence), are the same parameter: the second
+/// axis would silently undo the first.
+#[test]
+fn two_names_of_one_parameter_are_swept_twice() {
+    for (first, second, why) in [
+        (
+            "policy.reshore_us.capacity_per_week",
+            "policy.reshore_us.capacity",
+            "`capacity` is another name for `capacity_per_week`",
+        ),
+        (
+            "shock.blockade.probability",
+            "shock.blockade.rate_per_year",
+            "a shock's probability and its rate_per_year are one parameter",
+        ),
+        (
+            "shock.blockade.duration_weeks.mode",
+            "shock.blockade.duration_weeks",
+            "replaces the whole distribution",
+        ),
+    ] {
+        check_error_at(
+            &format!(
+                "[[axis]]\npath = \"{first}\"\nvalues = [0.1]\n[[axis]]\npath = \"{second}\"\nvalues = [0.2]\n"
+            ),
+            &format!("axis `{second}` "),
+            |text| line_of(text, &format!("path = \"{second}\""), 0),
+        );
+        let (err, _) = refused_text(&format!(
+            "[sweep]\nscenario = {{base}}\ntrials = 10\n[[axis]]\npath = \"{first}\"\nvalues = [0.1]\n[[axis]]\npath = \"{second}\"\nvalues = [0.2]\n"
+        ));
+        assert!(err.contains(why), "{err}");
+        assert!(
+            err.contains(&format!("as axis `{first}`"))
+                || err.contains(&format!("axis `{first}` sets")),
+            "names the first axis: {err}"
+        );
+        assert!(err.contains("first swept here"), "{err}");
+    }
+}
+
+/// The sweep in docs/SWEEPS.md and every sweep shipped in
+/// scenarios/sweeps/ load: every point of each is valid.
+#[test]
+fn shipped_and_documented_sweeps_load() {
+    let load = |p: &Path| {
+        if let Err(e) = chipshock::sweep::load_sweep(p) {
+            let why = match e {
+                chipshock::sweep::SweepError::Io(msg) => msg,
+                chipshock::sweep::SweepError::Invalid(sources, diags) => {
+                    let r = chipshock::diagnostic::Renderer::new(&sources);
+                    diags.items.iter().map(|d| r.render(d)).collect()
+                }
+            };
+            panic!("{} does not load:\n{why}", p.display());
+        }
+    };
+    let dir = common::repo().join("scenarios/sweeps");
+    let mut shipped: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("scenarios/sweeps")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    shipped.sort();
+    assert!(!shipped.is_empty(), "scenarios/sweeps holds sweeps");
+    for p in &shipped {
+        load(p);
+    }
+    let doc = common::read(&common::repo().join("docs/SWEEPS.md"));
+    let start = doc
+        .find("```toml\n[sweep]")
+        .expect("SWEEPS.md shows a sweep file")
+        + 8;
+    let len = doc[start..].find("```").expect("the block ends");
+    let example = &doc[start..start + len];
+    assert!(
+        example.contains("scenario = \"../world.toml\""),
+        "{example}"
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let world = common::repo().join("scenarios/world.toml");
+    let p = common::write_temp(
+        &tmp,
+        "example.toml",
+        &example.replace("\"../world.toml\"", &format!("{world:?}")),
+    );
+    load(&p);
+}
+
+/// A variant that a point's value makes invalid is reported at the axis
+/// that set the value (not the first axis, not the variant), naming the
+/// point and its values.
+#[test]
+fn a_point_that_overloads_a_variant_is_reported_at_its_axis() {
+    let (err, text) = refused_text(
+        "[sweep]\nscenario = {base}\ntrials = 10\n\
+         [[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n\
+         [[axis]]\npath = \"policy.reshore_us.capacity_per_week\"\nvalues = [40, 10]\n",
+    );
+    assert!(
+        err.contains(
+            "error: point 1 (shock.blockade.probability = 0.1, policy.reshore_us.capacity_per_week = 10): \
+             variant `all`: its policies load facility `reshore_us` to 20"
+        ),
+        "{err}"
+    );
+    let line = line_of(&text, "policy.reshore_us.capacity_per_week", 0);
+    assert!(
+        err.contains(&format!("s.toml:{line}:")),
+        "at the capacity axis: {err}"
+    );
+    assert!(err.contains("set to 10 at this point"), "{err}");
+    assert!(
+        err.contains("this variant"),
+        "the variant is shown too: {err}"
+    );
+    assert!(err.contains("the sweep has 1 problem\n"), "{err}");
+}
+
+/// Sweep-file mistakes in the sweep file's words, each at its line.
+#[test]
+fn sweep_file_mistakes_in_plain_words() {
+    let axis = "[[axis]]\npath = \"shock.blockade.probability\"\n";
+    for (text, message, hint, at) in [
+        (
+            format!("[sweep]\nscenario = {{base}}\ntrials = \"200\"\n{axis}values = [0.1]\n"),
+            "`trials` must be a whole number, not the text \"200\"",
+            "without quotes: 200",
+            "trials =",
+        ),
+        (
+            format!("[sweep]\nscenario = {{base}}\ntrials = 10\n{axis}values = [\"0.1\"]\n"),
+            "`values` must be a list of numbers: one of them is the text \"0.1\"",
+            "without quotes: 0.1",
+            "values =",
+        ),
+        (
+            format!("[sweep]\nscenario = {{base}}\ntrials = 10\n{axis}range = [0.1, 0.2]\n"),
+            "`range` is a table with keys from, to and steps",
+            "range = { from = 0.1, to = 0.2, steps = 5 }",
+            "range =",
+        ),
+        (
+            format!(
+                "[sweep]\nscenario = {{base}}\nvariants = \"all\"\ntrials = 10\n{axis}values = [0.1]\n"
+            ),
+            "`variants` must be a list of variant names in quotes, not the text \"all\"",
+            "variants = [\"all\"]",
+            "variants =",
+        ),
+        (
+            format!(
+                "[sweep]\nscenario = {{base}}\ntrials = 10\ndesign = \"latin-hypercube\"\npoints = 4\n{axis}range = {{ from = 0.1, to = 0.2 }}\n"
+            ),
+            "unknown design `latin-hypercube`",
+            "did you mean `latin_hypercube`?",
+            "design =",
+        ),
+        (
+            format!(
+                "[sweep]\nscenario = {{base}}\ntrials = 10\npoints = 10\n{axis}values = [0.1]\n"
+            ),
+            "`points` is for a latin_hypercube design; a grid design",
+            "remove `points`",
+            "points =",
+        ),
+        (
+            format!(
+                "[sweep]\nscenario = {{base}}\ntrials = 10\ndesign = \"zip\"\npoints = 10\n{axis}values = [0.1]\n"
+            ),
+            "`points` is for a latin_hypercube design; a zip design",
+            "remove `points`",
+            "points =",
+        ),
+    ] {
+        let (err, text) = refused_text(&text);
+        assert!(err.contains(message), "{message}:\n{err}");
+        assert!(err.contains(hint), "{hint}:\n{err}");
+        let line = line_of(&text, at, 0);
+        assert!(
+            err.contains(&format!("s.toml:{line}:")),
+            "at `{at}`:\n{err}"
+        );
+        assert!(!err.contains("expected"), "no serde words:\n{err}");
+    }
+    let (err, _) = refused_text(&format!(
+        "[sweep]\nscenario = {{base}}\nvariants = [\"alll\"]\ntrials = 0\n{axis}values = [0.1]\n"
+    ));
+    assert!(err.contains("the sweep has 2 problems\n"), "{err}");
+}
+
+/// A scenario that is not there is an error at `scenario`, which says the
+/// path is relative to the sweep file.
+#[test]
+fn a_missing_scenario_is_located_and_resolved_relative_to_the_sweep_file() {
+    let (err, _) = refused_text(
+        "[sweep]\nscenario = \"bse.toml\"\ntrials = 10\n[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n",
+    );
+    assert!(err.contains("scenario `bse.toml` not found"), "{err}");
+    assert!(err.contains("s.toml:2:12"), "{err}");
+    assert!(err.contains("relative to the sweep file"), "{err}");
+}
+
+/// A scenario given where a sweep file belongs is recognised as one.
+#[test]
+fn a_scenario_given_to_sweep_is_recognised() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    refused_sweep(&common::fixture("base.toml"), &tmp.path().join("o")).stderr(
+        predicate::str::contains(
+            "this looks like a scenario file (it has [[facility]] tables and [[market]] tables): \
+             `chipshock sweep` takes a sweep file; see docs/SWEEPS.md",
+        ),
+    );
+}
+
+#[test]
+fn a_shard_count_of_zero_is_explained() {
+    chipshock()
+        .arg("sweep")
+        .arg(sweep_file())
+        .args(["--out", "unused", "--shard", "0/0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the shard count must be at least 1",
+        ));
+}
+
+/// Path mistakes suggest only what exists there: a policy's own fields,
+/// the ids under a path, a distribution's own parameters.
+#[test]
+fn axis_path_suggestions_are_what_exists_there() {
+    let err = |path: &str| {
+        refused_text(&format!(
+            "[sweep]\nscenario = {{base}}\ntrials = 10\n[[axis]]\npath = \"{path}\"\nvalues = [0.5]\n"
+        ))
+        .0
+    };
+    let e = err("policy.stock.share");
+    assert!(
+        e.contains(
+            "`share` is not a numeric field of policy `stock` (a stockpile policy); \
+             valid: capex_usd, subsidy_usd, annual_cost_usd, inventory_weeks, holding_rate_per_year"
+        ),
+        "{e}"
+    );
+    assert!(!e.contains("did you mean"), "nothing close to suggest: {e}");
+    for (path, message) in [
+        (
+            "shock.blockade.trigger.sanctons.probability",
+            "shock `blockade` has no trigger of `sanctons`; did you mean `shock.blockade.trigger.sanctions.probability`?",
+        ),
+        (
+            "facility.fab_a.recipe.wafr",
+            "facility `fab_a` has no recipe input `wafr`; did you mean `facility.fab_a.recipe.wafer`?",
+        ),
+        (
+            "market.mkt.demand.chp.units_per_week",
+            "market `mkt` has no demand for `chp`; did you mean `market.mkt.demand.chip.units_per_week`?",
+        ),
+        (
+            "shock.blockade.recovery_weeks.mode",
+            "shock `blockade`'s `recovery_weeks` is lognormal { median = 4, sigma = 0.5 }, \
+             which has no parameter `mode`; its parameters: median, sigma",
+        ),
+    ] {
+        let e = err(path);
+        assert!(e.contains(message), "{path}:\n{e}");
+    }
+}
+
+/// `--trial-rows` output is all there or refused: resuming with the other
+/// setting, merging shards of both, or a shard missing a trial file.
+#[test]
+fn trial_rows_are_never_silently_partial() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (p, _) = sweep_with(
+        tmp.path(),
+        "[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1, 0.3, 0.5, 0.7]\n",
+    );
+    let run = |out: &Path, extra: &[&str]| {
+        let mut c = chipshock();
+        c.arg("sweep")
+            .arg(&p)
+            .arg("--out")
+            .arg(out)
+            .arg("-q")
+            .args(extra);
+        c.assert()
+    };
+    let plain = tmp.path().join("plain");
+    run(&plain, &[]).code(0);
+    run(&plain, &["--resume", "--trial-rows"])
+        .code(1)
+        .stderr(predicate::str::contains("was started without --trial-rows"));
+    let rows = tmp.path().join("rows");
+    run(&rows, &["--trial-rows"]).code(0);
+    run(&rows, &["--resume"])
+        .code(1)
+        .stderr(predicate::str::contains("was started with --trial-rows"));
+
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    let c = tmp.path().join("c");
+    run(&a, &["--shard", "0/2", "--trial-rows"]).code(0);
+    run(&b, &["--shard", "1/2"]).code(0);
+    run(&c, &["--shard", "1/2", "--trial-rows"]).code(0);
+    let merge = |shards: [&Path; 2]| {
+        chipshock()
+            .arg("merge")
+            .args(shards)
+            .arg("--out")
+            .arg(tmp.path().join("m"))
+            .assert()
+    };
+    merge([&a, &b])
+        .code(1)
+        .stderr(predicate::str::contains("was run with --trial-rows but"));
+    std::fs::remove_file(c.join("points/p000003.trials.csv")).expect("remove");
+    merge([&a, &c]).code(1).stderr(
+        predicate::str::contains("shard 1/2")
+            .and(predicate::str::contains("point 3's trial rows are missing"))
+            .and(predicate::str::contains("p000003.trials.csv")),
+    );
+    // Resuming recomputes the point whose trial rows are gone.
+    run(&c, &["--shard", "1/2", "--trial-rows", "--resume"]).code(0);
+    merge([&a, &c]).code(0);
+    assert_eq!(
+        tree(&tmp.path().join("m")),
+        tree(&rows),
+        "the merge == the unsharded sweep with trial rows"
+    );
+}
+
+/// `merge` names every incomplete shard at once; a directory it cannot
+/// read is an I/O error (exit 2), and the directory above the shards is
+/// recognised.
+#[test]
+fn merge_reports_every_incomplete_shard_and_unreadable_directories() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (p, _) = sweep_with(
+        tmp.path(),
+        "[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1, 0.3, 0.5, 0.7]\n",
+    );
+    let shards = tmp.path().join("shards");
+    let dirs: Vec<PathBuf> = (0..2).map(|i| shards.join(i.to_string())).collect();
+    for (i, d) in dirs.iter().enumerate() {
+        chipshock()
+            .arg("sweep")
+            .arg(&p)
+            .arg("--out")
+            .arg(d)
+            .args(["-q", "--shard", &format!("{i}/2")])
+            .assert()
+            .code(0);
+    }
+    let merge = |args: &[&Path]| {
+        chipshock()
+            .arg("merge")
+            .args(args)
+            .arg("--out")
+            .arg(tmp.path().join("m"))
+            .assert()
+    };
+    merge(&[&shards])
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "it holds shard directories (0, 1): merge {}/*",
+            shards.display()
+        )));
+    merge(&[&tmp.path().join("nowhere")])
+        .code(2)
+        .stderr(predicate::str::contains("nowhere does not exist"));
+    std::fs::remove_file(dirs[0].join("points/p000002.json")).expect("remove");
+    std::fs::remove_file(dirs[1].join("points/p000001.json")).expect("remove");
+    merge(&[&dirs[0], &dirs[1]]).code(1).stderr(
+        predicate::str::contains("2 shards are incomplete")
+            .and(predicate::str::contains("shard 0/2"))
+            .and(predicate::str::contains("point 2 is missing"))
+            .and(predicate::str::contains("shard 1/2"))
+            .and(predicate::str::contains("point 1 is missing")),
     );
 }

@@ -38,9 +38,15 @@ impl std::str::FromStr for Shard {
                 crate::sweep::MAX_POINTS
             ));
         }
-        if count == 0 || index >= count {
+        if count == 0 {
             return Err(format!(
-                "shard {index}/{count}: the index must be below the count (0-based)"
+                "shard {index}/{count}: the shard count must be at least 1 (0/1 is the whole sweep)"
+            ));
+        }
+        if index >= count {
+            return Err(format!(
+                "shard {index}/{count}: the index must be below the count (0-based: 0/{count} to {}/{count})",
+                count - 1
             ));
         }
         Ok(Shard { index, count })
@@ -106,7 +112,11 @@ pub fn sweep(args: &SweepArgs) -> ExitCode {
         }
         Err(SweepError::Invalid(sources, diags)) => {
             Renderer::new(&sources).emit_stderr(&diags, color_stderr());
-            crate::say!("error: the sweep has {} problem(s)", diags.len());
+            let n = diags.len();
+            crate::say!(
+                "error: the sweep has {n} problem{}",
+                if n == 1 { "" } else { "s" }
+            );
             return ExitCode::from(EXIT_INVALID);
         }
     };

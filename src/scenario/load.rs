@@ -373,15 +373,17 @@ impl Problem {
     }
 }
 
-/// The keys from an entity down to the value an error is about
-/// (`["demand", "chip", "units_per_week"]`); empty when the error is about
-/// the entity itself.
+/// The keys from the deserialized value down to the one an error is about
+/// (`["demand", "chip", "units_per_week"]` in an entity, `["sweep",
+/// "trials"]` in a sweep file); empty when the error is about the value
+/// itself.
 ///
 /// `toml` keeps them private and prints them as the last line of the
 /// error's text (`in \`demand.chip.units_per_week\``) when the error carries
-/// no document, as the loader's per-entity errors do. Array elements add no
-/// key: an error in a `[[shock.trigger]]` has the path `["trigger"]`.
-fn error_path(e: &toml::de::Error) -> Vec<String> {
+/// no document, as the loader's per-entity errors and the sweep parser's
+/// do. Array elements add no key: an error in a `[[shock.trigger]]` has the
+/// path `["trigger"]`.
+pub(crate) fn error_path(e: &toml::de::Error) -> Vec<String> {
     let text = e.to_string();
     text.trim_end()
         .lines()

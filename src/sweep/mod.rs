@@ -8,6 +8,7 @@
 //! the same trial seeds (common random numbers across points too).
 
 pub mod design;
+mod explain;
 pub mod output;
 pub mod params;
 pub mod run;
@@ -19,10 +20,11 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::de::{DeTable, ValueDeserializer};
 
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
 use crate::network::{self, Network};
+use crate::report::fmt::num;
 use crate::scenario::{self, Scenario};
-use crate::source::{SourceMap, Sp, with_base};
+use crate::source::{SourceMap, Sp, Span, with_base};
 use design::AxisValues;
 
 /// A sweep file as written.
@@ -153,6 +155,14 @@ fn point_network(
     network::compile(&s)
 }
 
+/// The top-level tables of a scenario file: a file with some of them and
+/// no `[sweep]` is a scenario given where a sweep file was wanted.
+/// (Those that tell a scenario best come first.)
+const SCENARIO_TABLES: [&str; 12] = [
+    "facility", "market", "product", "shock", "policy", "variant", "link", "sourcing", "bloc",
+    "country", "include", "meta",
+];
+
 fn parse_sweep(
     sources: &mut SourceMap,
     path: &Path,
@@ -162,30 +172,143 @@ fn parse_sweep(
     let base = sources.file(id).base;
     let text = sources.file(id).text.clone();
     let mut diags = Diagnostics::default();
-    let err = |e: toml::de::Error, diags: &mut Diagnostics| {
-        let span = e
-            .span()
-            .map(|r| crate::source::Span::new(r.start + base, r.end + base))
-            .unwrap_or(crate::source::Span::new(base, base));
-        diags.push(Diagnostic::new(e.message().trim().to_string(), span));
-    };
+    let span_of = |r: std::ops::Range<usize>| Span::new(r.start + base, r.end + base);
     let doc = match DeTable::parse(&text) {
         Ok(d) => d,
         Err(e) => {
-            err(e, &mut diags);
+            let span = e.span().map(span_of).unwrap_or(Span::new(base, base));
+            diags.push(Diagnostic::new(
+                format!("{} (TOML syntax error)", e.message().trim()),
+                span,
+            ));
             return Err(diags);
         }
     };
-    let value = toml::de::DeValue::Table(doc.get_ref().clone());
+    let top = doc.get_ref();
+    if !top.iter().any(|(k, _)| k.get_ref() == "sweep") {
+        let tables: Vec<_> = SCENARIO_TABLES
+            .iter()
+            .filter_map(|t| top.iter().find(|(k, _)| k.get_ref() == t))
+            .take(2)
+            .collect();
+        if let Some((first, _)) = tables.first() {
+            let names: Vec<String> = tables
+                .iter()
+                .map(|(k, _)| match k.get_ref().as_ref() {
+                    "meta" => "a [meta] table".to_string(),
+                    "include" => "an `include` list".to_string(),
+                    k => format!("[[{k}]] tables"),
+                })
+                .collect();
+            diags.push(
+                Diagnostic::new(
+                    format!(
+                        "this looks like a scenario file (it has {}): `chipshock sweep` takes a sweep file; see docs/SWEEPS.md",
+                        names.join(" and ")
+                    ),
+                    span_of(first.span()),
+                )
+                .hint(
+                    "a sweep file has a [sweep] table naming the scenario (scenario = \"world.toml\") \
+                     and [[axis]] tables of the parameters to vary; `chipshock run` runs a scenario",
+                ),
+            );
+            return Err(diags);
+        }
+    }
+    let value = toml::de::DeValue::Table(top.clone());
     let spanned = toml::Spanned::new(doc.span(), value);
     match with_base(base, || {
         SweepFile::deserialize(ValueDeserializer::from(spanned))
     }) {
         Ok(f) => Ok(f),
         Err(e) => {
-            err(e, &mut diags);
+            let span = e.span().map(span_of).unwrap_or(Span::new(base, base));
+            let problem = explain::explain(
+                &crate::scenario::load::error_path(&e),
+                e.message().trim(),
+                sources.snippet(span),
+            );
+            diags.push(Diagnostic::new(problem.message, span).hint_opt(problem.hint));
             Err(diags)
         }
+    }
+}
+
+/// The scenario file a sweep names, or why it cannot be read: a file that
+/// is not there is a mistake in the sweep file (located at `scenario`, as a
+/// wrong include is in a scenario); any other failure to read is I/O.
+fn scenario_of(
+    own: &SourceMap,
+    sweep_path: &Path,
+    named: &Sp<String>,
+) -> Result<(Scenario, Diagnostics), SweepError> {
+    let dir = sweep_path.parent().unwrap_or(Path::new(""));
+    let resolved = scenario::load::normalize(&dir.join(&named.value));
+    let relative = if Path::new(&named.value).is_absolute() {
+        String::new()
+    } else {
+        format!(
+            " (relative to the sweep file's directory, {})",
+            if dir.as_os_str().is_empty() {
+                Path::new(".").display()
+            } else {
+                dir.display()
+            }
+        )
+    };
+    match std::fs::metadata(&resolved) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // Other TOML files where it was looked for, for a did-you-mean.
+            let near: Vec<String> = resolved
+                .parent()
+                .map(|d| {
+                    if d.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        d
+                    }
+                })
+                .and_then(|d| std::fs::read_dir(d).ok())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".toml"))
+                .collect();
+            let wanted = resolved
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let hint = match did_you_mean(&wanted, near.iter().map(String::as_str)) {
+                Some(n) => format!("did you mean `{n}`? `scenario` is resolved relative to the sweep file, not to the current directory"),
+                None => "`scenario` is resolved relative to the sweep file, not to the current directory".to_string(),
+            };
+            let mut diags = Diagnostics::default();
+            diags.push(
+                Diagnostic::new(
+                    format!(
+                        "scenario `{}` not found: looked for {}{relative}",
+                        named.value,
+                        resolved.display()
+                    ),
+                    named.span,
+                )
+                .label("no such file")
+                .hint(hint),
+            );
+            Err(SweepError::Invalid(own.clone(), diags))
+        }
+        _ => scenario::load_scenario(&resolved).map_err(|e| {
+            let at = own
+                .locate(named.span)
+                .map(|l| format!("{l}: "))
+                .unwrap_or_default();
+            SweepError::Io(format!(
+                "{at}{e} (looked for {}{relative})",
+                resolved.display()
+            ))
+        }),
     }
 }
 
@@ -197,10 +320,7 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
     let mut own = SourceMap::new();
     let file = parse_sweep(&mut own, path, text.clone())
         .map_err(|d| SweepError::Invalid(own.clone(), d))?;
-    let dir = path.parent().unwrap_or(Path::new(""));
-    let scenario_path = scenario::load::normalize(&dir.join(&file.sweep.scenario.value));
-    let (mut scenario, diags) =
-        scenario::load_scenario(&scenario_path).map_err(|e| SweepError::Io(e.to_string()))?;
+    let (mut scenario, diags) = scenario_of(&own, path, &file.sweep.scenario)?;
     if !diags.is_empty() {
         return Err(SweepError::Invalid(scenario.sources, diags));
     }
@@ -264,6 +384,24 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         .as_ref()
         .map(|d| d.value)
         .unwrap_or(DesignKind::Grid);
+    if design != DesignKind::LatinHypercube
+        && let Some(n) = &spec.points
+    {
+        let name = if design == DesignKind::Zip {
+            "zip"
+        } else {
+            "grid"
+        };
+        diags.push(
+            Diagnostic::new(
+                format!(
+                    "`points` is for a latin_hypercube design; a {name} design takes its points from the axes' values"
+                ),
+                n.span,
+            )
+            .hint("remove `points`, or set design = \"latin_hypercube\""),
+        );
+    }
     let mut axes = Vec::new();
     if file.axis.is_empty() {
         diags.push(
@@ -340,16 +478,9 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         };
         if let Some(prev) = axes
             .iter()
-            .find(|a: &&ResolvedAxis| a.path == axis.path.value)
+            .find(|a: &&ResolvedAxis| params::overlap(&a.path, &axis.path.value))
         {
-            diags.push(
-                Diagnostic::new(
-                    format!("axis `{}` is swept twice", axis.path.value),
-                    axis.path.span,
-                )
-                .related(prev.span, "first swept here")
-                .hint("merge the two axes' values into one axis"),
-            );
+            diags.push(swept_twice(prev, &axis.path));
             continue;
         }
         // Check the path against the base scenario.
@@ -434,9 +565,11 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         },
     };
     // Validate every point up front.
-    for p in &points {
+    for (i, p) in points.iter().enumerate() {
         if let Err(d) = point_network(&scenario, &axes, p) {
-            diags.items.extend(d.items);
+            for problem in point_problems(&scenario, &axes, i, p, d) {
+                diags.push(problem);
+            }
             break; // one failing point explains the problem; the rest repeat it
         }
     }
@@ -459,6 +592,112 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         hash,
         scenario_hash: base_net.scenario_hash.clone(),
     })
+}
+
+/// The error for `axis`, which sets (part of) the parameter `prev` already
+/// sweeps: only one of the two could take effect.
+fn swept_twice(prev: &ResolvedAxis, axis: &Sp<String>) -> Diagnostic {
+    let (a, b) = (prev.path.as_str(), axis.value.as_str());
+    let (ca, cb) = (params::canonical(a), params::canonical(b));
+    let last = |p: &str| p.rsplit('.').next().unwrap_or("").to_string();
+    let message = if a == b {
+        format!("axis `{b}` is swept twice")
+    } else if ca.ends_with(".occurrence") && ca == cb {
+        format!(
+            "axis `{b}` sets the same parameter as axis `{a}`: a shock's probability and its \
+             rate_per_year are one parameter, its occurrence, written two ways (setting one \
+             removes the other)"
+        )
+    } else if ca == cb {
+        let (alias, name) = if last(a) == last(&ca) {
+            (last(b), last(a))
+        } else {
+            (last(a), last(b))
+        };
+        format!(
+            "axis `{b}` sets the same parameter as axis `{a}`: `{alias}` is another name for `{name}`"
+        )
+    } else if cb.len() < ca.len() {
+        format!(
+            "axis `{b}` replaces the whole distribution, one of whose parameters axis `{a}` sets"
+        )
+    } else {
+        format!("axis `{b}` sets a parameter of the distribution that axis `{a}` replaces whole")
+    };
+    Diagnostic::new(message, axis.span)
+        .related(prev.span, "first swept here")
+        .hint(if a == b {
+            "merge the two axes' values into one axis"
+        } else {
+            "keep one of the two axes"
+        })
+}
+
+/// A point's scenario problems, each naming the point and pointing at an
+/// axis of the sweep file. A value an axis wrote carries the axis's span,
+/// so a problem with it points there already. A problem found elsewhere (a
+/// variant whose policies overload a facility an axis resized) is moved to
+/// the axis that causes it: the first axis without whose value the point
+/// no longer has that problem, else the first axis; where it was found
+/// stays as a related place.
+fn point_problems(
+    base: &Scenario,
+    axes: &[ResolvedAxis],
+    index: usize,
+    values: &[f64],
+    found: Diagnostics,
+) -> Vec<Diagnostic> {
+    let settings: Vec<String> = axes
+        .iter()
+        .zip(values)
+        .map(|(a, v)| format!("{} = {}", a.path, num(*v)))
+        .collect();
+    let point = format!("point {index} ({})", settings.join(", "));
+    // The point's problems without each axis's value, computed when needed.
+    let mut without: Vec<Option<Vec<Diagnostic>>> = vec![None; axes.len()];
+    let mut problems = Vec::new();
+    for d in found.items {
+        let message = format!("{point}: {}", d.message);
+        let at_axis = d.span.is_some_and(|s| axes.iter().any(|a| a.span == s));
+        if at_axis || axes.is_empty() {
+            problems.push(Diagnostic { message, ..d });
+            continue;
+        }
+        let cause = (0..axes.len())
+            .find(|&k| {
+                let rest = without[k].get_or_insert_with(|| {
+                    let (a, v): (Vec<ResolvedAxis>, Vec<f64>) = axes
+                        .iter()
+                        .zip(values)
+                        .enumerate()
+                        .filter(|(j, _)| *j != k)
+                        .map(|(_, (a, v))| (a.clone(), *v))
+                        .unzip();
+                    point_network(base, &a, &v)
+                        .err()
+                        .map(|e| e.items)
+                        .unwrap_or_default()
+                });
+                !rest
+                    .iter()
+                    .any(|e| e.message == d.message && e.span == d.span)
+            })
+            .unwrap_or(0);
+        let mut moved = Diagnostic::new(message, axes[cause].span)
+            .label(format!("set to {} at this point", num(values[cause])));
+        if let Some(s) = d.span {
+            let label = if d.label.is_empty() {
+                "found here".to_string()
+            } else {
+                d.label
+            };
+            moved = moved.related(s, label);
+        }
+        moved.related.extend(d.related);
+        moved.hint = d.hint;
+        problems.push(moved);
+    }
+    problems
 }
 
 /// The points shard `index` of `count` runs: every `count`-th point from

@@ -81,6 +81,13 @@ pub struct SweepManifest {
     pub variants: Vec<String>,
     pub trials: u64,
     pub seed: u64,
+    /// Whether every point also has its trial rows
+    /// (`points/pNNNNNN.trials.csv`, `--trial-rows`). A directory keeps the
+    /// setting it was started with, and shards merge only with shards of
+    /// the same setting, so a sweep's trial rows are all there or none.
+    /// (Absent from manifests written before it was recorded: false.)
+    #[serde(default)]
+    pub trial_rows: bool,
     /// `index/count` of this shard; `0/1` for a whole sweep or a merge.
     pub shard_index: usize,
     pub shard_count: usize,
@@ -88,6 +95,11 @@ pub struct SweepManifest {
 
 pub fn point_path(dir: &Path, point: usize) -> PathBuf {
     dir.join("points").join(format!("p{point:06}.json"))
+}
+
+/// The trial rows of a point (`--trial-rows`).
+pub fn trials_path(dir: &Path, point: usize) -> PathBuf {
+    dir.join("points").join(format!("p{point:06}.trials.csv"))
 }
 
 pub fn manifest_path(dir: &Path) -> PathBuf {
@@ -109,8 +121,11 @@ pub fn read_point(dir: &Path, point: usize, sweep_hash: &str) -> Option<PointRes
 }
 
 /// Reads a point file, saying what is wrong with it when it cannot be used
-/// (for `merge`, which must tell a shard not yet finished from a file that
-/// was cut short or edited).
+/// (for `merge`, which must tell a shard not yet finished from a damaged
+/// file). Only what can be seen without recomputing the point is caught: a
+/// file that does not parse as a point file (cut short, say), or that names
+/// another sweep or another point. A number edited into a file that still
+/// parses is not: nothing in it checks its figures.
 pub fn check_point(dir: &Path, point: usize, sweep_hash: &str) -> Result<PointResult, String> {
     let path = point_path(dir, point);
     let text = match std::fs::read_to_string(&path) {
@@ -140,11 +155,24 @@ pub fn write_manifest(dir: &Path, m: &SweepManifest) -> std::io::Result<()> {
     crate::atomic::write(&manifest_path(dir), text.as_bytes())
 }
 
-pub fn read_manifest(dir: &Path) -> Result<SweepManifest, String> {
+/// Why a directory's manifest cannot be used.
+#[derive(Debug)]
+pub enum ManifestError {
+    /// It cannot be read (no such directory or file, no permission): an
+    /// I/O error, with the `std::io::Error`'s kind.
+    Unreadable(String, std::io::ErrorKind),
+    /// It was read, but is not a sweep manifest.
+    Invalid(String),
+}
+
+pub fn read_manifest(dir: &Path) -> Result<SweepManifest, ManifestError> {
     let p = manifest_path(dir);
-    let text =
-        std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not a sweep manifest: {e}", p.display()))
+    let text = std::fs::read_to_string(&p).map_err(|e| {
+        ManifestError::Unreadable(format!("cannot read {}: {e}", p.display()), e.kind())
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        ManifestError::Invalid(format!("{} is not a sweep manifest: {e}", p.display()))
+    })
 }
 
 /// Writes `points.csv`, `points.json` and `sensitivity.csv` from the point

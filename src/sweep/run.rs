@@ -8,8 +8,8 @@ use crate::stats::{Proportion, Summary};
 
 use super::Sweep;
 use super::output::{
-    self, AxisValue, PointResult, Quantiles, Stat, SweepManifest, VariantFigures, check_point,
-    read_manifest, read_point, write_manifest, write_point,
+    self, AxisValue, ManifestError, PointResult, Quantiles, Stat, SweepManifest, VariantFigures,
+    check_point, read_manifest, read_point, trials_path, write_manifest, write_point,
 };
 
 /// How to run a sweep; none of it changes the results.
@@ -44,6 +44,17 @@ pub enum SweepRunError {
     Io(String),
     #[error(transparent)]
     Run(#[from] anyhow::Error),
+}
+
+impl From<ManifestError> for SweepRunError {
+    /// A manifest that cannot be read is I/O; one that is not a manifest
+    /// is refused.
+    fn from(e: ManifestError) -> Self {
+        match e {
+            ManifestError::Unreadable(msg, _) => SweepRunError::Io(msg),
+            ManifestError::Invalid(msg) => SweepRunError::Refused(msg),
+        }
+    }
 }
 
 fn stat_of(s: &Summary) -> Stat {
@@ -92,8 +103,9 @@ fn figures(run: &crate::compare::VariantRun, cmp: Option<&Comparison>) -> Varian
     }
 }
 
-/// The manifest of `sweep` as shard `index/count`.
-pub fn manifest(sweep: &Sweep, index: usize, count: usize) -> SweepManifest {
+/// The manifest of `sweep` as shard `index/count`, with or without trial
+/// rows.
+pub fn manifest(sweep: &Sweep, index: usize, count: usize, trial_rows: bool) -> SweepManifest {
     SweepManifest {
         chipshock_version: env!("CARGO_PKG_VERSION").to_string(),
         sweep_hash: sweep.hash.clone(),
@@ -110,6 +122,7 @@ pub fn manifest(sweep: &Sweep, index: usize, count: usize) -> SweepManifest {
         variants: sweep.variants.clone(),
         trials: sweep.trials,
         seed: sweep.seed,
+        trial_rows,
         shard_index: index,
         shard_count: count,
     }
@@ -219,13 +232,15 @@ fn write_trial_rows(
         body.extend_from_slice(&part[skip..]);
     }
     std::fs::create_dir_all(dir.join("points"))?;
-    let path = dir.join("points").join(format!("p{point:06}.trials.csv"));
-    crate::atomic::write(&path, &body)
+    crate::atomic::write(&trials_path(dir, point), &body)
 }
 
 /// Runs shard `opts.shard_index` of `sweep` into `dir`: points `i, i + n,
 /// i + 2n, …`, each written as soon as it is done. With `resume`, points
-/// already in `dir` are skipped.
+/// already in `dir` are skipped (with `trial_rows`, those whose trial rows
+/// are there too). A directory keeps the `trial_rows` setting it was
+/// started with: resuming it with the other is refused, since the points
+/// already there would not match the rest.
 pub fn run_sweep(
     sweep: &Sweep,
     dir: &Path,
@@ -233,14 +248,19 @@ pub fn run_sweep(
     mut progress: impl FnMut(u64),
 ) -> Result<SweepRun, SweepRunError> {
     let (i, n) = (opts.shard_index, opts.shard_count);
-    if n == 0 || i >= n {
+    if n == 0 {
         return Err(SweepRunError::Refused(format!(
-            "--shard {i}/{n}: the index must be below the count"
+            "--shard {i}/{n}: the shard count must be at least 1"
         )));
     }
-    let m = manifest(sweep, i, n);
+    if i >= n {
+        return Err(SweepRunError::Refused(format!(
+            "--shard {i}/{n}: the index must be below the count (0-based)"
+        )));
+    }
+    let m = manifest(sweep, i, n, opts.trial_rows);
     if output::manifest_path(dir).exists() {
-        let old = read_manifest(dir).map_err(SweepRunError::Refused)?;
+        let old = read_manifest(dir)?;
         if old.sweep_hash != m.sweep_hash {
             return Err(SweepRunError::Refused(format!(
                 "{} holds results of another sweep ({}); choose another --out",
@@ -262,6 +282,19 @@ pub fn run_sweep(
                 dir.display()
             )));
         }
+        if old.trial_rows != opts.trial_rows {
+            let (was, now) = if old.trial_rows {
+                ("with", "without")
+            } else {
+                ("without", "with")
+            };
+            return Err(SweepRunError::Refused(format!(
+                "{} was started {was} --trial-rows, and is resumed {now}: its points would not all \
+                 have trial rows; resume it {was} --trial-rows, or run the sweep into a new \
+                 directory {now} it",
+                dir.display()
+            )));
+        }
     }
     write_manifest(dir, &m)
         .map_err(|e| SweepRunError::Io(format!("writing {}: {e}", dir.display())))?;
@@ -270,7 +303,9 @@ pub fn run_sweep(
     let mut run = SweepRun::default();
     let mut done = 0u64;
     for &p in &mine {
-        if opts.resume && read_point(dir, p, &sweep.hash).is_some() {
+        let done_before = read_point(dir, p, &sweep.hash).is_some()
+            && (!opts.trial_rows || trials_path(dir, p).is_file());
+        if opts.resume && done_before {
             run.skipped += 1;
             done += per_point;
             progress(done);
@@ -322,9 +357,66 @@ fn check_manifest(m: &SweepManifest) -> Result<(), String> {
     Ok(())
 }
 
+/// The manifest of shard directory `d`, for `merge`. One that cannot be
+/// read is an I/O error, told with what `d` is: missing, a file, or the
+/// directory above the shards (`merge shards` for `merge shards/*`).
+fn shard_manifest(d: &Path) -> Result<SweepManifest, SweepRunError> {
+    let m = read_manifest(d).map_err(|e| match e {
+        ManifestError::Unreadable(msg, std::io::ErrorKind::NotFound) => {
+            let why = if !d.exists() {
+                format!("{} does not exist", d.display())
+            } else if !d.is_dir() {
+                format!("{} is a file, not a shard directory", d.display())
+            } else {
+                let below = shard_dirs_in(d);
+                if below.is_empty() {
+                    format!("{} is not a sweep directory", d.display())
+                } else {
+                    let shown: Vec<&str> = below.iter().take(3).map(String::as_str).collect();
+                    format!(
+                        "it holds shard directories ({}{}): merge {}/*",
+                        shown.join(", "),
+                        if below.len() > 3 { ", …" } else { "" },
+                        d.display()
+                    )
+                }
+            };
+            SweepRunError::Io(format!("{msg}; {why}"))
+        }
+        e => e.into(),
+    })?;
+    // A manifest is data from disk: check it before indexing with it.
+    check_manifest(&m).map_err(|e| {
+        SweepRunError::Refused(format!(
+            "{} is not a usable sweep manifest: {e}",
+            output::manifest_path(d).display()
+        ))
+    })?;
+    Ok(m)
+}
+
+/// The subdirectories of `d` that hold a sweep manifest, by name.
+fn shard_dirs_in(d: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(d)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| output::manifest_path(&e.path()).is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// "1 point" or "2 points".
+fn points_noun(n: usize) -> String {
+    format!("{n} point{}", if n == 1 { "" } else { "s" })
+}
+
 /// Merges the shard directories `shards` into `out`: refuses shards of
-/// different sweeps, duplicate and missing shards, and incomplete shards.
-/// The result is byte-identical to the sweep run whole.
+/// different sweeps or of different `--trial-rows` settings, duplicate and
+/// missing shards, and incomplete shards (all of them named at once). The
+/// result is byte-identical to the sweep run whole.
 pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunError> {
     if shards.is_empty() {
         return Err(SweepRunError::Refused(
@@ -333,15 +425,7 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     }
     let mut manifests = Vec::new();
     for d in shards {
-        let m = read_manifest(d).map_err(SweepRunError::Refused)?;
-        // A manifest is data from disk: check it before indexing with it.
-        check_manifest(&m).map_err(|e| {
-            SweepRunError::Refused(format!(
-                "{} is not a usable sweep manifest: {e}",
-                output::manifest_path(d).display()
-            ))
-        })?;
-        manifests.push(m);
+        manifests.push(shard_manifest(d)?);
     }
     // Writing into a shard would overwrite its manifest (and so destroy
     // the shard) before anything else could go wrong.
@@ -358,20 +442,6 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     }
     let first = &manifests[0];
     for (d, m) in shards.iter().zip(&manifests) {
-        let same = SweepManifest {
-            shard_index: first.shard_index,
-            shard_count: first.shard_count,
-            ..m.clone()
-        };
-        if m.sweep_hash == first.sweep_hash && same != *first {
-            return Err(SweepRunError::Refused(format!(
-                "{} and {} claim the same sweep (hash {}) but their manifests differ; \
-                 one of them was edited or corrupted",
-                shards[0].display(),
-                d.display(),
-                &first.sweep_hash[..12]
-            )));
-        }
         if m.sweep_hash != first.sweep_hash {
             return Err(SweepRunError::Refused(format!(
                 "{} and {} are shards of different sweeps ({} vs {}, hashes {} vs {}); merge only shards of one sweep",
@@ -381,6 +451,34 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
                 m.sweep_file,
                 &first.sweep_hash[..12],
                 &m.sweep_hash[..12]
+            )));
+        }
+        if m.trial_rows != first.trial_rows {
+            let (with, without) = if first.trial_rows {
+                (shards[0], *d)
+            } else {
+                (*d, shards[0])
+            };
+            return Err(SweepRunError::Refused(format!(
+                "{} was run with --trial-rows but {} without: the merged sweep would have trial \
+                 rows for some points only; rerun the shards without them with --trial-rows \
+                 (into new directories), or the others without",
+                with.display(),
+                without.display()
+            )));
+        }
+        let same = SweepManifest {
+            shard_index: first.shard_index,
+            shard_count: first.shard_count,
+            ..m.clone()
+        };
+        if same != *first {
+            return Err(SweepRunError::Refused(format!(
+                "{} and {} claim the same sweep (hash {}) but their manifests differ; \
+                 one of them was edited or corrupted",
+                shards[0].display(),
+                d.display(),
+                &first.sweep_hash[..12]
             )));
         }
         if m.shard_count != first.shard_count {
@@ -417,14 +515,20 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
         )));
     }
     let mut results = Vec::with_capacity(first.points);
+    // Every incomplete shard, each with what is wrong with its unusable
+    // points: missing (the shard was stopped), damaged (see
+    // `check_point`), or, with trial rows, a point whose trial rows are
+    // gone. `--resume` recomputes them all.
+    let mut incomplete = Vec::new();
     for (i, d) in owner.iter().enumerate() {
         let d = d.unwrap_or(Path::new("."));
-        // Every point of the shard, or what is wrong with each that is not
-        // there: missing (the shard was stopped) or damaged (cut short,
-        // edited, another sweep's); `--resume` recomputes both.
         let mut absent = Vec::new();
         for p in super::shard_points(first.points, i, n) {
             match check_point(d, p, &first.sweep_hash) {
+                Ok(_) if first.trial_rows && !trials_path(d, p).is_file() => absent.push(format!(
+                    "point {p}'s trial rows are missing ({})",
+                    trials_path(d, p).display()
+                )),
                 Ok(r) => results.push(r),
                 Err(why) => absent.push(format!("point {p} is {why}")),
             }
@@ -432,12 +536,27 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
         if !absent.is_empty() {
             let count = absent.len();
             absent.truncate(5);
-            return Err(SweepRunError::Refused(format!(
-                "shard {i}/{n} in {} is incomplete ({count} point(s) not usable): {}{}; \
-                 finish it with --resume",
+            incomplete.push(format!(
+                "shard {i}/{n} in {} is incomplete ({} not usable): {}{}",
                 d.display(),
+                points_noun(count),
                 absent.join("; "),
                 if count > 5 { "; …" } else { "" }
+            ));
+        }
+    }
+    match incomplete.as_slice() {
+        [] => {}
+        [one] => {
+            return Err(SweepRunError::Refused(format!(
+                "{one}; finish it with --resume"
+            )));
+        }
+        many => {
+            return Err(SweepRunError::Refused(format!(
+                "{} shards are incomplete; finish each with --resume:\n  {}",
+                many.len(),
+                many.join("\n  ")
             )));
         }
     }
@@ -447,7 +566,7 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     std::fs::create_dir_all(out)
         .map_err(|e| SweepRunError::Io(format!("creating {}: {e}", out.display())))?;
     if output::manifest_path(out).exists() {
-        let old = read_manifest(out).map_err(SweepRunError::Refused)?;
+        let old = read_manifest(out)?;
         if old.sweep_hash != m.sweep_hash {
             return Err(SweepRunError::Refused(format!(
                 "{} holds results of another sweep",
@@ -459,14 +578,14 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     for r in &results {
         write_point(out, r).map_err(|e| SweepRunError::Io(e.to_string()))?;
     }
-    // Trial rows, where the shards wrote them.
-    for (i, d) in owner.iter().enumerate() {
-        let d = d.unwrap_or(Path::new("."));
-        for p in super::shard_points(first.points, i, n) {
-            let name = format!("p{p:06}.trials.csv");
-            let src = d.join("points").join(&name);
-            if let Ok(bytes) = std::fs::read(&src) {
-                crate::atomic::write(&out.join("points").join(&name), &bytes)
+    if m.trial_rows {
+        for (i, d) in owner.iter().enumerate() {
+            let d = d.unwrap_or(Path::new("."));
+            for p in super::shard_points(first.points, i, n) {
+                let src = trials_path(d, p);
+                let bytes = std::fs::read(&src)
+                    .map_err(|e| SweepRunError::Io(format!("reading {}: {e}", src.display())))?;
+                crate::atomic::write(&trials_path(out, p), &bytes)
                     .map_err(|e| SweepRunError::Io(e.to_string()))?;
             }
         }
