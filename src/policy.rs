@@ -470,8 +470,24 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
                 .map_err(|_| format!("variant `{}` creates a supply cycle", v.id))?;
             if let Some(&(f, load)) = over.first() {
                 let fa = &g.facilities[f as usize];
+                // What to change depends on the facility: a reshored fab is
+                // its policy's (same id); others take share moved to them.
+                let reshored = net
+                    .policies
+                    .iter()
+                    .any(|p| p.id == fa.id && matches!(p.action, PolicyAction::Reshore { .. }));
+                let hint = if reshored {
+                    format!(
+                        "raise the reshore policy `{}`'s capacity_per_week or lower its share",
+                        fa.id
+                    )
+                } else {
+                    "raise the facility's capacity_per_week (or a friendshore policy's \
+                     extra_capacity_fraction), or move less share to it"
+                        .to_string()
+                };
                 return Err(format!(
-                    "variant `{}`: its policies load facility `{}` to {load:.1} units/week, above its capacity {} ({:.0} %); add capacity (extra_capacity_fraction) or move less share",
+                    "variant `{}`: its policies load facility `{}` to {load:.1} units/week, above its capacity {} ({:.0} %); {hint}",
                     v.id,
                     fa.id,
                     fa.capacity_per_week,

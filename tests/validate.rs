@@ -224,6 +224,10 @@ cases! {
     // select something (litho flows from the US to Taiwan, not back).
     export_control_closing_nothing: "[[policy]]\nid = \"stock\"" => "[[policy]]\nid = \"ban\"\n[policy.export_control]\nfrom = [\"TW\"]\nto = [\"US\"]\nproducts = [\"litho\"]\n\n[[policy]]\nid = \"stock\"",
         "policy `ban` closes no link", at "id = \"ban\"", hint "check the ids and filters";
+    // A variant overloading its own reshored fab: the advice is about the
+    // reshore policy, not a friendshore's extra capacity.
+    variant_overloads_its_reshored_fab: "capacity_per_week = 40\nbuild_weeks" => "capacity_per_week = 10\nbuild_weeks",
+        "its policies load facility `reshore_us` to 20.0 units/week, above its capacity 10 (200 %); raise the reshore policy `reshore_us`'s capacity_per_week or lower its share", at "id = \"all\"";
     // Numbers in messages stay short at any magnitude.
     tiny_number_in_a_message: "severity = { beta = { mean = 0.8, sd = 0.1 } }" => "severity = { uniform = { min = 1e-300, max = 2.5 } }",
         "`severity` can take values in [1e-300, 2.5], outside the allowed [0, 1]", at "min = 1e-300";
