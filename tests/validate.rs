@@ -286,6 +286,48 @@ fn supply_cycle_names_the_nodes() {
     );
 }
 
+/// One bad value is one problem: the entity it belongs to is kept, so the
+/// links that name it do not add "does not use" or "nobody supplies it"
+/// errors that send the reader after the wrong fix.
+#[test]
+fn one_bad_value_is_one_problem() {
+    let base = read(&fixture("base.toml"));
+    for (find, replace, message) in [
+        (
+            "units_per_week = 100",
+            "units_per_week = -5",
+            "`units_per_week` is negative (-5)",
+        ),
+        (
+            "units_per_week = 1, erosion",
+            "units_per_week = 0, erosion",
+            "`units_per_week` is zero",
+        ),
+        (
+            "share = 0.7",
+            "share = 1.5",
+            "`share` is 1.5, but must lie in [0, 1]",
+        ),
+        (
+            "suppliers = { wafer_co = 1.0 }",
+            "suppliers = { wafer_coo = 1.0 }",
+            "unknown facility `wafer_coo`",
+        ),
+        (
+            "recipe = { wafer = 1.0 }\ncapital",
+            "recipe = { wafer = -1.0 }\ncapital",
+            "`recipe coefficient` is negative",
+        ),
+    ] {
+        let (text, _) = mutate(&base, find, replace);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, diags) = build(&write_temp(&dir, "s.toml", &text)).expect_err("rejected");
+        let all: Vec<&str> = diags.items.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(all.len(), 1, "{replace}: {all:#?}");
+        assert!(all[0].contains(message), "{replace}: {all:#?}");
+    }
+}
+
 #[test]
 fn conflicting_policies_in_a_variant() {
     let base = read(&fixture("base.toml"));

@@ -436,7 +436,11 @@ impl Compiler {
             let target = inventory_weeks.unwrap_or(0.0);
             for (input, coef) in fa.recipe.iter().flatten() {
                 let pi = self.resolve(&product_t, input);
-                let k = self.num(coef, "recipe coefficient", Rule::Positive);
+                // A bad coefficient (reported) keeps the need, so that its
+                // links resolve and report nothing more.
+                let k = self
+                    .num(coef, "recipe coefficient", Rule::Positive)
+                    .or(Some(0.0));
                 if let (Some(pi), Some(k)) = (pi, k) {
                     if Some(pi) == product {
                         self.err(
@@ -457,8 +461,13 @@ impl Compiler {
             }
             for (input, cap) in fa.capital.iter().flatten() {
                 let pi = self.resolve(&product_t, input);
-                let u = self.num(&cap.units_per_week, "units_per_week", Rule::Positive);
-                let e = self.num(&cap.erosion_per_week, "erosion_per_week", Rule::Fraction);
+                // Bad numbers (reported) keep the need: see the recipe above.
+                let u = self
+                    .num(&cap.units_per_week, "units_per_week", Rule::Positive)
+                    .or(Some(0.0));
+                let e = self
+                    .num(&cap.erosion_per_week, "erosion_per_week", Rule::Fraction)
+                    .or(Some(0.0));
                 if let (Some(pi), Some(u), Some(e)) = (pi, u, e) {
                     if need_index.contains_key(&(Customer::Facility(fi), pi)) || Some(pi) == product
                     {
@@ -544,8 +553,13 @@ impl Compiler {
             }
             for (pid, d) in demand.into_iter().flatten() {
                 let pi = self.resolve(&product_t, pid);
-                let u = self.num(&d.units_per_week, "units_per_week", Rule::NonNegative);
-                let l = self.num(&d.lost_usd_per_unit, "lost_usd_per_unit", Rule::NonNegative);
+                // Bad numbers (reported) keep the need: see the recipe above.
+                let u = self
+                    .num(&d.units_per_week, "units_per_week", Rule::NonNegative)
+                    .or(Some(0.0));
+                let l = self
+                    .num(&d.lost_usd_per_unit, "lost_usd_per_unit", Rule::NonNegative)
+                    .or(Some(0.0));
                 if let (Some(pi), Some(u), Some(l)) = (pi, u, l) {
                     need_index.insert((Customer::Market(mi), pi), needs.len() as u32);
                     needs.push(Need {
@@ -636,6 +650,8 @@ impl Compiler {
         }
         let mut links: Vec<(Link, Span)> = Vec::new();
         let mut seen_link: HashMap<(u32, u32), Span> = HashMap::new();
+        let mut dropped_link: std::collections::HashSet<(Customer, u32)> =
+            std::collections::HashSet::new();
         let customer_ids: Vec<String> = facility_t
             .ids
             .iter()
@@ -699,6 +715,12 @@ impl Compiler {
             let (Some(s), Some(p), Some(c), Some(share), Some(lead), Some(priority)) =
                 (supplier, product, customer, share, lead, priority)
             else {
+                // Already reported. The customer's need then lacks a link:
+                // its "nobody supplies it" and share-sum checks would only
+                // repeat the problem in other words.
+                if let (Some(c), Some(p)) = (customer, product) {
+                    dropped_link.insert((c, p));
+                }
                 continue;
             };
             if facilities[s as usize].product != p {
@@ -789,6 +811,10 @@ impl Compiler {
         // Every need supplied, shares summing to one.
         let mut shares_ok = true;
         for (ni, need) in needs.iter().enumerate() {
+            if dropped_link.contains(&(need.customer, need.product)) {
+                shares_ok = false;
+                continue;
+            }
             let row = need_links.row(ni);
             let pid = &products[need.product as usize].id;
             let cid = match need.customer {
