@@ -328,6 +328,55 @@ fn one_bad_value_is_one_problem() {
     }
 }
 
+/// An override that gives a shock another kind of target replaces its
+/// target: the blockade, a capacity shock in base.toml, becomes a lane
+/// shock (it once had both targets, and was refused for it).
+#[test]
+fn an_override_can_retarget_a_shock() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_temp(&dir, "base.toml", &read(&fixture("base.toml")));
+    let top = write_temp(
+        &dir,
+        "top.toml",
+        "include = [\"base.toml\"]\n\n[[shock]]\nid = \"blockade\"\noverride = true\n[shock.lane]\nfrom = [\"TW\"]\nto = [\"US\"]\n",
+    );
+    let net = build(&top).map_err(|(_, d)| d.items).expect("valid");
+    let sh = net
+        .shocks
+        .iter()
+        .find(|s| s.id == "blockade")
+        .expect("blockade");
+    assert!(
+        matches!(sh.target, chipshock::network::ShockTarget::Lane(_)),
+        "{:?}",
+        sh.target
+    );
+}
+
+/// A sweep file given where a scenario is expected is recognised.
+#[test]
+fn a_sweep_file_given_as_a_scenario_is_recognised() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write_temp(
+        &dir,
+        "s.toml",
+        "[sweep]\nscenario = \"base.toml\"\nvariants = [\"baseline\"]\ntrials = 10\n",
+    );
+    let (_, diags) = build(&p).expect_err("rejected");
+    let d = diags
+        .items
+        .iter()
+        .find(|d| d.message.contains("unknown section `sweep`"))
+        .expect("reported");
+    assert!(
+        d.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("chipshock sweep")),
+        "{:?}",
+        d.hint
+    );
+}
+
 #[test]
 fn conflicting_policies_in_a_variant() {
     let base = read(&fixture("base.toml"));

@@ -260,9 +260,16 @@ impl Loader<'_> {
                 "policy" => array!(policy, Policy),
                 "variant" => array!(variant, Variant),
                 other => {
-                    let hint = did_you_mean(other, SECTIONS.iter().copied())
-                        .map(|s| format!("did you mean `{s}`?"))
-                        .unwrap_or_else(|| format!("valid sections: {}", SECTIONS.join(", ")));
+                    let hint = if matches!(other, "sweep" | "axis") {
+                        // A sweep file given where a scenario is expected.
+                        "this looks like a sweep file: run it with `chipshock sweep FILE --out DIR` \
+                         (docs/SWEEPS.md)"
+                            .to_string()
+                    } else {
+                        did_you_mean(other, SECTIONS.iter().copied())
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .unwrap_or_else(|| format!("valid sections: {}", SECTIONS.join(", ")))
+                    };
                     self.diags.push(
                         Diagnostic::new(format!("unknown section `{other}`"), key_span)
                             .label("not a scenario section")
@@ -851,6 +858,19 @@ impl Entity for Shock {
         self.override_.as_ref()
     }
     fn merge_from(&mut self, other: Self) {
+        // The target is one choice among four tables: an override that
+        // names one replaces the earlier target whole (a capacity shock
+        // turned into a lane shock would otherwise have two targets).
+        if other.capacity.is_some()
+            || other.lane.is_some()
+            || other.demand.is_some()
+            || other.revoke.is_some()
+        {
+            self.capacity = None;
+            self.lane = None;
+            self.demand = None;
+            self.revoke = None;
+        }
         macro_rules! take { ($($f:ident),*) => { $( if other.$f.is_some() { self.$f = other.$f; } )* } }
         take!(
             name,
