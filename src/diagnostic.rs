@@ -112,6 +112,25 @@ impl Extend<Diagnostic> for Diagnostics {
     }
 }
 
+/// Splits serde's "unknown field `x`, expected one of `a`, `b`" (`kind` =
+/// "field"; or "unknown variant `x`, expected `a` or `b`", or "..., there
+/// are no fields") into the name written and the valid names. The name
+/// written may itself contain backticks, so it runs to the last "`,
+/// expected" (the valid names, the crate's own, never contain one).
+pub fn unknown_name<'a>(message: &'a str, kind: &str) -> Option<(&'a str, Vec<&'a str>)> {
+    let rest = message
+        .strip_prefix("unknown ")?
+        .strip_prefix(kind)?
+        .strip_prefix(" `")?;
+    if let Some((wanted, expected)) = rest.rsplit_once("`, expected ") {
+        return Some((wanted, expected.split('`').skip(1).step_by(2).collect()));
+    }
+    let wanted = rest
+        .rsplit_once("`, there are no ")
+        .map_or_else(|| rest.strip_suffix('`').unwrap_or(rest), |(w, _)| w);
+    Some((wanted, Vec::new()))
+}
+
 /// Suggests the candidate closest to `wanted`, if any is close enough to be
 /// a plausible typo (Jaro-Winkler ≥ 0.8, or a case-insensitive match).
 pub fn did_you_mean<'a>(
@@ -211,6 +230,26 @@ impl fmt::Display for Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_names_may_contain_backticks() {
+        assert_eq!(
+            unknown_name(
+                "unknown variant `fa`b`, expected one of `fab`, `osat`",
+                "variant"
+            ),
+            Some(("fa`b", vec!["fab", "osat"]))
+        );
+        assert_eq!(
+            unknown_name("unknown field `x`, expected `a` or `b`", "field"),
+            Some(("x", vec!["a", "b"]))
+        );
+        assert_eq!(
+            unknown_name("unknown field `x`, there are no fields", "field"),
+            Some(("x", vec![]))
+        );
+        assert_eq!(unknown_name("missing field `x`", "field"), None);
+    }
 
     #[test]
     fn push_drops_exact_duplicates_only() {

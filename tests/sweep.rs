@@ -368,6 +368,12 @@ fn value_that_makes_the_scenario_invalid() {
 
 #[test]
 fn sweep_file_errors() {
+    // A name with a backtick in it stays whole, and the valid ones listed.
+    check_error(
+        "design = \"gr`id\"\n[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n",
+        "unknown design `gr`id`",
+        "design =",
+    );
     check_error(
         "[[axis]]\npath = \"shock.blockade.probability\"\nvalue = [0.1]\n",
         "unknown field `value`",

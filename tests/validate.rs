@@ -228,6 +228,14 @@ cases! {
     // reshore policy, not a friendshore's extra capacity.
     variant_overloads_its_reshored_fab: "capacity_per_week = 40\nbuild_weeks" => "capacity_per_week = 10\nbuild_weeks",
         "its policies load facility `reshore_us` to 20.0 units/week, above its capacity 10 (200 %); raise the reshore policy `reshore_us`'s capacity_per_week or lower its share", at "id = \"all\"";
+    // A name with a backtick in it does not garble the list of valid ones.
+    backtick_in_a_kind: "kind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 60" => "kind = \"fa`b\"\nproduct = \"chip\"\ncapacity_per_week = 60",
+        "unknown kind `fa`b`, expected one of `fab`, `materials`", at "kind = \"fa`b\"", hint "did you mean `fab`?";
+    // Dates are values of no field; toml's private name for them stays out.
+    date_for_a_number: "units_per_week = 100" => "units_per_week = 1979-05-27T00:00:00Z",
+        "`units_per_week` is a date, which no scenario value is", at "1979-05-27";
+    kind_as_a_table: "kind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 60" => "kind = { fab = 1, osat = 2 }\nproduct = \"chip\"\ncapacity_per_week = 60",
+        "`kind` must be a name in quotes, not a table", at "kind = {";
     // Numbers in messages stay short at any magnitude.
     tiny_number_in_a_message: "severity = { beta = { mean = 0.8, sd = 0.1 } }" => "severity = { uniform = { min = 1e-300, max = 2.5 } }",
         "`severity` can take values in [1e-300, 2.5], outside the allowed [0, 1]", at "min = 1e-300";
@@ -316,7 +324,7 @@ fn one_bad_value_is_one_problem() {
         (
             "recipe = { wafer = 1.0 }\ncapital",
             "recipe = { wafer = -1.0 }\ncapital",
-            "`recipe coefficient` is negative",
+            "`recipe.wafer` is negative (-1)",
         ),
     ] {
         let (text, _) = mutate(&base, find, replace);

@@ -439,7 +439,7 @@ impl Compiler {
                 // A bad coefficient (reported) keeps the need, so that its
                 // links resolve and report nothing more.
                 let k = self
-                    .num(coef, "recipe coefficient", Rule::Positive)
+                    .num(coef, &format!("recipe.{}", input.value), Rule::Positive)
                     .or(Some(0.0));
                 if let (Some(pi), Some(k)) = (pi, k) {
                     if Some(pi) == product {

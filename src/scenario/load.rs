@@ -24,7 +24,7 @@ use serde::Deserialize;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::*;
-use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean, unknown_name};
 use crate::source::{SourceMap, Span, with_base};
 
 /// A loaded scenario: every file's definitions merged in load order.
@@ -302,7 +302,17 @@ impl Loader<'_> {
             Ok(text) => self.load_file(&target, text),
             Err(e) => self.diags.push(
                 Diagnostic::new(
-                    format!("cannot read included file `{}`: {e}", target.display()),
+                    format!(
+                        "cannot read included file `{}` (resolved to `{}`): {e}",
+                        inc.value,
+                        // `dir/.` normalises to nothing: the including
+                        // file's own directory.
+                        if target.as_os_str().is_empty() {
+                            Path::new(".").display()
+                        } else {
+                            target.display()
+                        }
+                    ),
                     inc.span,
                 )
                 .label("included here")
@@ -454,6 +464,37 @@ fn distribution_form(kind: &str) -> Option<&'static str> {
 /// entry (`snippet` is the text it points at). Messages serde words well
 /// enough (a missing field) pass through unchanged.
 fn explain(section: &str, path: &[String], message: &str, snippet: &str) -> Problem {
+    if message.contains(TOML_DATETIME) || looks_like_a_date(snippet) {
+        // toml reads a date as a table under a private key, whose name
+        // would leak into the message.
+        return Problem::new(
+            format!(
+                "`{}` is a date, which no scenario value is",
+                field_name(section, path)
+            ),
+            "write a number, text in quotes, a list or a table (see docs/SCENARIOS.md)",
+        );
+    }
+    if message.starts_with("invalid length") {
+        // A list where a table is wanted: serde reads the list as the
+        // table's fields in order.
+        return Problem::new(
+            format!(
+                "`{}` must be a table, not a list",
+                field_name(section, path)
+            ),
+            "write it as a table: `[[...]]` entries or `{ key = value }`",
+        );
+    }
+    if message.starts_with("wanted exactly 1 element") && distribution_at(section, path).is_none() {
+        return Problem::new(
+            format!(
+                "`{}` must be a name in quotes, not a table",
+                field_name(section, path)
+            ),
+            "write one name, e.g. kind = \"fab\"",
+        );
+    }
     if message.starts_with("unknown field `") {
         return Problem {
             message: message.to_string(),
@@ -492,12 +533,24 @@ fn explain(section: &str, path: &[String], message: &str, snippet: &str) -> Prob
     }
 }
 
+/// Whether `snippet` is a TOML date or date-time (`1979-05-27...`), which
+/// toml hands to serde as a table: the message would call it one.
+pub(crate) fn looks_like_a_date(snippet: &str) -> bool {
+    let b = snippet.trim().as_bytes();
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+}
+
+/// The private key under which toml hands a date to serde.
+pub(crate) const TOML_DATETIME: &str = "$__toml_private_datetime";
+
 /// For serde's "unknown field `x`, expected one of `a`, `b`", suggests the
 /// closest valid key.
 fn unknown_field_hint(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
-    let (wanted, rest) = rest.split_once('`')?;
-    let valid: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let (wanted, valid) = unknown_name(message, "field")?;
     match did_you_mean(wanted, valid.iter().copied()) {
         Some(s) => Some(format!("did you mean `{s}`?")),
         None if !valid.is_empty() => Some(format!("valid keys: {}", valid.join(", "))),
@@ -509,9 +562,7 @@ fn unknown_field_hint(message: &str) -> Option<String> {
 /// keyword value (`kind`, `sector`, a distribution's kind), worded with the
 /// key's own name: "variant" would be taken for a policy variant.
 fn unknown_value(section: &str, path: &[String], message: &str) -> Option<Problem> {
-    let rest = message.strip_prefix("unknown variant `")?;
-    let (wanted, expected) = rest.split_once('`')?;
-    let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let (wanted, valid) = unknown_name(message, "variant")?;
     let noun = if distribution_at(section, path).is_some_and(|at| at + 1 == path.len()) {
         "distribution kind"
     } else {
@@ -527,6 +578,11 @@ fn unknown_value(section: &str, path: &[String], message: &str) -> Option<Proble
     let hint = match did_you_mean(wanted, valid.iter().copied()) {
         Some(s) => format!("did you mean `{s}`?"),
         None => format!("write one of: {}", valid.join(", ")),
+    };
+    let expected = match valid.as_slice() {
+        [] => String::new(),
+        [one] => format!(", expected `{one}`"),
+        many => format!(", expected one of `{}`", many.join("`, `")),
     };
     Some(Problem::new(
         format!("unknown {noun} `{wanted}`{expected}"),

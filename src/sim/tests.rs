@@ -631,7 +631,10 @@ fn onsets_past_the_horizon_are_dropped() {
     let (mut inside, mut last_week) = (0.0, 0.0);
     for t in 0..trials {
         e.draw_schedule(7, t, &mut fired, &mut s);
-        assert!(fired.iter().all(|x| x.shock != late), "trial {t}: {fired:?}");
+        assert!(
+            fired.iter().all(|x| x.shock != late),
+            "trial {t}: {fired:?}"
+        );
         for x in fired.iter().filter(|x| x.shock == spread) {
             assert!(x.onset_week < h);
             inside += 1.0;
@@ -644,11 +647,19 @@ fn onsets_past_the_horizon_are_dropped() {
     // round(U(0, 2h)) < h: probability (h − 0.5) / 2h.
     let p = (h as f64 - 0.5) / (2.0 * h as f64);
     let se = (p * (1.0 - p) / nt).sqrt();
-    assert!((inside / nt - p).abs() < 4.0 * se, "inside {} vs {p}", inside / nt);
+    assert!(
+        (inside / nt - p).abs() < 4.0 * se,
+        "inside {} vs {p}",
+        inside / nt
+    );
     // The last week gets its share of one week in 2h, not everything past.
     let q = 1.0 / (2.0 * h as f64);
     let se = (q * (1.0 - q) / nt).sqrt();
-    assert!((last_week / nt - q).abs() < 4.0 * se, "last week {} vs {q}", last_week / nt);
+    assert!(
+        (last_week / nt - q).abs() < 4.0 * se,
+        "last week {} vs {q}",
+        last_week / nt
+    );
 }
 
 proptest! {

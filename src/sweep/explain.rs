@@ -5,7 +5,7 @@
 //! and TOML values. [`explain`] rewrites a message about the value at a key
 //! path (`sweep.trials`, `axis.values`) and adds how to write it.
 
-use crate::diagnostic::did_you_mean;
+use crate::diagnostic::{did_you_mean, unknown_name};
 
 /// What is wrong, and how to write it.
 pub struct Problem {
@@ -77,9 +77,17 @@ fn table_of(path: &[String]) -> &'static str {
 /// text it points at. Messages serde words plainly pass through.
 pub fn explain(path: &[String], message: &str, snippet: &str) -> Problem {
     let key = path.last().map(String::as_str).unwrap_or("");
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
-        let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    if message.contains(crate::scenario::load::TOML_DATETIME)
+        || crate::scenario::load::looks_like_a_date(snippet)
+    {
+        // toml reads a date as a table under a private key, whose name
+        // would leak into the message.
+        return Problem::new(
+            format!("`{key}` is a date, which no sweep value is"),
+            "write a number, text in quotes, a list or a table (see docs/SWEEPS.md)",
+        );
+    }
+    if let Some((field, valid)) = unknown_name(message, "field") {
         let hint = match did_you_mean(field, valid.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("valid: {}", valid.join(", ")),
@@ -89,9 +97,7 @@ pub fn explain(path: &[String], message: &str, snippet: &str) -> Problem {
             hint,
         );
     }
-    if let Some(rest) = message.strip_prefix("unknown variant `") {
-        let (name, expected) = rest.split_once('`').unwrap_or((rest, ""));
-        let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    if let Some((name, valid)) = unknown_name(message, "variant") {
         let noun = if key == "design" { "design" } else { "name" };
         let hint = match did_you_mean(name, valid.iter().copied()) {
             Some(s) => format!("did you mean `{s}`? {noun}s: {}", valid.join(", ")),
