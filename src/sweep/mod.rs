@@ -564,13 +564,20 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
             }
         },
     };
-    // Validate every point up front.
-    for (i, p) in points.iter().enumerate() {
-        if let Err(d) = point_network(&scenario, &axes, p) {
-            for problem in point_problems(&scenario, &axes, i, p, d) {
-                diags.push(problem);
-            }
-            break; // one failing point explains the problem; the rest repeat it
+    // Validate every point up front, on every core (a point of the world
+    // scenario takes tens of milliseconds to compile). The first failing
+    // point, in point order, explains the problem; the rest repeat it.
+    let first_bad = {
+        use rayon::prelude::*;
+        points
+            .par_iter()
+            .position_first(|p| point_network(&scenario, &axes, p).is_err())
+    };
+    if let Some(i) = first_bad
+        && let Err(d) = point_network(&scenario, &axes, &points[i])
+    {
+        for problem in point_problems(&scenario, &axes, i, &points[i], d) {
+            diags.push(problem);
         }
     }
     if !diags.is_empty() {
