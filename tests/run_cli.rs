@@ -159,6 +159,26 @@ fn a_bad_out_is_refused_before_the_trials() {
             .stderr(predicate::str::contains("it is a file, not a directory"));
     }
     assert_eq!(common::read(&file), "not a directory\n");
+    // A comparison's directory is not a run's: its comparison.* would stay
+    // beside another run's summary.
+    let cmp = tmp.path().join("cmp");
+    chipshock()
+        .args(["compare", "--trials", "20", "-q", "--out"])
+        .arg(&cmp)
+        .arg(&scenario)
+        .assert()
+        .code(0);
+    let before = common::read(&cmp.join("summary.json"));
+    chipshock()
+        .args(["run", "--trials", "20", "-q", "--seed", "9", "--out"])
+        .arg(&cmp)
+        .arg(&scenario)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "holds the results of `chipshock compare`",
+        ));
+    assert_eq!(common::read(&cmp.join("summary.json")), before);
 }
 
 /// The delay of back-ordered demand is reported: per trial in trials.csv,

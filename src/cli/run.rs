@@ -151,6 +151,14 @@ pub fn execute<R: TrialRunner>(
     if let Some(dir) = &args.out {
         crate::atomic::prepare_dir(dir)
             .with_context(|| format!("cannot write the report to --out {}", dir.display()))?;
+        // A comparison's directory: the run would replace its summary files
+        // and leave its comparison.* beside them, describing other results.
+        if dir.join("comparison.json").exists() {
+            bail!(
+                "--out {} holds the results of `chipshock compare`; writing a run there would mix the two: choose another directory",
+                dir.display()
+            );
+        }
     }
     let config = args.config(net);
     let layout = Layout::from_network(net, config.record_weekly);
