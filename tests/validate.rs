@@ -236,6 +236,12 @@ cases! {
         "`units_per_week` is a date, which no scenario value is", at "1979-05-27";
     kind_as_a_table: "kind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 60" => "kind = { fab = 1, osat = 2 }\nproduct = \"chip\"\ncapacity_per_week = 60",
         "`kind` must be a name in quotes, not a table", at "kind = {";
+    // A list where a table is wanted: the list is the mistake, not its
+    // first item (which serde read as the table's first field).
+    list_for_a_table: "[shock.capacity]\ncountries = [\"TW\"]" => "capacity = [{ countries = [\"TW\"] }]",
+        "`capacity` must be a table, not a list", at "capacity = [", hint "write `[shock.capacity]` with its keys below it";
+    meta_as_a_list: "[meta]\nname = \"base\"" => "[[meta]]\nname = \"base\"",
+        "[meta] must be a table, not a list", at "[[meta]]", hint "single brackets";
     // Numbers in messages stay short at any magnitude.
     tiny_number_in_a_message: "severity = { beta = { mean = 0.8, sd = 0.1 } }" => "severity = { uniform = { min = 1e-300, max = 2.5 } }",
         "`severity` can take values in [1e-300, 2.5], outside the allowed [0, 1]", at "min = 1e-300";

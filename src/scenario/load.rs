@@ -181,7 +181,7 @@ impl Loader<'_> {
         let (doc, errors) = DeTable::parse_recoverable(&text);
         if !errors.is_empty() {
             for e in errors {
-                self.toml_error(base, &e, Context::Syntax);
+                self.toml_error(base, &e, Context::Syntax, None);
             }
             self.stack.pop();
             return;
@@ -226,6 +226,7 @@ impl Loader<'_> {
                                         base,
                                         &e,
                                         Context::Entry(stringify!($field)),
+                                        Some(item.get_ref()),
                                     ),
                                 }
                             }
@@ -247,7 +248,7 @@ impl Loader<'_> {
                     Meta::deserialize(ValueDeserializer::from(value.clone()))
                 }) {
                     Ok(m) => self.merged.meta.push((key_span, m)),
-                    Err(e) => self.toml_error(base, &e, Context::Meta),
+                    Err(e) => self.toml_error(base, &e, Context::Meta, Some(value.get_ref())),
                 },
                 "bloc" => array!(bloc, Bloc),
                 "country" => array!(country, Country),
@@ -323,7 +324,13 @@ impl Loader<'_> {
 
     /// Records a TOML or serde error at its place, in the words of the
     /// scenario language (see [`explain`]).
-    fn toml_error(&mut self, base: usize, e: &toml::de::Error, context: Context) {
+    fn toml_error(
+        &mut self,
+        base: usize,
+        e: &toml::de::Error,
+        context: Context,
+        value: Option<&DeValue>,
+    ) {
         let span = e
             .span()
             .map(|s| shift(base, s))
@@ -339,7 +346,39 @@ impl Loader<'_> {
             Context::Entry(section) => section,
         };
         let path = error_path(e);
-        let problem = explain(section, &path, raw, self.sources.snippet(span));
+        let problem = if is_list_at(value, &path)
+            && !is_array_of_tables(section, &path)
+            && (path.is_empty()
+                || raw.ends_with("expected a sequence")
+                || raw.contains("expected struct"))
+        {
+            // A list where a table is wanted: serde reads the list's items
+            // as the table's fields in order, and its message is about the
+            // first item; the mistake is the list itself.
+            let (field, hint) = if !path.is_empty() {
+                let table = format!("{section}.{}", path.join("."));
+                (
+                    format!("`{}`", field_name(section, &path)),
+                    format!(
+                        "write `[{table}]` with its keys below it, or `{} = {{ key = value }}`",
+                        path[path.len() - 1]
+                    ),
+                )
+            } else if let Context::Meta = context {
+                (
+                    "[meta]".to_string(),
+                    "write `[meta]`, single brackets, with its keys below it".to_string(),
+                )
+            } else {
+                (
+                    format!("each [[{section}]] entry"),
+                    format!("write `[[{section}]]` with its keys below it"),
+                )
+            };
+            Problem::new(format!("{field} must be a table, not a list"), hint)
+        } else {
+            explain(section, &path, raw, self.sources.snippet(span))
+        };
         let place = match (context, path.first()) {
             (Context::Meta, _) => "[meta]".to_string(),
             // An error inside one element of a nested array of tables names
@@ -358,6 +397,23 @@ impl Loader<'_> {
                 .hint_opt(problem.hint),
         );
     }
+}
+
+/// Whether the raw value at `path` (keys from `value` down) is a list.
+fn is_list_at(value: Option<&DeValue>, path: &[String]) -> bool {
+    let Some(mut v) = value else {
+        return false;
+    };
+    for key in path {
+        let DeValue::Table(t) = v else {
+            return false;
+        };
+        match t.iter().find(|(k, _)| k.get_ref().as_ref() == key.as_str()) {
+            Some((_, x)) => v = x.get_ref(),
+            None => return false,
+        }
+    }
+    matches!(v, DeValue::Array(_))
 }
 
 /// Where a TOML or serde error arose.
