@@ -368,6 +368,19 @@ fn value_that_makes_the_scenario_invalid() {
 
 #[test]
 fn sweep_file_errors() {
+    // [[sweep]] is a list of tables, not the one table a sweep file has.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let p = tmp.path().join("s.toml");
+    std::fs::write(
+        &p,
+        "[[sweep]]\nscenario = \"base.toml\"\nvariants = [\"baseline\"]\ntrials = 2\n",
+    )
+    .expect("write");
+    refused_sweep(&p, &tmp.path().join("o"))
+        .stderr(predicate::str::contains(
+            "[sweep] must be a table, not a list",
+        ))
+        .stderr(predicate::str::contains("single brackets"));
     // A name with a backtick in it stays whole, and the valid ones listed.
     check_error(
         "design = \"gr`id\"\n[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n",

@@ -216,6 +216,17 @@ fn parse_sweep(
             return Err(diags);
         }
     }
+    if let Some((key, v)) = top.iter().find(|(k, _)| k.get_ref() == "sweep")
+        && let toml::de::DeValue::Array(_) = v.get_ref()
+    {
+        // `[[sweep]]` or `sweep = [...]`: serde would read the list's items
+        // as the table's fields and complain about the first of them.
+        diags.push(
+            Diagnostic::new("[sweep] must be a table, not a list", span_of(key.span()))
+                .hint("write `[sweep]`, single brackets, with its keys below it"),
+        );
+        return Err(diags);
+    }
     let value = toml::de::DeValue::Table(top.clone());
     let spanned = toml::Spanned::new(doc.span(), value);
     match with_base(base, || {
