@@ -41,23 +41,23 @@ pub const MAX_LEAD_WEEKS: u32 = 520;
 /// scientific notation beyond them (`{}` would print 1e-300 as 300 digits,
 /// and `{:.6}` a load of 1e15 with six useless decimals).
 fn show(x: f64) -> String {
-    let a = x.abs();
-    if x == 0.0 || (1e-4..1e9).contains(&a) {
-        // Up to six significant digits, without trailing zeros.
-        let digits = (5 - a.log10().floor().max(-6.0) as i32).clamp(0, 10) as usize;
-        let t = format!("{x:.digits$}");
+    // Trailing zeros of a fixed-point mantissa carry nothing.
+    fn trim(t: &str) -> &str {
         if t.contains('.') {
-            t.trim_end_matches('0').trim_end_matches('.').to_string()
+            t.trim_end_matches('0').trim_end_matches('.')
         } else {
             t
         }
+    }
+    let a = x.abs();
+    if x == 0.0 || (1e-4..1e9).contains(&a) {
+        // Up to six significant digits.
+        let digits = (5 - a.log10().floor().max(-6.0) as i32).clamp(0, 10) as usize;
+        trim(&format!("{x:.digits$}")).to_string()
     } else if x.is_finite() {
-        format!("{x:.5e}")
-            .replace("0000e", "e")
-            .replace("000e", "e")
-            .replace("00e", "e")
-            .replace("0e", "e")
-            .replace(".e", "e")
+        let t = format!("{x:.5e}");
+        let (mantissa, exponent) = t.split_once('e').unwrap_or((&t, "0"));
+        format!("{}e{exponent}", trim(mantissa))
     } else {
         format!("{x}")
     }
@@ -440,8 +440,8 @@ impl Compiler {
                 // links resolve and report nothing more.
                 let k = self
                     .num(coef, &format!("recipe.{}", input.value), Rule::Positive)
-                    .or(Some(0.0));
-                if let (Some(pi), Some(k)) = (pi, k) {
+                    .unwrap_or(0.0);
+                if let Some(pi) = pi {
                     if Some(pi) == product {
                         self.err(
                             Diagnostic::new(format!("{what} uses its own product `{}` as an input", input.value), input.span)
@@ -464,11 +464,11 @@ impl Compiler {
                 // Bad numbers (reported) keep the need: see the recipe above.
                 let u = self
                     .num(&cap.units_per_week, "units_per_week", Rule::Positive)
-                    .or(Some(0.0));
+                    .unwrap_or(0.0);
                 let e = self
                     .num(&cap.erosion_per_week, "erosion_per_week", Rule::Fraction)
-                    .or(Some(0.0));
-                if let (Some(pi), Some(u), Some(e)) = (pi, u, e) {
+                    .unwrap_or(0.0);
+                if let Some(pi) = pi {
                     if need_index.contains_key(&(Customer::Facility(fi), pi)) || Some(pi) == product
                     {
                         self.err(
@@ -556,11 +556,11 @@ impl Compiler {
                 // Bad numbers (reported) keep the need: see the recipe above.
                 let u = self
                     .num(&d.units_per_week, "units_per_week", Rule::NonNegative)
-                    .or(Some(0.0));
+                    .unwrap_or(0.0);
                 let l = self
                     .num(&d.lost_usd_per_unit, "lost_usd_per_unit", Rule::NonNegative)
-                    .or(Some(0.0));
-                if let (Some(pi), Some(u), Some(l)) = (pi, u, l) {
+                    .unwrap_or(0.0);
+                if let Some(pi) = pi {
                     need_index.insert((Customer::Market(mi), pi), needs.len() as u32);
                     needs.push(Need {
                         customer: Customer::Market(mi),

@@ -352,30 +352,9 @@ impl Loader<'_> {
                 || raw.ends_with("expected a sequence")
                 || raw.contains("expected struct"))
         {
-            // A list where a table is wanted: serde reads the list's items
-            // as the table's fields in order, and its message is about the
-            // first item; the mistake is the list itself.
-            let (field, hint) = if !path.is_empty() {
-                let table = format!("{section}.{}", path.join("."));
-                (
-                    format!("`{}`", field_name(section, &path)),
-                    format!(
-                        "write `[{table}]` with its keys below it, or `{} = {{ key = value }}`",
-                        path[path.len() - 1]
-                    ),
-                )
-            } else if let Context::Meta = context {
-                (
-                    "[meta]".to_string(),
-                    "write `[meta]`, single brackets, with its keys below it".to_string(),
-                )
-            } else {
-                (
-                    format!("each [[{section}]] entry"),
-                    format!("write `[[{section}]]` with its keys below it"),
-                )
-            };
-            Problem::new(format!("{field} must be a table, not a list"), hint)
+            // serde's message is about the list's first item; the mistake
+            // is the list itself.
+            table_written_as_list(section, &path)
         } else {
             explain(section, &path, raw, self.sources.snippet(span))
         };
@@ -397,6 +376,29 @@ impl Loader<'_> {
                 .hint_opt(problem.hint),
         );
     }
+}
+
+/// A list where the table at `path` of a `[[section]]` entry (or `[meta]`)
+/// is wanted: serde reads the list's items as the table's fields in order.
+fn table_written_as_list(section: &str, path: &[String]) -> Problem {
+    let (field, hint) = match path {
+        [.., last] => (
+            format!("`{}`", field_name(section, path)),
+            format!(
+                "write `[{section}.{}]` with its keys below it, or `{last} = {{ key = value }}`",
+                path.join(".")
+            ),
+        ),
+        [] if section == "meta" => (
+            "[meta]".to_string(),
+            "write `[meta]`, single brackets, with its keys below it".to_string(),
+        ),
+        [] => (
+            format!("each [[{section}]] entry"),
+            format!("write `[[{section}]]` with its keys below it"),
+        ),
+    };
+    Problem::new(format!("{field} must be a table, not a list"), hint)
 }
 
 /// Whether the raw value at `path` (keys from `value` down) is a list.
@@ -532,15 +534,7 @@ fn explain(section: &str, path: &[String], message: &str, snippet: &str) -> Prob
         );
     }
     if message.starts_with("invalid length") {
-        // A list where a table is wanted: serde reads the list as the
-        // table's fields in order.
-        return Problem::new(
-            format!(
-                "`{}` must be a table, not a list",
-                field_name(section, path)
-            ),
-            "write it as a table: `[[...]]` entries or `{ key = value }`",
-        );
+        return table_written_as_list(section, path);
     }
     if message.starts_with("wanted exactly 1 element") && distribution_at(section, path).is_none() {
         return Problem::new(
