@@ -23,6 +23,7 @@
 
 use serde::Serialize;
 
+use crate::network::graph::{PairSet, pair};
 use crate::network::{Customer, Facility, Link, Need, NeedKind, Network, PolicyAction};
 use crate::scenario::Release;
 
@@ -136,8 +137,12 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
     for &pi in &policies {
         match &net.policies[pi].action {
             PolicyAction::DualSource { needs } => {
+                let mut in_policy = vec![false; u.needs.len()];
+                for &n in needs {
+                    in_policy[n as usize] = true;
+                }
                 for l in &mut u.links {
-                    if needs.contains(&l.need) {
+                    if in_policy[l.need as usize] {
                         l.qualified = true;
                     }
                 }
@@ -274,8 +279,7 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
     // Links a friendshoring deal qualified: (policy, supplier, need).
     let mut granted: Vec<(usize, u32, u32)> = Vec::new();
     // (need, supplier) of every link of the union so far.
-    let mut linked: std::collections::HashSet<(u32, u32)> =
-        u.links.iter().map(|l| (l.need, l.supplier)).collect();
+    let mut linked: PairSet = u.links.iter().map(|l| pair(l.need, l.supplier)).collect();
     for &pi in &policies {
         let p = &net.policies[pi];
         let PolicyAction::Friendshore {
@@ -308,7 +312,7 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
         }
         for &n in needs {
             for &f in &receivers {
-                if linked.insert((n, f)) {
+                if linked.insert(pair(n, f)) {
                     granted.push((pi, f, n));
                     let lead = net
                         .need_links
@@ -326,13 +330,20 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
                     });
                 }
             }
-            for l in &mut u.links {
-                if l.need == n && receivers.contains(&l.supplier) {
-                    if !l.qualified {
-                        granted.push((pi, l.supplier, n));
-                    }
-                    l.qualified = true;
+        }
+        // The policy's links to its receivers are qualified (one walk over
+        // the links, not one per need: the world's friendshoring policies
+        // name hundreds of needs).
+        let mut in_policy = vec![false; u.needs.len()];
+        for &n in needs {
+            in_policy[n as usize] = true;
+        }
+        for l in &mut u.links {
+            if in_policy[l.need as usize] && receivers.contains(&l.supplier) {
+                if !l.qualified {
+                    granted.push((pi, l.supplier, l.need));
                 }
+                l.qualified = true;
             }
         }
     }
@@ -386,6 +397,9 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
     let base_share: Vec<f64> = u.links.iter().map(|l| l.share).collect();
     let n_rev = 1usize << agreements.len();
     let mut regimes = Vec::with_capacity((online.len() + 1) * n_rev);
+    // One working copy for every regime: they differ from the union only in
+    // shares, so only the baseline is solved again for each.
+    let mut g = u.clone();
     for k in 0..=online.len() {
         for mask in 0..n_rev as u32 {
             // Whether policy `pi` rests on an agreement revoked in this regime.
@@ -461,13 +475,10 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
                     }
                 }
             }
-            let mut g = u.clone();
             for (l, x) in g.links.iter_mut().zip(&share) {
                 l.share = *x;
             }
-            let over = g
-                .rebuild_derived()
-                .map_err(|_| format!("variant `{}` creates a supply cycle", v.id))?;
+            let over = g.rebaseline();
             if let Some(&(f, load)) = over.first() {
                 let fa = &g.facilities[f as usize];
                 // What to change depends on the facility: a reshored fab is
@@ -508,8 +519,7 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
         for (l, x) in u.links.iter_mut().zip(&r0.share) {
             l.share = *x;
         }
-        u.rebuild_derived()
-            .map_err(|_| format!("variant `{}` creates a supply cycle", v.id))?;
+        u.rebaseline();
     }
 
     // Crisis sharing and export controls.

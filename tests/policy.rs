@@ -119,6 +119,33 @@ fn every_world_variant_applies_with_consistent_regimes() {
     }
 }
 
+/// A variant's regimes differ from its union network only in shares, so each
+/// regime's baseline is solved again on the union's structure, not rebuilt
+/// from scratch: it must be exactly what a full rebuild with those shares
+/// gives.
+#[test]
+fn regime_baselines_equal_a_full_rebuild() {
+    let n = net(&repo().join("scenarios/world.toml"));
+    for vi in 0..n.variants.len() {
+        let v = policy::apply(&n, vi).expect("applies");
+        for (ri, r) in v.regimes.iter().enumerate() {
+            let mut g = v.net.clone();
+            for (l, x) in g.links.iter_mut().zip(&r.share) {
+                l.share = *x;
+            }
+            g.rebuild_derived().expect("no cycle");
+            assert_eq!(g.baseline.link_flow, r.link_flow, "{} regime {ri}", v.id);
+            assert_eq!(
+                g.baseline.facility_output, r.facility_output,
+                "{} regime {ri}",
+                v.id
+            );
+            let uses: Vec<f64> = g.needs.iter().map(|x| x.baseline_use).collect();
+            assert_eq!(uses, r.need_use, "{} regime {ri}", v.id);
+        }
+    }
+}
+
 #[test]
 fn friendshoring_moves_share_to_the_bloc_and_reverts_when_revoked() {
     let n = net(&repo().join("scenarios/world.toml"));

@@ -159,7 +159,17 @@ pub fn enum_name(v: impl Serialize) -> String {
 /// golden ratio (Fibonacci hashing): the keys are not chosen by an
 /// adversary, so SipHash's protection buys nothing here.
 #[derive(Default)]
-struct PairHasher(u64);
+pub(crate) struct PairHasher(u64);
+
+/// A set of pairs of indices (each pair packed as `a << 32 | b`), hashed by
+/// one multiplication instead of SipHash: the keys are our own indices, not
+/// adversarial input.
+pub(crate) type PairSet = HashSet<u64, BuildHasherDefault<PairHasher>>;
+
+/// The key of the pair `(a, b)` in a [`PairSet`].
+pub(crate) fn pair(a: u32, b: u32) -> u64 {
+    u64::from(a) << 32 | u64::from(b)
+}
 
 impl Hasher for PairHasher {
     fn finish(&self) -> u64 {
@@ -194,11 +204,10 @@ pub(super) fn facility_order(
     // supplier's edges for every link). The pairs are hashed by one
     // multiplication: this runs for every policy regime of every variant,
     // and with SipHash it was a third of `chipshock validate` on the world.
-    let mut seen: HashSet<u64, BuildHasherDefault<PairHasher>> =
-        HashSet::with_capacity_and_hasher(links.len(), BuildHasherDefault::default());
+    let mut seen = PairSet::with_capacity_and_hasher(links.len(), BuildHasherDefault::default());
     for l in links {
         if let Customer::Facility(c) = needs[l.need as usize].customer
-            && seen.insert(u64::from(l.supplier) << 32 | u64::from(c))
+            && seen.insert(pair(l.supplier, c))
         {
             g.add_edge(
                 NodeIndex::new(l.supplier as usize),

@@ -412,6 +412,16 @@ impl Network {
         self.market_needs = adj.market_needs;
         self.supplier_links = adj.supplier_links;
         self.topo_order = graph::facility_order(&self.facilities, &self.needs, &self.links)?;
+        Ok(self.rebaseline())
+    }
+
+    /// Recomputes the baseline flows, outputs and uses after a change of
+    /// link shares alone: the links, their order and so the CSR arrays and
+    /// topological order stay valid. (A variant's policy regimes differ
+    /// only in shares; rebuilding the whole structure for each one was
+    /// most of the cost of compiling a variant.) Returns the facilities
+    /// whose baseline load now exceeds their capacity (facility, load).
+    pub fn rebaseline(&mut self) -> Vec<(u32, f64)> {
         self.baseline = baseline::solve(
             &self.facilities,
             &mut self.needs,
@@ -421,12 +431,11 @@ impl Network {
             &self.supplier_links,
             &self.topo_order,
         );
-        Ok(self
-            .facilities
+        self.facilities
             .iter()
             .enumerate()
             .filter(|(i, f)| self.baseline.facility_output[*i] > f.capacity_per_week * (1.0 + 1e-9))
             .map(|(i, _)| (i as u32, self.baseline.facility_output[i]))
-            .collect())
+            .collect()
     }
 }
