@@ -7,8 +7,6 @@
 
 use std::collections::HashMap;
 
-use sha2::{Digest, Sha256};
-
 use super::*;
 use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
 use crate::dist::Distribution;
@@ -973,12 +971,7 @@ impl Compiler {
         }
         let variants = self.variants(&f.variant, &policy_t, &policies, &policy_spans);
 
-        let mut hasher = Sha256::new();
-        for file in s.sources.files() {
-            hasher.update((file.text.len() as u64).to_le_bytes());
-            hasher.update(file.text.as_bytes());
-        }
-        let scenario_hash = hex(&hasher.finalize());
+        let scenario_hash = s.sources.content_hash().to_string();
 
         if !self.diags.is_empty() {
             return None;
@@ -1810,8 +1803,4 @@ impl Compiler {
             .hint(hint),
         );
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -148,6 +148,9 @@ fn point_network(
     if !diags.is_empty() {
         return Err(diags);
     }
+    // Hashed once here, the copies carry the hash: every point has the
+    // base scenario's files.
+    base.sources.content_hash();
     let s = Scenario {
         sources: base.sources.clone(),
         merged,
