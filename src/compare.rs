@@ -193,10 +193,60 @@ pub struct TrialPlan {
     pub record_weekly: bool,
 }
 
+/// A variant compiled and ready to run: its network (the policies applied)
+/// and its engine.
+pub struct PreparedVariant {
+    /// Its index in the scenario's variants.
+    index: usize,
+    vn: policy::VariantNetwork,
+    engine: VariantEngine,
+}
+
+/// Compiles the variants (policies applied, engines built) on the pool's
+/// threads; the first variant, in the order given, whose policies do not
+/// apply is the error.
+pub fn prepare_variants(net: &Network, variants: &[usize]) -> Result<Vec<PreparedVariant>, String> {
+    use rayon::prelude::*;
+    let prepared: Vec<Result<PreparedVariant, String>> = variants
+        .par_iter()
+        .map(|&vi| {
+            let vn = policy::apply(net, vi)?;
+            let engine = VariantEngine::new(&vn);
+            Ok(PreparedVariant {
+                index: vi,
+                vn,
+                engine,
+            })
+        })
+        .collect();
+    prepared.into_iter().collect()
+}
+
 /// Runs every variant on the same trials.
 pub fn run_variants(
     net: &Network,
     variants: &[usize],
+    plan: &TrialPlan,
+    focus: Option<&[bool]>,
+    progress: impl FnMut(u64),
+) -> anyhow::Result<Vec<VariantRun>> {
+    let prepared = on_threads(plan.options.threads, || prepare_variants(net, variants))?
+        .map_err(anyhow::Error::msg)?;
+    run_prepared(net, &prepared, plan, focus, progress)
+}
+
+/// Runs `f` on a pool of `threads` threads (what `--threads` allows).
+pub fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> anyhow::Result<T> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()?;
+    Ok(pool.install(f))
+}
+
+/// Runs prepared variants on the same trials.
+pub fn run_prepared(
+    net: &Network,
+    prepared: &[PreparedVariant],
     plan: &TrialPlan,
     focus: Option<&[bool]>,
     mut progress: impl FnMut(u64),
@@ -209,9 +259,8 @@ pub fn run_variants(
     );
     let mut runs = Vec::new();
     let mut done_before = 0;
-    for &vi in variants {
-        let vn = policy::apply(net, vi).map_err(anyhow::Error::msg)?;
-        let engine = VariantEngine::new(&vn);
+    for p in prepared {
+        let (vi, vn, engine) = (p.index, &p.vn, &p.engine);
         let cfg = RunConfig::new(&vn.net, seed, trials.clone(), record_weekly).with_variant(&vn.id);
         let layout = Layout::from_network(&vn.net, record_weekly);
         let n = (trials.end - trials.start) as usize;
@@ -222,7 +271,7 @@ pub fn run_variants(
             units: (0..n).map(|_| AtomicU64::new(0)).collect(),
         });
         let runner = Focused {
-            inner: &engine,
+            inner: engine,
             sink: sink.as_ref(),
         };
         let acc = mc::run_engine(&runner, &cfg, &layout, opts, |d| progress(done_before + d))?;

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use crate::compare::{Comparison, TrialPlan, run_variants};
+use crate::compare::{
+    Comparison, PreparedVariant, TrialPlan, on_threads, prepare_variants, run_prepared,
+};
 use crate::mc::RunOptions;
 use crate::stats::{Proportion, Summary};
 
@@ -145,6 +147,22 @@ fn run_point_with_trials(
     opts: &RunOptions,
     progress: impl FnMut(u64),
 ) -> Result<(PointResult, Vec<crate::compare::VariantRun>), SweepRunError> {
+    let prepared = on_threads(opts.threads, || prepare_point(sweep, point))
+        .map_err(|e| SweepRunError::Refused(e.to_string()))??;
+    run_prepared_point(sweep, point, &prepared, opts, progress)
+}
+
+/// The most points whose compiled variants a sweep holds at once.
+const MAX_PREPARED: usize = 8;
+
+/// A point's network and variants, compiled and ready to run.
+struct PreparedPoint {
+    net: crate::network::Network,
+    variants: Vec<PreparedVariant>,
+}
+
+/// Compiles point `point` and its variants (on the pool's threads).
+fn prepare_point(sweep: &Sweep, point: usize) -> Result<PreparedPoint, SweepRunError> {
     let net = sweep.network(point).map_err(|d| {
         SweepRunError::Refused(format!(
             "point {point} no longer compiles: {}",
@@ -165,13 +183,26 @@ fn run_point_with_trials(
             })?;
         indices.push(i);
     }
+    let variants =
+        prepare_variants(&net, &indices).map_err(|e| SweepRunError::Run(anyhow::Error::msg(e)))?;
+    Ok(PreparedPoint { net, variants })
+}
+
+/// Runs a prepared point: every variant on the same trials.
+fn run_prepared_point(
+    sweep: &Sweep,
+    point: usize,
+    prepared: &PreparedPoint,
+    opts: &RunOptions,
+    progress: impl FnMut(u64),
+) -> Result<(PointResult, Vec<crate::compare::VariantRun>), SweepRunError> {
     let plan = TrialPlan {
         seed: sweep.seed,
         trials: 0..sweep.trials,
         options: opts.clone(),
         record_weekly: false,
     };
-    let runs = run_variants(&net, &indices, &plan, None, progress)?;
+    let runs = run_prepared(&prepared.net, &prepared.variants, &plan, None, progress)?;
     // Paired comparisons need the baseline first.
     let base_pos = sweep.variants.iter().position(|v| v == "baseline");
     let comparisons: Vec<Option<Comparison>> = match base_pos {
@@ -302,6 +333,7 @@ pub fn run_sweep(
     let per_point = sweep.trials * sweep.variants.len() as u64;
     let mut run = SweepRun::default();
     let mut done = 0u64;
+    let mut todo = Vec::new();
     for &p in &mine {
         let done_before = read_point(dir, p, &sweep.hash).is_some()
             && (!opts.trial_rows || trials_path(dir, p).is_file());
@@ -309,19 +341,37 @@ pub fn run_sweep(
             run.skipped += 1;
             done += per_point;
             progress(done);
-            continue;
+        } else {
+            todo.push(p);
         }
-        let base = done;
-        let (r, runs) = run_point_with_trials(sweep, p, &opts.run, |d| progress(base + d))?;
-        if opts.trial_rows {
-            write_trial_rows(dir, p, &runs)
-                .map_err(|e| SweepRunError::Io(format!("writing the trials of point {p}: {e}")))?;
+    }
+    // Compiling a point and its variants is single-threaded work (tens of
+    // milliseconds on the world), so points are compiled a few at a time,
+    // one per thread, then run and written in order. A batch's compiled
+    // variants are held together: at most `MAX_PREPARED` points.
+    let batch = opts.run.threads.clamp(1, MAX_PREPARED);
+    for chunk in todo.chunks(batch) {
+        let prepared: Vec<Result<PreparedPoint, SweepRunError>> =
+            on_threads(opts.run.threads, || {
+                use rayon::prelude::*;
+                chunk.par_iter().map(|&p| prepare_point(sweep, p)).collect()
+            })?;
+        for (&p, prepared) in chunk.iter().zip(prepared) {
+            let base = done;
+            let (r, runs) =
+                run_prepared_point(sweep, p, &prepared?, &opts.run, |d| progress(base + d))?;
+            if opts.trial_rows {
+                write_trial_rows(dir, p, &runs).map_err(|e| {
+                    SweepRunError::Io(format!("writing the trials of point {p}: {e}"))
+                })?;
+            }
+            drop(runs);
+            write_point(dir, &r)
+                .map_err(|e| SweepRunError::Io(format!("writing point {p}: {e}")))?;
+            run.computed += 1;
+            done += per_point;
+            progress(done);
         }
-        drop(runs);
-        write_point(dir, &r).map_err(|e| SweepRunError::Io(format!("writing point {p}: {e}")))?;
-        run.computed += 1;
-        done += per_point;
-        progress(done);
     }
     if n == 1 {
         output::assemble(dir, &m).map_err(SweepRunError::Io)?;
