@@ -89,8 +89,19 @@ pub fn require_markets(s: &Scenario, net: &Network) -> Result<(), Diagnostics> {
     Err(diags)
 }
 
-/// Validates and compiles a loaded scenario.
+/// Validates and compiles a loaded scenario: everything
+/// [`compile_structure`] checks, and that every variant applies cleanly
+/// (its policies may not overload a facility or create a cycle).
 pub fn compile(s: &Scenario) -> Result<Network, Diagnostics> {
+    let net = compile_structure(s)?;
+    check_variants(s, &net)?;
+    Ok(net)
+}
+
+/// [`compile`] without applying every variant to check it: for a scenario
+/// known to compile whole, such as a sweep point checked when the sweep was
+/// loaded (applying the world's variants is half of compiling it).
+pub fn compile_structure(s: &Scenario) -> Result<Network, Diagnostics> {
     let mut c = Compiler::default();
     let net = c.run(s);
     if c.diags.is_empty() {
@@ -102,6 +113,30 @@ pub fn compile(s: &Scenario) -> Result<Network, Diagnostics> {
     } else {
         Err(c.diags)
     }
+}
+
+/// Applies every variant but the baseline, on the pool's threads; the
+/// problems are reported in variant order, each at the variant's id.
+fn check_variants(s: &Scenario, net: &Network) -> Result<(), Diagnostics> {
+    use rayon::prelude::*;
+    let problems: Vec<Option<String>> = (1..net.variants.len())
+        .into_par_iter()
+        .map(|vi| crate::policy::apply(net, vi).err())
+        .collect();
+    let mut diags = Diagnostics::default();
+    for (vi, msg) in (1..net.variants.len()).zip(problems) {
+        if let Some(msg) = msg {
+            let span = s
+                .merged
+                .variant
+                .iter()
+                .find(|v| v.id.value == net.variants[vi].id)
+                .map(|v| v.id.span)
+                .unwrap_or_default();
+            diags.push(Diagnostic::new(msg, span).label("this variant"));
+        }
+    }
+    if diags.is_empty() { Ok(()) } else { Err(diags) }
 }
 
 /// Names an id table for messages ("country", "facility").
@@ -997,19 +1032,6 @@ impl Compiler {
             variants,
             scenario_hash,
         };
-        // Every variant must apply cleanly: its policies may not overload a
-        // facility or create a cycle.
-        for vi in 1..net.variants.len() {
-            if let Err(msg) = crate::policy::apply(&net, vi) {
-                let span = f
-                    .variant
-                    .iter()
-                    .find(|v| v.id.value == net.variants[vi].id)
-                    .map(|v| v.id.span)
-                    .unwrap_or_default();
-                self.err(Diagnostic::new(msg, span).label("this variant"));
-            }
-        }
         self.diags.is_empty().then_some(net)
     }
 

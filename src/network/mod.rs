@@ -17,7 +17,9 @@ mod compile;
 pub mod graph;
 
 pub use baseline::{CHOKEPOINT_SHARE, Chokepoint, chokepoints};
-pub use compile::{MAX_DEMAND_RISE, MAX_LEAD_WEEKS, MAX_MAGNITUDE, compile, require_markets};
+pub use compile::{
+    MAX_DEMAND_RISE, MAX_LEAD_WEEKS, MAX_MAGNITUDE, compile, compile_structure, require_markets,
+};
 
 use serde::Serialize;
 

@@ -18,6 +18,37 @@ use crate::network::{Network, ShockTarget};
 use crate::policy::VariantNetwork;
 use crate::scenario::Allocation;
 
+/// A regime's network in the crisis state: the members' facilities of every
+/// crisis-sharing group whose agreement still holds (not in `revoked`)
+/// serve their members first (priority 0 before the others' 1).
+fn crisis_network(net: &Network, vn: &VariantNetwork, revoked: u32) -> Network {
+    let mut n = net.clone();
+    for (g, c) in vn.crisis.iter().enumerate() {
+        let bit = vn
+            .agreements
+            .iter()
+            .position(|&a| a == c.agreement)
+            .unwrap_or(g);
+        if revoked & (1 << bit) != 0 {
+            continue;
+        }
+        let mut sharing = vec![false; n.facilities.len()];
+        for &f in &c.facilities {
+            n.facilities[f as usize].allocation = Allocation::Priority;
+            sharing[f as usize] = true;
+        }
+        for l in n.links.iter_mut() {
+            if sharing[l.supplier as usize] {
+                l.priority = 1;
+            }
+        }
+        for &l in &c.member_links {
+            n.links[l as usize].priority = 0;
+        }
+    }
+    n
+}
+
 /// A variant compiled for simulation.
 pub struct VariantEngine {
     pub id: String,
@@ -75,31 +106,16 @@ impl VariantEngine {
                 net.facilities[o.facility as usize].capacity_per_week = 0.0;
             }
             for crisis in 0..crisis_states {
-                let mut n = net.clone();
-                if crisis == 1 {
-                    for (g, c) in vn.crisis.iter().enumerate() {
-                        let bit = vn
-                            .agreements
-                            .iter()
-                            .position(|&a| a == c.agreement)
-                            .unwrap_or(g);
-                        if revoked & (1 << bit) != 0 {
-                            continue;
-                        }
-                        for &f in &c.facilities {
-                            n.facilities[f as usize].allocation = Allocation::Priority;
-                        }
-                        for l in n.links.iter_mut() {
-                            if c.facilities.contains(&l.supplier) {
-                                l.priority = 1;
-                            }
-                        }
-                        for &l in &c.member_links {
-                            n.links[l as usize].priority = 0;
-                        }
-                    }
-                }
-                let mut e = Engine::with_config(&n, cfg.clone());
+                // (The regime's network serves its normal state as it is;
+                // only the crisis state needs a modified copy.)
+                let in_crisis;
+                let n = if crisis == 0 {
+                    &net
+                } else {
+                    in_crisis = crisis_network(&net, vn, revoked);
+                    &in_crisis
+                };
+                let mut e = Engine::with_config(n, cfg.clone());
                 for &(need, units) in &vn.reserves {
                     e.set_reserve(need as usize, units);
                 }

@@ -126,18 +126,33 @@ pub const MAX_POINTS: usize = 100_000;
 
 impl Sweep {
     /// The scenario of point `i`, compiled. Cannot fail for a loaded sweep
-    /// (every point was compiled by [`load_sweep`]), but returns the
-    /// diagnostics rather than panicking.
+    /// (every point was compiled, its variants checked, by [`load_sweep`],
+    /// so they are not checked again), but returns the diagnostics rather
+    /// than panicking.
     pub fn network(&self, i: usize) -> Result<Network, Diagnostics> {
-        point_network(&self.scenario, &self.axes, &self.points[i])
+        network::compile_structure(&point_scenario(
+            &self.scenario,
+            &self.axes,
+            &self.points[i],
+        )?)
     }
 }
 
+/// The scenario of a point, compiled and checked whole.
 fn point_network(
     base: &Scenario,
     axes: &[ResolvedAxis],
     values: &[f64],
 ) -> Result<Network, Diagnostics> {
+    network::compile(&point_scenario(base, axes, values)?)
+}
+
+/// The base scenario with a point's values applied.
+fn point_scenario(
+    base: &Scenario,
+    axes: &[ResolvedAxis],
+    values: &[f64],
+) -> Result<Scenario, Diagnostics> {
     let mut merged = base.merged.clone();
     let mut diags = Diagnostics::default();
     for (axis, v) in axes.iter().zip(values) {
@@ -151,11 +166,10 @@ fn point_network(
     // Hashed once here, the copies carry the hash: every point has the
     // base scenario's files.
     base.sources.content_hash();
-    let s = Scenario {
+    Ok(Scenario {
         sources: base.sources.clone(),
         merged,
-    };
-    network::compile(&s)
+    })
 }
 
 /// The top-level tables of a scenario file: a file with some of them and
