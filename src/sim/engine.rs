@@ -948,40 +948,43 @@ impl Scratch {
     /// the active sets (with rerouting, toward their new shares). Every other
     /// node holds, against `to`, exactly the values it held against `from`.
     pub(crate) fn rebase(&mut self, from: &Engine, to: &Engine, t: u32) {
+        self.rebase_by(from, &RegimeChange::between(from, to), t);
+    }
+
+    /// [`rebase`](Self::rebase) with the differences between the two
+    /// engines already found (`change`, from `from` to the other).
+    pub(crate) fn rebase_by(&mut self, from: &Engine, change: &RegimeChange, t: u32) {
         let (m, nn) = (from.max_lead as usize, from.needs.len());
-        for (l, (a, b)) in from.links.iter().zip(&to.links).enumerate() {
-            let d = a.base_flow - b.base_flow;
-            if d != 0.0 {
-                // Arrivals due: weeks t .. t + lead - 1, rows mod M.
-                for k in 0..a.lead as usize {
-                    self.pipe[((t as usize + k) % m) * nn + a.need as usize] += d;
-                }
-                self.need[a.need as usize].transit_dev += d * f64::from(a.lead);
+        for (&l, &to_flow) in change.flows.iter().zip(&change.to_flow) {
+            let a = &from.links[l as usize];
+            let d = a.base_flow - to_flow;
+            // Arrivals due: weeks t .. t + lead - 1, rows mod M.
+            for k in 0..a.lead as usize {
+                self.pipe[((t as usize + k) % m) * nn + a.need as usize] += d;
             }
-            // A qualification the new regime withdraws (a revoked deal's
-            // contracted second source) lapses.
-            if a.qualified && !b.qualified {
-                self.qualified[l] = false;
-            }
+            self.need[a.need as usize].transit_dev += d * f64::from(a.lead);
         }
-        for (n, (a, b)) in from.needs.iter().zip(&to.needs).enumerate() {
-            self.need[n].inv_dev += a.target - b.target;
-            if !need_baseline_equal(from, to, n) {
-                // Orders and shipments are now measured against other
-                // baseline flows; live slots may now be nonzero (they
-                // arrive by week t + M - 1).
-                let st = &mut self.need[n];
-                st.quiet = false;
-                st.ships_at_base = false;
-                st.reroute = true;
-                st.arrivals_until = st.arrivals_until.max(t + from.max_lead);
-                self.need_pending.insert(n);
-            }
+        // A qualification the new regime withdraws (a revoked deal's
+        // contracted second source) lapses.
+        for &l in &change.lapsed {
+            self.qualified[l as usize] = false;
         }
-        for f in 0..from.cap.len() {
-            if !facility_baseline_equal(from, to, f) {
-                self.fac_pending.insert(f);
-            }
+        for (st, d) in self.need.iter_mut().zip(&change.target_delta) {
+            st.inv_dev += d;
+        }
+        for &n in &change.needs {
+            // Orders and shipments are now measured against other baseline
+            // flows; live slots may now be nonzero (they arrive by week
+            // t + M - 1).
+            let st = &mut self.need[n as usize];
+            st.quiet = false;
+            st.ships_at_base = false;
+            st.reroute = true;
+            st.arrivals_until = st.arrivals_until.max(t + from.max_lead);
+            self.need_pending.insert(n as usize);
+        }
+        for &f in &change.facilities {
+            self.fac_pending.insert(f as usize);
         }
     }
 
@@ -1126,6 +1129,60 @@ impl Scratch {
     /// and consumed (inputs used by facilities, demand served by markets).
     pub fn week_totals(&self) -> (f64, f64, f64) {
         (self.week_produced, self.week_shipped, self.week_consumed)
+    }
+}
+
+/// What a switch from one engine to another of the same union network (a
+/// policy regime switch) changes, found once per pair of engines: a trial
+/// switches regime several times, and comparing the two engines whole at
+/// each switch cost as much as a dozen simulated weeks.
+#[derive(Clone, Debug)]
+pub(crate) struct RegimeChange {
+    /// Links whose baseline flow differs, in link order, and each one's
+    /// flow under the other engine.
+    flows: Vec<u32>,
+    to_flow: Vec<f64>,
+    /// Links whose qualification the other engine withdraws.
+    lapsed: Vec<u32>,
+    /// Per need, the old target less the new (every need: a stock is
+    /// re-expressed against its new target by one addition, even of zero).
+    target_delta: Vec<f64>,
+    /// Needs and facilities whose rest state differs.
+    needs: Vec<u32>,
+    facilities: Vec<u32>,
+}
+
+impl RegimeChange {
+    pub(crate) fn between(from: &Engine, to: &Engine) -> RegimeChange {
+        let (mut flows, mut to_flow, mut lapsed) = (Vec::new(), Vec::new(), Vec::new());
+        for (l, (a, b)) in from.links.iter().zip(&to.links).enumerate() {
+            if a.base_flow - b.base_flow != 0.0 {
+                flows.push(l as u32);
+                to_flow.push(b.base_flow);
+            }
+            if a.qualified && !b.qualified {
+                lapsed.push(l as u32);
+            }
+        }
+        RegimeChange {
+            flows,
+            to_flow,
+            lapsed,
+            target_delta: from
+                .needs
+                .iter()
+                .zip(&to.needs)
+                .map(|(a, b)| a.target - b.target)
+                .collect(),
+            needs: (0..from.needs.len())
+                .filter(|&n| !need_baseline_equal(from, to, n))
+                .map(|n| n as u32)
+                .collect(),
+            facilities: (0..from.cap.len())
+                .filter(|&f| !facility_baseline_equal(from, to, f))
+                .map(|f| f as u32)
+                .collect(),
+        }
     }
 }
 

@@ -39,6 +39,11 @@ pub(crate) trait Driver<'e> {
     /// Called after the shocks of week `t` set the capacity and lane
     /// factors: ramps and permanent lane closures go here.
     fn after_shocks(&mut self, t: u32, s: &mut Scratch);
+    /// Re-expresses the state for the switch from engine `from` to `to`
+    /// before week `t` ([`Scratch::rebase`]).
+    fn rebase(&self, s: &mut Scratch, from: &'e Engine, to: &'e Engine, t: u32) {
+        s.rebase(from, to, t);
+    }
 }
 
 /// Where a trial may start other than at the baseline of week 0.
@@ -314,7 +319,7 @@ impl Engine {
             }
             let next = driver.before_week(t, &out.fired, s, e);
             if !std::ptr::eq(next, e) {
-                s.rebase(e, next, t);
+                driver.rebase(s, e, next, t);
                 e = next;
             }
             e.apply_shocks(t, &out.fired, s);

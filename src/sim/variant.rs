@@ -11,7 +11,9 @@
 //! trial is drawn exactly as in the plain engine (policies draw no random
 //! numbers), so every variant sees the same shocks: common random numbers.
 
-use super::engine::{Engine, EngineConfig, Scratch};
+use std::sync::OnceLock;
+
+use super::engine::{Engine, EngineConfig, RegimeChange, Scratch};
 use super::step::{Checkpoint, Checkpoints, Driver};
 use super::{FiredShock, TrialOutcome};
 use crate::network::{Network, ShockTarget};
@@ -72,6 +74,9 @@ pub struct VariantEngine {
     /// first policy event (empty when the variant is static): a disrupted
     /// trial resumes from the latest before its first shock.
     checkpoints: Vec<Checkpoint>,
+    /// `changes[from * engines + to]`: what a switch between two engines
+    /// changes, found the first time a trial makes that switch.
+    changes: Vec<OnceLock<RegimeChange>>,
 }
 
 /// At most this many checkpoints per variant (each holds one trial state;
@@ -122,6 +127,7 @@ impl VariantEngine {
                 engines.push(e);
             }
         }
+        let engines_count = engines.len();
         let mut ve = VariantEngine {
             id: vn.id.clone(),
             engines,
@@ -138,6 +144,9 @@ impl VariantEngine {
             is_static: vn.is_static(),
             quiet: None,
             checkpoints: Vec::new(),
+            changes: (0..engines_count * engines_count)
+                .map(|_| OnceLock::new())
+                .collect(),
         };
         if !ve.is_static {
             let mut s = ve.scratch();
@@ -374,6 +383,19 @@ impl<'e> Driver<'e> for PolicyDriver<'e> {
         }
         let regime = online * (1usize << ve.agreements.len()) + revoked as usize;
         &ve.engines[regime * ve.crisis_states + usize::from(crisis)]
+    }
+
+    fn rebase(&self, s: &mut Scratch, from: &'e Engine, to: &'e Engine, t: u32) {
+        let ve = self.ve;
+        let index = |e: &Engine| ve.engines.iter().position(|x| std::ptr::eq(x, e));
+        match (index(from), index(to)) {
+            (Some(i), Some(j)) => {
+                let change = ve.changes[i * ve.engines.len() + j]
+                    .get_or_init(|| RegimeChange::between(from, to));
+                s.rebase_by(from, change, t);
+            }
+            _ => s.rebase(from, to, t),
+        }
     }
 
     fn after_shocks(&mut self, t: u32, s: &mut Scratch) {
