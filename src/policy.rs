@@ -498,11 +498,11 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
                         .to_string()
                 };
                 return Err(format!(
-                    "variant `{}`: its policies load facility `{}` to {load:.1} units/week, above its capacity {} ({:.0} %); {hint}",
+                    "variant `{}`: its policies load facility `{}` to {load:.1} units/week, above its capacity {} ({} %); {hint}",
                     v.id,
                     fa.id,
                     fa.capacity_per_week,
-                    100.0 * load / fa.capacity_per_week
+                    crate::network::percent_over(load, fa.capacity_per_week)
                 ));
             }
             regimes.push(Regime {

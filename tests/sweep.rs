@@ -679,7 +679,7 @@ fn shipped_and_documented_sweeps_load() {
 #[test]
 fn a_point_that_overloads_a_variant_is_reported_at_its_axis() {
     let (err, text) = refused_text(
-        "[sweep]\nscenario = {base}\ntrials = 10\n\
+        "[sweep]\nscenario = {base}\ntrials = 10\nvariants = [\"baseline\", \"all\"]\n\
          [[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n\
          [[axis]]\npath = \"policy.reshore_us.capacity_per_week\"\nvalues = [40, 10]\n",
     );
@@ -701,6 +701,87 @@ fn a_point_that_overloads_a_variant_is_reported_at_its_axis() {
         "the variant is shown too: {err}"
     );
     assert!(err.contains("the sweep has 1 problem\n"), "{err}");
+}
+
+/// Only the variants a sweep runs must apply at its points: a point where
+/// a variant it does not run overloads a facility runs.
+#[test]
+fn a_variant_the_sweep_does_not_run_does_not_refuse_a_point() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (p, _) = sweep_with(
+        tmp.path(),
+        "[[axis]]\npath = \"policy.reshore_us.capacity_per_week\"\nvalues = [40, 10]\n",
+    );
+    chipshock()
+        .arg("sweep")
+        .arg(&p)
+        .arg("--out")
+        .arg(tmp.path().join("o"))
+        .arg("-q")
+        .assert()
+        .success();
+    assert!(tmp.path().join("o/points.csv").is_file());
+}
+
+/// A variant listed twice, or an empty list of variants, is refused at its
+/// place in the sweep file.
+#[test]
+fn duplicate_or_no_variants_are_refused() {
+    let (err, text) = refused_text(
+        "[sweep]\nscenario = {base}\ntrials = 10\nvariants = [\"all\", \"all\"]\n\
+         [[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n",
+    );
+    assert!(err.contains("variant `all` is listed twice"), "{err}");
+    assert!(
+        err.contains(&format!("s.toml:{}:", line_of(&text, "variants", 0))),
+        "{err}"
+    );
+    let (err, _) = refused_text(
+        "[sweep]\nscenario = {base}\ntrials = 10\nvariants = []\n\
+         [[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n",
+    );
+    assert!(err.contains("`variants` is empty"), "{err}");
+}
+
+/// A shard checks only its own points: a point another shard runs cannot
+/// stop it (and is reported by the shard that runs it).
+#[test]
+fn a_shard_checks_only_its_own_points() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // Point 1 (fab_a at 1 unit a week) overloads fab_a; point 0 does not.
+    let (p, _) = sweep_with(
+        tmp.path(),
+        "[[axis]]\npath = \"facility.fab_a.capacity_per_week\"\nvalues = [1000, 1]\n",
+    );
+    let shard = |i: usize| {
+        let mut c = chipshock();
+        c.arg("sweep")
+            .arg(&p)
+            .arg("--out")
+            .arg(tmp.path().join(format!("s{i}")))
+            .args(["-q", "--shard", &format!("{i}/2")]);
+        c.assert()
+    };
+    shard(0).success();
+    shard(1).code(1).stderr(predicate::str::contains(
+        "point 1 (facility.fab_a.capacity_per_week = 1)",
+    ));
+}
+
+/// A Latin hypercube range given `steps`, and a misspelt parameter kind.
+#[test]
+fn latin_hypercube_steps_and_kind_typos_are_explained() {
+    check_error(
+        "design = \"latin_hypercube\"\npoints = 3\n[[axis]]\npath = \"shock.blockade.probability\"\n\
+         range = { from = 0.1, to = 0.2, steps = 5 }\n",
+        "a latin_hypercube design does not use `steps`",
+        "range =",
+    );
+    check_error(
+        "[[axis]]\npath = \"facilty.fab_a.capacity_per_week\"\nvalues = [1.0]\n",
+        "unknown parameter kind `facilty` (did you mean `facility`?)",
+        "path =",
+    );
 }
 
 /// Sweep-file mistakes in the sweep file's words, each at its line.

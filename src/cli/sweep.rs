@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::diagnostic::Renderer;
 use crate::mc::{self, RunOptions};
 use crate::sweep::run::{SweepOptions, SweepRunError, merge, run_sweep};
-use crate::sweep::{SweepError, load_sweep};
+use crate::sweep::{SweepError, load_sweep_shard};
 
 use super::{EXIT_INVALID, EXIT_USAGE, color_stderr};
 
@@ -104,7 +104,12 @@ fn refuse(e: SweepRunError) -> ExitCode {
 
 /// `chipshock sweep`.
 pub fn sweep(args: &SweepArgs) -> ExitCode {
-    let sweep = match load_sweep(&args.sweep) {
+    let shard = args.shard.unwrap_or(Shard { index: 0, count: 1 });
+    let threads = args
+        .threads
+        .map(|t| t as usize)
+        .unwrap_or_else(mc::default_threads);
+    let sweep = match load_sweep_shard(&args.sweep, shard.index, shard.count, threads) {
         Ok(s) => s,
         Err(SweepError::Io(msg)) => {
             crate::say!("error: {msg}");
@@ -120,17 +125,13 @@ pub fn sweep(args: &SweepArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    let shard = args.shard.unwrap_or(Shard { index: 0, count: 1 });
     let opts = SweepOptions {
         shard_index: shard.index,
         shard_count: shard.count,
         resume: args.resume,
         trial_rows: args.trial_rows,
         run: RunOptions {
-            threads: args
-                .threads
-                .map(|t| t as usize)
-                .unwrap_or_else(mc::default_threads),
+            threads,
             ..RunOptions::default()
         },
     };

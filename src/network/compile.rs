@@ -35,6 +35,17 @@ pub const MAX_DEMAND_RISE: f64 = 1e3;
 /// cost memory and time in every trial.
 pub const MAX_LEAD_WEEKS: u32 = 520;
 
+/// A load as a percentage of a capacity it exceeds, with one decimal (so
+/// that a load just over the capacity never reads as "100 %").
+pub(crate) fn percent_over(load: f64, capacity: f64) -> String {
+    let p = 100.0 * load / capacity;
+    if p.is_finite() && p < 1e6 {
+        format!("{p:.1}")
+    } else {
+        show(p)
+    }
+}
+
 /// A number for a message: as written for everyday magnitudes, in
 /// scientific notation beyond them (`{}` would print 1e-300 as 300 digits,
 /// and `{:.6}` a load of 1e15 with six useless decimals).
@@ -94,7 +105,8 @@ pub fn require_markets(s: &Scenario, net: &Network) -> Result<(), Diagnostics> {
 /// (its policies may not overload a facility or create a cycle).
 pub fn compile(s: &Scenario) -> Result<Network, Diagnostics> {
     let net = compile_structure(s)?;
-    check_variants(s, &net)?;
+    let all: Vec<usize> = (1..net.variants.len()).collect();
+    check_variants(s, &net, &all)?;
     Ok(net)
 }
 
@@ -115,16 +127,27 @@ pub fn compile_structure(s: &Scenario) -> Result<Network, Diagnostics> {
     }
 }
 
-/// Applies every variant but the baseline, on the pool's threads; the
-/// problems are reported in variant order, each at the variant's id.
-fn check_variants(s: &Scenario, net: &Network) -> Result<(), Diagnostics> {
+/// Applies the variants `which` (indices; the baseline, 0, has nothing to
+/// apply) on the pool's threads; the problems are reported in the order
+/// given, each at the variant's id.
+pub(crate) fn check_variants(
+    s: &Scenario,
+    net: &Network,
+    which: &[usize],
+) -> Result<(), Diagnostics> {
     use rayon::prelude::*;
-    let problems: Vec<Option<String>> = (1..net.variants.len())
-        .into_par_iter()
-        .map(|vi| crate::policy::apply(net, vi).err())
+    let problems: Vec<Option<String>> = which
+        .par_iter()
+        .map(|&vi| {
+            if vi == 0 {
+                None
+            } else {
+                crate::policy::apply(net, vi).err()
+            }
+        })
         .collect();
     let mut diags = Diagnostics::default();
-    for (vi, msg) in (1..net.variants.len()).zip(problems) {
+    for (&vi, msg) in which.iter().zip(problems) {
         if let Some(msg) = msg {
             let span = s
                 .merged
@@ -957,7 +980,7 @@ impl Compiler {
                                     fa.id,
                                     show(load),
                                     show(cap),
-                                    show(100.0 * load / cap)
+                                    percent_over(load, cap)
                                 ),
                                 span,
                             )

@@ -20,6 +20,7 @@ pub use baseline::{CHOKEPOINT_SHARE, Chokepoint, chokepoints};
 pub use compile::{
     MAX_DEMAND_RISE, MAX_LEAD_WEEKS, MAX_MAGNITUDE, compile, compile_structure, require_markets,
 };
+pub(crate) use compile::{check_variants, percent_over};
 
 use serde::Serialize;
 

@@ -138,13 +138,19 @@ impl Sweep {
     }
 }
 
-/// The scenario of a point, compiled and checked whole.
+/// The scenario of a point, compiled, with the variants the sweep runs
+/// (indices) checked: their policies apply at this point. (The scenario's
+/// other variants are not run, so they are not asked to apply.)
 fn point_network(
     base: &Scenario,
     axes: &[ResolvedAxis],
     values: &[f64],
+    variants: &[usize],
 ) -> Result<Network, Diagnostics> {
-    network::compile(&point_scenario(base, axes, values)?)
+    let s = point_scenario(base, axes, values)?;
+    let net = network::compile_structure(&s)?;
+    network::check_variants(&s, &net, variants)?;
+    Ok(net)
 }
 
 /// The base scenario with a point's values applied.
@@ -342,6 +348,18 @@ fn scenario_of(
 
 /// Loads and checks a sweep: the file, its scenario, every axis, every point.
 pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
+    load_sweep_shard(path, 0, 1, crate::mc::default_threads())
+}
+
+/// [`load_sweep`] for shard `index` of `count`: only the points the shard
+/// runs are checked (a cluster's shards each check their own, not every
+/// point of the sweep), on `threads` threads.
+pub fn load_sweep_shard(
+    path: &Path,
+    index: usize,
+    count: usize,
+    threads: usize,
+) -> Result<Sweep, SweepError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| SweepError::Io(format!("cannot read sweep `{}`: {e}", path.display())))?;
     // First pass: find the scenario.
@@ -387,8 +405,23 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
         None => 1,
     };
     let mut variants = Vec::new();
+    if let Some(list) = &spec.variants
+        && list.is_empty()
+    {
+        diags.push(
+            Diagnostic::new("`variants` is empty", spec.scenario.span).hint(
+                "list the variants to run (variants = [\"baseline\", \"reshoring\"]), or leave \
+                 `variants` out to run the baseline alone",
+            ),
+        );
+    }
     for v in spec.variants.iter().flatten() {
-        if base_net.variants.iter().any(|x| x.id == v.value) {
+        if variants.contains(&v.value) {
+            diags.push(
+                Diagnostic::new(format!("variant `{}` is listed twice", v.value), v.span)
+                    .hint("list each variant once"),
+            );
+        } else if base_net.variants.iter().any(|x| x.id == v.value) {
             variants.push(v.value.clone());
         } else {
             let hint = crate::diagnostic::did_you_mean(
@@ -487,6 +520,21 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
                             r.span,
                         )
                         .hint("e.g. range = { from = 0.02, to = 0.2, steps = 5 }"),
+                    );
+                    continue;
+                }
+                if design == DesignKind::LatinHypercube && r.value.steps.is_some() {
+                    diags.push(
+                        Diagnostic::new(
+                            "a latin_hypercube design does not use `steps`: it cuts the range \
+                             into `points` strata and draws one value in each",
+                            r.span,
+                        )
+                        .hint(format!(
+                            "remove `steps`: range = {{ from = {}, to = {} }}",
+                            num(r.value.from),
+                            num(r.value.to)
+                        )),
                     );
                     continue;
                 }
@@ -592,19 +640,27 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, SweepError> {
             }
         },
     };
-    // Validate every point up front, on every core (a point of the world
-    // scenario takes tens of milliseconds to compile). The first failing
-    // point, in point order, explains the problem; the rest repeat it.
-    let first_bad = {
+    // Check the shard's points before any runs, on `threads` threads (a
+    // point of the world scenario takes tens of milliseconds to compile),
+    // with the variants the sweep runs. The first failing point, in point
+    // order, explains the problem; the rest repeat it.
+    let run_variants: Vec<usize> = variants
+        .iter()
+        .filter_map(|v| base_net.variants.iter().position(|x| &x.id == v))
+        .collect();
+    let mine = shard_points(points.len(), index, count);
+    let first_bad = crate::compare::on_threads(threads, || {
         use rayon::prelude::*;
-        points
-            .par_iter()
-            .position_first(|p| point_network(&scenario, &axes, p).is_err())
-    };
+        mine.par_iter().position_first(|&p| {
+            point_network(&scenario, &axes, &points[p], &run_variants).is_err()
+        })
+    })
+    .map_err(|e| SweepError::Io(e.to_string()))?
+    .map(|k| mine[k]);
     if let Some(i) = first_bad
-        && let Err(d) = point_network(&scenario, &axes, &points[i])
+        && let Err(d) = point_network(&scenario, &axes, &points[i], &run_variants)
     {
-        for problem in point_problems(&scenario, &axes, i, &points[i], d) {
+        for problem in point_problems(&scenario, &axes, &run_variants, i, &points[i], d) {
             diags.push(problem);
         }
     }
@@ -678,6 +734,7 @@ fn swept_twice(prev: &ResolvedAxis, axis: &Sp<String>) -> Diagnostic {
 fn point_problems(
     base: &Scenario,
     axes: &[ResolvedAxis],
+    variants: &[usize],
     index: usize,
     values: &[f64],
     found: Diagnostics,
@@ -693,8 +750,18 @@ fn point_problems(
     let mut problems = Vec::new();
     for d in found.items {
         let message = format!("{point}: {}", d.message);
-        let at_axis = d.span.is_some_and(|s| axes.iter().any(|a| a.span == s));
-        if at_axis || axes.is_empty() {
+        if let Some(k) = axes.iter().position(|a| Some(a.span) == d.span) {
+            // Found at the axis itself (the value it sets is the problem):
+            // say what it was set to, not what the scenario declared there.
+            let label = format!("set to {} at this point", num(values[k]));
+            problems.push(Diagnostic {
+                message,
+                label,
+                ..d
+            });
+            continue;
+        }
+        if axes.is_empty() {
             problems.push(Diagnostic { message, ..d });
             continue;
         }
@@ -708,7 +775,7 @@ fn point_problems(
                         .filter(|(j, _)| *j != k)
                         .map(|(_, (a, v))| (a.clone(), *v))
                         .unzip();
-                    point_network(base, &a, &v)
+                    point_network(base, &a, &v, variants)
                         .err()
                         .map(|e| e.items)
                         .unwrap_or_default()

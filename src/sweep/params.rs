@@ -392,9 +392,15 @@ pub fn apply(file: &mut ScenarioFile, path: &str, value: f64, span: Span) -> Res
             }
             Ok(())
         }
-        other => Err(format!(
-            "unknown parameter kind `{other}`; paths start with product, facility, market, shock or policy"
-        )),
+        other => {
+            let kinds = ["product", "facility", "market", "shock", "policy"];
+            let guess = crate::diagnostic::did_you_mean(other, kinds)
+                .map(|k| format!(" (did you mean `{k}`?)"))
+                .unwrap_or_default();
+            Err(format!(
+                "unknown parameter kind `{other}`{guess}; paths start with product, facility, market, shock or policy"
+            ))
+        }
     }
 }
 
