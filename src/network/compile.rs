@@ -35,12 +35,19 @@ pub const MAX_DEMAND_RISE: f64 = 1e3;
 /// cost memory and time in every trial.
 pub const MAX_LEAD_WEEKS: u32 = 520;
 
-/// A load as a percentage of a capacity it exceeds, with one decimal (so
-/// that a load just over the capacity never reads as "100 %").
+/// A load as a percentage of a capacity it exceeds, to one decimal, a
+/// trailing ".0" dropped: 140, 138.9, 100.3; a load just over the capacity
+/// never reads "100".
 pub(crate) fn percent_over(load: f64, capacity: f64) -> String {
     let p = 100.0 * load / capacity;
     if p.is_finite() && p < 1e6 {
-        format!("{p:.1}")
+        let s = format!("{p:.1}");
+        match s.strip_suffix(".0") {
+            // Over by less than 0.05 %: as many digits as it takes.
+            Some("100") => show(p),
+            Some(whole) => whole.to_string(),
+            None => s,
+        }
     } else {
         show(p)
     }
@@ -1847,5 +1854,19 @@ impl Compiler {
             .related(spans[other as usize], "conflicting policy")
             .hint(hint),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_over;
+
+    #[test]
+    fn an_overload_never_reads_as_100_percent() {
+        assert_eq!(percent_over(70.0, 50.0), "140");
+        assert_eq!(percent_over(138.885, 100.0), "138.9");
+        assert_eq!(percent_over(100.3, 100.0), "100.3");
+        let just_over = percent_over(100.01, 100.0);
+        assert!(just_over.starts_with("100.0"), "{just_over}");
     }
 }
