@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::diagnostic::Renderer;
 use crate::mc::{self, RunOptions};
-use crate::sweep::run::{SweepOptions, SweepRunError, merge, run_sweep};
+use crate::sweep::run::{SweepOptions, SweepProgress, SweepRunError, merge, run_sweep};
 use crate::sweep::{SweepError, load_sweep_shard};
 
 use super::{EXIT_INVALID, EXIT_USAGE, color_stderr};
@@ -139,9 +139,21 @@ pub fn sweep(args: &SweepArgs) -> ExitCode {
     let total = mine as u64 * sweep.trials * sweep.variants.len() as u64;
     let bar = super::run::progress_bar(total, args.quiet);
     let started = Instant::now();
-    let result = run_sweep(&sweep, &args.out, &opts, |d| {
+    let result = run_sweep(&sweep, &args.out, &opts, |p| {
         if let Some(b) = &bar {
-            b.set_position(d);
+            match p {
+                SweepProgress::Resumed(d) => {
+                    // The rate and the time left count from here (moved
+                    // without drawing: a frame drawn at the jump would show
+                    // the resumed trials as done in no time).
+                    b.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+                    b.set_position(d);
+                    b.reset_eta();
+                    b.reset_elapsed();
+                    b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                }
+                SweepProgress::Done(d) => b.set_position(d),
+            }
         }
     });
     if let Some(b) = bar {
@@ -186,10 +198,11 @@ pub fn merge_cmd(args: &MergeArgs) -> ExitCode {
     let dirs: Vec<&Path> = args.shards.iter().map(PathBuf::as_path).collect();
     match merge(&dirs, &args.out) {
         Ok(m) => {
+            let noun = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
             crate::say!(
-                "merged {} shards ({} points) into {}",
-                dirs.len(),
-                m.points,
+                "merged {} ({}) into {}",
+                noun(dirs.len(), "shard"),
+                noun(m.points, "point"),
                 args.out.display()
             );
             ExitCode::SUCCESS

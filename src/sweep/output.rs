@@ -148,6 +148,61 @@ pub fn check_point(dir: &Path, point: usize, sweep_hash: &str) -> Result<PointRe
     }
 }
 
+/// Checks that `dir` (an `--out`) is a directory or can be made one: it
+/// is a directory, or it does not exist and the nearest of its ancestors
+/// that exists is a directory. Otherwise says which path is a file (the
+/// error `create_dir_all` would give, "File exists", names neither).
+/// Anything else (no permission, say) is left to the write to report.
+pub fn check_out_dir(dir: &Path) -> Result<(), String> {
+    for (i, p) in dir.ancestors().enumerate() {
+        if p.as_os_str().is_empty() {
+            break;
+        }
+        match std::fs::metadata(p) {
+            Ok(meta) if meta.is_dir() => return Ok(()),
+            Ok(_) if i == 0 => {
+                return Err(format!(
+                    "{} is a file, not a directory; choose another --out",
+                    dir.display()
+                ));
+            }
+            Ok(_) => {
+                return Err(format!(
+                    "{} cannot be created: {} is a file, not a directory; choose another --out",
+                    dir.display(),
+                    p.display()
+                ));
+            }
+            Err(_) => continue,
+        }
+    }
+    Ok(())
+}
+
+/// Whether `name` (an entry of `points/`) is a file that a complete sweep
+/// of `points` points writes: `pNNNNNN.json` for every point, and with
+/// `trial_rows` its `pNNNNNN.trials.csv`.
+pub fn is_point_file(name: &str, points: usize, trial_rows: bool) -> bool {
+    let (stem, trials) = if let Some(s) = name.strip_suffix(".trials.csv") {
+        (s, true)
+    } else if let Some(s) = name.strip_suffix(".json") {
+        (s, false)
+    } else {
+        return false;
+    };
+    if trials && !trial_rows {
+        return false;
+    }
+    let Some(digits) = stem.strip_prefix('p') else {
+        return false;
+    };
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    // Exactly as `point_path` writes it (no sign, no extra zeros).
+    matches!(digits.parse::<usize>(), Ok(p) if p < points && format!("{p:06}") == digits)
+}
+
 pub fn write_manifest(dir: &Path, m: &SweepManifest) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut text = serde_json::to_string_pretty(m).map_err(std::io::Error::other)?;

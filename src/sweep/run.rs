@@ -266,6 +266,18 @@ fn write_trial_rows(
     crate::atomic::write(&trials_path(dir, point), &body)
 }
 
+/// How far a sweep has come, in trials (a point counts its trials times its
+/// variants).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SweepProgress {
+    /// The trials of the points already in the directory (`--resume`),
+    /// told once, before any point is computed: they took no time in this
+    /// run, so a rate or an estimate of the time left starts after them.
+    Resumed(u64),
+    /// Trials done so far, those resumed included.
+    Done(u64),
+}
+
 /// Runs shard `opts.shard_index` of `sweep` into `dir`: points `i, i + n,
 /// i + 2n, …`, each written as soon as it is done. With `resume`, points
 /// already in `dir` are skipped (with `trial_rows`, those whose trial rows
@@ -276,7 +288,7 @@ pub fn run_sweep(
     sweep: &Sweep,
     dir: &Path,
     opts: &SweepOptions,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(SweepProgress),
 ) -> Result<SweepRun, SweepRunError> {
     let (i, n) = (opts.shard_index, opts.shard_count);
     if n == 0 {
@@ -290,14 +302,11 @@ pub fn run_sweep(
         )));
     }
     let m = manifest(sweep, i, n, opts.trial_rows);
+    output::check_out_dir(dir).map_err(SweepRunError::Io)?;
     if output::manifest_path(dir).exists() {
         let old = read_manifest(dir)?;
         if old.sweep_hash != m.sweep_hash {
-            return Err(SweepRunError::Refused(format!(
-                "{} holds results of another sweep ({}); choose another --out",
-                dir.display(),
-                old.sweep_file
-            )));
+            return Err(SweepRunError::Refused(another_sweep(dir, &old, &m)));
         }
         if (old.shard_index, old.shard_count) != (i, n) {
             return Err(SweepRunError::Refused(format!(
@@ -340,10 +349,12 @@ pub fn run_sweep(
         if opts.resume && done_before {
             run.skipped += 1;
             done += per_point;
-            progress(done);
         } else {
             todo.push(p);
         }
+    }
+    if done > 0 {
+        progress(SweepProgress::Resumed(done));
     }
     // Compiling a point and its variants is single-threaded work (tens of
     // milliseconds on the world), so points are compiled a few at a time,
@@ -358,8 +369,9 @@ pub fn run_sweep(
             })?;
         for (&p, prepared) in chunk.iter().zip(prepared) {
             let base = done;
-            let (r, runs) =
-                run_prepared_point(sweep, p, &prepared?, &opts.run, |d| progress(base + d))?;
+            let (r, runs) = run_prepared_point(sweep, p, &prepared?, &opts.run, |d| {
+                progress(SweepProgress::Done(base + d))
+            })?;
             if opts.trial_rows {
                 write_trial_rows(dir, p, &runs).map_err(|e| {
                     SweepRunError::Io(format!("writing the trials of point {p}: {e}"))
@@ -370,7 +382,7 @@ pub fn run_sweep(
                 .map_err(|e| SweepRunError::Io(format!("writing point {p}: {e}")))?;
             run.computed += 1;
             done += per_point;
-            progress(done);
+            progress(SweepProgress::Done(done));
         }
     }
     if n == 1 {
@@ -378,6 +390,173 @@ pub fn run_sweep(
         run.complete = true;
     }
     Ok(run)
+}
+
+/// Why directory `dir`, whose manifest is `old`, cannot take the results
+/// of the sweep of manifest `new` (their hashes differ). When the sweep
+/// file has the same name it is most likely the same sweep, changed since
+/// the directory was started: says what changed (the hash covers the
+/// chipshock version, the sweep file's text and the scenario), rather
+/// than calling it another sweep.
+fn another_sweep(dir: &Path, old: &SweepManifest, new: &SweepManifest) -> String {
+    let dir = dir.display();
+    if old.sweep_file != new.sweep_file {
+        return format!(
+            "{dir} holds results of another sweep ({}); choose another --out",
+            old.sweep_file
+        );
+    }
+    let (what, fix) = if old.chipshock_version != new.chipshock_version {
+        (
+            format!(
+                "it was started by chipshock {}, and this is {} (the version is part of the \
+                 sweep's hash)",
+                old.chipshock_version, new.chipshock_version
+            ),
+            format!("finish it with chipshock {}", old.chipshock_version),
+        )
+    } else if old.scenario_hash != new.scenario_hash {
+        (
+            format!(
+                "the scenario of {} has changed since it was started (its hash differs)",
+                new.sweep_file
+            ),
+            "restore the scenario".to_string(),
+        )
+    } else {
+        (
+            format!(
+                "the sweep file {} has changed since it was started (its hash differs; any \
+                 edit changes it, even a comment)",
+                new.sweep_file
+            ),
+            "restore the file".to_string(),
+        )
+    };
+    format!(
+        "{dir} was started from another version of {}: {what}, so its points cannot be \
+         resumed; {fix}, or run into a new --out",
+        new.sweep_file
+    )
+}
+
+/// Checks the `--out` of a merge before anything is written:
+/// - it must be a directory or not exist (see [`output::check_out_dir`]);
+/// - it must not be one of `shards`, nor hold one of them (it would mix
+///   the merged files with its shards, and the next `merge DIR/*` would
+///   take them for shards);
+/// - it must not exist, or be empty, or hold a whole sweep (a merge or an
+///   unsharded run) of the same sweep as `m`, the merged manifest. In the
+///   last case its files are overwritten by the merged ones, so a point
+///   file in its `points/` that the merge does not write (a point of
+///   another version, trial rows the merge does not have, a temporary
+///   file) would survive beside them: that is refused, naming the files,
+///   rather than deleting anything. Other files in it are left alone.
+fn check_merge_out(out: &Path, shards: &[&Path], m: &SweepManifest) -> Result<(), SweepRunError> {
+    output::check_out_dir(out).map_err(SweepRunError::Io)?;
+    let Ok(o) = std::fs::canonicalize(out) else {
+        // Not there yet (or unreadable: the write will say so).
+        return Ok(());
+    };
+    for d in shards {
+        let Ok(c) = std::fs::canonicalize(d) else {
+            continue;
+        };
+        if c == o {
+            // Writing into a shard would overwrite its manifest (and so
+            // destroy the shard).
+            return Err(SweepRunError::Refused(format!(
+                "--out {} is one of the shards being merged ({}); choose another directory",
+                out.display(),
+                d.display()
+            )));
+        }
+        if c.starts_with(&o) {
+            return Err(SweepRunError::Refused(format!(
+                "--out {} holds the shard directory {}: the merged sweep would be written among \
+                 its shards (and a later `merge {}/*` would take its files for shards); choose a \
+                 directory outside it",
+                out.display(),
+                d.display(),
+                out.display()
+            )));
+        }
+    }
+    let mut entries = std::fs::read_dir(out)
+        .map_err(|e| SweepRunError::Io(format!("reading {}: {e}", out.display())))?;
+    if entries.next().is_none() {
+        return Ok(());
+    }
+    if !output::manifest_path(out).exists() {
+        return Err(SweepRunError::Refused(format!(
+            "--out {} exists, is not empty, and holds no sweep: merge writes only into a new or \
+             empty directory, or over a merge of the same sweep; choose another --out",
+            out.display()
+        )));
+    }
+    let old = read_manifest(out).map_err(|e| match e {
+        ManifestError::Invalid(msg) => SweepRunError::Refused(format!(
+            "--out {} is not empty and {msg}; choose another --out",
+            out.display()
+        )),
+        e => e.into(),
+    })?;
+    if old.sweep_hash != m.sweep_hash {
+        return Err(SweepRunError::Refused(if old.sweep_file == m.sweep_file {
+            format!(
+                "--out {} holds results of another version of {} (the sweep's hash differs); \
+                 choose another --out",
+                out.display(),
+                m.sweep_file
+            )
+        } else {
+            another_sweep(out, &old, m)
+        }));
+    }
+    if old.shard_count != 1 {
+        return Err(SweepRunError::Refused(format!(
+            "--out {} holds shard {}/{} of this sweep, not merged in this merge: merging over it \
+             would destroy it; choose another --out",
+            out.display(),
+            old.shard_index,
+            old.shard_count
+        )));
+    }
+    let points_dir = out.join("points");
+    let mut stale: Vec<String> = match std::fs::read_dir(&points_dir) {
+        Ok(rd) => rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !output::is_point_file(n, m.points, m.trial_rows))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            return Err(SweepRunError::Io(format!(
+                "reading {}: {e}",
+                points_dir.display()
+            )));
+        }
+    };
+    if !stale.is_empty() {
+        stale.sort();
+        let count = stale.len();
+        let shown: Vec<&str> = stale.iter().take(3).map(String::as_str).collect();
+        return Err(SweepRunError::Refused(format!(
+            "--out {} holds an earlier result of this sweep, and {} in {} that this merge would \
+             not write ({}{}): they would be left among the merged points; remove them, or \
+             choose another --out",
+            out.display(),
+            if count == 1 {
+                "1 file".to_string()
+            } else {
+                format!("{count} files")
+            },
+            points_dir.display(),
+            shown.join(", "),
+            if count > 3 { ", …" } else { "" }
+        )));
+    }
+    Ok(())
 }
 
 /// Checks the fields of a manifest read from disk that `merge` indexes
@@ -465,8 +644,10 @@ fn points_noun(n: usize) -> String {
 
 /// Merges the shard directories `shards` into `out`: refuses shards of
 /// different sweeps or of different `--trial-rows` settings, duplicate and
-/// missing shards, and incomplete shards (all of them named at once). The
-/// result is byte-identical to the sweep run whole.
+/// missing shards, and incomplete shards (all of them named at once), and
+/// an `out` that could mix the merge with other files (see
+/// [`check_merge_out`]). The result is byte-identical to the sweep run
+/// whole.
 pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunError> {
     if shards.is_empty() {
         return Err(SweepRunError::Refused(
@@ -476,19 +657,6 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     let mut manifests = Vec::new();
     for d in shards {
         manifests.push(shard_manifest(d)?);
-    }
-    // Writing into a shard would overwrite its manifest (and so destroy
-    // the shard) before anything else could go wrong.
-    if let Ok(o) = std::fs::canonicalize(out)
-        && let Some(d) = shards
-            .iter()
-            .find(|d| std::fs::canonicalize(d).is_ok_and(|c| c == o))
-    {
-        return Err(SweepRunError::Refused(format!(
-            "--out {} is one of the shards being merged ({}); choose another directory",
-            out.display(),
-            d.display()
-        )));
     }
     let first = &manifests[0];
     for (d, m) in shards.iter().zip(&manifests) {
@@ -541,6 +709,12 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
             )));
         }
     }
+    let mut m = first.clone();
+    m.shard_index = 0;
+    m.shard_count = 1;
+    // Before anything else can go wrong: a bad --out is found before the
+    // shards are finished, not after.
+    check_merge_out(out, shards, &m)?;
     let n = first.shard_count;
     let mut owner: Vec<Option<&Path>> = vec![None; n];
     for (d, m) in shards.iter().zip(&manifests) {
@@ -595,35 +769,30 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
             ));
         }
     }
+    // A shard keeps the --trial-rows setting it was started with: resuming
+    // it without the flag is refused, so the hint names it.
+    let resume = if first.trial_rows {
+        "--resume --trial-rows"
+    } else {
+        "--resume"
+    };
     match incomplete.as_slice() {
         [] => {}
         [one] => {
             return Err(SweepRunError::Refused(format!(
-                "{one}; finish it with --resume"
+                "{one}; finish it with {resume}"
             )));
         }
         many => {
             return Err(SweepRunError::Refused(format!(
-                "{} shards are incomplete; finish each with --resume:\n  {}",
+                "{} shards are incomplete; finish each with {resume}:\n  {}",
                 many.len(),
                 many.join("\n  ")
             )));
         }
     }
-    let mut m = first.clone();
-    m.shard_index = 0;
-    m.shard_count = 1;
     std::fs::create_dir_all(out)
         .map_err(|e| SweepRunError::Io(format!("creating {}: {e}", out.display())))?;
-    if output::manifest_path(out).exists() {
-        let old = read_manifest(out)?;
-        if old.sweep_hash != m.sweep_hash {
-            return Err(SweepRunError::Refused(format!(
-                "{} holds results of another sweep",
-                out.display()
-            )));
-        }
-    }
     write_manifest(out, &m).map_err(|e| SweepRunError::Io(e.to_string()))?;
     for r in &results {
         write_point(out, r).map_err(|e| SweepRunError::Io(e.to_string()))?;
