@@ -222,17 +222,28 @@ pub fn prepare_variants(net: &Network, variants: &[usize]) -> Result<Vec<Prepare
     prepared.into_iter().collect()
 }
 
-/// Runs every variant on the same trials.
+/// Runs every variant on the same trials. The variants are compiled as
+/// many at a time as there are threads, then run one after the other (so
+/// at most that many compiled variants are held at once).
 pub fn run_variants(
     net: &Network,
     variants: &[usize],
     plan: &TrialPlan,
     focus: Option<&[bool]>,
-    progress: impl FnMut(u64),
+    mut progress: impl FnMut(u64),
 ) -> anyhow::Result<Vec<VariantRun>> {
-    let prepared = on_threads(plan.options.threads, || prepare_variants(net, variants))?
-        .map_err(anyhow::Error::msg)?;
-    run_prepared(net, &prepared, plan, focus, progress)
+    let threads = plan.options.threads.max(1);
+    let per_variant = plan.trials.end.saturating_sub(plan.trials.start);
+    let mut runs = Vec::with_capacity(variants.len());
+    for chunk in variants.chunks(threads) {
+        let prepared =
+            on_threads(threads, || prepare_variants(net, chunk))?.map_err(anyhow::Error::msg)?;
+        let before = per_variant * runs.len() as u64;
+        runs.extend(run_prepared(net, &prepared, plan, focus, |d| {
+            progress(before + d)
+        })?);
+    }
+    Ok(runs)
 }
 
 /// Runs `f` on a pool of `threads` threads (what `--threads` allows).
