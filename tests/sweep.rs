@@ -784,6 +784,30 @@ fn latin_hypercube_steps_and_kind_typos_are_explained() {
     );
 }
 
+/// Every unknown key of a sweep file is reported at once, in file order.
+#[test]
+fn every_unknown_key_is_reported_at_once() {
+    let (err, text) = refused_text(
+        "[sweep]\nscenario = {base}\ntrails = 10\n\
+         [[axis]]\npath = \"shock.blockade.probability\"\nvaluse = [0.1]\n\
+         range = { from = 0.1, too = 0.2 }\n",
+    );
+    let at = |key: &str| {
+        err.find(&format!("unknown field `{key}`"))
+            .unwrap_or_else(|| panic!("`{key}` not reported: {err}"))
+    };
+    assert!(
+        at("trails") < at("valuse") && at("valuse") < at("too"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `trials`?"), "{err}");
+    assert!(
+        err.contains(&format!("s.toml:{}:", line_of(&text, "valuse", 0))),
+        "{err}"
+    );
+    assert!(err.contains("the sweep has 3 problems"), "{err}");
+}
+
 /// Sweep-file mistakes in the sweep file's words, each at its line.
 #[test]
 fn sweep_file_mistakes_in_plain_words() {

@@ -186,6 +186,64 @@ const SCENARIO_TABLES: [&str; 12] = [
     "country", "include", "meta",
 ];
 
+/// Every key of a sweep file that is none of its fields, each at its place
+/// with a did-you-mean (serde reports only the first, so a file with two
+/// typos took two runs to mend).
+fn unknown_keys(
+    top: &toml::de::DeTable<'_>,
+    span_of: &impl Fn(std::ops::Range<usize>) -> Span,
+) -> Vec<Diagnostic> {
+    use toml::de::DeValue;
+    const TOP: &[&str] = &["sweep", "axis"];
+    const SWEEP: &[&str] = &["scenario", "variants", "trials", "seed", "design", "points"];
+    const AXIS: &[&str] = &["path", "values", "range"];
+    const RANGE: &[&str] = &["from", "to", "steps"];
+    let mut found = Vec::new();
+    let mut check = |table: &toml::de::DeTable<'_>, known: &[&str], place: &str| {
+        for (k, _) in table.iter() {
+            let key: &str = k.get_ref();
+            if known.contains(&key) {
+                continue;
+            }
+            let hint = match crate::diagnostic::did_you_mean(key, known.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("valid: {}", known.join(", ")),
+            };
+            found.push(
+                Diagnostic::new(
+                    format!("unknown field `{key}` in {place}"),
+                    span_of(k.span()),
+                )
+                .hint(hint),
+            );
+        }
+    };
+    check(top, TOP, "the sweep file");
+    for (k, v) in top.iter() {
+        match (k.get_ref().as_ref(), v.get_ref()) {
+            ("sweep", DeValue::Table(t)) => check(t, SWEEP, "the [sweep] table"),
+            ("axis", DeValue::Array(items)) => {
+                for item in items.iter() {
+                    if let DeValue::Table(t) = item.get_ref() {
+                        check(t, AXIS, "an [[axis]] table");
+                        for (rk, rv) in t.iter() {
+                            if rk.get_ref() == "range"
+                                && let DeValue::Table(r) = rv.get_ref()
+                            {
+                                check(r, RANGE, "an axis's `range`");
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // In file order (the tables' keys are not kept in it).
+    found.sort_by_key(|d| d.span.map(|s| s.start));
+    found
+}
+
 fn parse_sweep(
     sources: &mut SourceMap,
     path: &Path,
@@ -248,6 +306,14 @@ fn parse_sweep(
             Diagnostic::new("[sweep] must be a table, not a list", span_of(key.span()))
                 .hint("write `[sweep]`, single brackets, with its keys below it"),
         );
+        return Err(diags);
+    }
+    // Every unknown key at once (serde stops at the first).
+    let unknown = unknown_keys(top, &span_of);
+    if !unknown.is_empty() {
+        for d in unknown {
+            diags.push(d);
+        }
         return Err(diags);
     }
     let value = toml::de::DeValue::Table(top.clone());
