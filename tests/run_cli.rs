@@ -312,3 +312,23 @@ fn world_outputs_are_identical_for_any_thread_count() {
     assert_eq!(run("b1", "1", "baseline"), run("b2", "2", "baseline"));
     assert_eq!(run("a1", "1", "all"), run("a2", "2", "all"));
 }
+
+/// One trial says its intervals mean nothing; two trials do not.
+#[test]
+fn one_trial_is_told_its_intervals_mean_nothing() {
+    let scenario = common::fixture("base.toml");
+    for (cmd, variants) in [("run", None), ("compare", Some("all"))] {
+        let run = |trials: &str| {
+            let mut c = chipshock();
+            c.arg(cmd).arg(&scenario).args(["--trials", trials, "-q"]);
+            if let Some(v) = variants {
+                c.args(["--variants", v]);
+            }
+            c.assert().code(0)
+        };
+        run("1").stderr(predicate::str::contains(
+            "with 1 trial every standard error and confidence interval is 0 wide",
+        ));
+        run("2").stderr(predicate::str::contains("with 1 trial").not());
+    }
+}

@@ -284,6 +284,9 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
             total as f64 / secs.max(1e-9)
         );
     }
+    if args.trials < 2 {
+        crate::say!("{}", super::run::ONE_TRIAL);
+    }
     let m = &runs[0].report.manifest;
     let header = format!(
         "scenario `{}`  seed {}  trials {}..{}  horizon {} weeks  hash {}\n",

@@ -189,6 +189,9 @@ pub fn execute<R: TrialRunner>(
             crate::say!("wrote {} files to {}", files.len(), dir.display());
         }
     }
+    if accumulated.count() < 2 {
+        crate::say!("{ONE_TRIAL}");
+    }
     Ok(Finished {
         config,
         report,
@@ -196,6 +199,11 @@ pub fn execute<R: TrialRunner>(
         files,
     })
 }
+
+/// Said when a run has one trial: its intervals are printed 0 wide.
+pub(crate) const ONE_TRIAL: &str = "note: with 1 trial every standard error and confidence \
+     interval is 0 wide, which says nothing: they need at least 2 trials (a few hundred to be \
+     trusted)";
 
 /// `chipshock run`: [`execute`], then the summary table on stdout.
 /// Exit code 0 on success; errors are returned for `main` to print.
