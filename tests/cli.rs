@@ -2,14 +2,9 @@
 
 mod common;
 
-use assert_cmd::Command;
-use predicates::prelude::*;
+use common::chipshock;
 
-fn chipshock() -> Command {
-    let mut c = Command::cargo_bin("chipshock").expect("binary built");
-    c.env("NO_COLOR", "1");
-    c
-}
+use predicates::prelude::*;
 
 #[test]
 fn validate_valid_scenario_exits_zero_with_summary() {

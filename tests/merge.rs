@@ -7,39 +7,11 @@
 
 mod common;
 
+use common::{chipshock, tree};
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn chipshock() -> Command {
-    let mut c = Command::cargo_bin("chipshock").expect("binary built");
-    c.env("NO_COLOR", "1");
-    c
-}
-
-/// Every file under `dir`, relative path → bytes, sorted.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .expect("under dir")
-                    .display()
-                    .to_string();
-                out.push((rel, std::fs::read(&p).expect("read")));
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// The body of a small, fast sweep (4 points, 10 trials) of `scenario`.
 fn body(scenario: &Path) -> String {

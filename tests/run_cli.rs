@@ -3,16 +3,11 @@
 
 mod common;
 
+use common::chipshock;
+
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn chipshock() -> Command {
-    let mut c = Command::cargo_bin("chipshock").expect("binary built");
-    c.env("NO_COLOR", "1");
-    c
-}
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)

@@ -147,18 +147,10 @@ fn world_shock_library_covers_the_named_shocks_and_chain() {
 #[test]
 fn shipped_numbers_carry_comments_and_attribution() {
     let root = repo().join("scenarios");
-    let mut files = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "toml") {
-                files.push(p);
-            }
-        }
-    }
+    let files: Vec<std::path::PathBuf> = files_under(&root)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
     assert!(files.len() >= 8);
     let mut missing = Vec::new();
     for f in &files {

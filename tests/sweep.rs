@@ -5,42 +5,14 @@
 
 mod common;
 
+use common::{chipshock, tree};
+
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use assert_cmd::cargo::CommandCargoExt;
 use predicates::prelude::*;
-
-fn chipshock() -> Command {
-    let mut c = Command::cargo_bin("chipshock").expect("binary built");
-    c.env("NO_COLOR", "1");
-    c
-}
-
-/// Every file under `dir`, relative path → bytes, sorted.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .expect("under dir")
-                    .display()
-                    .to_string();
-                out.push((rel, std::fs::read(&p).expect("read")));
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 fn sweep_file() -> PathBuf {
     common::fixture("sweep_small.toml")
