@@ -431,24 +431,35 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
                 }
                 for &n in needs {
                     let row = u.need_links.row(n as usize);
+                    // The deal's receivers: the bloc's facilities of the
+                    // scenario making the product. A reshored fab is not
+                    // one (it takes its own share when it comes online;
+                    // before, it has no capacity to serve any).
+                    let receives = |f: u32| {
+                        let sup = &u.facilities[f as usize];
+                        (f as usize) < net.facilities.len()
+                            && sup.product == *product
+                            && members(*to_bloc, sup.country)
+                            && !from_countries.contains(&sup.country)
+                    };
                     let mut moved = 0.0;
                     let mut recv_cap = 0.0;
                     for &l in row {
-                        let sup = &u.facilities[u.links[l as usize].supplier as usize];
+                        let f = u.links[l as usize].supplier;
+                        let sup = &u.facilities[f as usize];
                         if from_countries.contains(&sup.country) {
                             moved += share[l as usize] * s;
                             share[l as usize] *= 1.0 - s;
-                        } else if sup.product == *product && members(*to_bloc, sup.country) {
+                        } else if receives(f) {
                             recv_cap += sup.capacity_per_week;
                         }
                     }
                     if moved > 0.0 && recv_cap > 0.0 {
                         for &l in row {
-                            let sup = &u.facilities[u.links[l as usize].supplier as usize];
-                            if !from_countries.contains(&sup.country)
-                                && members(*to_bloc, sup.country)
-                            {
-                                share[l as usize] += moved * sup.capacity_per_week / recv_cap;
+                            let f = u.links[l as usize].supplier;
+                            if receives(f) {
+                                let cap = u.facilities[f as usize].capacity_per_week;
+                                share[l as usize] += moved * cap / recv_cap;
                             }
                         }
                     }

@@ -695,6 +695,41 @@ fn a_variant_the_sweep_does_not_run_does_not_refuse_a_point() {
     assert!(tmp.path().join("o/points.csv").is_file());
 }
 
+/// Policies that conflict at a point (they move more than all of a
+/// customer's sourcing) refuse the sweep only in a variant it runs.
+#[test]
+fn conflicting_policies_refuse_only_a_variant_the_sweep_runs() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let scenario = format!(
+        "{}\n[[policy]]\nid = \"fs_us\"\nagreement = \"allies\"\n[policy.friendshore]\n\
+         product = \"chip\"\ncustomers = {{ markets = [\"mkt\"] }}\nfrom = [\"TW\"]\n\
+         to = \"allies\"\nshare = 0.3\nextra_capacity_fraction = 0.1\n\
+         [[variant]]\nid = \"fs_all\"\npolicies = [\"fs_us\", \"reshore_us\"]\n",
+        common::read(&common::fixture("base.toml"))
+    );
+    let scenario = common::write_temp(&tmp, "fs.toml", &scenario);
+    let sweep = |variants: &str, name: &str| {
+        let text = format!(
+            "[sweep]\nscenario = {scenario:?}\ntrials = 5\nvariants = {variants}\n\
+             [[axis]]\npath = \"policy.reshore_us.share\"\nvalues = [0.2, 0.9]\n"
+        );
+        let p = common::write_temp(&tmp, name, &text);
+        let mut c = chipshock();
+        c.arg("sweep")
+            .arg(&p)
+            .arg("--out")
+            .arg(tmp.path().join(format!("{name}.out")))
+            .arg("-q");
+        c.assert()
+    };
+    sweep("[\"baseline\"]", "a.toml").success();
+    sweep("[\"baseline\", \"fs_all\"]", "b.toml")
+        .code(1)
+        .stderr(predicate::str::contains(
+            "variant `fs_all`: policies `fs_us` and `reshore_us` together move more than all",
+        ));
+}
+
 /// A variant listed twice, or an empty list of variants, is refused at its
 /// place in the sweep file.
 #[test]

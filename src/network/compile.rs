@@ -107,21 +107,43 @@ pub fn require_markets(s: &Scenario, net: &Network) -> Result<(), Diagnostics> {
     Err(diags)
 }
 
-/// Validates and compiles a loaded scenario: everything
-/// [`compile_structure`] checks, and that every variant applies cleanly
-/// (its policies may not overload a facility or create a cycle).
+/// Validates and compiles a loaded scenario: its structure, and for every
+/// variant that its policies do not conflict and apply cleanly (they may
+/// not overload a facility or create a cycle).
 pub fn compile(s: &Scenario) -> Result<Network, Diagnostics> {
-    let net = compile_structure(s)?;
+    let net = structure(s, None)?;
     let all: Vec<usize> = (1..net.variants.len()).collect();
     check_variants(s, &net, &all)?;
     Ok(net)
 }
 
-/// [`compile`] without applying every variant to check it: for a scenario
-/// known to compile whole, such as a sweep point checked when the sweep was
-/// loaded (applying the world's variants is half of compiling it).
-pub fn compile_structure(s: &Scenario) -> Result<Network, Diagnostics> {
-    let mut c = Compiler::default();
+/// [`compile_for_variants`] without applying the variants: for a scenario
+/// known to compile for them, such as a sweep point checked when the sweep
+/// was loaded (applying the world's variants is half of compiling it).
+pub fn compile_structure(s: &Scenario, variants: &[String]) -> Result<Network, Diagnostics> {
+    structure(s, Some(variants.to_vec()))
+}
+
+/// [`compile`] checking only the variants named (ids; every one must be a
+/// variant of the scenario): their policies must not conflict and must
+/// apply. For a scenario that runs only those, such as a sweep's point.
+pub fn compile_for_variants(s: &Scenario, variants: &[String]) -> Result<Network, Diagnostics> {
+    let net = structure(s, Some(variants.to_vec()))?;
+    // In the scenario's order, as `compile` reports them.
+    let which: Vec<usize> = (1..net.variants.len())
+        .filter(|&vi| variants.contains(&net.variants[vi].id))
+        .collect();
+    check_variants(s, &net, &which)?;
+    Ok(net)
+}
+
+/// The structure of `s` compiled, with variant conflicts checked for
+/// `checked_variants` (all when `None`).
+fn structure(s: &Scenario, checked_variants: Option<Vec<String>>) -> Result<Network, Diagnostics> {
+    let mut c = Compiler {
+        diags: Diagnostics::default(),
+        checked_variants,
+    };
     let net = c.run(s);
     if c.diags.is_empty() {
         net.ok_or_else(|| {
@@ -137,11 +159,7 @@ pub fn compile_structure(s: &Scenario) -> Result<Network, Diagnostics> {
 /// Applies the variants `which` (indices; the baseline, 0, has nothing to
 /// apply) on the pool's threads; the problems are reported in the order
 /// given, each at the variant's id.
-pub(crate) fn check_variants(
-    s: &Scenario,
-    net: &Network,
-    which: &[usize],
-) -> Result<(), Diagnostics> {
+fn check_variants(s: &Scenario, net: &Network, which: &[usize]) -> Result<(), Diagnostics> {
     use rayon::prelude::*;
     let problems: Vec<Option<String>> = which
         .par_iter()
@@ -206,6 +224,9 @@ enum Rule {
 #[derive(Default)]
 struct Compiler {
     diags: Diagnostics,
+    /// When set, only these variants (by id) are checked for conflicting
+    /// policies: the others are not run (a sweep's points).
+    checked_variants: Option<Vec<String>>,
 }
 
 impl Compiler {
@@ -1762,7 +1783,13 @@ impl Compiler {
                     }
                 }
             }
-            self.conflicts(v, &ids, policies, spans);
+            if self
+                .checked_variants
+                .as_ref()
+                .is_none_or(|c| c.contains(&v.id.value))
+            {
+                self.conflicts(v, &ids, policies, spans);
+            }
             out.push(Variant {
                 id: v.id.value.clone(),
                 name: v

@@ -17,10 +17,11 @@ mod compile;
 pub mod graph;
 
 pub use baseline::{CHOKEPOINT_SHARE, Chokepoint, chokepoints};
+pub(crate) use compile::percent_over;
 pub use compile::{
-    MAX_DEMAND_RISE, MAX_LEAD_WEEKS, MAX_MAGNITUDE, compile, compile_structure, require_markets,
+    MAX_DEMAND_RISE, MAX_LEAD_WEEKS, MAX_MAGNITUDE, compile, compile_for_variants,
+    compile_structure, require_markets,
 };
-pub(crate) use compile::{check_variants, percent_over};
 
 use serde::Serialize;
 

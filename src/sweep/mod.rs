@@ -130,27 +130,23 @@ impl Sweep {
     /// so they are not checked again), but returns the diagnostics rather
     /// than panicking.
     pub fn network(&self, i: usize) -> Result<Network, Diagnostics> {
-        network::compile_structure(&point_scenario(
-            &self.scenario,
-            &self.axes,
-            &self.points[i],
-        )?)
+        network::compile_structure(
+            &point_scenario(&self.scenario, &self.axes, &self.points[i])?,
+            &self.variants,
+        )
     }
 }
 
 /// The scenario of a point, compiled, with the variants the sweep runs
-/// (indices) checked: their policies apply at this point. (The scenario's
-/// other variants are not run, so they are not asked to apply.)
+/// (ids) checked: their policies do not conflict and apply at this point.
+/// (The scenario's other variants are not run, so they are not asked to.)
 fn point_network(
     base: &Scenario,
     axes: &[ResolvedAxis],
     values: &[f64],
-    variants: &[usize],
+    variants: &[String],
 ) -> Result<Network, Diagnostics> {
-    let s = point_scenario(base, axes, values)?;
-    let net = network::compile_structure(&s)?;
-    network::check_variants(&s, &net, variants)?;
-    Ok(net)
+    network::compile_for_variants(&point_scenario(base, axes, values)?, variants)
 }
 
 /// The base scenario with a point's values applied.
@@ -710,23 +706,19 @@ pub fn load_sweep_shard(
     // point of the world scenario takes tens of milliseconds to compile),
     // with the variants the sweep runs. The first failing point, in point
     // order, explains the problem; the rest repeat it.
-    let run_variants: Vec<usize> = variants
-        .iter()
-        .filter_map(|v| base_net.variants.iter().position(|x| &x.id == v))
-        .collect();
+    let run_variants = &variants;
     let mine = shard_points(points.len(), index, count);
     let first_bad = crate::compare::on_threads(threads, || {
         use rayon::prelude::*;
-        mine.par_iter().position_first(|&p| {
-            point_network(&scenario, &axes, &points[p], &run_variants).is_err()
-        })
+        mine.par_iter()
+            .position_first(|&p| point_network(&scenario, &axes, &points[p], run_variants).is_err())
     })
     .map_err(|e| SweepError::Io(e.to_string()))?
     .map(|k| mine[k]);
     if let Some(i) = first_bad
-        && let Err(d) = point_network(&scenario, &axes, &points[i], &run_variants)
+        && let Err(d) = point_network(&scenario, &axes, &points[i], run_variants)
     {
-        for problem in point_problems(&scenario, &axes, &run_variants, i, &points[i], d) {
+        for problem in point_problems(&scenario, &axes, run_variants, i, &points[i], d) {
             diags.push(problem);
         }
     }
@@ -800,7 +792,7 @@ fn swept_twice(prev: &ResolvedAxis, axis: &Sp<String>) -> Diagnostic {
 fn point_problems(
     base: &Scenario,
     axes: &[ResolvedAxis],
-    variants: &[usize],
+    variants: &[String],
     index: usize,
     values: &[f64],
     found: Diagnostics,
