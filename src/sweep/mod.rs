@@ -184,7 +184,9 @@ const SCENARIO_TABLES: [&str; 12] = [
 
 /// Every key of a sweep file that is none of its fields, each at its place
 /// with a did-you-mean (serde reports only the first, so a file with two
-/// typos took two runs to mend).
+/// typos took two runs to mend). The lists below are `SweepSpec`'s,
+/// `Axis`'s and `RangeSpec`'s fields: a field added there and not here is
+/// refused by every sweep that uses it (the tests write every field).
 fn unknown_keys(
     top: &toml::de::DeTable<'_>,
     span_of: &impl Fn(std::ops::Range<usize>) -> Span,
