@@ -708,19 +708,18 @@ pub fn load_sweep_shard(
     // point of the world scenario takes tens of milliseconds to compile),
     // with the variants the sweep runs. The first failing point, in point
     // order, explains the problem; the rest repeat it.
-    let run_variants = &variants;
     let mine = shard_points(points.len(), index, count);
     let first_bad = crate::compare::on_threads(threads, || {
         use rayon::prelude::*;
         mine.par_iter()
-            .position_first(|&p| point_network(&scenario, &axes, &points[p], run_variants).is_err())
+            .position_first(|&p| point_network(&scenario, &axes, &points[p], &variants).is_err())
     })
     .map_err(|e| SweepError::Io(e.to_string()))?
     .map(|k| mine[k]);
     if let Some(i) = first_bad
-        && let Err(d) = point_network(&scenario, &axes, &points[i], run_variants)
+        && let Err(d) = point_network(&scenario, &axes, &points[i], &variants)
     {
-        for problem in point_problems(&scenario, &axes, run_variants, i, &points[i], d) {
+        for problem in point_problems(&scenario, &axes, &variants, i, &points[i], d) {
             diags.push(problem);
         }
     }
