@@ -140,10 +140,22 @@ pub fn did_you_mean<'a>(
     let lower = wanted.to_lowercase();
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
-        let score = if c.to_lowercase() == lower {
+        let cl = c.to_lowercase();
+        let score = if cl == lower {
             2.0
         } else {
-            strsim::jaro_winkler(&lower, &c.to_lowercase())
+            // A key written short (`capcity` for `capacity_per_week`) is
+            // also compared with the candidate's first words, as many as
+            // it has; a hair lower, so a whole-key match of equal
+            // closeness wins.
+            let words = lower.split('_').count();
+            let head = cl.split('_').take(words).collect::<Vec<_>>().join("_");
+            let short = if head.len() < cl.len() {
+                strsim::jaro_winkler(&lower, &head) - 0.01
+            } else {
+                0.0
+            };
+            strsim::jaro_winkler(&lower, &cl).max(short)
         };
         if score >= 0.8 && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, c));
@@ -249,6 +261,18 @@ mod tests {
             Some(("x", vec![]))
         );
         assert_eq!(unknown_name("missing field `x`", "field"), None);
+    }
+
+    #[test]
+    fn a_key_written_short_is_matched_to_its_first_words() {
+        let keys = ["capital", "capacity_per_week", "recovery_weeks", "id"];
+        let hint = |w: &str| did_you_mean(w, keys.iter().copied());
+        assert_eq!(hint("capcity").as_deref(), Some("capacity_per_week"));
+        assert_eq!(hint("capacity").as_deref(), Some("capacity_per_week"));
+        assert_eq!(hint("capitl").as_deref(), Some("capital"));
+        assert_eq!(hint("recovry_weeks").as_deref(), Some("recovery_weeks"));
+        assert_eq!(hint("ID").as_deref(), Some("id"));
+        assert_eq!(hint("colour"), None);
     }
 
     #[test]

@@ -456,6 +456,44 @@ fn every_parse_error_is_reported_at_once() {
 }
 
 #[test]
+fn every_unknown_key_of_an_entry_is_reported_at_once() {
+    // Three misspelt keys in one facility (one of them a required key, one
+    // inside a nested table) and a fourth, unrelated, mistake after them.
+    let base = read(&fixture("base.toml"));
+    let text = base
+        .replace(
+            "id = \"fab_b\"\ncountry = \"US\"\nkind = \"fab\"\nproduct = \"chip\"",
+            "id = \"fab_b\"\ncountry = \"US\"\nkind = \"fab\"\nprodct = \"chip\"\ncolour = 1",
+        )
+        .replace(
+            "litho = { units_per_week = 1, erosion_per_week = 0.05 }",
+            "litho = { units_per_wek = 1, erosion_per_week = 0.05 }",
+        )
+        .replace("inventory_weeks = 2", "inventory_weeks = \"two\"");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, diags) = build(&write_temp(&dir, "s.toml", &text)).expect_err("rejected");
+    let msgs: Vec<&str> = diags.items.iter().map(|d| d.message.as_str()).collect();
+    let at = |want: &str| {
+        msgs.iter()
+            .position(|m| m.starts_with(want))
+            .unwrap_or_else(|| panic!("missing `{want}` in {msgs:#?}"))
+    };
+    // fab_a: the nested unknown key, then the type error after it.
+    assert!(at("unknown field `units_per_wek`") < at("`inventory_weeks` must be a number"));
+    // fab_b: both unknown keys, in file order, with the likely key named.
+    assert!(at("unknown field `prodct`") < at("unknown field `colour`"));
+    let prodct = &diags.items[at("unknown field `prodct`")];
+    assert_eq!(prodct.hint.as_deref(), Some("did you mean `product`?"));
+    // Taking `prodct` out leaves `product` missing: that is the same
+    // mistake, and not reported again.
+    assert!(
+        !msgs.iter().any(|m| m.contains("missing field")),
+        "{msgs:#?}"
+    );
+    assert_eq!(diags.len(), 4, "{msgs:#?}");
+}
+
+#[test]
 fn base_fixture_baseline_flows_are_exact() {
     let net = build(&fixture("base.toml"))
         .map_err(|(_, d)| d.items)

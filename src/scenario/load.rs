@@ -218,16 +218,9 @@ impl Loader<'_> {
                     match value.get_ref() {
                         DeValue::Array(items) => {
                             for item in items.iter() {
-                                match with_base(base, || {
-                                    <$ty>::deserialize(ValueDeserializer::from(item.clone()))
-                                }) {
-                                    Ok(x) => self.merged.$field.push(x),
-                                    Err(e) => self.toml_error(
-                                        base,
-                                        &e,
-                                        Context::Entry(stringify!($field)),
-                                        Some(item.get_ref()),
-                                    ),
+                                let context = Context::Entry(stringify!($field));
+                                if let Some(x) = self.entity::<$ty>(base, item, context) {
+                                    self.merged.$field.push(x);
                                 }
                             }
                         }
@@ -244,12 +237,11 @@ impl Loader<'_> {
             }
             match section {
                 "include" => {}
-                "meta" => match with_base(base, || {
-                    Meta::deserialize(ValueDeserializer::from(value.clone()))
-                }) {
-                    Ok(m) => self.merged.meta.push((key_span, m)),
-                    Err(e) => self.toml_error(base, &e, Context::Meta, Some(value.get_ref())),
-                },
+                "meta" => {
+                    if let Some(m) = self.entity::<Meta>(base, value, Context::Meta) {
+                        self.merged.meta.push((key_span, m));
+                    }
+                }
                 "bloc" => array!(bloc, Bloc),
                 "country" => array!(country, Country),
                 "product" => array!(product, Product),
@@ -322,6 +314,69 @@ impl Loader<'_> {
         }
     }
 
+    /// Reads one entity (`[meta]` or a `[[section]]` entry), recording its
+    /// errors; `None` if it has any.
+    ///
+    /// serde stops at an entity's first error, so a user who misspelt three
+    /// keys would fix them in three rounds. An unknown key is recorded and
+    /// then read as the key it most likely meant (the hint's), or taken out
+    /// when none is near, and the entity is read again, until it reads or
+    /// an error of another kind is recorded: every unknown key is reported
+    /// at once, with the first other error. What can only follow from that
+    /// repair is left unsaid: a missing key after one was taken out, or a
+    /// value that does not fit the key it was read as.
+    fn entity<T: for<'de> Deserialize<'de>>(
+        &mut self,
+        base: usize,
+        item: &toml::Spanned<DeValue<'_>>,
+        context: Context,
+    ) -> Option<T> {
+        let read = |v: &toml::Spanned<DeValue<'_>>| {
+            with_base(base, || T::deserialize(ValueDeserializer::from(v.clone())))
+        };
+        let mut e = match read(item) {
+            Ok(x) => return Some(x),
+            Err(e) => e,
+        };
+        let first = self.diags.len();
+        let mut item = item.clone();
+        // Where the repairs were: values read under another key, and
+        // whether a key was taken out.
+        let mut renamed: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut removed = false;
+        loop {
+            let message = e.message();
+            let follows = match e.span() {
+                Some(at) => renamed
+                    .iter()
+                    .any(|r| r.start <= at.start && at.end <= r.end),
+                None => false,
+            } || (removed && message.starts_with("missing field `"));
+            if follows {
+                break;
+            }
+            self.toml_error(base, &e, context, Some(item.get_ref()));
+            let meant = unknown_name(message, "field")
+                .and_then(|(wanted, valid)| did_you_mean(wanted, valid.iter().copied()));
+            let Some(span) = e.span().filter(|_| message.starts_with("unknown field `")) else {
+                break;
+            };
+            match repair_key(item.get_mut(), &span, meant.as_deref()) {
+                Repair::Renamed(value) => renamed.push(value),
+                Repair::Removed => removed = true,
+                Repair::NotFound => break,
+            }
+            match read(&item) {
+                Ok(_) => break,
+                Err(next) => e = next,
+            }
+        }
+        // serde meets the keys in its own order; the user reads the file
+        // top to bottom.
+        self.diags.items[first..].sort_by_key(|d| d.span.map(|s| s.start));
+        None
+    }
+
     /// Records a TOML or serde error at its place, in the words of the
     /// scenario language (see [`explain`]).
     fn toml_error(
@@ -375,6 +430,51 @@ impl Loader<'_> {
             Diagnostic::new(format!("{} (in {place})", problem.message), span)
                 .hint_opt(problem.hint),
         );
+    }
+}
+
+/// What [`repair_key`] did.
+enum Repair {
+    /// The key now reads as the one meant; the span of its value.
+    Renamed(std::ops::Range<usize>),
+    Removed,
+    NotFound,
+}
+
+/// Finds in `v` (at any depth) the unknown key written at `span`, and
+/// renames it `meant` (unless that key is there too) or takes it out.
+fn repair_key(v: &mut DeValue<'_>, span: &std::ops::Range<usize>, meant: Option<&str>) -> Repair {
+    match v {
+        DeValue::Table(t) => {
+            let key = t
+                .iter()
+                .find(|(k, _)| k.span() == *span)
+                .map(|(k, _)| k.clone());
+            let Some(key) = key else {
+                return t
+                    .iter_mut()
+                    .map(|(_, x)| repair_key(x.get_mut(), span, meant))
+                    .find(|r| !matches!(r, Repair::NotFound))
+                    .unwrap_or(Repair::NotFound);
+            };
+            let Some(value) = t.remove(&key) else {
+                return Repair::NotFound;
+            };
+            match meant.filter(|m| !t.contains_key(*m)) {
+                Some(m) => {
+                    let at = value.span();
+                    t.insert(toml::Spanned::new(key.span(), m.to_string().into()), value);
+                    Repair::Renamed(at)
+                }
+                None => Repair::Removed,
+            }
+        }
+        DeValue::Array(items) => items
+            .iter_mut()
+            .map(|x| repair_key(x.get_mut(), span, meant))
+            .find(|r| !matches!(r, Repair::NotFound))
+            .unwrap_or(Repair::NotFound),
+        _ => Repair::NotFound,
     }
 }
 
