@@ -97,6 +97,75 @@ fn paper_versus_concrete() {
     assert_eq!(scripted(&base, &only_blockade), 80_000.0);
 }
 
+/// One fab serving a market with 3 weeks of cover, and a stockpile that
+/// raises the cover to 8 weeks, released always or only during a shock.
+fn chain_with_reserve() -> String {
+    let mut s = String::from(
+        "[meta]\nhorizon_weeks = 60\n\
+         [[country]]\nid = \"A\"\n\
+         [[product]]\nid = \"chip\"\nunit = \"u\"\ncategory = \"front_end\"\nvalue_usd_per_unit = 10\n\
+         [[facility]]\nid = \"fab\"\ncountry = \"A\"\nkind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 120\nrecovery_weeks = 0\n\
+         [[market]]\nid = \"mkt\"\ncountry = \"A\"\nsector = \"automotive\"\ninventory_weeks = 3\n[market.demand.chip]\nunits_per_week = 100\nlost_usd_per_unit = 1\n\
+         [[sourcing]]\ncustomers = [\"mkt\"]\nproduct = \"chip\"\nsuppliers = { fab = 1.0 }\nlead_weeks = 1\n\
+         [[shock]]\nid = \"outage\"\nprobability = 0.9\nonset_week = { uniform = { min = 0, max = 40 } }\n\
+         duration_weeks = { uniform = { min = 1, max = 14 } }\nseverity = { uniform = { min = 0.3, max = 1.0 } }\n\
+         recovery_weeks = { uniform = { min = 0, max = 4 } }\n[shock.capacity]\nfacilities = [\"fab\"]\n",
+    );
+    for release in ["always", "during_shock"] {
+        s += &format!(
+            "[[policy]]\nid = \"{release}\"\n[policy.stockpile]\ncustomers = {{ markets = [\"mkt\"] }}\nproducts = [\"chip\"]\ninventory_weeks = 8\nrelease = \"{release}\"\n\
+             [[variant]]\nid = \"{release}\"\npolicies = [\"{release}\"]\n"
+        );
+    }
+    s
+}
+
+/// A reserve drawn during a shock is refilled from what arrives beyond the
+/// market's working stock, never by withholding demand once supply is back.
+#[test]
+fn a_reserve_is_refilled_from_surplus_not_from_demand() {
+    let (scenario, diags) = load_scenario_str("reserve.toml", &chain_with_reserve());
+    assert!(diags.is_empty(), "{:?}", diags.items);
+    let n = chipshock::network::compile(&scenario)
+        .map_err(|d| d.items)
+        .expect("valid");
+    // Hand case: the fab is down in weeks 10-17. The week-9 shipment
+    // serves week 10; the 8 weeks of stock (800) serve weeks 11-18, the
+    // reserve being released during the shock; the fab ships again in
+    // week 18, arriving from week 19 on at its capacity 120, 20 above
+    // demand, which refills the stock. Nothing is lost with either
+    // release; before, the locked reserve withheld week 18's last 100
+    // units and then every arrival until 500 were back (420 units lost).
+    let outage = [FiredShock::scripted(shock(&n, "outage"), 10, 8, 1.0, 0)];
+    let baseline = scripted(&engine(&n, "baseline"), &outage);
+    assert_eq!(baseline, 500.0, "3 weeks of cover: 5 of the 8 weeks lost");
+    for release in ["always", "during_shock"] {
+        assert_eq!(scripted(&engine(&n, release), &outage), 0.0, "{release}");
+    }
+    // Trial by trial, a reserve never loses more than no stockpile, nor
+    // less than the same stock released always.
+    let none = per_trial(&n, "baseline", 300);
+    let (always, reserve) = (
+        per_trial(&n, "always", 300),
+        per_trial(&n, "during_shock", 300),
+    );
+    for t in 0..none.len() {
+        assert!(
+            reserve[t] <= none[t],
+            "trial {t}: {} > {}",
+            reserve[t],
+            none[t]
+        );
+        assert!(
+            always[t] <= reserve[t],
+            "trial {t}: {} > {}",
+            always[t],
+            reserve[t]
+        );
+    }
+    assert!(none.iter().zip(&reserve).any(|(a, b)| b < a));
+}
+
 /// The schedule comes from the trial's stream before any policy acts, so
 /// every variant sees the same shocks, and running again reproduces every
 /// per-trial difference exactly.

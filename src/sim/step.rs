@@ -936,13 +936,25 @@ impl Engine {
 
     /// Stock need `n` can draw on this week: its target plus the week's
     /// baseline arrivals, plus the deviations of its inventory and of this
-    /// week's arrivals, less its reserve while reserves are locked; never
-    /// negative. (Unlocked, nothing is subtracted: the same value as taking
-    /// away `0 × reserve`, without reading the reserve.)
+    /// week's arrivals; never negative.
+    ///
+    /// While reserves are locked, the reserve is the top layer of the
+    /// stock: what lies above the need's working stock (its rest stock less
+    /// the reserve) is held back, up to the reserve. So a reserve drawn
+    /// during a shock is refilled from what arrives beyond the working
+    /// stock, after it, never by withholding use: at rest exactly the
+    /// reserve is held back, below the working stock nothing is. (Unlocked,
+    /// nothing is held back, without reading the reserve.)
     #[inline]
     fn available(&self, n: usize, st: &NeedState, lock: bool) -> f64 {
         let stock = self.n_rest_stock[n] + st.inv_dev + st.arr_dev;
-        let free = if lock { stock - self.reserve[n] } else { stock };
+        let free = if lock {
+            let reserve = self.reserve[n];
+            let working = self.n_rest_stock[n] - reserve;
+            (stock - reserve).max(stock.min(working))
+        } else {
+            stock
+        };
         free.max(0.0)
     }
 
