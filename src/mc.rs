@@ -316,8 +316,8 @@ pub struct GroupSums {
     pub lost_units: FixedSum<24>,
 }
 
-/// Fan-chart bands: per market and week, a histogram of fulfilment and its
-/// sum, each cell `market * weeks + week`.
+/// Fan-chart bands: per market and week, a histogram of fulfilment, its
+/// sum, and its least and greatest value, each cell `market * weeks + week`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WeeklyBands {
     pub markets: usize,
@@ -325,6 +325,18 @@ pub struct WeeklyBands {
     /// `SLOTS` counters per cell (see [`histogram`]).
     counts: Vec<u32>,
     sums: Vec<UnitSum>,
+    /// Least and greatest fulfilment seen (as the histogram reads it:
+    /// clamped to [0, 1], NaN as 0). A quantile interpolated within a bin
+    /// is kept between them, so a week every trial had at the same value
+    /// reads exactly that value, not a point of its 0.5 % bin.
+    least: Vec<f32>,
+    greatest: Vec<f32>,
+}
+
+/// A fulfilment as the histogram counts it (see [`histogram::slot`]).
+#[inline]
+fn as_counted(x: f32) -> f32 {
+    if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) }
 }
 
 impl WeeklyBands {
@@ -334,6 +346,8 @@ impl WeeklyBands {
             weeks,
             counts: vec![0; markets * weeks * histogram::SLOTS],
             sums: vec![UnitSum::default(); markets * weeks],
+            least: vec![1.0; markets * weeks],
+            greatest: vec![0.0; markets * weeks],
         }
     }
 
@@ -341,6 +355,19 @@ impl WeeklyBands {
     pub fn histogram(&self, market: usize, week: usize) -> &[u32] {
         let c = market * self.weeks + week;
         &self.counts[c * histogram::SLOTS..(c + 1) * histogram::SLOTS]
+    }
+
+    /// Quantile `p` of the fulfilment of `market` in `week` (see
+    /// [`histogram::quantile`]), within the least and greatest value seen.
+    pub fn quantile(&self, market: usize, week: usize, p: f64) -> f64 {
+        let c = market * self.weeks + week;
+        let q = histogram::quantile(self.histogram(market, week), p);
+        if self.least[c] <= self.greatest[c] {
+            q.clamp(f64::from(self.least[c]), f64::from(self.greatest[c]))
+        } else {
+            // No trial yet.
+            q
+        }
     }
 
     /// Mean fulfilment of `market` in `week` over `trials` trials.
@@ -450,6 +477,12 @@ impl Accumulated {
             }
             for (x, y) in a.sums.iter_mut().zip(&b.sums) {
                 x.merge(y);
+            }
+            for (x, y) in a.least.iter_mut().zip(&b.least) {
+                *x = x.min(*y);
+            }
+            for (x, y) in a.greatest.iter_mut().zip(&b.greatest) {
+                *x = x.max(*y);
             }
         }
         Ok(())
@@ -685,12 +718,16 @@ fn fold_weekly(w: &mut WeeklyBands, buf: &[f32], stride: usize) {
     w.counts
         .par_chunks_mut(histogram::SLOTS)
         .zip(w.sums.par_iter_mut())
+        .zip(w.least.par_iter_mut().zip(w.greatest.par_iter_mut()))
         .enumerate()
-        .for_each(|(c, (h, s))| {
+        .for_each(|(c, ((h, s), (least, greatest)))| {
             for t in 0..trials {
                 let x = buf[t * stride + c];
                 h[histogram::slot(x)] += 1;
                 s.add(x);
+                let y = as_counted(x);
+                *least = least.min(y);
+                *greatest = greatest.max(y);
             }
         });
 }
@@ -920,6 +957,36 @@ mod tests {
 
     fn json(a: &Accumulated) -> String {
         serde_json::to_string(a).unwrap()
+    }
+
+    /// A week every trial had at the same fulfilment reads exactly that
+    /// value in every band, not a point of its 0.5 % bin; bands of values
+    /// spread over a bin stay within the values seen, also after a merge.
+    #[test]
+    fn weekly_bands_stay_within_the_values_seen() {
+        let mut w = WeeklyBands::new(2, 2);
+        // Cell 0: every trial at 0.8; cell 1: 0.801 .. 0.804.
+        let buf: Vec<f32> = (0..4)
+            .flat_map(|i| [0.8, 0.801 + 0.001 * i as f32, 1.0, 1.0])
+            .collect();
+        fold_weekly(&mut w, &buf, 4);
+        for p in [0.05, 0.5, 0.95] {
+            assert_eq!(w.quantile(0, 0, p) as f32, 0.8f32, "p {p}");
+            let q = w.quantile(0, 1, p) as f32;
+            assert!((0.801..=0.804).contains(&q), "p {p}: {q}");
+        }
+        assert_eq!(w.mean(0, 0, 4) as f32, 0.8f32);
+        let mut other = WeeklyBands::new(2, 2);
+        fold_weekly(&mut other, &[0.2, 0.9, 1.0, 1.0], 4);
+        let layout = fake::layout(2, true);
+        let (mut a, mut b) = (Accumulated::new(&layout, 0), Accumulated::new(&layout, 0));
+        a.weekly = Some(w);
+        b.weekly = Some(other);
+        a.merge(&b).unwrap();
+        let w = a.weekly.as_ref().unwrap();
+        // The greatest values of both sides bound the merged bands.
+        assert_eq!(w.quantile(0, 0, 0.5) as f32, 0.8f32);
+        assert_eq!(w.quantile(0, 1, 0.99) as f32, 0.9f32);
     }
 
     #[test]

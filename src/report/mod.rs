@@ -26,9 +26,7 @@ use serde::Serialize;
 
 use crate::mc::{Accumulated, RunConfig};
 use crate::network::Network;
-use crate::stats::{
-    ExceedancePoint, Proportion, QUANTILE_DEFINITION, Summary, exceedance_curve, histogram,
-};
+use crate::stats::{ExceedancePoint, Proportion, QUANTILE_DEFINITION, Summary, exceedance_curve};
 
 pub use exceedance_csv::ExceedanceCsv;
 pub use json::SummaryJson;
@@ -103,15 +101,17 @@ pub struct ShockRow {
     pub firings: u64,
 }
 
-/// Fan-chart band of one market in one week.
+/// Fan-chart band of one market in one week. Weekly fulfilment is kept in
+/// single precision, so the band is too: its digits beyond are noise (0.8
+/// would read 0.800000011920929).
 #[derive(Clone, Debug, Serialize)]
 pub struct WeeklyBand {
     pub market: String,
     pub week: u32,
-    pub mean: f64,
-    pub p5: f64,
-    pub p50: f64,
-    pub p95: f64,
+    pub mean: f32,
+    pub p5: f32,
+    pub p50: f32,
+    pub p95: f32,
 }
 
 /// Every figure of a run, ready to serialise.
@@ -264,14 +264,14 @@ fn weekly_bands(net: &Network, acc: &Accumulated) -> Vec<WeeklyBand> {
             .get(m)
             .map_or_else(|| m.to_string(), |x| x.id.clone());
         for week in 0..w.weeks {
-            let h = w.histogram(m, week);
+            let q = |p| w.quantile(m, week, p) as f32;
             rows.push(WeeklyBand {
                 market: market.clone(),
                 week: week as u32,
-                mean: w.mean(m, week, acc.count()),
-                p5: histogram::quantile(h, 0.05),
-                p50: histogram::quantile(h, 0.50),
-                p95: histogram::quantile(h, 0.95),
+                mean: w.mean(m, week, acc.count()) as f32,
+                p5: q(0.05),
+                p50: q(0.50),
+                p95: q(0.95),
             });
         }
     }
@@ -345,10 +345,18 @@ pub enum ReportError {
         #[source]
         source: io::Error,
     },
+    #[error("cannot remove {}, left by an earlier run", path.display())]
+    Remove {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
 }
 
 /// Writes every applicable format into `dir` (created if missing), each
-/// file atomically. Returns the paths written.
+/// file atomically. Returns the paths written. A file of a format that does
+/// not apply (`weekly.csv` of a run without weekly bands) left there by an
+/// earlier run is removed: beside this run's files it would read as theirs.
 pub fn write_all(
     dir: &Path,
     report: &RunReport,
@@ -360,10 +368,15 @@ pub fn write_all(
     })?;
     let mut written = Vec::new();
     for e in exporters() {
-        if !e.applies(report) {
-            continue;
-        }
         let path = dir.join(e.file_name());
+        if !e.applies(report) {
+            match std::fs::remove_file(&path) {
+                Err(source) if source.kind() != io::ErrorKind::NotFound => {
+                    return Err(ReportError::Remove { path, source });
+                }
+                _ => continue,
+            }
+        }
         atomic::write_atomic(&path, |w| e.write(w, report, acc)).map_err(|source| {
             ReportError::Write {
                 path: path.clone(),

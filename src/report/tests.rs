@@ -145,7 +145,7 @@ fn files_are_byte_identical_across_threads_and_shards() {
 }
 
 #[test]
-fn writing_leaves_no_temporary_files_and_skips_weekly_when_off() {
+fn writing_leaves_no_temporary_files_and_no_stale_weekly_when_off() {
     let net = fake::network(WEEKS as u32);
     let layout = Layout::from_network(&net, false);
     let acc = run_trials(
@@ -159,6 +159,11 @@ fn writing_leaves_no_temporary_files_and_skips_weekly_when_off() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("nested/out");
+    // An earlier run with weekly bands wrote a weekly.csv there.
+    let weekly = run(&net, 0..50, 1, 64);
+    let cfg = RunConfig::new(&net, 1, weekly.range(), true);
+    write_all(&out, &RunReport::build(&net, &cfg, &weekly), &weekly).unwrap();
+    assert!(out.join("weekly.csv").exists());
     let cfg = RunConfig::new(&net, 1, acc.range(), false);
     let report = RunReport::build(&net, &cfg, &acc);
     write_all(&out, &report, &acc).unwrap();

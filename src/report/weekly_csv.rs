@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::fmt::{csv_field, num};
+use super::fmt::csv_field;
 use super::{Exporter, RunReport};
 use crate::mc::Accumulated;
 
@@ -29,10 +29,10 @@ impl Exporter for WeeklyCsv {
                 csv_field(&r.manifest.variant),
                 csv_field(&b.market),
                 b.week,
-                num(b.mean),
-                num(b.p5),
-                num(b.p50),
-                num(b.p95)
+                b.mean,
+                b.p5,
+                b.p50,
+                b.p95
             )?;
         }
         Ok(())
