@@ -39,7 +39,7 @@ pub struct Comparison {
     /// Mean avoided loss per dollar of policy cost over the horizon.
     pub avoided_usd_per_dollar: Option<f64>,
     pub p_any_loss: Proportion,
-    /// 1 = largest expected avoided loss.
+    /// 1 = largest expected avoided loss; among equal ones, the cheapest.
     pub rank: usize,
 }
 
@@ -377,6 +377,13 @@ pub fn compare_runs(runs: &[&VariantRun], focus: Option<&str>) -> Vec<Comparison
                 .avoided_usd
                 .mean
                 .total_cmp(&block[a].avoided_usd.mean)
+                // Equal avoided loss: the cheaper first.
+                .then(
+                    block[a]
+                        .cost
+                        .total_over_horizon_usd
+                        .total_cmp(&block[b].cost.total_over_horizon_usd),
+                )
                 .then(a.cmp(&b))
         });
         for (rank, &i) in order.iter().enumerate() {

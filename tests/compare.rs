@@ -166,6 +166,39 @@ fn a_reserve_is_refilled_from_surplus_not_from_demand() {
     assert!(none.iter().zip(&reserve).any(|(a, b)| b < a));
 }
 
+/// Variants that avoid the same loss rank the cheaper first (then in the
+/// order declared).
+#[test]
+fn equal_avoided_loss_ranks_the_cheaper_first() {
+    let mut text = chain_with_stockpile(&[]).replace("probability = 0.9", "probability = 0.0");
+    for (id, cost) in [("pricey", 1000), ("free", 0)] {
+        text += &format!(
+            "[[policy]]\nid = \"{id}\"\nannual_cost_usd = {cost}\n[policy.stockpile]\ncustomers = {{ markets = [\"mkt\"] }}\n\
+             products = [\"chip\"]\ninventory_weeks = 2\nholding_rate_per_year = 0\n\
+             [[variant]]\nid = \"{id}\"\npolicies = [\"{id}\"]\n"
+        );
+    }
+    let (scenario, diags) = load_scenario_str("ties.toml", &text);
+    assert!(diags.is_empty(), "{:?}", diags.items);
+    let n = chipshock::network::compile(&scenario)
+        .map_err(|d| d.items)
+        .expect("valid");
+    let idx: Vec<usize> = ["baseline", "pricey", "free"]
+        .iter()
+        .map(|id| {
+            n.variants
+                .iter()
+                .position(|v| v.id == *id)
+                .expect("variant")
+        })
+        .collect();
+    let runs = run_variants(&n, &idx, &plan(5, 20), None, |_| {}).expect("runs");
+    let rows = compare(&runs, None);
+    let ranks: Vec<(&str, usize)> = rows.iter().map(|r| (r.variant.as_str(), r.rank)).collect();
+    assert!(rows.iter().all(|r| r.avoided_usd.mean == 0.0));
+    assert_eq!(ranks, [("baseline", 1), ("pricey", 3), ("free", 2)]);
+}
+
 /// The schedule comes from the trial's stream before any policy acts, so
 /// every variant sees the same shocks, and running again reproduces every
 /// per-trial difference exactly.
