@@ -308,7 +308,9 @@ fn world_outputs_are_identical_for_any_thread_count() {
     assert_eq!(run("a1", "1", "all"), run("a2", "2", "all"));
 }
 
-/// One trial says its intervals mean nothing; two trials do not.
+/// One trial warns that its intervals mean nothing, even with `--quiet`
+/// (which, as `--help` says, keeps warnings about the results); two trials
+/// do not.
 #[test]
 fn one_trial_is_told_its_intervals_mean_nothing() {
     let scenario = common::fixture("base.toml");
@@ -322,7 +324,7 @@ fn one_trial_is_told_its_intervals_mean_nothing() {
             c.assert().code(0)
         };
         run("1").stderr(predicate::str::contains(
-            "with 1 trial every standard error and confidence interval is 0 wide",
+            "warning: with 1 trial every standard error and confidence interval is 0 wide",
         ));
         run("2").stderr(predicate::str::contains("with 1 trial").not());
     }

@@ -57,6 +57,8 @@ pub struct CompareArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
+    /// No progress bar and no progress lines on stderr (warnings about
+    /// the results still print).
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -52,7 +52,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
-    /// No progress bar and no notes on stderr.
+    /// No progress bar and no progress lines on stderr (warnings about
+    /// the results still print).
     #[arg(long, short)]
     pub quiet: bool,
 
@@ -200,8 +201,9 @@ pub fn execute<R: TrialRunner>(
     })
 }
 
-/// Said when a run has one trial: its intervals are printed 0 wide.
-pub(crate) const ONE_TRIAL: &str = "note: with 1 trial every standard error and confidence \
+/// Said when a run has one trial (even with `--quiet`: it is about the
+/// results): its intervals are printed 0 wide.
+pub(crate) const ONE_TRIAL: &str = "warning: with 1 trial every standard error and confidence \
      interval is 0 wide, which says nothing: they need at least 2 trials (a few hundred to be \
      trusted)";
 

@@ -79,6 +79,8 @@ pub struct SweepArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..4096))]
     pub threads: Option<u64>,
 
+    /// No progress bar and no progress lines on stderr (warnings about
+    /// the results still print).
     #[arg(long, short)]
     pub quiet: bool,
 }
