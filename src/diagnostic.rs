@@ -132,7 +132,8 @@ pub fn unknown_name<'a>(message: &'a str, kind: &str) -> Option<(&'a str, Vec<&'
 }
 
 /// Suggests the candidate closest to `wanted`, if any is close enough to be
-/// a plausible typo (Jaro-Winkler ≥ 0.8, or a case-insensitive match).
+/// a plausible typo: a case-insensitive match, one slip of the keyboard
+/// ([`one_slip`]), or Jaro-Winkler ≥ 0.8.
 pub fn did_you_mean<'a>(
     wanted: &str,
     candidates: impl IntoIterator<Item = &'a str>,
@@ -155,13 +156,38 @@ pub fn did_you_mean<'a>(
             } else {
                 0.0
             };
-            strsim::jaro_winkler(&lower, &cl).max(short)
+            let slip = if one_slip(&lower, &cl) { 0.9 } else { 0.0 };
+            strsim::jaro_winkler(&lower, &cl).max(short).max(slip)
         };
         if score >= 0.8 && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, c));
         }
     }
     best.map(|(_, c)| c.to_string())
+}
+
+/// Whether `a` is `b` with one slip of the keyboard: two neighbouring
+/// letters swapped (`fba` for `fab`), or, when both have at least three
+/// characters, one letter wrong, missing or extra (`fbb`, `fa`, `fabb`).
+///
+/// Jaro-Winkler alone misses these on short ids, where one letter moves the
+/// score far below its threshold. Two-letter ids (country codes) get the swap
+/// only: `UK` for `US` is a different code, not a typo, and suggesting it
+/// would be noise.
+fn one_slip(a: &str, b: &str) -> bool {
+    let (n, m) = (a.chars().count(), b.chars().count());
+    if n == 0 || m == 0 || a == b {
+        return false;
+    }
+    if n.min(m) < 3 {
+        if n != m {
+            return false;
+        }
+        let (x, y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let differ: Vec<usize> = (0..n).filter(|&i| x[i] != y[i]).collect();
+        return matches!(differ.as_slice(), [i, j] if *j == i + 1 && x[*i] == y[*j] && x[*j] == y[*i]);
+    }
+    strsim::osa_distance(a, b) == 1
 }
 
 /// Renders diagnostics as text, rustc style.
@@ -273,6 +299,23 @@ mod tests {
         assert_eq!(hint("recovry_weeks").as_deref(), Some("recovery_weeks"));
         assert_eq!(hint("ID").as_deref(), Some("id"));
         assert_eq!(hint("colour"), None);
+    }
+
+    #[test]
+    fn a_short_id_with_one_slip_is_suggested() {
+        let ids = ["fab", "mkt", "osat", "US", "TW"];
+        let hint = |w: &str| did_you_mean(w, ids.iter().copied());
+        assert_eq!(hint("fba").as_deref(), Some("fab"));
+        assert_eq!(hint("fbb").as_deref(), Some("fab"));
+        assert_eq!(hint("fabb").as_deref(), Some("fab"));
+        assert_eq!(hint("mtk").as_deref(), Some("mkt"));
+        assert_eq!(hint("osta").as_deref(), Some("osat"));
+        // Two letters: a swap is a typo, another letter another code.
+        assert_eq!(hint("SU").as_deref(), Some("US"));
+        assert_eq!(hint("WT").as_deref(), Some("TW"));
+        assert_eq!(hint("UK"), None);
+        assert_eq!(hint("CN"), None);
+        assert_eq!(hint("xyz"), None);
     }
 
     #[test]

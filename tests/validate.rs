@@ -145,8 +145,11 @@ cases! {
         "", at "name = \"base";
     wrong_type: "horizon_weeks = 52" => "horizon_weeks = \"52\"",
         "`horizon_weeks` must be a whole number of weeks, not a string", at "horizon_weeks", hint "write 52";
-    unknown_enum_value: "kind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 60" => "kind = \"fob\"\nproduct = \"chip\"\ncapacity_per_week = 60",
-        "unknown kind `fob`, expected one of `fab`", at "kind = \"fob\"", hint "write one of: fab, materials";
+    unknown_enum_value: "kind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 60" => "kind = \"plant\"\nproduct = \"chip\"\ncapacity_per_week = 60",
+        "unknown kind `plant`, expected one of `fab`", at "kind = \"plant\"", hint "write one of: fab, materials";
+    // One letter off a short name is a typo, not another name.
+    unknown_short_kind_suggests: "kind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 60" => "kind = \"fob\"\nproduct = \"chip\"\ncapacity_per_week = 60",
+        "unknown kind `fob`", at "kind = \"fob\"", hint "did you mean `fab`?";
     // serde's words for Rust types, rewritten in the scenario language.
     distribution_as_a_bare_number: "severity = { beta = { mean = 0.8, sd = 0.1 } }" => "severity = 1.0",
         "`severity` must be a distribution: a table with one key naming its kind (fixed, uniform", at "severity = 1.0",
@@ -208,8 +211,53 @@ cases! {
         "`lost_usd_per_unit` is 1e300, beyond the largest magnitude", at "1e300";
     choice_weights_overflow: "weights = [1, 3]" => "weights = [1e308, 1e308]",
         "choice weights sum to more than the largest number", at "weights = [1e308";
+    // A demand shock's severity: one range, [-1, 1000], however it is broken.
     demand_rise_beyond_the_limit: "[[shock]]\nid = \"sanctions\"" => "[[shock]]\nid = \"surge\"\nprobability = 0.1\nduration_weeks = { fixed = 4 }\nseverity = { fixed = 5000 }\n[shock.demand]\nmarkets = [\"mkt\"]\n\n[[shock]]\nid = \"sanctions\"",
-        "demand `severity` can reach 5000, above the largest rise 1000 (+100000 %)", at "severity = { fixed = 5000 }", hint "fractional rise";
+        "demand `severity` can take values in [5000, 5000], outside the allowed [-1, 1000]", at "severity = { fixed = 5000 }", hint "fractional change of demand in [-1, 1000]";
+    demand_fall_beyond_the_limit: "[[shock]]\nid = \"sanctions\"" => "[[shock]]\nid = \"slump\"\nprobability = 0.1\nduration_weeks = { fixed = 4 }\nseverity = { uniform = { min = -2, max = 1 } }\n[shock.demand]\nmarkets = [\"mkt\"]\n\n[[shock]]\nid = \"sanctions\"",
+        "demand `severity` can take values in [-2, 1], outside the allowed [-1, 1000]", at "severity = { uniform", hint "-1 = demand gone";
+    // The limit on magnitudes holds for distribution parameters too.
+    fixed_duration_beyond_the_limit: "duration_weeks = { fixed = 26 }" => "duration_weeks = { fixed = 1e20 }",
+        "`duration_weeks`: fixed value 1e20 is beyond the largest magnitude a scenario may use (1e15)", at "duration_weeks = { fixed = 1e20 }";
+    uniform_onset_beyond_the_limit: "onset_week = { uniform = { min = 0, max = 40 } }" => "onset_week = { uniform = { min = 0, max = 1e300 } }",
+        "`onset_week`: uniform max 1e300 is beyond the largest magnitude", at "max = 1e300";
+    triangular_lag_beyond_the_limit: "lag_weeks = { triangular = { min = 1, mode = 2, max = 6 } }" => "lag_weeks = { triangular = { min = 1, mode = 2, max = 1e16 } }",
+        "`lag_weeks`: triangular max 1e16 is beyond the largest magnitude", at "max = 1e16";
+    choice_weight_beyond_the_limit: "weights = [1, 3]" => "weights = [1, 1e16]",
+        "`severity`: choice weight 1e16 is beyond the largest magnitude", at "weights = [1, 1e16]";
+    lognormal_tail_beyond_the_limit: "recovery_weeks = { lognormal = { median = 4, sigma = 0.5 } }" => "recovery_weeks = { lognormal = { median = 1e14, sigma = 5 } }",
+        "`recovery_weeks`: lognormal median 1e14, sigma 5 draws values beyond the largest magnitude", at "median = 1e14", hint "median·e^(8·sigma)";
+    lognormal_sigma_beyond_the_limit: "recovery_weeks = { lognormal = { median = 4, sigma = 0.5 } }" => "recovery_weeks = { lognormal = { median = 4, sigma = 50 } }",
+        "`recovery_weeks`: lognormal median 4, sigma 50 draws values beyond the largest magnitude", at "sigma = 50";
+    // Ids are written into result files (`trials.csv` joins fired shocks
+    // as `id@onset/duration/severity;...`): separators, quotes and spaces
+    // are refused.
+    id_with_separators: "id = \"election\"" => "id = \"elec;tion@3/4\"",
+        "shock id `elec;tion@3/4` contains `;`, `@`, `/`, which an id may not", at "elec;tion", hint "write \"elec_tion_3_4\"";
+    id_with_a_dot: "id = \"election\"" => "id = \"new.gov\"",
+        "shock id `new.gov` contains `.`", at "id = \"new.gov\"", hint "write \"new_gov\"";
+    id_with_quotes_commas_and_spaces: "id = \"all\"" => "id = 'all \"v\", x'",
+        "variant id `all \"v\", x` contains a space, `\"`, `,`", at "id = 'all", hint "write \"all_v_x\"";
+    empty_id: "id = \"election\"" => "id = \"\"",
+        "a shock id is empty", at "id = \"\"";
+    // `include` below a table header is a key of that table.
+    include_after_a_table_header: "[meta]\nname = \"base\"" => "[meta]\nname = \"base\"\ninclude = [\"other.toml\"]",
+        "unknown field `include`", at "include = [", hint "`include` must come before the first table header";
+    // An empty selector would hit everything: that must be written out.
+    empty_capacity_selector: "[shock.capacity]\ncountries = [\"TW\"]" => "[shock.capacity]",
+        "shock `blockade`: `[shock.capacity]` names no facilities, countries, blocs, products or kinds, so it would hit every facility", at "id = \"blockade\"", hint "kinds = [\"fab\", \"materials\"";
+    empty_demand_selector: "[[shock]]\nid = \"sanctions\"" => "[[shock]]\nid = \"surge\"\nprobability = 0.1\nduration_weeks = { fixed = 4 }\nseverity = { fixed = 0.5 }\n[shock.demand]\n\n[[shock]]\nid = \"sanctions\"",
+        "shock `surge`: `[shock.demand]` names no markets, countries, blocs, sectors or products", at "id = \"surge\"", hint "sectors = [\"automotive\"";
+    // Crisis sharing without its agreement: the scenario's own agreement.
+    crisis_sharing_suggests_the_scenarios_agreement: "[[policy]]\nid = \"stock\"" => "[[policy]]\nid = \"share\"\n[policy.crisis_sharing]\n\n[[policy]]\nid = \"stock\"",
+        "policy `share`: crisis sharing rests on an agreement", at "id = \"share\"", hint "add `agreement = \"allies\"`";
+    // A shared supplier given twice: the later table is the duplicate,
+    // whichever form each takes (`[[link]]` tables are read first).
+    duplicate_link_is_the_later_table: "[[shock]]\nid = \"blockade\"" => "[[link]]\nsupplier = \"wafer_co\"\ncustomer = \"fab_a\"\nproduct = \"wafer\"\nshare = 1.0\n\n[[shock]]\nid = \"blockade\"",
+        "duplicate link: `wafer_co` already supplies `wafer` to `fab_a`", at "supplier = \"wafer_co\"", hint "declare each supplier";
+    // A share written as a percentage.
+    share_as_a_percentage: "share = 0.7" => "share = 70",
+        "`share` is 70, but must lie in [0, 1]", at "share = 70", hint "for 70 %, write 0.7";
     // A revocation switches the regime for the rest of the trial: a
     // duration, severity or recovery would do nothing.
     revocation_with_a_duration: "rate_per_year = 0.2\nrevoke" => "rate_per_year = 0.2\nduration_weeks = { fixed = 3 }\nrevoke",
@@ -331,6 +379,25 @@ fn one_bad_value_is_one_problem() {
             "recipe = { wafer = 1.0 }\ncapital",
             "recipe = { wafer = -1.0 }\ncapital",
             "`recipe.wafer` is negative (-1)",
+        ),
+        // A link left out for its own problem leaves its customer's shares
+        // short: that is the same problem.
+        (
+            "supplier = \"fab_b\"",
+            "supplier = \"wafer_co\"",
+            "facility `wafer_co` makes `wafer`, not `chip`",
+        ),
+        (
+            "share = 0.3",
+            "share = 0.3\nqualified = false",
+            "unqualified supplier `fab_b` has a positive share 0.3",
+        ),
+        // The lane shock `sanctions` selects the litho link: left out, it
+        // does not make the shock "select nothing".
+        (
+            "suppliers = { litho_co = 1.0 }",
+            "suppliers = { litho_co = 100 }",
+            "`share` is 100, but must lie in [0, 1]",
         ),
     ] {
         let (text, _) = mutate(&base, find, replace);
@@ -838,4 +905,204 @@ fn the_same_problem_is_printed_once() {
         "{stderr}"
     );
     assert!(stderr.contains("the scenario has 1 problem\n"), "{stderr}");
+}
+
+/// The messages of `text` when it is validated (it must be rejected).
+fn problems(text: &str) -> Vec<chipshock::diagnostic::Diagnostic> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, diags) = build(&write_temp(&dir, "s.toml", text)).expect_err("rejected");
+    diags.items
+}
+
+/// A link given in an included `[[sourcing]]` and again in the including
+/// file's `[[link]]`: the included one comes first in load order, and the
+/// customer's shares are not reported as well (they are right as written,
+/// counting each supplier once).
+#[test]
+fn a_duplicate_link_across_files_is_the_later_one_and_only_that() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_temp(&dir, "world/base.toml", &read(&fixture("base.toml")));
+    let top = write_temp(
+        &dir,
+        "top.toml",
+        "include = [\"world/base.toml\"]\n\n[[link]]\nsupplier = \"wafer_co\"\ncustomer = \"fab_b\"\nproduct = \"wafer\"\nshare = 0.0\n",
+    );
+    let (scenario, diags) = build(&top).expect_err("rejected");
+    assert_eq!(diags.len(), 1, "{:#?}", diags.items);
+    let d = &diags.items[0];
+    assert!(
+        d.message
+            .contains("duplicate link: `wafer_co` already supplies `wafer` to `fab_b`"),
+        "{}",
+        d.message
+    );
+    assert_eq!(d.label, "declared again here");
+    let again = scenario.sources.locate(d.span.expect("span")).expect("loc");
+    assert!(
+        again.file.ends_with("top.toml") && again.line == 4,
+        "{again}"
+    );
+    let (first_span, first_label) = &d.related[0];
+    assert_eq!(first_label, "first declared here");
+    let first = scenario.sources.locate(*first_span).expect("loc");
+    assert!(first.file.ends_with("world/base.toml"), "{first}");
+}
+
+/// Short ids get suggestions for one slip of the keyboard, in references
+/// and in overrides alike.
+#[test]
+fn short_ids_get_suggestions() {
+    let base = read(&fixture("short_ids.toml"));
+    let text = base
+        .replace("supplier = \"fab\"", "supplier = \"fba\"")
+        .replace("facilities = [\"fab\"]", "facilities = [\"fbb\"]");
+    let found = problems(&text);
+    for id in ["fba", "fbb"] {
+        let d = found
+            .iter()
+            .find(|d| d.message == format!("unknown facility `{id}`"))
+            .unwrap_or_else(|| panic!("`{id}` not reported: {found:#?}"));
+        assert_eq!(d.hint.as_deref(), Some("did you mean `fab`?"), "{id}");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_temp(&dir, "base.toml", &base);
+    let top = write_temp(
+        &dir,
+        "top.toml",
+        "include = [\"base.toml\"]\n\n[[facility]]\nid = \"fba\"\noverride = true\ncapacity_per_week = 200\n",
+    );
+    let (_, diags) = build(&top).expect_err("rejected");
+    let hint = diags.items[0].hint.clone().unwrap_or_default();
+    assert!(hint.starts_with("did you mean `fab`?"), "{hint}");
+}
+
+/// A facility whose country did not resolve might be the one a shock's
+/// country selector meant: the shock is not said to select nothing.
+#[test]
+fn a_selector_is_not_blamed_for_an_entity_already_reported() {
+    let base = read(&fixture("short_ids.toml"));
+    let text = base
+        .replace("country = \"TW\"\nkind", "country = \"TWN\"\nkind")
+        .replace("facilities = [\"fab\"]", "countries = [\"TW\"]");
+    let found = problems(&text);
+    let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages, ["unknown country `TWN`"]);
+}
+
+/// Crisis sharing without its agreement: the hint names the scenario's own
+/// agreement blocs, or says how to declare one.
+#[test]
+fn crisis_sharing_hints_name_the_scenarios_agreements() {
+    let base = read(&fixture("base.toml"));
+    let policy = "[[policy]]\nid = \"share\"\n[policy.crisis_sharing]\n\n[[variant]]";
+    let hint = |text: &str| {
+        problems(text)
+            .into_iter()
+            .find(|d| d.message.contains("crisis sharing rests on an agreement"))
+            .and_then(|d| d.hint)
+            .unwrap_or_default()
+    };
+    let two = base.replace("[[variant]]", policy).replace(
+        "[[country]]\nid = \"TW\"",
+        "[[bloc]]\nid = \"pact\"\nagreement = true\n\n[[country]]\nid = \"TW\"",
+    );
+    let h = hint(&two);
+    assert!(h.contains("allies, pact") && !h.contains("ipef"), "{h}");
+    let none = base
+        .replace("[[variant]]", policy)
+        .replace("agreement = true", "agreement = false")
+        .replace("revoke = [\"allies\"]", "revoke = []");
+    let h = hint(&none);
+    assert!(h.contains("the scenario declares none yet"), "{h}");
+}
+
+/// What is valid but does nothing is noted by `validate`: a shock whose
+/// onset is always past the horizon, a shock on a facility that supplies
+/// nobody, a stockpile target no higher than the stock already held.
+#[test]
+fn validate_notes_what_does_nothing() {
+    let base = read(&fixture("base.toml"));
+    let text = base
+        .replace(
+            "onset_week = { uniform = { min = 0, max = 40 } }",
+            "onset_week = { fixed = 60 }",
+        )
+        .replace(
+            "[[market]]",
+            "[[facility]]\nid = \"idle\"\ncountry = \"TW\"\nkind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 5\n\n\
+             [[shock]]\nid = \"idle_fire\"\nprobability = 0.1\nduration_weeks = { fixed = 4 }\nseverity = { fixed = 1 }\n\
+             [shock.capacity]\nfacilities = [\"idle\"]\n\n[[market]]",
+        )
+        .replace("inventory_weeks = 12", "inventory_weeks = 0.5");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_temp(&dir, "s.toml", &text);
+    let net = build(&path).map_err(|(_, d)| d.items).expect("valid");
+    let notes = chipshock::network::notes(&net);
+    assert_eq!(
+        notes,
+        [
+            "shock `idle_fire` has no effect: it hits only facilities that supply nobody (`idle`)",
+            "shock `blockade` never fires: its onset_week is never before the horizon (52 weeks)",
+            "policy `stock` raises no stock: every customer input it selects already holds 0.5 weeks or more",
+        ]
+    );
+    let out = chipshock().arg("validate").arg(&path).assert().code(0);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("  note: shock `blockade` never fires"),
+        "{stdout}"
+    );
+    // The shipped world has nothing to note.
+    assert!(
+        chipshock::network::notes(
+            &build(&repo().join("scenarios/world.toml"))
+                .map_err(|(_, d)| d.items)
+                .expect("valid")
+        )
+        .is_empty()
+    );
+}
+
+/// When the files themselves have problems, the entities with them are
+/// left out and references to them cannot be checked: the closing line
+/// says that more checks follow.
+#[test]
+fn parse_problems_say_that_more_checks_follow() {
+    let base = read(&fixture("base.toml"));
+    let text = base
+        .replace("inventory_weeks = 2", "inventry_weeks = 2")
+        .replace("supplier = \"fab_b\"", "supplier = \"fab_c\"");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_temp(&dir, "s.toml", &text);
+    let out = chipshock().arg("validate").arg(&path).assert().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(
+            "error: the scenario has 1 problem; references and values are checked once it is fixed\n"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("fab_c"), "{stderr}");
+}
+
+/// A lognormal of realistic spread passes; a demand shock's lognormal,
+/// unbounded, is capped when drawn rather than refused.
+#[test]
+fn realistic_lognormals_pass() {
+    let base = read(&fixture("base.toml"));
+    let text = base
+        .replace(
+            "recovery_weeks = { lognormal = { median = 4, sigma = 0.5 } }",
+            "recovery_weeks = { lognormal = { median = 8, sigma = 3 } }",
+        )
+        .replace(
+            "[[shock]]\nid = \"sanctions\"",
+            "[[shock]]\nid = \"surge\"\nprobability = 0.1\nduration_weeks = { fixed = 4 }\n\
+             severity = { lognormal = { median = 0.2, sigma = 1 } }\n[shock.demand]\nmarkets = [\"mkt\"]\n\n\
+             [[shock]]\nid = \"sanctions\"",
+        );
+    let dir = tempfile::tempdir().expect("tempdir");
+    build(&write_temp(&dir, "s.toml", &text))
+        .map_err(|(_, d)| d.items)
+        .expect("valid");
 }

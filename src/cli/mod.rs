@@ -74,7 +74,9 @@ pub fn load_network(path: Option<&Path>) -> Result<(Scenario, Network), Failure>
     };
     let (scenario, diags) = loaded.map_err(|e| Failure::Io(e.to_string()))?;
     if !diags.is_empty() {
-        report(&scenario, &diags);
+        // Entities that did not read are left out, so checking references
+        // and values now would report every mention of them as unknown.
+        report_unchecked(&scenario, &diags);
         return Err(Failure::Invalid);
     }
     match network::compile(&scenario) {
@@ -126,6 +128,20 @@ pub fn report(scenario: &Scenario, diags: &Diagnostics) {
     crate::say!(
         "error: the scenario has {n} problem{}",
         if n == 1 { "" } else { "s" }
+    );
+}
+
+/// [`report`] for problems found while reading the files (syntax, types,
+/// unknown keys, duplicate ids): the closing line says that references and
+/// values are still to be checked.
+pub fn report_unchecked(scenario: &Scenario, diags: &Diagnostics) {
+    let r = Renderer::new(&scenario.sources);
+    r.emit_stderr(diags, color_stderr());
+    let n = diags.len();
+    crate::say!(
+        "error: the scenario has {n} problem{}; references and values are checked once {} fixed",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "it is" } else { "these are" }
     );
 }
 

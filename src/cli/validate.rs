@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::network::graph::enum_name;
-use crate::network::{CHOKEPOINT_SHARE, Network, chokepoints};
+use crate::network::{CHOKEPOINT_SHARE, Network, chokepoints, notes};
 use crate::report::fmt::usd;
 
 /// Renders the validation summary: counts, baseline flows, the most
@@ -35,6 +35,9 @@ pub fn summary(net: &Network, label: &str, all_flows: bool) -> String {
             s,
             "  note: no [[market]]: valid as a file to include, but `run`, `compare` and `sweep` need markets"
         );
+    }
+    for note in notes(net) {
+        let _ = writeln!(s, "  note: {note}");
     }
     let demand: f64 = net
         .needs

@@ -79,6 +79,120 @@ fn show(x: f64) -> String {
     }
 }
 
+/// The standard-normal quantile taken as a lognormal's practical maximum:
+/// a draw exceeds `median·e^(8σ)` with probability 6e-16, less than once in
+/// any run.
+const LOGNORMAL_TAIL_Z: f64 = 8.0;
+
+/// Why a distribution's parameters break the scenario-wide limit on
+/// magnitudes ([`MAX_MAGNITUDE`]), if they do.
+///
+/// A lognormal is unbounded, so its parameters alone say little: `median =
+/// 1e14, sigma = 5` draws values far beyond the limit, and so does a modest
+/// median with a huge sigma (`median = 8, sigma = 50`). Weeks are rounded and
+/// a demand rise is capped, so such draws would not overflow the engine, but
+/// a distribution whose draws run to 1e30 weeks or units describes nothing
+/// real, and its saturated draws would show in the trial records. So a
+/// lognormal is held to the limit at its practical maximum, the value its
+/// draws exceed once in 10^15 ([`LOGNORMAL_TAIL_Z`]); every realistic spread
+/// (sigma up to 3 or so for a median of weeks) passes.
+fn beyond_magnitude(d: &sc::Dist) -> Option<String> {
+    let limit = |name: &str, x: f64| {
+        (x.abs() > MAX_MAGNITUDE).then(|| {
+            format!("{name} {x:e} is beyond the largest magnitude a scenario may use ({MAX_MAGNITUDE:e})")
+        })
+    };
+    let first = |pairs: &[(&str, f64)]| pairs.iter().find_map(|&(n, x)| limit(n, x));
+    match d {
+        sc::Dist::Fixed(x) => limit("fixed value", *x),
+        sc::Dist::Uniform { min, max } => first(&[("uniform min", *min), ("uniform max", *max)]),
+        sc::Dist::Triangular { min, mode, max } => first(&[
+            ("triangular min", *min),
+            ("triangular mode", *mode),
+            ("triangular max", *max),
+        ]),
+        sc::Dist::Pert { min, mode, max } => {
+            first(&[("pert min", *min), ("pert mode", *mode), ("pert max", *max)])
+        }
+        sc::Dist::Lognormal { median, sigma } => {
+            first(&[("lognormal median", *median), ("lognormal sigma", *sigma)]).or_else(|| {
+                // Compared as logarithms: the tail value itself may overflow.
+                let ln_tail = libm::log(*median) + LOGNORMAL_TAIL_Z * sigma;
+                (ln_tail > libm::log(MAX_MAGNITUDE)).then(|| {
+                    format!(
+                        "lognormal median {}, sigma {} draws values beyond the largest magnitude a scenario may use ({MAX_MAGNITUDE:e}): its practical maximum median·e^(8·sigma) is {}",
+                        show(*median),
+                        show(*sigma),
+                        match libm::exp(ln_tail) {
+                            t if t.is_finite() => show(t),
+                            _ => "beyond 1e308".to_string(),
+                        }
+                    )
+                })
+            })
+        }
+        // Mean and sd lie in (0, 1), checked by `Distribution::new`.
+        sc::Dist::Beta { .. } => None,
+        sc::Dist::Choice { values, weights } => values
+            .iter()
+            .find_map(|&x| limit("choice value", x))
+            .or_else(|| {
+                weights
+                    .iter()
+                    .flatten()
+                    .find_map(|&w| limit("choice weight", w))
+            }),
+    }
+}
+
+/// How to give a crisis-sharing policy its agreement: one of the
+/// scenario's own agreement blocs, or how to declare one.
+fn agreement_hint(ctx: &Ctx) -> String {
+    let ids: Vec<&str> = ctx
+        .blocs
+        .iter()
+        .filter(|b| b.agreement)
+        .map(|b| b.id.as_str())
+        .collect();
+    match ids.as_slice() {
+        [] => "add `agreement = \"<bloc id>\"`, naming a [[bloc]] with agreement = true (the scenario declares none yet)".to_string(),
+        [one] => format!("add `agreement = \"{one}\"` (a bloc with agreement = true)"),
+        [first, ..] => format!(
+            "add `agreement = \"{first}\"` or another bloc with agreement = true: {}",
+            ids.join(", ")
+        ),
+    }
+}
+
+/// Whether `c` may appear in an id: ASCII letters, digits, `_` and `-`.
+/// Ids are written into files of results (`trials.csv` joins fired shocks
+/// as `id@onset/duration/severity;...`) and command lines, and sweep files
+/// name parameters as `facility.<id>.capacity_per_week`, so none may
+/// contain a separator, a dot, a quote, a space or anything that needs
+/// escaping.
+fn id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-')
+}
+
+/// `id` with every run of other characters replaced by one `_` (and none
+/// at either end): the hint for an id that breaks [`id_char`].
+fn clean_id(id: &str) -> String {
+    let mut out = String::new();
+    let mut gap = false;
+    for c in id.chars() {
+        if id_char(c) {
+            if gap && !out.is_empty() {
+                out.push('_');
+            }
+            out.push(c);
+            gap = false;
+        } else {
+            gap = true;
+        }
+    }
+    out
+}
+
 /// Whether `i` is in the set `set`. A facility or market whose country or
 /// product did not resolve (already reported) carries index 0 as a
 /// placeholder, which may lie outside an empty table: it belongs to no set.
@@ -105,6 +219,75 @@ pub fn require_markets(s: &Scenario, net: &Network) -> Result<(), Diagnostics> {
         .hint("add [[market]] tables (docs/SCENARIOS.md), or include the file that defines them"),
     );
     Err(diags)
+}
+
+/// What a valid scenario says that does nothing: a shock that can never
+/// fire within the horizon, a capacity shock on facilities that supply
+/// nobody, a stockpile target no higher than the stock already held. None
+/// is an error (a sweep may move a value across the line, and a scenario
+/// under construction may not be linked up yet), but each is most likely
+/// a mistake, so `chipshock validate` prints them as notes.
+pub fn notes(net: &Network) -> Vec<String> {
+    let mut out = Vec::new();
+    let horizon = net.settings.horizon_weeks;
+    for (k, sh) in net.shocks.iter().enumerate() {
+        let triggered = net
+            .shocks
+            .iter()
+            .any(|o| o.triggers.iter().any(|t| t.shock as usize == k));
+        // A drawn onset is rounded to the week; at or past the horizon the
+        // shock does not fire in that trial (docs/MODEL.md §2).
+        if let Some(onset) = &sh.onset_week
+            && onset.support().0 >= f64::from(horizon) - 0.5
+            && !triggered
+        {
+            out.push(format!(
+                "shock `{}` never fires: its onset_week is never before the horizon ({horizon} weeks)",
+                sh.id
+            ));
+        }
+        if let ShockTarget::Capacity(fs) = &sh.target
+            && !fs.is_empty()
+            && fs
+                .iter()
+                .all(|&f| net.supplier_links.row(f as usize).is_empty())
+        {
+            let ids: Vec<&str> = fs
+                .iter()
+                .take(3)
+                .map(|&f| net.facilities[f as usize].id.as_str())
+                .collect();
+            let more = if fs.len() > 3 { ", …" } else { "" };
+            out.push(format!(
+                "shock `{}` has no effect: it hits only facilities that supply nobody (`{}`{more})",
+                sh.id,
+                ids.join("`, `")
+            ));
+        }
+    }
+    for p in &net.policies {
+        if let PolicyAction::Stockpile {
+            needs,
+            inventory_weeks,
+            ..
+        } = &p.action
+        {
+            let held = needs
+                .iter()
+                .filter(|&&n| net.needs[n as usize].target_weeks >= *inventory_weeks)
+                .count();
+            // A target is a floor: customers already holding more keep
+            // their own, which is no mistake unless that is every one.
+            if held == needs.len() && held > 0 {
+                out.push(format!(
+                    "policy `{}` raises no stock: every customer input it selects already holds {} weeks or more",
+                    p.id,
+                    show(*inventory_weeks)
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Validates and compiles a loaded scenario: its structure, and for every
@@ -291,9 +474,15 @@ impl Compiler {
         match bad {
             Some(msg) => {
                 let hint = match rule {
-                    Rule::Positive => "use a finite number greater than zero",
-                    Rule::NonNegative => "use a finite number ≥ 0",
-                    Rule::Fraction => "use a fraction between 0 and 1 (0.25 = 25 %)",
+                    Rule::Positive => "use a finite number greater than zero".to_string(),
+                    Rule::NonNegative => "use a finite number ≥ 0".to_string(),
+                    // Most likely a percentage.
+                    Rule::Fraction if x > 1.0 && x <= 100.0 => format!(
+                        "a fraction lies between 0 and 1: for {} %, write {}",
+                        show(x),
+                        show(x / 100.0)
+                    ),
+                    Rule::Fraction => "use a fraction between 0 and 1 (0.25 = 25 %)".to_string(),
                 };
                 self.err(Diagnostic::new(msg, v.span).hint(hint));
                 None
@@ -331,16 +520,30 @@ impl Compiler {
     }
 
     fn dist(&mut self, d: &Sp<sc::Dist>, key: &str) -> Option<Distribution> {
-        match Distribution::new(&d.value) {
-            Ok(x) => Some(x),
+        let x = match Distribution::new(&d.value) {
+            Ok(x) => x,
             Err(msg) => {
                 self.err(
                     Diagnostic::new(format!("`{key}`: impossible distribution: {msg}"), d.span)
                         .hint("see docs/SCENARIOS.md#distributions for each distribution's parameters"),
                 );
-                None
+                return None;
             }
+        };
+        if let Some(msg) = beyond_magnitude(&d.value) {
+            let hint = if matches!(d.value, sc::Dist::Lognormal { .. }) {
+                format!(
+                    "lower the median or sigma so that median·e^(8·sigma) stays within {MAX_MAGNITUDE:e}"
+                )
+            } else {
+                format!(
+                    "every number in a scenario, distribution parameters included, lies within ±{MAX_MAGNITUDE:e}"
+                )
+            };
+            self.err(Diagnostic::new(format!("`{key}`: {msg}"), d.span).hint(hint));
+            return None;
         }
+        Some(x)
     }
 
     /// A distribution whose support must lie within [lo, hi].
@@ -370,9 +573,72 @@ impl Compiler {
         Some(x)
     }
 
+    /// Reports an id of entity `kind` with characters an id may not use.
+    fn check_id(&mut self, kind: &str, id: &Sp<String>) {
+        if id.value.is_empty() {
+            self.err(
+                Diagnostic::new(format!("a {kind} id is empty"), id.span)
+                    .hint("ids use ASCII letters, digits, `_` and `-`, e.g. id = \"tw_fab\""),
+            );
+            return;
+        }
+        let mut bad: Vec<char> = Vec::new();
+        for c in id.value.chars() {
+            if !id_char(c) && !bad.contains(&c) {
+                bad.push(c);
+            }
+        }
+        if bad.is_empty() {
+            return;
+        }
+        let shown: Vec<String> = bad
+            .iter()
+            .take(5)
+            .map(|c| match c {
+                ' ' => "a space".to_string(),
+                c if c.is_control() => format!("{c:?}"),
+                c => format!("`{c}`"),
+            })
+            .collect();
+        let clean = clean_id(&id.value);
+        let hint = if clean.is_empty() {
+            "ids use ASCII letters, digits, `_` and `-` only".to_string()
+        } else {
+            format!("ids use ASCII letters, digits, `_` and `-` only: write \"{clean}\"")
+        };
+        self.err(
+            Diagnostic::new(
+                format!(
+                    "{kind} id `{}` contains {}, which an id may not",
+                    id.value,
+                    shown.join(", ")
+                ),
+                id.span,
+            )
+            .label("not a valid id")
+            .hint(hint),
+        );
+    }
+
     fn run(&mut self, s: &Scenario) -> Option<Network> {
         let f = &s.merged;
         let settings = self.settings(f.meta.as_ref());
+
+        // Every id, whatever its kind, from the same safe characters.
+        let ids = f
+            .bloc
+            .iter()
+            .map(|x| ("bloc", &x.id))
+            .chain(f.country.iter().map(|x| ("country", &x.id)))
+            .chain(f.product.iter().map(|x| ("product", &x.id)))
+            .chain(f.facility.iter().map(|x| ("facility", &x.id)))
+            .chain(f.market.iter().map(|x| ("market", &x.id)))
+            .chain(f.shock.iter().map(|x| ("shock", &x.id)))
+            .chain(f.policy.iter().map(|x| ("policy", &x.id)))
+            .chain(f.variant.iter().map(|x| ("variant", &x.id)));
+        for (kind, id) in ids {
+            self.check_id(kind, id);
+        }
 
         // Blocs and countries.
         let mut bloc_t = Table::new("bloc");
@@ -480,6 +746,9 @@ impl Compiler {
         let mut needs: Vec<Need> = Vec::new();
         let mut need_index: HashMap<(Customer, u32), u32> = HashMap::new();
         let mut facility_ok = Vec::new();
+        // Facilities whose country or product did not resolve (reported):
+        // no selector can tell whether it meant them.
+        let mut facility_unsure = Vec::new();
         for fa in &f.facility {
             let fi = facility_t.insert(&fa.id.value);
             let what = format!("facility `{}`", fa.id.value);
@@ -578,6 +847,7 @@ impl Compiler {
                 }
             }
             facility_ok.push(ok);
+            facility_unsure.push(country.is_none() || product.is_none());
             facilities.push(Facility {
                 id: fa.id.value.clone(),
                 name: fa
@@ -603,6 +873,9 @@ impl Compiler {
         // Markets and their demand needs.
         let mut market_t = Table::new("market");
         let mut markets = Vec::new();
+        // As `facility_unsure`: a market whose country or a demanded
+        // product did not resolve.
+        let mut market_unsure = Vec::new();
         for m in &f.market {
             let mi = market_t.insert(&m.id.value);
             if let Some(fi) = facility_t.get(&m.id.value) {
@@ -635,8 +908,10 @@ impl Compiler {
                     ),
                 );
             }
+            let mut unsure = country.is_none();
             for (pid, d) in demand.into_iter().flatten() {
                 let pi = self.resolve(&product_t, pid);
+                unsure |= pi.is_none();
                 // Bad numbers (reported) keep the need: see the recipe above.
                 let u = self
                     .num(&d.units_per_week, "units_per_week", Rule::NonNegative)
@@ -658,6 +933,7 @@ impl Compiler {
                     });
                 }
             }
+            market_unsure.push(unsure);
             markets.push(Market {
                 id: m.id.value.clone(),
                 name: m
@@ -691,6 +967,8 @@ impl Compiler {
             lead: Option<Sp<i64>>,
             qualified: bool,
             priority: Option<Sp<i64>>,
+            /// The table's place in load order ([`sc::Link::order`]).
+            order: (usize, usize),
         }
         let mut raw_links: Vec<RawLink> = Vec::new();
         for l in &f.link {
@@ -702,6 +980,7 @@ impl Compiler {
                 lead: l.lead_weeks.clone(),
                 qualified: l.qualified.as_ref().is_none_or(|q| q.value),
                 priority: l.priority.clone(),
+                order: l.order,
             });
         }
         for so in &f.sourcing {
@@ -720,6 +999,7 @@ impl Compiler {
                     lead: so.lead_weeks.clone(),
                     qualified,
                     priority: so.priority.clone(),
+                    order: so.order,
                 };
                 for (sup, share) in &so.suppliers {
                     raw_links.push(base(sup, share.clone(), true));
@@ -733,9 +1013,17 @@ impl Compiler {
             }
         }
         let mut links: Vec<(Link, Span)> = Vec::new();
-        let mut seen_link: HashMap<(u32, u32), Span> = HashMap::new();
+        // Each link's supplier span and place in load order, by (supplier, need).
+        let mut seen_link: HashMap<(u32, u32), (Span, (usize, usize))> = HashMap::new();
+        // Needs with a link already reported as wrong: their "nobody
+        // supplies it" and share-sum checks would only repeat that problem
+        // in other words (or contradict what the user wrote).
         let mut dropped_link: std::collections::HashSet<(Customer, u32)> =
             std::collections::HashSet::new();
+        // Links left out for a problem already reported, with what resolved
+        // of them: a selector that would have matched one is not said to
+        // select nothing.
+        let mut dropped_links: Vec<DroppedLink> = Vec::new();
         let customer_ids: Vec<String> = facility_t
             .ids
             .iter()
@@ -805,7 +1093,17 @@ impl Compiler {
                 if let (Some(c), Some(p)) = (customer, product) {
                     dropped_link.insert((c, p));
                 }
+                dropped_links.push(DroppedLink {
+                    supplier,
+                    customer,
+                    product,
+                });
                 continue;
+            };
+            let dropped = DroppedLink {
+                supplier: Some(s),
+                customer: Some(c),
+                product: Some(p),
             };
             if facilities[s as usize].product != p {
                 let made = &products[facilities[s as usize].product as usize].id;
@@ -822,6 +1120,8 @@ impl Compiler {
                         rl.product.value, rl.product.value
                     )),
                 );
+                dropped_link.insert((c, p));
+                dropped_links.push(dropped);
                 continue;
             }
             let Some(&need) = need_index.get(&(c, p)) else {
@@ -852,23 +1152,34 @@ impl Compiler {
                     )
                     .hint("an unqualified supplier starts at zero share; list it under `candidates`, or mark it qualified"),
                 );
+                dropped_link.insert((c, p));
+                dropped_links.push(dropped);
                 continue;
             }
-            if let Some(first) = seen_link.get(&(s, need)) {
+            if let Some(&(other, other_order)) = seen_link.get(&(s, need)) {
+                // `[[link]]` tables are read before `[[sourcing]]` ones: the
+                // one declared first in load order is the original.
+                let (again, first) = if other_order <= rl.order {
+                    (rl.supplier.span, other)
+                } else {
+                    (other, rl.supplier.span)
+                };
                 self.err(
                     Diagnostic::new(
                         format!(
                             "duplicate link: `{}` already supplies `{}` to `{}`",
                             rl.supplier.value, rl.product.value, rl.customer.value
                         ),
-                        rl.supplier.span,
+                        again,
                     )
-                    .related(*first, "first declared here")
+                    .label("declared again here")
+                    .related(first, "first declared here")
                     .hint("declare each supplier of a customer's product once"),
                 );
+                dropped_link.insert((c, p));
                 continue;
             }
-            seen_link.insert((s, need), rl.supplier.span);
+            seen_link.insert((s, need), (rl.supplier.span, rl.order));
             links.push((
                 Link {
                     supplier: s,
@@ -1040,6 +1351,9 @@ impl Compiler {
             markets: &markets,
             needs: &needs,
             links: &links,
+            facility_unsure: &facility_unsure,
+            market_unsure: &market_unsure,
+            dropped_links: &dropped_links,
         };
         let shocks: Vec<Shock> = f
             .shock
@@ -1131,6 +1445,15 @@ impl Compiler {
     }
 }
 
+/// A supply link left out of the network for a problem already reported,
+/// with what of it resolved.
+#[derive(Clone, Copy)]
+struct DroppedLink {
+    supplier: Option<u32>,
+    customer: Option<Customer>,
+    product: Option<u32>,
+}
+
 /// Lookup tables shared by the shock and policy compilers.
 struct Ctx<'a> {
     bloc_t: &'a Table,
@@ -1144,6 +1467,10 @@ struct Ctx<'a> {
     markets: &'a [Market],
     needs: &'a [Need],
     links: &'a [Link],
+    /// See `facility_unsure` and `market_unsure` in [`Compiler::run`].
+    facility_unsure: &'a [bool],
+    market_unsure: &'a [bool],
+    dropped_links: &'a [DroppedLink],
 }
 
 impl Compiler {
@@ -1193,7 +1520,13 @@ impl Compiler {
         ok.then_some(set)
     }
 
-    fn facility_selector(&mut self, ctx: &Ctx, s: &sc::FacilitySelector) -> Option<Vec<u32>> {
+    /// The facilities `s` selects, and whether a facility whose country or
+    /// product did not resolve (already reported) might be among them.
+    fn facility_selector(
+        &mut self,
+        ctx: &Ctx,
+        s: &sc::FacilitySelector,
+    ) -> Option<(Vec<u32>, bool)> {
         let mut ids = Vec::new();
         let mut ok = true;
         for id in &s.facilities {
@@ -1211,19 +1544,27 @@ impl Compiler {
         };
         let any_place = place_ids.is_empty();
         let kinds: Vec<sc::FacilityKind> = s.kinds.iter().map(|k| k.value).collect();
-        Some(
-            ctx.facilities
-                .iter()
-                .enumerate()
-                .filter(|(i, fa)| {
-                    (ids.is_empty() || ids.contains(&(*i as u32)))
-                        && (any_place || member(&places, fa.country))
-                        && member(&products, fa.product)
-                        && (kinds.is_empty() || kinds.contains(&fa.kind))
-                })
-                .map(|(i, _)| i as u32)
-                .collect(),
-        )
+        let by_id_and_kind = |i: usize, fa: &Facility| {
+            (ids.is_empty() || ids.contains(&(i as u32)))
+                && (kinds.is_empty() || kinds.contains(&fa.kind))
+        };
+        let maybe = ctx
+            .facilities
+            .iter()
+            .enumerate()
+            .any(|(i, fa)| ctx.facility_unsure[i] && by_id_and_kind(i, fa));
+        let selected = ctx
+            .facilities
+            .iter()
+            .enumerate()
+            .filter(|(i, fa)| {
+                by_id_and_kind(*i, fa)
+                    && (any_place || member(&places, fa.country))
+                    && member(&products, fa.product)
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        Some((selected, maybe))
     }
 
     /// Needs of the selected customers (for `products`, all when `None`).
@@ -1283,33 +1624,63 @@ impl Compiler {
         )
     }
 
+    /// The links from `from` to `to` of `products`, and whether a link
+    /// left out or placed nowhere for a problem already reported might be
+    /// among them.
     fn lane_links(
         &mut self,
         ctx: &Ctx,
         from: &[Sp<String>],
         to: &[Sp<String>],
         products: &[Sp<String>],
-    ) -> Option<Vec<u32>> {
+    ) -> Option<(Vec<u32>, bool)> {
         let from = self.places(ctx, from);
         let to = self.places(ctx, to);
         let products = self.product_set(ctx, products);
         let (from, to, products) = (from?, to?, products?);
-        Some(
-            ctx.links
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| {
-                    let need = &ctx.needs[l.need as usize];
-                    let sc = ctx.facilities[l.supplier as usize].country;
-                    let cc = match need.customer {
-                        Customer::Facility(f) => ctx.facilities[f as usize].country,
-                        Customer::Market(m) => ctx.markets[m as usize].country,
-                    };
-                    member(&from, sc) && member(&to, cc) && member(&products, need.product)
-                })
-                .map(|(i, _)| i as u32)
-                .collect(),
-        )
+        // Whether a supplier / customer may lie in `set`: a facility or
+        // market placed nowhere (its country unresolved) might.
+        let supplier_in = |set: &[bool], f: u32, sure: bool| {
+            member(set, ctx.facilities[f as usize].country)
+                || (!sure && ctx.facility_unsure[f as usize])
+        };
+        let customer_in = |set: &[bool], c: Customer, sure: bool| match c {
+            Customer::Facility(f) => supplier_in(set, f, sure),
+            Customer::Market(m) => {
+                member(set, ctx.markets[m as usize].country)
+                    || (!sure && ctx.market_unsure[m as usize])
+            }
+        };
+        let selected: Vec<u32> = ctx
+            .links
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                let need = &ctx.needs[l.need as usize];
+                supplier_in(&from, l.supplier, true)
+                    && customer_in(&to, need.customer, true)
+                    && member(&products, need.product)
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        let maybe = ctx
+            .links
+            .iter()
+            .map(|l| {
+                let need = &ctx.needs[l.need as usize];
+                (Some(l.supplier), Some(need.customer), Some(need.product))
+            })
+            .chain(
+                ctx.dropped_links
+                    .iter()
+                    .map(|d| (d.supplier, d.customer, d.product)),
+            )
+            .any(|(s, c, p)| {
+                s.is_none_or(|s| supplier_in(&from, s, false))
+                    && c.is_none_or(|c| customer_in(&to, c, false))
+                    && p.is_none_or(|p| member(&products, p))
+            });
+        Some((selected, maybe))
     }
 
     fn agreement(&mut self, ctx: &Ctx, id: &Sp<String>) -> Option<u32> {
@@ -1322,6 +1693,35 @@ impl Compiler {
             return None;
         }
         Some(b)
+    }
+
+    /// A demand shock's severity, a fractional change of demand in [−1,
+    /// [`MAX_DEMAND_RISE`]]. A bounded distribution must stay within it; an
+    /// unbounded one (lognormal, on (0, ∞)) is capped at the top when drawn.
+    fn demand_severity(&mut self, d: &Sp<sc::Dist>) -> Option<Distribution> {
+        let x = self.dist(d, "severity")?;
+        let (a, b) = x.support();
+        let unbounded = matches!(x, Distribution::LogNormal(..));
+        if a < -1.0 || (b > MAX_DEMAND_RISE && !unbounded) {
+            self.err(
+                Diagnostic::new(
+                    format!(
+                        "demand `severity` can take values in [{}, {}], outside the allowed [-1, {}]",
+                        show(a),
+                        show(b),
+                        show(MAX_DEMAND_RISE)
+                    ),
+                    d.span,
+                )
+                .hint(format!(
+                    "a demand shock's severity is a fractional change of demand in [-1, {0}]: -1 = demand gone, 0.2 = +20 %, {0} = +{1} % (the largest rise; draws of a lognormal are capped there)",
+                    show(MAX_DEMAND_RISE),
+                    show(MAX_DEMAND_RISE * 100.0)
+                )),
+            );
+            return None;
+        }
+        Some(x)
     }
 
     fn shock(&mut self, sh: &sc::Shock, ctx: &Ctx, shock_t: &Table, horizon: u32) -> Option<Shock> {
@@ -1420,31 +1820,9 @@ impl Compiler {
             );
             return None;
         }
-        let (lo, hi) = if sh.demand.is_some() {
-            (-1.0, f64::INFINITY)
-        } else {
-            (0.0, 1.0)
-        };
         let severity = match &sh.severity {
-            Some(d) => self.dist_in(d, "severity", lo, hi).and_then(|x| {
-                let (_, b) = x.support();
-                if sh.demand.is_some() && b.is_finite() && b > MAX_DEMAND_RISE {
-                    self.err(
-                        Diagnostic::new(
-                            format!(
-                                "demand `severity` can reach {}, above the largest rise {} (+{} %)",
-                                show(b),
-                                show(MAX_DEMAND_RISE),
-                                show(MAX_DEMAND_RISE * 100.0)
-                            ),
-                            d.span,
-                        )
-                        .hint("severity of a demand shock is a fractional rise: 0.2 = +20 %"),
-                    );
-                    return None;
-                }
-                Some(x)
-            }),
+            Some(d) if sh.demand.is_some() => self.demand_severity(d),
+            Some(d) => self.dist_in(d, "severity", 0.0, 1.0),
             None if is_revoke => Some(Distribution::Fixed(1.0)),
             None => {
                 self.missing(
@@ -1463,8 +1841,33 @@ impl Compiler {
                 .map(Some),
             None => Some(None),
         };
+        // Whether an entity already reported as wrong might be among what
+        // the target selects: then "selects nothing" may be false.
+        let mut maybe = false;
         let target = if let Some(sel) = &sh.capacity {
-            self.facility_selector(ctx, sel).map(ShockTarget::Capacity)
+            if sel.facilities.is_empty()
+                && sel.countries.is_empty()
+                && sel.blocs.is_empty()
+                && sel.products.is_empty()
+                && sel.kinds.is_empty()
+            {
+                // Read literally, an empty selector matches every facility:
+                // a shock to the whole world is possible but never by
+                // accident, so it is written out.
+                self.err(
+                    Diagnostic::new(
+                        format!("{what}: `[shock.capacity]` names no facilities, countries, blocs, products or kinds, so it would hit every facility"),
+                        sh.id.span,
+                    )
+                    .hint("name what it hits, e.g. countries = [\"TW\"]; to hit every facility on purpose, write kinds = [\"fab\", \"materials\", \"equipment\", \"osat\", \"design\"]"),
+                );
+                None
+            } else {
+                self.facility_selector(ctx, sel).map(|(v, m)| {
+                    maybe = m;
+                    ShockTarget::Capacity(v)
+                })
+            }
         } else if let Some(l) = &sh.lane {
             if l.from.is_empty() || l.to.is_empty() {
                 self.err(
@@ -1477,9 +1880,33 @@ impl Compiler {
                 None
             } else {
                 self.lane_links(ctx, &l.from, &l.to, &l.products)
-                    .map(ShockTarget::Lane)
+                    .map(|(v, m)| {
+                        maybe = m;
+                        ShockTarget::Lane(v)
+                    })
             }
+        } else if let Some(d) = &sh.demand
+            && d.markets.is_empty()
+            && d.countries.is_empty()
+            && d.blocs.is_empty()
+            && d.sectors.is_empty()
+            && d.products.is_empty()
+        {
+            // As an empty `[shock.capacity]`.
+            self.err(
+                Diagnostic::new(
+                    format!("{what}: `[shock.demand]` names no markets, countries, blocs, sectors or products, so it would change every market's demand"),
+                    sh.id.span,
+                )
+                .hint("name the demand it changes, e.g. sectors = [\"automotive\"]; to change all demand on purpose, write sectors = [\"automotive\", \"consumer\", \"data_centre\", \"industrial\", \"defence\", \"communications\"]"),
+            );
+            None
         } else if let Some(d) = &sh.demand {
+            maybe = ctx.markets.iter().enumerate().any(|(i, m)| {
+                ctx.market_unsure[i]
+                    && (d.markets.is_empty() || d.markets.iter().any(|x| x.value == m.id))
+                    && (d.sectors.is_empty() || d.sectors.iter().any(|x| x.value == m.sector))
+            });
             let products = self.product_set(ctx, &d.products);
             let sel = sc::CustomerSelector {
                 markets: d.markets.clone(),
@@ -1515,7 +1942,7 @@ impl Compiler {
                 | ShockTarget::Demand(v)
                 | ShockTarget::Revoke(v) => v.is_empty(),
             };
-            if empty {
+            if empty && !maybe {
                 self.err(
                     Diagnostic::new(format!("{what} selects nothing"), sh.id.span)
                         .hint("its selector matches no facility, link, market demand or agreement; check the ids and filters"),
@@ -1690,7 +2117,7 @@ impl Compiler {
                         format!("{what}: crisis sharing rests on an agreement"),
                         p.id.span,
                     )
-                    .hint("add `agreement = \"ipef\"` (a bloc with agreement = true)"),
+                    .hint(agreement_hint(ctx)),
                 );
                 return None;
             }
@@ -1705,8 +2132,8 @@ impl Compiler {
             }
         } else {
             let ec = p.export_control.as_ref()?;
-            let links = self.lane_links(ctx, &ec.from, &ec.to, &ec.products)?;
-            if links.is_empty() {
+            let (links, maybe) = self.lane_links(ctx, &ec.from, &ec.to, &ec.products)?;
+            if links.is_empty() && !maybe {
                 // As a shock's selector that matches nothing: a control that
                 // closes no lane would cost nothing and change nothing.
                 self.err(

@@ -20,7 +20,7 @@ pub use baseline::{CHOKEPOINT_SHARE, Chokepoint, chokepoints};
 pub(crate) use compile::percent_over;
 pub use compile::{
     MAX_DEMAND_RISE, MAX_LEAD_WEEKS, MAX_MAGNITUDE, compile, compile_for_variants,
-    compile_structure, require_markets,
+    compile_structure, notes, require_markets,
 };
 
 use serde::Serialize;

@@ -140,6 +140,7 @@ pub fn load_with(fs: &dyn SourceFs, path: &Path) -> Result<(Scenario, Diagnostic
         merged: Merged::default(),
         done: Vec::new(),
         stack: Vec::new(),
+        files_defined: 0,
     };
     loader.load_file(path, text);
     let Loader {
@@ -161,6 +162,8 @@ struct Loader<'a> {
     done: Vec<PathBuf>,
     /// The include chain being loaded (for cycle messages).
     stack: Vec<(PathBuf, String)>,
+    /// Files whose definitions have been read, in load order.
+    files_defined: usize,
 }
 
 const SECTIONS: &[&str] = &[
@@ -210,16 +213,25 @@ impl Loader<'_> {
             }
         }
 
+        // This file's definitions come after those of every file loaded so
+        // far, its includes among them.
+        let rank = self.files_defined;
+        self.files_defined += 1;
         for (key, value) in doc.iter() {
             let section = key.get_ref().as_ref();
             let key_span = shift(base, key.span());
             macro_rules! array {
-                ($field:ident, $ty:ty) => {{
+                ($field:ident, $ty:ty $(, |$x:ident, $at:ident| $set:expr)?) => {{
                     match value.get_ref() {
                         DeValue::Array(items) => {
                             for item in items.iter() {
                                 let context = Context::Entry(stringify!($field));
-                                if let Some(x) = self.entity::<$ty>(base, item, context) {
+                                #[allow(unused_mut)]
+                                if let Some(mut x) = self.entity::<$ty>(base, item, context) {
+                                    $({
+                                        let ($x, $at) = (&mut x, item.span().start);
+                                        $set;
+                                    })?
                                     self.merged.$field.push(x);
                                 }
                             }
@@ -247,8 +259,8 @@ impl Loader<'_> {
                 "product" => array!(product, Product),
                 "facility" => array!(facility, Facility),
                 "market" => array!(market, Market),
-                "link" => array!(link, Link),
-                "sourcing" => array!(sourcing, Sourcing),
+                "link" => array!(link, Link, |x, at| x.order = (rank, at)),
+                "sourcing" => array!(sourcing, Sourcing, |x, at| x.order = (rank, at)),
                 "shock" => array!(shock, Shock),
                 "policy" => array!(policy, Policy),
                 "variant" => array!(variant, Variant),
@@ -701,6 +713,14 @@ pub(crate) const TOML_DATETIME: &str = "$__toml_private_datetime";
 /// closest valid key.
 fn unknown_field_hint(message: &str) -> Option<String> {
     let (wanted, valid) = unknown_name(message, "field")?;
+    if wanted == "include" {
+        // TOML puts every key written below a table header into that table.
+        return Some(
+            "`include` must come before the first table header: move it to the top of the file, \
+             above `[meta]` and the first `[[...]]` table"
+                .to_string(),
+        );
+    }
     match did_you_mean(wanted, valid.iter().copied()) {
         Some(s) => Some(format!("did you mean `{s}`?")),
         None if !valid.is_empty() => Some(format!("valid keys: {}", valid.join(", "))),

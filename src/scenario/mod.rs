@@ -65,10 +65,13 @@ pub struct Meta {
     pub name: Option<Sp<String>>,
     pub description: Option<Sp<String>>,
     /// Simulated weeks per trial (default 104).
+    #[schemars(range(min = 1, max = 5200))]
     pub horizon_weeks: Option<Sp<i64>>,
     /// Fulfilment below this fraction counts as a shortfall week (default 0.95).
+    #[schemars(range(min = 0, max = 1))]
     pub fulfilment_threshold: Option<Num>,
     /// A trial losing at least this many USD is a "severe" loss (default 1e9).
+    #[schemars(range(min = 0))]
     pub severe_loss_usd: Option<Num>,
     #[serde(rename = "override")]
     pub override_: Option<Sp<bool>>,
@@ -123,8 +126,10 @@ pub struct Product {
     pub unit: Option<Sp<String>>,
     pub category: Option<Sp<ProductCategory>>,
     /// Value of one unit in USD (> 0).
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub value_usd_per_unit: Option<Num>,
     /// Weeks to qualify a new, unqualified supplier (default 26).
+    #[schemars(range(min = 0))]
     pub qualification_weeks: Option<Num>,
     #[serde(rename = "override")]
     pub override_: Option<Sp<bool>>,
@@ -160,8 +165,10 @@ pub enum Allocation {
 #[serde(deny_unknown_fields)]
 pub struct CapitalInput {
     /// Units of the input used per week to keep the installed base running.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub units_per_week: Num,
     /// Fraction of capacity lost per week once spares run out (0..1).
+    #[schemars(range(min = 0, max = 1))]
     pub erosion_per_week: Num,
 }
 
@@ -177,14 +184,17 @@ pub struct Facility {
     /// The product it makes.
     pub product: Option<Id>,
     /// Units of its product per week at full capacity.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub capacity_per_week: Option<Num>,
     /// Materials consumed: units of each input per unit of output.
     pub recipe: Option<BTreeMap<Id, Num>>,
     /// Capital goods and services: not consumed per unit (see [`CapitalInput`]).
     pub capital: Option<BTreeMap<Id, CapitalInput>>,
     /// Target inventory of every input, in weeks of normal use (default 4).
+    #[schemars(range(min = 0))]
     pub inventory_weeks: Option<Num>,
     /// Weeks to ramp back to full capacity after a shock ends (default 4).
+    #[schemars(range(min = 0))]
     pub recovery_weeks: Option<Num>,
     /// Rationing rule when output falls short of orders (default proportional).
     pub allocation: Option<Sp<Allocation>>,
@@ -208,9 +218,11 @@ pub enum Sector {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Demand {
+    #[schemars(range(min = 0))]
     pub units_per_week: Num,
     /// USD of downstream output lost per unit not delivered (a $1 chip can
     /// stop a $40,000 car).
+    #[schemars(range(min = 0))]
     pub lost_usd_per_unit: Num,
 }
 
@@ -222,6 +234,7 @@ pub struct Market {
     pub country: Option<Id>,
     pub sector: Option<Sp<Sector>>,
     /// Own chip inventory, in weeks of demand (default 2).
+    #[schemars(range(min = 0))]
     pub inventory_weeks: Option<Num>,
     /// Unmet demand waits (back-order) instead of being lost (default false).
     pub backorder: Option<Sp<bool>>,
@@ -240,13 +253,24 @@ pub struct Link {
     pub customer: Id,
     pub product: Id,
     /// Normal share of the customer's need of this product (0..1).
+    #[schemars(range(min = 0, max = 1))]
     pub share: Num,
     /// Weeks from shipment to arrival, at least 1 (default 2).
+    #[schemars(range(min = 1, max = 520))]
     pub lead_weeks: Option<Sp<i64>>,
     /// Whether the supplier is qualified (default true).
     pub qualified: Option<Sp<bool>>,
     /// Served-first order under priority allocation (0 first, default 0).
+    #[schemars(range(min = 0))]
     pub priority: Option<Sp<i64>>,
+    /// Where this table comes among the scenario's `[[link]]` and
+    /// `[[sourcing]]` tables in load order: (the file's place in load order,
+    /// the offset in the file). Set by the loader, not written: a link
+    /// declared twice is reported at the later one, whichever form each
+    /// takes.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub order: (usize, usize),
 }
 
 /// Compact form of many links: each customer sources `product` from
@@ -265,8 +289,14 @@ pub struct Sourcing {
     /// Unqualified suppliers at zero share.
     #[serde(default)]
     pub candidates: Vec<Id>,
+    #[schemars(range(min = 1, max = 520))]
     pub lead_weeks: Option<Sp<i64>>,
+    #[schemars(range(min = 0))]
     pub priority: Option<Sp<i64>>,
+    /// As [`Link::order`].
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub order: (usize, usize),
 }
 
 /// A probability distribution, written as a one-key table:
@@ -375,6 +405,7 @@ pub struct DemandSelector {
 pub struct Trigger {
     pub shock: Id,
     /// Probability the triggered shock follows (0..1).
+    #[schemars(range(min = 0, max = 1))]
     pub probability: Num,
     /// Weeks from this shock's onset to the triggered one's (default 0).
     pub lag_weeks: Option<Sp<Dist>>,
@@ -387,8 +418,10 @@ pub struct Shock {
     pub id: Id,
     pub name: Option<Sp<String>>,
     /// Probability it occurs within the horizon (0..1). 0 = only when triggered.
+    #[schemars(range(min = 0, max = 1))]
     pub probability: Option<Num>,
     /// Alternatively, a yearly rate of occurrence (Poisson).
+    #[schemars(range(min = 0))]
     pub rate_per_year: Option<Num>,
     /// Week of onset (default uniform over the horizon).
     pub onset_week: Option<Sp<Dist>>,
@@ -418,10 +451,13 @@ pub struct Reshore {
     pub country: Id,
     pub product: Id,
     pub firm: Option<Sp<String>>,
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub capacity_per_week: Num,
     /// Weeks from the start of the horizon until it produces (0 = built).
+    #[schemars(range(min = 0))]
     pub build_weeks: Option<Num>,
     /// Weeks from first output to full capacity.
+    #[schemars(range(min = 0))]
     pub ramp_weeks: Option<Num>,
     /// An existing facility whose recipe, capital inputs and input sourcing
     /// the new one copies.
@@ -430,6 +466,7 @@ pub struct Reshore {
     #[serde(default)]
     pub customers: CustomerSelector,
     /// Share of each selected customer's need moved to the new capacity.
+    #[schemars(range(min = 0, max = 1))]
     pub share: Num,
 }
 
@@ -445,9 +482,11 @@ pub struct Friendshore {
     /// The bloc whose suppliers gain it (and are qualified).
     pub to: Id,
     /// Fraction of the share held by `from` suppliers that moves (0..1).
+    #[schemars(range(min = 0, max = 1))]
     pub share: Num,
     /// Extra capacity added to the receiving suppliers, as a fraction of their
     /// capacity (default 0).
+    #[schemars(range(min = 0))]
     pub extra_capacity_fraction: Option<Num>,
 }
 
@@ -469,8 +508,10 @@ pub struct Stockpile {
     pub customers: CustomerSelector,
     pub products: Vec<Id>,
     /// New inventory target, in weeks of normal use.
+    #[schemars(range(min = 0))]
     pub inventory_weeks: Num,
     /// Holding cost per year as a fraction of the stock's value (default 0.2).
+    #[schemars(range(min = 0))]
     pub holding_rate_per_year: Option<Num>,
     pub release: Option<Sp<Release>>,
 }
@@ -509,10 +550,13 @@ pub struct Policy {
     /// The agreement (a bloc with `agreement = true`) the policy rests on.
     pub agreement: Option<Id>,
     /// One-off capital cost in USD.
+    #[schemars(range(min = 0))]
     pub capex_usd: Option<Num>,
     /// Part of the capital cost paid by government, in USD.
+    #[schemars(range(min = 0))]
     pub subsidy_usd: Option<Num>,
     /// Recurring cost per year in USD.
+    #[schemars(range(min = 0))]
     pub annual_cost_usd: Option<Num>,
     pub reshore: Option<Reshore>,
     pub friendshore: Option<Friendshore>,
@@ -537,9 +581,94 @@ pub struct Variant {
 
 /// The JSON Schema of a scenario file, pretty-printed, for TOML editors
 /// (taplo / Even Better TOML).
+///
+/// It checks keys, types and the simple bounds of numbers (`minimum`,
+/// `maximum`, `exclusiveMinimum` from the `schemars` attributes above);
+/// references, distributions, share sums and the rest are for
+/// `chipshock validate`.
 pub fn json_schema() -> String {
-    let schema = schemars::schema_for!(ScenarioFile);
+    let mut schema = schemars::schema_for!(ScenarioFile).to_value();
+    drop_null(&mut schema);
     let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// Takes `null` out of the schema. serde lets an optional key be left out
+/// or be null, and schemars says so; TOML has no null, so an editor should
+/// offer only the value's own type: `"type": ["number", "null"]` becomes
+/// `"type": "number"`, and `{ "type": "null" }` leaves every `anyOf`.
+fn drop_null(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    let is_null = |x: &Value| x.get("type").and_then(Value::as_str) == Some("null");
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t.as_str() != Some("null"));
+                if let [one] = types.as_slice() {
+                    let one = one.clone();
+                    map.insert("type".to_string(), one);
+                }
+            }
+            if let Some(Value::Array(any)) = map.get_mut("anyOf") {
+                any.retain(|x| !is_null(x));
+                if let [one] = any.as_slice() {
+                    // `anyOf` of one schema is that schema, beside the
+                    // description and bounds already here.
+                    let one = one.clone();
+                    map.remove("anyOf");
+                    if let Value::Object(inner) = one {
+                        for (k, x) in inner {
+                            map.entry(k).or_insert(x);
+                        }
+                    }
+                }
+            }
+            for x in map.values_mut() {
+                drop_null(x);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_null),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// TOML has no null, and the schema gives the simple bounds of numbers,
+    /// so an editor flags a negative capacity or a share of 70.
+    #[test]
+    fn the_schema_has_bounds_and_no_null() {
+        let text = super::json_schema();
+        assert!(!text.contains("\"null\""), "the schema allows null");
+        let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
+        let prop = |def: &str, key: &str| schema["$defs"][def]["properties"][key].clone();
+        let bounds = |v: &Value| ["minimum", "maximum", "exclusiveMinimum"].map(|k| v[k].as_f64());
+        assert_eq!(bounds(&prop("Link", "share")), [Some(0.0), Some(1.0), None]);
+        assert_eq!(
+            bounds(&prop("Link", "lead_weeks")),
+            [Some(1.0), Some(520.0), None]
+        );
+        assert_eq!(
+            bounds(&prop("Meta", "horizon_weeks")),
+            [Some(1.0), Some(5200.0), None]
+        );
+        assert_eq!(
+            bounds(&prop("Facility", "capacity_per_week")),
+            [None, None, Some(0.0)]
+        );
+        assert_eq!(
+            bounds(&prop("Shock", "probability")),
+            [Some(0.0), Some(1.0), None]
+        );
+        assert_eq!(
+            bounds(&prop("Demand", "units_per_week")),
+            [Some(0.0), None, None]
+        );
+        // An optional key has its own type, not "number or null".
+        assert_eq!(prop("Facility", "capacity_per_week")["type"], "number");
+        assert_eq!(prop("Facility", "kind")["$ref"], "#/$defs/FacilityKind");
+    }
 }
