@@ -47,6 +47,45 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(unique)
 }
 
+/// Whether `name` is that of a temporary file of [`write_atomic`]
+/// (`.NAME.tmp-PID-N`): one left behind means its writer was killed
+/// mid-write, and the file it was writing was never renamed into place.
+pub fn is_temp_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.') else {
+        return false;
+    };
+    let Some((target, unique)) = rest.rsplit_once(".tmp-") else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    !target.is_empty()
+        && unique
+            .split_once('-')
+            .is_some_and(|(pid, n)| digits(pid) && digits(n))
+}
+
+/// Removes the temporary files of [`write_atomic`] directly in `dir` (not
+/// below it), returning how many. Only for a directory no other process is
+/// writing to: a live writer's temporary file would be taken from under
+/// it. A missing `dir` has none.
+pub fn remove_temp_files(dir: &Path) -> io::Result<usize> {
+    let entries = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        if is_temp_name(&name.to_string_lossy()) && entry.file_type()?.is_file() {
+            fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Makes the rename itself durable. Best effort: not every platform lets
 /// a directory be opened and synced, and the data is already safe.
 fn sync_dir(path: &Path) {
@@ -104,6 +143,32 @@ mod tests {
         write_atomic(&p, |w| w.write_all(b"new")).unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "new");
         assert_eq!(entries(dir.path()), vec!["a.csv"]);
+    }
+
+    #[test]
+    fn temporary_names_are_recognised_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = temp_path(&dir.path().join("p000003.json"));
+        let name = tmp.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(is_temp_name(&name), "{name}");
+        assert!(is_temp_name(".points.csv.tmp-20608-550"));
+        for other in [
+            "p000003.json",
+            ".tmp-1-2",
+            ".a.tmp-1",
+            ".a.tmp-1-",
+            ".a.tmp-x-2",
+            "a.tmp-1-2",
+            ".a.tmp-1-2.bak",
+        ] {
+            assert!(!is_temp_name(other), "{other}");
+        }
+        fs::write(&tmp, "half").unwrap();
+        fs::write(dir.path().join("p000003.json"), "{}").unwrap();
+        fs::write(dir.path().join(".a.tmp-1-2.bak"), "mine").unwrap();
+        assert_eq!(remove_temp_files(dir.path()).unwrap(), 1);
+        assert_eq!(entries(dir.path()), vec![".a.tmp-1-2.bak", "p000003.json"]);
+        assert_eq!(remove_temp_files(&dir.path().join("none")).unwrap(), 0);
     }
 
     #[test]

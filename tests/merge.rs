@@ -86,7 +86,7 @@ fn the_resume_hint_names_trial_rows_when_the_shard_has_them() {
     );
     // The advice works, and the advice without --trial-rows does not.
     sweep(&file, &b, &["--shard", "1/2", "--resume"])
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("was started with --trial-rows"));
     sweep(&file, &b, &["--shard", "1/2", "--resume", "--trial-rows"]).code(0);
     merge(&[&a, &b], &out).code(0);
@@ -142,7 +142,7 @@ fn resuming_after_the_sweep_file_changed_says_so() {
     let before = tree(&out);
 
     std::fs::write(&file, format!("# a comment\n{}", body(&scenario))).expect("write");
-    let refused = sweep(&file, &out, &["--resume"]).code(1);
+    let refused = sweep(&file, &out, &["--resume"]).code(2);
     assert_eq!(
         stderr(&refused),
         format!(
@@ -160,7 +160,7 @@ fn resuming_after_the_sweep_file_changed_says_so() {
     let text = common::read(&scenario);
     std::fs::write(&scenario, format!("{text}\n# a comment\n")).expect("write");
     sweep(&file, &out, &["--resume"])
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(
             "the scenario of s.toml has changed since it was started (its hash differs), so its \
              points cannot be resumed; restore the scenario, or run into a new --out",
@@ -173,7 +173,7 @@ fn resuming_after_the_sweep_file_changed_says_so() {
     let text = body(&scenario).replace("trials = 10\n", "trials = 10\nseed = 3\n");
     std::fs::write(&other, text).expect("write");
     sweep(&other, &out, &["--resume"])
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(format!(
             "{} holds results of another sweep (s.toml); choose another --out",
             out.display()
@@ -328,4 +328,321 @@ fn an_out_that_is_a_file_is_named() {
             afile.display()
         )));
     assert_eq!(std::fs::read(&afile).expect("read"), b"mine");
+}
+
+/// `sweep` writes only into a new or empty directory, or one holding the
+/// sweep (to resume): a directory of the user's own files, which it would
+/// overwrite (`points.csv`, `points/p000003.json`), is refused and left
+/// as it was.
+#[test]
+fn sweep_refuses_a_non_empty_directory_without_a_sweep() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = small_sweep(tmp.path());
+    let results = tmp.path().join("results");
+    std::fs::create_dir_all(results.join("points")).expect("mkdir");
+    std::fs::write(results.join("points.csv"), "mine").expect("write");
+    std::fs::write(results.join("points/p000003.json"), "mine too").expect("write");
+    let before = tree(&results);
+    for extra in [&[][..], &["--resume"][..]] {
+        sweep(&file, &results, extra)
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "--out {} exists, is not empty, and holds no sweep (it holds points, points.csv): \
+                 sweep writes only into a new or empty directory, or resumes a sweep in it; \
+                 choose another --out",
+                results.display()
+            )));
+        assert_eq!(tree(&results), before, "nothing is overwritten");
+    }
+
+    // An empty directory is fine, and so is one where a sweep was killed
+    // while writing its manifest (only its temporary file is there).
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    sweep(&file, &empty, &[]).code(0);
+    let killed = tmp.path().join("killed");
+    std::fs::create_dir_all(&killed).expect("mkdir");
+    std::fs::write(killed.join(".sweep.json.tmp-4242-0"), "{").expect("write");
+    sweep(&file, &killed, &[]).code(0);
+    assert_eq!(tree(&killed), tree(&empty));
+
+    // A directory holding the sweep needs --resume, a usage error (exit 2).
+    sweep(&file, &empty, &[])
+        .code(2)
+        .stderr(predicate::str::contains("add --resume to continue it"));
+}
+
+/// Opens `dir` as a file and locks it, as a sweep or merge writing there
+/// does.
+fn hold_lock(dir: &Path) -> std::fs::File {
+    let f = std::fs::File::open(dir).expect("open the directory");
+    f.try_lock().expect("lock");
+    f
+}
+
+/// While one process writes into a directory, `sweep` and `merge` into it
+/// are refused (exit 2), and write nothing there; once it is done, they go
+/// ahead.
+#[test]
+fn a_directory_another_process_writes_to_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = small_sweep(tmp.path());
+    let [a, b] = two_shards(&file, tmp.path(), "s", &[]);
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let busy = format!(
+        "error: another chipshock process is writing to {}; wait for it or choose another --out\n",
+        out.display()
+    );
+    let lock = hold_lock(&out);
+    sweep(&file, &out, &[]).code(2).stderr(busy.clone());
+    sweep(&file, &out, &["--resume"])
+        .code(2)
+        .stderr(busy.clone());
+    merge(&[&a, &b], &out).code(2).stderr(busy);
+    assert!(tree(&out).is_empty(), "nothing was written");
+    drop(lock);
+    merge(&[&a, &b], &out).code(0);
+    let whole = tmp.path().join("whole");
+    sweep(&file, &whole, &[]).code(0);
+    assert_eq!(tree(&out), tree(&whole));
+    // A shard in progress is locked too.
+    let lock = hold_lock(&b);
+    sweep(&file, &b, &["--shard", "1/2", "--resume"])
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "another chipshock process is writing to {}",
+            b.display()
+        )));
+    drop(lock);
+    sweep(&file, &b, &["--shard", "1/2", "--resume"]).code(0);
+}
+
+/// Two processes given the same `--out`: the second is refused while the
+/// first runs; the first, killed with SIGKILL, leaves no lock behind.
+#[test]
+fn a_second_sweep_into_a_running_sweeps_directory_is_refused() {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // Long enough (tens of seconds on one thread) to be running throughout.
+    let slow = tmp.path().join("slow.toml");
+    std::fs::write(
+        &slow,
+        body(&common::fixture("base.toml"))
+            .replace("trials = 10", "trials = 200000")
+            .replace(
+                "[0.1, 0.3, 0.5, 0.7]",
+                "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]",
+            ),
+    )
+    .expect("write");
+    let out = tmp.path().join("out");
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin!("chipshock"))
+        .arg("sweep")
+        .arg(&slow)
+        .arg("--out")
+        .arg(&out)
+        .args(["-q", "--threads", "1"])
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while !out.join("sweep.json").exists() && started.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = sweep(&slow, &out, &["--resume", "--threads", "1"]);
+    let still_running = first.try_wait().expect("wait").is_none();
+    first.kill().expect("SIGKILL");
+    let _ = first.wait();
+    if still_running {
+        second.code(2).stderr(format!(
+            "error: another chipshock process is writing to {}; wait for it or choose another \
+             --out\n",
+            out.display()
+        ));
+    }
+    // The kernel released the killed sweep's lock.
+    let f = std::fs::File::open(&out).expect("open");
+    assert!(f.try_lock().is_ok(), "no lock is left behind");
+}
+
+/// Temporary files of atomic writes that a killed sweep or merge left (in
+/// the directory and in `points/`) are removed by `--resume` and by a merge
+/// over the directory: the result is the uninterrupted run's, file for
+/// file.
+#[test]
+fn temporary_files_of_a_killed_run_are_removed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = small_sweep(tmp.path());
+    let whole = tmp.path().join("whole");
+    sweep(&file, &whole, &[]).code(0);
+
+    let killed = tmp.path().join("killed");
+    sweep(&file, &killed, &[]).code(0);
+    std::fs::remove_file(killed.join("points/p000002.json")).expect("remove");
+    std::fs::remove_file(killed.join("points.csv")).expect("remove");
+    let planted = [
+        "points/.p000002.json.tmp-20608-550",
+        "points/.p000001.json.tmp-1-0",
+        ".points.csv.tmp-20608-551",
+        ".sweep.json.tmp-99-3",
+    ];
+    for p in planted {
+        std::fs::write(killed.join(p), "half a fi").expect("plant");
+    }
+    sweep(&file, &killed, &["--resume"]).code(0);
+    assert_eq!(tree(&killed), tree(&whole));
+
+    // A merge over its own earlier result, killed mid-write.
+    let [a, b] = two_shards(&file, tmp.path(), "s", &[]);
+    let merged = tmp.path().join("merged");
+    merge(&[&a, &b], &merged).code(0);
+    for p in planted {
+        std::fs::write(merged.join(p), "half a fi").expect("plant");
+    }
+    merge(&[&a, &b], &merged).code(0);
+    assert_eq!(tree(&merged), tree(&whole));
+    // Files that only look alike are the user's, and are kept.
+    std::fs::write(merged.join("notes.tmp-1-2"), "mine").expect("write");
+    merge(&[&a, &b], &merged).code(0);
+    assert!(merged.join("notes.tmp-1-2").is_file());
+}
+
+/// A trial-rows file cut short (`truncate -s`) is not a finished point:
+/// `--resume` recomputes it, and `merge` reports it as damaged, naming it,
+/// whether it ends mid-row or at the end of a row.
+#[test]
+fn truncated_trial_rows_are_recomputed_and_refused_by_merge() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = small_sweep(tmp.path());
+    let whole = tmp.path().join("whole");
+    sweep(&file, &whole, &["--trial-rows"]).code(0);
+    let [a, b] = two_shards(&file, tmp.path(), "rows", &["--trial-rows"]);
+    let out = tmp.path().join("m");
+    let cut = b.join("points/p000001.trials.csv");
+    let full = std::fs::read(&cut).expect("read");
+    // Mid-row, then at the end of a row.
+    let at_row_end = full[..full.len() - 1]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .expect("rows")
+        + 1;
+    for (len, why) in [
+        (100, "is cut short (it does not end with a complete row)"),
+        (
+            at_row_end,
+            "has 10 lines, not 11 (a header and a row per variant and trial)",
+        ),
+    ] {
+        std::fs::write(&cut, &full[..len]).expect("truncate");
+        merge(&[&a, &b], &out)
+            .code(1)
+            .stderr(predicate::str::contains(format!(
+                "point 1's trial rows are damaged: {} {why}",
+                cut.display()
+            )));
+        assert!(!out.exists(), "the refused merge wrote nothing");
+    }
+    sweep(&file, &b, &["--shard", "1/2", "--resume", "--trial-rows"]).code(0);
+    assert_eq!(std::fs::read(&cut).expect("read"), full, "recomputed");
+    merge(&[&a, &b], &out).code(0);
+    assert_eq!(tree(&out), tree(&whole));
+
+    // The same in an unsharded sweep.
+    let p = whole.join("points/p000002.trials.csv");
+    let full = std::fs::read(&p).expect("read");
+    std::fs::write(&p, &full[..full.len() / 2]).expect("truncate");
+    sweep(&file, &whole, &["--resume", "--trial-rows"]).code(0);
+    assert_eq!(std::fs::read(&p).expect("read"), full, "recomputed");
+}
+
+/// Shards run from byte-identical sweep files under different names are
+/// one sweep (the hash is its identity): they merge, the merged manifest
+/// naming the first shard's file. Manifests that differ otherwise are
+/// refused, naming the field.
+#[test]
+fn shards_of_one_sweep_file_under_two_names_merge() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = small_sweep(tmp.path());
+    let copy = tmp.path().join("s_copy.toml");
+    std::fs::copy(&file, &copy).expect("copy");
+    let whole = tmp.path().join("whole");
+    sweep(&file, &whole, &[]).code(0);
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    sweep(&file, &a, &["--shard", "0/2"]).code(0);
+    sweep(&copy, &b, &["--shard", "1/2"]).code(0);
+    let out = tmp.path().join("m");
+    merge(&[&a, &b], &out).code(0);
+    assert_eq!(tree(&out), tree(&whole));
+
+    // A manifest edited (its seed) is still refused, saying where.
+    let m = b.join("sweep.json");
+    let text = common::read(&m);
+    std::fs::write(&m, text.replace("\"seed\": 1,", "\"seed\": 2,")).expect("write");
+    merge(&[&a, &b], &tmp.path().join("m2"))
+        .code(1)
+        .stderr(predicate::str::contains(
+            "but their manifests differ in `seed`; one of them was edited or corrupted",
+        ));
+}
+
+/// A merge written among its shards and picked up as one (`merge sh/*`)
+/// is named as a whole sweep, not as a shard split otherwise.
+#[test]
+fn a_merged_result_among_the_shards_is_named() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = small_sweep(tmp.path());
+    let sh = tmp.path().join("sh3");
+    let shards: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let d = sh.join(i.to_string());
+            sweep(&file, &d, &["--shard", &format!("{i}/3")]).code(0);
+            d
+        })
+        .collect();
+    let dirs: Vec<&Path> = shards.iter().map(PathBuf::as_path).collect();
+    let merged = sh.join("merged");
+    merge(&dirs, &merged).code(0);
+    let mut all = dirs.clone();
+    all.push(&merged);
+    for order in [all.clone(), all.iter().rev().copied().collect()] {
+        let refused = merge(&order, &tmp.path().join("m2")).code(1);
+        let err = stderr(&refused);
+        assert!(
+            err.contains(&format!(
+                "{} holds a whole sweep (a merged result or an unsharded run), not a shard: \
+                 leave it out of the directories to merge",
+                merged.display()
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "(`merge {}/*` picks up a merge written into {}: write merges outside the \
+                 shards' directory)",
+                sh.display(),
+                sh.display()
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("split into"), "{err}");
+    }
+}
+
+/// A `points` that is a file, not a directory, is named before any point
+/// is computed (it would fail every point's write).
+#[test]
+fn a_points_path_that_is_a_file_is_named() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = small_sweep(tmp.path());
+    let out = tmp.path().join("out");
+    sweep(&file, &out, &[]).code(0);
+    std::fs::remove_dir_all(out.join("points")).expect("remove");
+    std::fs::write(out.join("points"), "mine").expect("write");
+    sweep(&file, &out, &["--resume"]).code(2).stderr(format!(
+        "error: {} is a file, not a directory: the point files are written there; move it \
+         away, or choose another --out\n",
+        out.join("points").display()
+    ));
+    assert_eq!(common::read(&out.join("points")), "mine");
 }

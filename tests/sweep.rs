@@ -207,7 +207,7 @@ fn merge_refuses_mixed_duplicate_and_missing_shards() {
         .arg(&a)
         .args(["-q", "--shard", "0/2"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("--resume"));
 }
 
@@ -245,11 +245,11 @@ fn killed_sweep_resumes_to_the_same_bytes() {
     );
     assert!(!dir.join("points.csv").exists());
     sweep_to(&dir, &["--resume"]);
-    let mut got = tree(&dir);
-    // A kill during a write can leave a temporary file; results never.
-    got.retain(|(n, _)| !n.contains(".tmp-"));
+    // A kill during a write can leave a temporary file; the resumed sweep
+    // removes it.
     assert_eq!(
-        got, expected,
+        tree(&dir),
+        expected,
         "resumed sweep == uninterrupted sweep, byte for byte"
     );
 }
@@ -404,7 +404,7 @@ fn sweep_file_errors() {
         })
         .collect::<String>(),
         "the grid has more than 100000 points (the product of the axes' lengths overflows)",
-        "scenario =",
+        "path = \"shock.blockade.probability\"",
     );
     check_error(
         "[[axis]]\npath = \"policy.stock.inventory_weeks\"\nrange = { from = -1e308, to = 1e308, steps = 3 }\n",
@@ -743,11 +743,15 @@ fn duplicate_or_no_variants_are_refused() {
         err.contains(&format!("s.toml:{}:", line_of(&text, "variants", 0))),
         "{err}"
     );
-    let (err, _) = refused_text(
+    let (err, text) = refused_text(
         "[sweep]\nscenario = {base}\ntrials = 10\nvariants = []\n\
          [[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n",
     );
     assert!(err.contains("`variants` is empty"), "{err}");
+    assert!(
+        err.contains(&format!("s.toml:{}:", line_of(&text, "variants", 0))),
+        "{err}"
+    );
 }
 
 /// A shard checks only its own points: a point another shard runs cannot
@@ -899,6 +903,97 @@ fn a_missing_scenario_is_located_and_resolved_relative_to_the_sweep_file() {
     assert!(err.contains("relative to the sweep file"), "{err}");
 }
 
+/// A scenario path naming a directory says so (not "not found"), and
+/// shows the directory it resolved to, even when that is the current
+/// directory (`scenario = "."` beside a sweep file named without one).
+#[test]
+fn a_scenario_that_is_a_directory_is_named_as_one() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let text = "[sweep]\nscenario = \".\"\ntrials = 10\n[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n";
+    let p = tmp.path().join("s.toml");
+    std::fs::write(&p, text).expect("write");
+    let err = |a: assert_cmd::assert::Assert| {
+        String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+    };
+    let absolute = err(refused_sweep(&p, &tmp.path().join("o")));
+    assert!(
+        absolute.contains(&format!(
+            "scenario `.` is a directory, not a scenario file: {}",
+            tmp.path().display()
+        )),
+        "{absolute}"
+    );
+    assert!(absolute.contains("s.toml:2:12"), "{absolute}");
+    let relative = err(chipshock()
+        .current_dir(tmp.path())
+        .args(["sweep", "s.toml", "--out", "o", "-q"])
+        .assert()
+        .code(1));
+    assert!(
+        relative.contains("scenario `.` is a directory, not a scenario file: . (relative to"),
+        "{relative}"
+    );
+    assert!(!relative.contains("not found"), "{relative}");
+}
+
+/// A seed is any `u64`, as `run --seed` takes, though TOML's integers are
+/// 64-bit signed; one outside that range is refused with its value.
+#[test]
+fn a_sweep_seed_takes_the_whole_u64_range() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let axis = "[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n";
+    let (p, _) = sweep_with(tmp.path(), &format!("seed = 18446744073709551615\n{axis}"));
+    let out = tmp.path().join("o");
+    chipshock()
+        .arg("sweep")
+        .arg(&p)
+        .arg("--out")
+        .arg(&out)
+        .arg("-q")
+        .assert()
+        .code(0);
+    assert!(
+        common::read(&out.join("sweep.json")).contains("\"seed\": 18446744073709551615,"),
+        "the manifest records the seed"
+    );
+    check_error(
+        &format!("seed = 18446744073709551616\n{axis}"),
+        "`seed` is 18446744073709551616, but must be at most 18446744073709551615",
+        "seed =",
+    );
+    check_error(
+        &format!("seed = -1\n{axis}"),
+        "`seed` is -1, but must be ≥ 0",
+        "seed =",
+    );
+}
+
+/// A grid of too many points is reported at its axes (their lengths'
+/// product is the problem), not at `scenario`.
+#[test]
+fn a_grid_of_too_many_points_is_reported_at_its_axes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (p, text) = sweep_with(
+        tmp.path(),
+        "[[axis]]\npath = \"shock.blockade.probability\"\nrange = { from = 0.1, to = 0.5, steps = 1000 }\n\
+         [[axis]]\npath = \"policy.stock.inventory_weeks\"\nrange = { from = 1, to = 5, steps = 101 }\n",
+    );
+    let a = refused_sweep(&p, &tmp.path().join("o"));
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("the grid has 101000 points, more than 100000"),
+        "{err}"
+    );
+    let first = line_of(&text, "shock.blockade.probability", 0);
+    assert!(err.contains(&format!("s.toml:{first}:")), "{err}");
+    assert!(err.contains("1000 values"), "{err}");
+    assert!(err.contains("× 101 values"), "{err}");
+    assert!(
+        !err.contains(&format!("s.toml:{}:", line_of(&text, "scenario", 0))),
+        "{err}"
+    );
+}
+
 /// A scenario given where a sweep file belongs is recognised as one.
 #[test]
 fn a_scenario_given_to_sweep_is_recognised() {
@@ -989,12 +1084,12 @@ fn trial_rows_are_never_silently_partial() {
     let plain = tmp.path().join("plain");
     run(&plain, &[]).code(0);
     run(&plain, &["--resume", "--trial-rows"])
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("was started without --trial-rows"));
     let rows = tmp.path().join("rows");
     run(&rows, &["--trial-rows"]).code(0);
     run(&rows, &["--resume"])
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("was started with --trial-rows"));
 
     let a = tmp.path().join("a");

@@ -96,11 +96,15 @@ pub struct MergeArgs {
     pub out: PathBuf,
 }
 
+/// Exit codes: an invalid sweep or a refused merge is 1; an `--out` or
+/// flags that do not fit the directory, and I/O, are 2.
 fn refuse(e: SweepRunError) -> ExitCode {
     crate::say!("error: {e}");
     match e {
         SweepRunError::Refused(_) => ExitCode::from(EXIT_INVALID),
-        _ => ExitCode::from(EXIT_USAGE),
+        SweepRunError::Usage(_) | SweepRunError::Io(_) | SweepRunError::Run(_) => {
+            ExitCode::from(EXIT_USAGE)
+        }
     }
 }
 

@@ -122,6 +122,29 @@ pub fn explain(path: &[String], message: &str, snippet: &str) -> Problem {
     {
         return range_problem(snippet);
     }
+    // A whole number beyond what its key holds: toml reads integers wider
+    // than TOML's 64-bit signed ones (`seed` takes any u64), and serde
+    // names the Rust types.
+    if message == "integer number overflowed"
+        || (message.starts_with("invalid value: integer `")
+            || message.starts_with("invalid type: integer `"))
+            && (message.ends_with(", expected i64") || message.ends_with(", expected i128"))
+    {
+        let written = snippet.trim();
+        let message = if key == "seed" && !written.starts_with('-') {
+            format!("`seed` is {written}, but must be at most {}", u64::MAX)
+        } else {
+            format!(
+                "`{key}` is {written}, beyond TOML's whole numbers (64-bit: {} to {})",
+                i64::MIN,
+                i64::MAX
+            )
+        };
+        return Problem::new(
+            message,
+            wanted(key).map_or(String::new(), |(_, e)| format!("e.g. {e}")),
+        );
+    }
     if let Some((found, expected)) = message
         .strip_prefix("invalid type: ")
         .and_then(|m| m.rsplit_once(", expected "))
@@ -290,5 +313,39 @@ mod tests {
         );
         assert_eq!(m, "unknown design `latin-hypercube`");
         assert!(h.starts_with("did you mean `latin_hypercube`?"), "{h}");
+    }
+
+    #[test]
+    fn numbers_too_large_for_their_key_say_the_limit() {
+        let (m, h) = explained(
+            "sweep.trials",
+            "invalid value: integer `18446744073709551615`, expected i64",
+            "18446744073709551615",
+        );
+        assert_eq!(
+            m,
+            "`trials` is 18446744073709551615, beyond TOML's whole numbers (64-bit: \
+             -9223372036854775808 to 9223372036854775807)"
+        );
+        assert_eq!(h, "e.g. trials = 400");
+        let (m, _) = explained(
+            "sweep.points",
+            "invalid type: integer `-99999999999999999999999` as i128, expected i64",
+            "-99999999999999999999999",
+        );
+        assert!(
+            m.starts_with("`points` is -99999999999999999999999, beyond"),
+            "{m}"
+        );
+        let (m, _) = explained(
+            "sweep.seed",
+            "integer number overflowed",
+            "99999999999999999999999999999999999999999",
+        );
+        assert_eq!(
+            m,
+            "`seed` is 99999999999999999999999999999999999999999, but must be at most \
+             18446744073709551615"
+        );
     }
 }

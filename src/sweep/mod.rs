@@ -54,11 +54,14 @@ pub struct SweepSpec {
     /// The scenario file, relative to the sweep file.
     pub scenario: Sp<String>,
     /// Variants run at every point (default: baseline only).
-    pub variants: Option<Vec<Sp<String>>>,
+    pub variants: Option<Sp<Vec<Sp<String>>>>,
     /// Trials per point and variant.
     pub trials: Sp<i64>,
     /// Seed of every point's trials (and of a Latin-hypercube design).
-    pub seed: Option<Sp<i64>>,
+    /// Any `u64`, as `run --seed` takes: wider than TOML's 64-bit signed
+    /// integers, which the toml crate reads beyond (a negative seed or one
+    /// above `u64::MAX` is refused with its value).
+    pub seed: Option<Sp<i128>>,
     /// Default grid.
     pub design: Option<Sp<DesignKind>>,
     /// Number of points of a Latin-hypercube design.
@@ -343,6 +346,13 @@ fn scenario_of(
 ) -> Result<(Scenario, Diagnostics), SweepError> {
     let dir = sweep_path.parent().unwrap_or(Path::new(""));
     let resolved = scenario::load::normalize(&dir.join(&named.value));
+    // `scenario = "."` beside a sweep file named without a directory
+    // normalizes to the empty path, the current directory.
+    let resolved = if resolved.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        resolved
+    };
     let relative = if Path::new(&named.value).is_absolute() {
         String::new()
     } else {
@@ -356,6 +366,22 @@ fn scenario_of(
         )
     };
     match std::fs::metadata(&resolved) {
+        Ok(meta) if meta.is_dir() => {
+            let mut diags = Diagnostics::default();
+            diags.push(
+                Diagnostic::new(
+                    format!(
+                        "scenario `{}` is a directory, not a scenario file: {}{relative}",
+                        named.value,
+                        resolved.display()
+                    ),
+                    named.span,
+                )
+                .label("a directory")
+                .hint("name the scenario's TOML file, e.g. scenario = \"../world.toml\""),
+            );
+            Err(SweepError::Invalid(own.clone(), diags))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             // Other TOML files where it was looked for, for a did-you-mean.
             let near: Vec<String> = resolved
@@ -458,28 +484,33 @@ pub fn load_sweep_shard(
         }
     };
     let seed = match &spec.seed {
-        Some(s) if s.value < 0 => {
-            diags.push(Diagnostic::new(
-                format!("`seed` is {}, but must be ≥ 0", s.value),
-                s.span,
-            ));
-            0
-        }
-        Some(s) => s.value as u64,
+        Some(s) => match u64::try_from(s.value) {
+            Ok(v) => v,
+            Err(_) => {
+                let bound = if s.value < 0 {
+                    "≥ 0".to_string()
+                } else {
+                    format!("at most {}", u64::MAX)
+                };
+                diags.push(Diagnostic::new(
+                    format!("`seed` is {}, but must be {bound}", s.value),
+                    s.span,
+                ));
+                0
+            }
+        },
         None => 1,
     };
     let mut variants = Vec::new();
     if let Some(list) = &spec.variants
-        && list.is_empty()
+        && list.value.is_empty()
     {
-        diags.push(
-            Diagnostic::new("`variants` is empty", spec.scenario.span).hint(
-                "list the variants to run (variants = [\"baseline\", \"reshoring\"]), or leave \
+        diags.push(Diagnostic::new("`variants` is empty", list.span).hint(
+            "list the variants to run (variants = [\"baseline\", \"reshoring\"]), or leave \
                  `variants` out to run the baseline alone",
-            ),
-        );
+        ));
     }
-    for v in spec.variants.iter().flatten() {
+    for v in spec.variants.iter().flat_map(|l| &l.value) {
         if variants.contains(&v.value) {
             diags.push(
                 Diagnostic::new(format!("variant `{}` is listed twice", v.value), v.span)
@@ -501,7 +532,7 @@ pub fn load_sweep_shard(
                 .push(Diagnostic::new(format!("unknown variant `{}`", v.value), v.span).hint(hint));
         }
     }
-    if variants.is_empty() && spec.variants.as_ref().is_none_or(|v| v.is_empty()) {
+    if variants.is_empty() && spec.variants.as_ref().is_none_or(|v| v.value.is_empty()) {
         variants.push("baseline".to_string());
     }
     let design = spec
@@ -647,14 +678,7 @@ pub fn load_sweep_shard(
                 .map(|a| a.values.discrete().len())
                 .fold(1usize, usize::saturating_mul);
             if n > MAX_POINTS {
-                diags.push(Diagnostic::new(
-                    if n == usize::MAX {
-                        format!("the grid has more than {MAX_POINTS} points (the product of the axes' lengths overflows)")
-                    } else {
-                        format!("the grid has {n} points, more than {MAX_POINTS}")
-                    },
-                    spec.scenario.span,
-                ));
+                diags.push(too_many_points(&axes, n, spec.scenario.span));
                 Vec::new()
             } else {
                 design::grid(&axes.iter().map(|a| a.values.clone()).collect::<Vec<_>>())
@@ -742,6 +766,32 @@ pub fn load_sweep_shard(
         hash,
         scenario_hash: base_net.scenario_hash.clone(),
     })
+}
+
+/// The error for a grid of `n` points, more than [`MAX_POINTS`] (`n` is
+/// `usize::MAX` when the product overflowed): at the first axis, with every
+/// axis's count of values beside it, since their product is the problem.
+fn too_many_points(axes: &[ResolvedAxis], n: usize, fallback: Span) -> Diagnostic {
+    let message = if n == usize::MAX {
+        format!(
+            "the grid has more than {MAX_POINTS} points (the product of the axes' lengths overflows)"
+        )
+    } else {
+        format!("the grid has {n} points, more than {MAX_POINTS}")
+    };
+    let values = |a: &ResolvedAxis| {
+        let k = a.values.discrete().len();
+        format!("{k} value{}", if k == 1 { "" } else { "s" })
+    };
+    // (A grid over no axis has one point: there is a first axis here.)
+    let Some((first, rest)) = axes.split_first() else {
+        return Diagnostic::new(message, fallback);
+    };
+    let mut d = Diagnostic::new(message, first.span).label(values(first));
+    for a in rest {
+        d = d.related(a.span, format!("× {}", values(a)));
+    }
+    d.hint("a grid has the product of its axes' lengths: use fewer values, or a latin_hypercube design with `points`")
 }
 
 /// The error for `axis`, which sets (part of) the parameter `prev` already

@@ -148,6 +148,124 @@ pub fn check_point(dir: &Path, point: usize, sweep_hash: &str) -> Result<PointRe
     }
 }
 
+/// Checks the trial rows of a point (`--trial-rows`), as far as can be
+/// seen without recomputing it: the file holds a header and `rows` rows
+/// (its variants times its trials; no field of a row holds a line break),
+/// the last one ending in a newline. A file cut short (a copy interrupted,
+/// a full disk) fails one or the other. Says what is wrong, as
+/// [`check_point`] does: missing, unreadable, or damaged.
+pub fn check_trial_rows(dir: &Path, point: usize, rows: u64) -> Result<(), String> {
+    use std::io::Read as _;
+    let path = trials_path(dir, point);
+    let mut file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("missing ({})", path.display()));
+        }
+        Err(e) => return Err(format!("unreadable ({}: {e})", path.display())),
+    };
+    let (mut lines, mut last) = (0u64, None);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("unreadable ({}: {e})", path.display())),
+        };
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        last = Some(buf[n - 1]);
+    }
+    let wanted = rows.saturating_add(1);
+    if last != Some(b'\n') {
+        Err(format!(
+            "damaged: {} is cut short (it does not end with a complete row)",
+            path.display()
+        ))
+    } else if lines != wanted {
+        Err(format!(
+            "damaged: {} has {lines} lines, not {wanted} (a header and a row per variant and trial)",
+            path.display()
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// An exclusive lock on an output directory, held by a sweep or a merge
+/// for as long as it writes there (see [`lock_dir`]). Dropping it releases
+/// it; so does the system when the process ends, however it ends, so a
+/// killed sweep leaves no lock behind to clean up before `--resume`.
+#[derive(Debug)]
+pub struct DirLock {
+    /// The directory opened as a file, holding the lock; `None` where the
+    /// directory could not be locked (see [`lock_dir`]).
+    _dir: Option<std::fs::File>,
+}
+
+/// Locks `dir` (which exists) for writing, or says that another process
+/// holds it. The lock is the directory's own (`flock` on Unix), so no lock
+/// file appears among the outputs. Where a directory cannot be opened as a
+/// file (Windows) or the file system does not lock, the directory is used
+/// unlocked, as before there was a lock: the lock guards against a mistake
+/// (two jobs given one `--out`), and refusing to run without it would stop
+/// sweeps that have no such mistake.
+pub fn lock_dir(dir: &Path) -> Result<DirLock, String> {
+    let Ok(file) = std::fs::File::open(dir) else {
+        return Ok(DirLock { _dir: None });
+    };
+    match file.try_lock() {
+        Ok(()) => Ok(DirLock { _dir: Some(file) }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another chipshock process is writing to {}; wait for it or choose another --out",
+            dir.display()
+        )),
+        Err(std::fs::TryLockError::Error(_)) => Ok(DirLock { _dir: None }),
+    }
+}
+
+/// The names of the entries of `dir` other than temporary files of atomic
+/// writes (which a killed writer leaves, and [`remove_temp_files`]
+/// removes), sorted.
+pub fn entries_but_temp(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if !crate::atomic::is_temp_name(&name) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Removes the temporary files of atomic writes that a killed sweep or
+/// merge left in `dir` and `dir/points` (each the file it was writing,
+/// never renamed into place), so that a resumed sweep or a merge over it
+/// leaves the same files as an uninterrupted run. Only under
+/// [`lock_dir`]'s lock: no other process is writing there.
+pub fn remove_temp_files(dir: &Path) -> Result<(), String> {
+    for d in [dir.to_path_buf(), dir.join("points")] {
+        crate::atomic::remove_temp_files(&d)
+            .map_err(|e| format!("removing temporary files from {}: {e}", d.display()))?;
+    }
+    Ok(())
+}
+
+/// Checks that `dir/points`, if it exists, is a directory (a file there
+/// would fail every point's write, after the point was computed).
+pub fn check_points_dir(dir: &Path) -> Result<(), String> {
+    let points = dir.join("points");
+    match std::fs::metadata(&points) {
+        Ok(meta) if !meta.is_dir() => Err(format!(
+            "{} is a file, not a directory: the point files are written there; move it away, \
+             or choose another --out",
+            points.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Checks that `dir` (an `--out`) is a directory or can be made one: it
 /// is a directory, or it does not exist and the nearest of its ancestors
 /// that exists is a directory. Otherwise says which path is a file (the
@@ -419,4 +537,52 @@ fn sensitivity_csv(m: &SweepManifest, points: &[PointResult]) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trial_rows_must_be_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("points")).unwrap();
+        let p = trials_path(dir.path(), 3);
+        assert!(
+            check_trial_rows(dir.path(), 3, 2)
+                .unwrap_err()
+                .starts_with("missing")
+        );
+        std::fs::write(&p, "h\na,1\nb,2\n").unwrap();
+        assert_eq!(check_trial_rows(dir.path(), 3, 2), Ok(()));
+        assert!(
+            check_trial_rows(dir.path(), 3, 3)
+                .unwrap_err()
+                .contains("has 3 lines, not 4")
+        );
+        for cut in ["h\na,1\nb,", "h\na,1\nb,2", ""] {
+            std::fs::write(&p, cut).unwrap();
+            assert!(
+                check_trial_rows(dir.path(), 3, 2)
+                    .unwrap_err()
+                    .contains("cut short"),
+                "{cut:?}"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_locked_directory_is_refused_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock_dir(dir.path()).unwrap();
+        assert!(held._dir.is_some(), "locked");
+        let err = lock_dir(dir.path()).unwrap_err();
+        assert!(
+            err.starts_with("another chipshock process is writing to"),
+            "{err}"
+        );
+        drop(held);
+        assert!(lock_dir(dir.path()).is_ok());
+    }
 }

@@ -11,7 +11,8 @@ use crate::stats::{Proportion, Summary};
 use super::Sweep;
 use super::output::{
     self, AxisValue, ManifestError, PointResult, Quantiles, Stat, SweepManifest, VariantFigures,
-    check_point, read_manifest, read_point, trials_path, write_manifest, write_point,
+    check_point, check_trial_rows, read_manifest, read_point, trials_path, write_manifest,
+    write_point,
 };
 
 /// How to run a sweep; none of it changes the results.
@@ -40,8 +41,18 @@ pub struct SweepRun {
 /// Why a sweep or a merge cannot go on.
 #[derive(Debug, thiserror::Error)]
 pub enum SweepRunError {
+    /// The sweep cannot run (a point no longer compiles), or a merge is
+    /// refused (shards that do not make one sweep, an `--out` it must not
+    /// write into).
     #[error("{0}")]
     Refused(String),
+    /// The command line does not fit the sweep's `--out`: it holds other
+    /// files, another sweep or another shard, or this sweep, to be resumed
+    /// (`--resume`, with the `--trial-rows` setting it was started with).
+    #[error("{0}")]
+    Usage(String),
+    /// A file or directory cannot be read or written, or another process
+    /// is writing to the directory.
     #[error("{0}")]
     Io(String),
     #[error(transparent)]
@@ -303,13 +314,18 @@ pub fn run_sweep(
     }
     let m = manifest(sweep, i, n, opts.trial_rows);
     output::check_out_dir(dir).map_err(SweepRunError::Io)?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| SweepRunError::Io(format!("creating {}: {e}", dir.display())))?;
+    // Held to the end: from here on no other chipshock process writes
+    // into `dir`.
+    let _lock = output::lock_dir(dir).map_err(SweepRunError::Io)?;
     if output::manifest_path(dir).exists() {
         let old = read_manifest(dir)?;
         if old.sweep_hash != m.sweep_hash {
-            return Err(SweepRunError::Refused(another_sweep(dir, &old, &m)));
+            return Err(SweepRunError::Usage(another_sweep(dir, &old, &m)));
         }
         if (old.shard_index, old.shard_count) != (i, n) {
-            return Err(SweepRunError::Refused(format!(
+            return Err(SweepRunError::Usage(format!(
                 "{} holds shard {}/{}, not {i}/{n}",
                 dir.display(),
                 old.shard_index,
@@ -317,7 +333,7 @@ pub fn run_sweep(
             )));
         }
         if !opts.resume {
-            return Err(SweepRunError::Refused(format!(
+            return Err(SweepRunError::Usage(format!(
                 "{} already holds results of this sweep; add --resume to continue it",
                 dir.display()
             )));
@@ -328,14 +344,32 @@ pub fn run_sweep(
             } else {
                 ("without", "with")
             };
-            return Err(SweepRunError::Refused(format!(
+            return Err(SweepRunError::Usage(format!(
                 "{} was started {was} --trial-rows, and is resumed {now}: its points would not all \
                  have trial rows; resume it {was} --trial-rows, or run the sweep into a new \
                  directory {now} it",
                 dir.display()
             )));
         }
+    } else {
+        // Not a sweep's directory: its files are someone else's, and would
+        // be overwritten (a points.csv) or mixed with the sweep's.
+        let others = output::entries_but_temp(dir)
+            .map_err(|e| SweepRunError::Io(format!("reading {}: {e}", dir.display())))?;
+        if !others.is_empty() {
+            let shown: Vec<&str> = others.iter().take(3).map(String::as_str).collect();
+            return Err(SweepRunError::Usage(format!(
+                "--out {} exists, is not empty, and holds no sweep (it holds {}{}): sweep writes \
+                 only into a new or empty directory, or resumes a sweep in it; choose another \
+                 --out",
+                dir.display(),
+                shown.join(", "),
+                if others.len() > 3 { ", …" } else { "" }
+            )));
+        }
     }
+    output::check_points_dir(dir).map_err(SweepRunError::Io)?;
+    output::remove_temp_files(dir).map_err(SweepRunError::Io)?;
     write_manifest(dir, &m)
         .map_err(|e| SweepRunError::Io(format!("writing {}: {e}", dir.display())))?;
     let mine = super::shard_points(sweep.points.len(), i, n);
@@ -344,8 +378,10 @@ pub fn run_sweep(
     let mut done = 0u64;
     let mut todo = Vec::new();
     for &p in &mine {
+        // A point is done when its file is whole, and with trial rows when
+        // its trial file is there and whole too.
         let done_before = read_point(dir, p, &sweep.hash).is_some()
-            && (!opts.trial_rows || trials_path(dir, p).is_file());
+            && (!opts.trial_rows || check_trial_rows(dir, p, per_point).is_ok());
         if opts.resume && done_before {
             run.skipped += 1;
             done += per_point;
@@ -374,12 +410,19 @@ pub fn run_sweep(
             })?;
             if opts.trial_rows {
                 write_trial_rows(dir, p, &runs).map_err(|e| {
-                    SweepRunError::Io(format!("writing the trials of point {p}: {e}"))
+                    SweepRunError::Io(format!(
+                        "writing the trials of point {p} ({}): {e}",
+                        trials_path(dir, p).display()
+                    ))
                 })?;
             }
             drop(runs);
-            write_point(dir, &r)
-                .map_err(|e| SweepRunError::Io(format!("writing point {p}: {e}")))?;
+            write_point(dir, &r).map_err(|e| {
+                SweepRunError::Io(format!(
+                    "writing point {p} ({}): {e}",
+                    output::point_path(dir, p).display()
+                ))
+            })?;
             run.computed += 1;
             done += per_point;
             progress(SweepProgress::Done(done));
@@ -449,9 +492,11 @@ fn another_sweep(dir: &Path, old: &SweepManifest, new: &SweepManifest) -> String
 ///   unsharded run) of the same sweep as `m`, the merged manifest. In the
 ///   last case its files are overwritten by the merged ones, so a point
 ///   file in its `points/` that the merge does not write (a point of
-///   another version, trial rows the merge does not have, a temporary
-///   file) would survive beside them: that is refused, naming the files,
-///   rather than deleting anything. Other files in it are left alone.
+///   another version, trial rows the merge does not have) would survive
+///   beside them: that is refused, naming the files, rather than deleting
+///   anything. Other files in it are left alone, but for temporary files
+///   of atomic writes a killed sweep or merge left there, which the merge
+///   removes.
 fn check_merge_out(out: &Path, shards: &[&Path], m: &SweepManifest) -> Result<(), SweepRunError> {
     output::check_out_dir(out).map_err(SweepRunError::Io)?;
     let Ok(o) = std::fs::canonicalize(out) else {
@@ -482,9 +527,11 @@ fn check_merge_out(out: &Path, shards: &[&Path], m: &SweepManifest) -> Result<()
             )));
         }
     }
-    let mut entries = std::fs::read_dir(out)
+    // Temporary files of atomic writes are left by a killed sweep or merge
+    // (and removed before the merge writes): they count for nothing.
+    let entries = output::entries_but_temp(out)
         .map_err(|e| SweepRunError::Io(format!("reading {}: {e}", out.display())))?;
-    if entries.next().is_none() {
+    if entries.is_empty() {
         return Ok(());
     }
     if !output::manifest_path(out).exists() {
@@ -527,7 +574,9 @@ fn check_merge_out(out: &Path, shards: &[&Path], m: &SweepManifest) -> Result<()
         Ok(rd) => rd
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| !output::is_point_file(n, m.points, m.trial_rows))
+            .filter(|n| {
+                !output::is_point_file(n, m.points, m.trial_rows) && !crate::atomic::is_temp_name(n)
+            })
             .collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => {
@@ -637,6 +686,19 @@ fn shard_dirs_in(d: &Path) -> Vec<String> {
     names
 }
 
+/// The fields in which two manifests differ, by their names in
+/// `sweep.json`.
+fn differing_fields(a: &SweepManifest, b: &SweepManifest) -> Vec<String> {
+    match (serde_json::to_value(a), serde_json::to_value(b)) {
+        (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) => a
+            .iter()
+            .filter(|(k, v)| b.get(*k) != Some(*v))
+            .map(|(k, _)| format!("`{k}`"))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// "1 point" or "2 points".
 fn points_noun(n: usize) -> String {
     format!("{n} point{}", if n == 1 { "" } else { "s" })
@@ -685,18 +747,57 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
                 without.display()
             )));
         }
+        // The sweep's identity is its hash, which covers the sweep file's
+        // text but not its name: shards run from copies of one file under
+        // other names are shards of one sweep (the merge names the first
+        // shard's file).
         let same = SweepManifest {
             shard_index: first.shard_index,
             shard_count: first.shard_count,
+            sweep_file: first.sweep_file.clone(),
             ..m.clone()
         };
         if same != *first {
             return Err(SweepRunError::Refused(format!(
-                "{} and {} claim the same sweep (hash {}) but their manifests differ; \
+                "{} and {} claim the same sweep (hash {}) but their manifests differ in {}; \
                  one of them was edited or corrupted",
                 shards[0].display(),
                 d.display(),
-                &first.sweep_hash[..12]
+                &first.sweep_hash[..12],
+                differing_fields(first, &same).join(", ")
+            )));
+        }
+        // A whole sweep (an unsharded run, or a merge written among the
+        // shards) has the same manifest as its shards but for the count.
+        let whole = if first.shard_count == 1 {
+            Some(shards[0])
+        } else if m.shard_count == 1 {
+            Some(*d)
+        } else {
+            None
+        };
+        if m.shard_count != first.shard_count
+            && let Some(whole) = whole
+        {
+            return Err(SweepRunError::Refused(format!(
+                "{} holds a whole sweep (a merged result or an unsharded run), not a shard: leave \
+                 it out of the directories to merge{}",
+                whole.display(),
+                // Beside the shards, as `merge sh/* --out sh/merged` leaves it.
+                match whole.parent() {
+                    Some(p)
+                        if !p.as_os_str().is_empty()
+                            && shards.iter().any(|s| *s != whole && s.parent() == Some(p)) =>
+                    {
+                        format!(
+                            " (`merge {}/*` picks up a merge written into {}: write merges \
+                             outside the shards' directory)",
+                            p.display(),
+                            p.display()
+                        )
+                    }
+                    _ => String::new(),
+                }
             )));
         }
         if m.shard_count != first.shard_count {
@@ -739,21 +840,24 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
         )));
     }
     let mut results = Vec::with_capacity(first.points);
+    // The rows of a point's trial file (see `write_trial_rows`); a
+    // manifest whose product overflows cannot have whole trial files.
+    let rows = (first.variants.len() as u64).saturating_mul(first.trials);
     // Every incomplete shard, each with what is wrong with its unusable
     // points: missing (the shard was stopped), damaged (see
     // `check_point`), or, with trial rows, a point whose trial rows are
-    // gone. `--resume` recomputes them all.
+    // gone or damaged (see `check_trial_rows`). `--resume` recomputes them
+    // all.
     let mut incomplete = Vec::new();
     for (i, d) in owner.iter().enumerate() {
         let d = d.unwrap_or(Path::new("."));
         let mut absent = Vec::new();
         for p in super::shard_points(first.points, i, n) {
             match check_point(d, p, &first.sweep_hash) {
-                Ok(_) if first.trial_rows && !trials_path(d, p).is_file() => absent.push(format!(
-                    "point {p}'s trial rows are missing ({})",
-                    trials_path(d, p).display()
-                )),
-                Ok(r) => results.push(r),
+                Ok(r) => match first.trial_rows.then(|| check_trial_rows(d, p, rows)) {
+                    Some(Err(why)) => absent.push(format!("point {p}'s trial rows are {why}")),
+                    _ => results.push(r),
+                },
                 Err(why) => absent.push(format!("point {p} is {why}")),
             }
         }
@@ -793,6 +897,12 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     }
     std::fs::create_dir_all(out)
         .map_err(|e| SweepRunError::Io(format!("creating {}: {e}", out.display())))?;
+    // Held to the end. `out` was checked before the shards were read, to
+    // fail early; it is checked again now that no other chipshock process
+    // can be writing there.
+    let _lock = output::lock_dir(out).map_err(SweepRunError::Io)?;
+    check_merge_out(out, shards, &m)?;
+    output::remove_temp_files(out).map_err(SweepRunError::Io)?;
     write_manifest(out, &m).map_err(|e| SweepRunError::Io(e.to_string()))?;
     for r in &results {
         write_point(out, r).map_err(|e| SweepRunError::Io(e.to_string()))?;
