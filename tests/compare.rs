@@ -81,9 +81,9 @@ fn paper_versus_concrete() {
     );
     // The paper is gone: friendshoring is back at the baseline (its shares
     // reverted 25 weeks before the blockade).
-    assert!(
-        f_broken.abs() < 1e-6 * f_held,
-        "friendshoring benefit after the break: {f_broken} (held: {f_held})"
+    assert_eq!(
+        f_broken, 0.0,
+        "friendshoring benefit after the break (held: {f_held})"
     );
     // The concrete stays: the reshored fab's benefit does not change at all.
     assert_eq!(r_broken, r_held);
