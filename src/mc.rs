@@ -58,6 +58,8 @@ pub const MAX_FIRST_TRIAL: u64 = u64::MAX - MAX_TRIALS;
 pub struct RunConfig {
     pub scenario: String,
     pub scenario_hash: String,
+    /// The scenario's `attribution` of its data (empty when none).
+    pub attribution: String,
     pub seed: u64,
     /// Trials `start..end`; shards of one run use disjoint ranges.
     pub trials: Range<u64>,
@@ -78,6 +80,7 @@ impl RunConfig {
         RunConfig {
             scenario: net.settings.name.clone(),
             scenario_hash: net.scenario_hash.clone(),
+            attribution: net.settings.attribution.clone(),
             seed,
             trials,
             horizon_weeks: net.settings.horizon_weeks,
@@ -901,6 +904,7 @@ pub(crate) mod fake {
             settings: Settings {
                 name: "tiny".into(),
                 description: String::new(),
+                attribution: String::new(),
                 horizon_weeks: weeks,
                 fulfilment_threshold: 0.95,
                 severe_loss_usd: 2e9,

@@ -329,3 +329,65 @@ fn one_trial_is_told_its_intervals_mean_nothing() {
         run("2").stderr(predicate::str::contains("with 1 trial").not());
     }
 }
+
+/// A scenario's `attribution` of its data travels with every result: the
+/// validation summary, the run and compare tables, and the manifests.
+#[test]
+fn the_data_attribution_travels_with_the_results() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let note = "Contains data from Example Survey 2026, CC BY-NC 4.0";
+    let base = common::fixture("base.toml");
+    let scenario = common::write_temp(
+        &dir,
+        "attributed.toml",
+        &format!(
+            "include = [{:?}]\n[meta]\noverride = true\nattribution = \"{note}\"\n",
+            base.display().to_string()
+        ),
+    );
+    let line = format!("data: {note}");
+    chipshock()
+        .arg("validate")
+        .arg(&scenario)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(line.as_str()));
+    let out = dir.path().join("run");
+    chipshock()
+        .args(["run", "--trials", "20", "-q", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(line.as_str()));
+    let summary = common::read(&out.join("summary.json"));
+    assert!(
+        summary.contains(&format!("\"attribution\": \"{note}\"")),
+        "{summary}"
+    );
+    let out = dir.path().join("compare");
+    chipshock()
+        .args([
+            "compare",
+            "--variants",
+            "all",
+            "--trials",
+            "20",
+            "-q",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(&scenario)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(line.as_str()));
+    let comparison = common::read(&out.join("comparison.json"));
+    assert!(comparison.contains(&format!("\"attribution\": \"{note}\"")));
+    // Without one, nothing is said.
+    chipshock()
+        .args(["run", "--trials", "5", "-q"])
+        .arg(&base)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("data:").not());
+}

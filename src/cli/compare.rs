@@ -290,7 +290,7 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
         crate::say!("{}", super::run::ONE_TRIAL);
     }
     let m = &runs[0].report.manifest;
-    let header = format!(
+    let mut header = format!(
         "scenario `{}`  seed {}  trials {}..{}  horizon {} weeks  hash {}\n",
         m.scenario,
         m.seed,
@@ -299,6 +299,9 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
         m.horizon_weeks,
         &m.scenario_hash[..12.min(m.scenario_hash.len())]
     );
+    if let Some(a) = &m.attribution {
+        header += &format!("data: {a}\n");
+    }
     super::write_stdout(&(header + &table(&rows, args.trials)))?;
     Ok(ExitCode::SUCCESS)
 }

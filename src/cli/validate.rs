@@ -14,6 +14,9 @@ pub fn summary(net: &Network, label: &str, all_flows: bool) -> String {
     if !net.settings.name.is_empty() {
         let _ = writeln!(s, "  name: {}", net.settings.name);
     }
+    if !net.settings.attribution.is_empty() {
+        let _ = writeln!(s, "  data: {}", net.settings.attribution);
+    }
     let _ = writeln!(s, "  hash: {}", net.scenario_hash);
     let _ = writeln!(s);
     let counts = [

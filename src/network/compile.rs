@@ -1404,6 +1404,7 @@ impl Compiler {
         let mut s = Settings {
             name: String::new(),
             description: String::new(),
+            attribution: String::new(),
             horizon_weeks: 104,
             fulfilment_threshold: 0.95,
             severe_loss_usd: 1e9,
@@ -1414,6 +1415,9 @@ impl Compiler {
         }
         if let Some(d) = &m.description {
             s.description = d.value.clone();
+        }
+        if let Some(a) = &m.attribution {
+            s.attribution = a.value.trim().to_string();
         }
         if let Some(h) = &m.horizon_weeks {
             if h.value < 1 || h.value > 5200 {

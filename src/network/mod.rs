@@ -339,6 +339,8 @@ impl Baseline {
 pub struct Settings {
     pub name: String,
     pub description: String,
+    /// The scenario's `attribution` (empty when it declares none).
+    pub attribution: String,
     pub horizon_weeks: u32,
     pub fulfilment_threshold: f64,
     pub severe_loss_usd: f64,

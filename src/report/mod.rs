@@ -44,6 +44,10 @@ pub struct Manifest {
     pub chipshock_version: String,
     pub scenario: String,
     pub scenario_hash: String,
+    /// Where the scenario's data come from and under what licence, as the
+    /// scenario declares it (absent when it declares none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<String>,
     /// The policy variant simulated (in `comparison.json`: every variant
     /// compared, comma-separated, baseline first).
     pub variant: String,
@@ -158,6 +162,7 @@ impl RunReport {
                 chipshock_version: env!("CARGO_PKG_VERSION").into(),
                 scenario: cfg.scenario.clone(),
                 scenario_hash: cfg.scenario_hash.clone(),
+                attribution: (!cfg.attribution.is_empty()).then(|| cfg.attribution.clone()),
                 variant: cfg.variant.clone(),
                 seed: cfg.seed,
                 trial_start: acc.range().start,

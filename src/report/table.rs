@@ -80,6 +80,11 @@ pub fn render(r: &RunReport) -> String {
         m.horizon_weeks,
         m.scenario_hash.get(..12).unwrap_or(&m.scenario_hash),
     );
+    if let Some(a) = &m.attribution {
+        // Above the blank line that ends the header.
+        out.pop();
+        out += &format!("data: {a}\n\n");
+    }
     let mut rows: Vec<Vec<String>> = vec![
         ["", "mean", "95% CI", "P50", "P90", "P95", "P99", "CVaR95"]
             .map(String::from)

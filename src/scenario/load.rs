@@ -1211,6 +1211,7 @@ impl Merged {
                         take!(
                             name,
                             description,
+                            attribution,
                             horizon_weeks,
                             fulfilment_threshold,
                             severe_loss_usd

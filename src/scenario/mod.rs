@@ -64,6 +64,10 @@ pub struct ScenarioFile {
 pub struct Meta {
     pub name: Option<Sp<String>>,
     pub description: Option<Sp<String>>,
+    /// Where the scenario's data come from and under what licence. Printed
+    /// with every result (the terminal, summary.json, comparison.json), so
+    /// that an attribution the data's licence requires travels with them.
+    pub attribution: Option<Sp<String>>,
     /// Simulated weeks per trial (default 104).
     #[schemars(range(min = 1, max = 5200))]
     pub horizon_weeks: Option<Sp<i64>>,

@@ -457,6 +457,7 @@ pub fn synthetic(facilities: usize, seed: u64) -> Network {
         settings: Settings {
             name: format!("synthetic-{n}-{seed}"),
             description: "synthetic layered network".into(),
+            attribution: String::new(),
             horizon_weeks: 104,
             fulfilment_threshold: 0.95,
             severe_loss_usd: 1e9,

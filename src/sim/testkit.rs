@@ -26,6 +26,7 @@ impl Builder {
                 settings: Settings {
                     name: "test".into(),
                     description: String::new(),
+                    attribution: String::new(),
                     horizon_weeks: horizon,
                     fulfilment_threshold: 0.95,
                     severe_loss_usd: 1e9,
