@@ -27,6 +27,17 @@ fn engine(net: &Network, id: &str) -> VariantEngine {
     VariantEngine::new(&policy::apply(net, i).expect("applies"))
 }
 
+fn variant_indices(net: &Network, ids: &[&str]) -> Vec<usize> {
+    ids.iter()
+        .map(|id| {
+            net.variants
+                .iter()
+                .position(|v| v.id == *id)
+                .expect("variant")
+        })
+        .collect()
+}
+
 fn shock(net: &Network, id: &str) -> u32 {
     net.shocks.iter().position(|s| s.id == id).expect("shock") as u32
 }
@@ -183,15 +194,7 @@ fn equal_avoided_loss_ranks_the_cheaper_first() {
     let n = chipshock::network::compile(&scenario)
         .map_err(|d| d.items)
         .expect("valid");
-    let idx: Vec<usize> = ["baseline", "pricey", "free"]
-        .iter()
-        .map(|id| {
-            n.variants
-                .iter()
-                .position(|v| v.id == *id)
-                .expect("variant")
-        })
-        .collect();
+    let idx = variant_indices(&n, &["baseline", "pricey", "free"]);
     let runs = run_variants(&n, &idx, &plan(5, 20), None, |_| {}).expect("runs");
     let rows = compare(&runs, None);
     let ranks: Vec<(&str, usize)> = rows.iter().map(|r| (r.variant.as_str(), r.rank)).collect();
@@ -205,16 +208,7 @@ fn equal_avoided_loss_ranks_the_cheaper_first() {
 #[test]
 fn common_random_numbers_are_exact_and_tighten_the_interval() {
     let n = net(&repo().join("scenarios/world.toml"));
-    let ids = ["baseline", "reshoring"];
-    let idx: Vec<usize> = ids
-        .iter()
-        .map(|id| {
-            n.variants
-                .iter()
-                .position(|v| v.id == *id)
-                .expect("variant")
-        })
-        .collect();
+    let idx = variant_indices(&n, &["baseline", "reshoring"]);
     let trials = 240;
     let a = run_variants(&n, &idx, &plan(11, trials), None, |_| {}).expect("runs");
     let b = run_variants(&n, &idx, &plan(11, trials), None, |_| {}).expect("runs");

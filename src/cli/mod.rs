@@ -122,26 +122,32 @@ pub fn write_stdout(text: &str) -> std::io::Result<()> {
 
 /// Prints diagnostics and a one-line count.
 pub fn report(scenario: &Scenario, diags: &Diagnostics) {
-    let r = Renderer::new(&scenario.sources);
-    r.emit_stderr(diags, color_stderr());
-    let n = diags.len();
-    crate::say!(
-        "error: the scenario has {n} problem{}",
-        if n == 1 { "" } else { "s" }
-    );
+    emit(scenario, diags, "");
 }
 
 /// [`report`] for problems found while reading the files (syntax, types,
 /// unknown keys, duplicate ids): the closing line says that references and
 /// values are still to be checked.
 pub fn report_unchecked(scenario: &Scenario, diags: &Diagnostics) {
-    let r = Renderer::new(&scenario.sources);
-    r.emit_stderr(diags, color_stderr());
+    let these = if diags.len() == 1 {
+        "it is"
+    } else {
+        "these are"
+    };
+    emit(
+        scenario,
+        diags,
+        &format!("; references and values are checked once {these} fixed"),
+    );
+}
+
+/// Prints diagnostics, then the count and `tail`.
+fn emit(scenario: &Scenario, diags: &Diagnostics, tail: &str) {
+    Renderer::new(&scenario.sources).emit_stderr(diags, color_stderr());
     let n = diags.len();
     crate::say!(
-        "error: the scenario has {n} problem{}; references and values are checked once {} fixed",
-        if n == 1 { "" } else { "s" },
-        if n == 1 { "it is" } else { "these are" }
+        "error: the scenario has {n} problem{}{tail}",
+        if n == 1 { "" } else { "s" }
     );
 }
 
