@@ -898,6 +898,7 @@ pub(crate) mod fake {
             severity: Distribution::Fixed(0.5),
             recovery_weeks: None,
             target: ShockTarget::Capacity(vec![]),
+            reach: None,
             triggers: vec![],
         };
         Network {

@@ -583,20 +583,63 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
     blocked_links.sort_unstable();
 
     // Shock targets that name links refer to the declared network: remap.
-    for shock in &mut u.shocks {
-        if let crate::network::ShockTarget::Lane(links) = &mut shock.target {
-            let mapped: Vec<u32> = links
-                .iter()
-                .filter_map(|&l| {
-                    let dl = &net.links[l as usize];
-                    u.need_links
-                        .row(dl.need as usize)
-                        .iter()
-                        .copied()
-                        .find(|&x| u.links[x as usize].supplier == dl.supplier)
-                })
-                .collect();
-            *links = mapped;
+    // What the policies added (reshored fabs, the links supplying them and
+    // the friendshoring links) is reached by the rule a shock selected by,
+    // as a declared facility or link would be: an earthquake in Japan
+    // stops the Japanese fab a subsidy builds, a blockade the lane into it.
+    let declared: PairSet = net.links.iter().map(|l| pair(l.need, l.supplier)).collect();
+    let customer_country = |need: u32| match u.needs[need as usize].customer {
+        Customer::Facility(f) => u.facilities[f as usize].country,
+        Customer::Market(m) => u.markets[m as usize].country,
+    };
+    let added_links: Vec<u32> = (0..u.links.len() as u32)
+        .filter(|&x| {
+            let l = &u.links[x as usize];
+            !declared.contains(&pair(l.need, l.supplier))
+        })
+        .collect();
+    let mut targets = Vec::with_capacity(u.shocks.len());
+    for shock in &u.shocks {
+        let reach = shock.reach.as_ref();
+        targets.push(match &shock.target {
+            crate::network::ShockTarget::Lane(links) => {
+                let mut mapped: Vec<u32> = links
+                    .iter()
+                    .filter_map(|&l| {
+                        let dl = &net.links[l as usize];
+                        u.need_links
+                            .row(dl.need as usize)
+                            .iter()
+                            .copied()
+                            .find(|&x| u.links[x as usize].supplier == dl.supplier)
+                    })
+                    .collect();
+                if let Some(r) = reach {
+                    mapped.extend(added_links.iter().copied().filter(|&x| {
+                        let l = &u.links[x as usize];
+                        r.reaches_link(
+                            u.facilities[l.supplier as usize].country,
+                            customer_country(l.need),
+                            u.needs[l.need as usize].product,
+                        )
+                    }));
+                }
+                Some(crate::network::ShockTarget::Lane(mapped))
+            }
+            crate::network::ShockTarget::Capacity(fs) => reach.map(|r| {
+                let mut fs = fs.clone();
+                fs.extend(
+                    (net.facilities.len() as u32..u.facilities.len() as u32)
+                        .filter(|&f| r.reaches_facility(f, &u.facilities[f as usize])),
+                );
+                crate::network::ShockTarget::Capacity(fs)
+            }),
+            _ => None,
+        });
+    }
+    for (shock, target) in u.shocks.iter_mut().zip(targets) {
+        if let Some(t) = target {
+            shock.target = t;
         }
     }
 

@@ -202,6 +202,53 @@ fn equal_avoided_loss_ranks_the_cheaper_first() {
     assert_eq!(ranks, [("baseline", 1), ("pricey", 3), ("free", 2)]);
 }
 
+/// A fab built by a reshore policy in country B, copying a fab in A whose
+/// wafers come from C, and shocks selected by rule: every fab, and the
+/// wafer lanes from C.
+const RESHORED_FAB_IN_REACH: &str = "[meta]\nhorizon_weeks = 40\n\
+    [[country]]\nid = \"A\"\n[[country]]\nid = \"B\"\n[[country]]\nid = \"C\"\n\
+    [[product]]\nid = \"wafer\"\nunit = \"w\"\ncategory = \"material\"\nvalue_usd_per_unit = 1\n\
+    [[product]]\nid = \"chip\"\nunit = \"u\"\ncategory = \"front_end\"\nvalue_usd_per_unit = 10\n\
+    [[facility]]\nid = \"sup\"\ncountry = \"C\"\nkind = \"materials\"\nproduct = \"wafer\"\ncapacity_per_week = 300\n\
+    [[facility]]\nid = \"fab\"\ncountry = \"A\"\nkind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 130\nrecipe = { wafer = 1.0 }\nrecovery_weeks = 0\n\
+    [[market]]\nid = \"mkt\"\ncountry = \"A\"\nsector = \"automotive\"\ninventory_weeks = 0\n[market.demand.chip]\nunits_per_week = 100\nlost_usd_per_unit = 1\n\
+    [[sourcing]]\ncustomers = [\"fab\"]\nproduct = \"wafer\"\nsuppliers = { sup = 1.0 }\nlead_weeks = 1\n\
+    [[sourcing]]\ncustomers = [\"mkt\"]\nproduct = \"chip\"\nsuppliers = { fab = 1.0 }\nlead_weeks = 1\n\
+    [[shock]]\nid = \"quake\"\nprobability = 0\nduration_weeks = { fixed = 6 }\nseverity = { fixed = 1 }\n\
+    [shock.capacity]\nkinds = [\"fab\"]\n\
+    [[shock]]\nid = \"embargo\"\nprobability = 0\nduration_weeks = { fixed = 6 }\nseverity = { fixed = 1 }\n\
+    [shock.lane]\nfrom = [\"C\"]\nto = [\"A\", \"B\"]\nproducts = [\"wafer\"]\n\
+    [[policy]]\nid = \"reshore_b\"\n[policy.reshore]\ncountry = \"B\"\nproduct = \"chip\"\ncapacity_per_week = 130\n\
+    build_weeks = 0\nramp_weeks = 0\ntemplate = \"fab\"\ncustomers = { markets = [\"mkt\"] }\nshare = 1.0\n\
+    [[variant]]\nid = \"reshored\"\npolicies = [\"reshore_b\"]\n";
+
+/// A shock selected by rule reaches what a policy builds as it reaches
+/// declared facilities and links: with every fab down, or every wafer lane
+/// from C closed, the market served by the reshored fab loses at least what
+/// it loses served by the declared one (more, here: rerouting hands share
+/// back to the idle declared fab, which first has to restock its wafers).
+/// Before, the reshored fab and its supply were out of every shock's reach,
+/// and the variant lost almost nothing: reshoring looked better than it is.
+#[test]
+fn shocks_reach_what_a_policy_builds() {
+    let (scenario, diags) = load_scenario_str("reach.toml", RESHORED_FAB_IN_REACH);
+    assert!(diags.is_empty(), "{:?}", diags.items);
+    let n = chipshock::network::compile(&scenario)
+        .map_err(|d| d.items)
+        .expect("valid");
+    let (base, reshored) = (engine(&n, "baseline"), engine(&n, "reshored"));
+    // The quake stops the fab 6 weeks (600 units at $1); the embargo, with
+    // the week in transit, cuts 7 weeks of wafers, of which the fab's stock
+    // (4 weeks of cover and the week's use) covers 5 (200).
+    for (id, base_loss) in [("quake", 600.0), ("embargo", 200.0)] {
+        let fired = [FiredShock::scripted(shock(&n, id), 10, 6, 1.0, 0)];
+        let lost = scripted(&base, &fired);
+        assert_eq!(lost, base_loss, "{id}");
+        let with_reshore = scripted(&reshored, &fired);
+        assert!(with_reshore >= lost, "{id}: {with_reshore} < {lost}");
+    }
+}
+
 /// The schedule comes from the trial's stream before any policy acts, so
 /// every variant sees the same shocks, and running again reproduces every
 /// per-trial difference exactly.

@@ -1530,7 +1530,7 @@ impl Compiler {
         &mut self,
         ctx: &Ctx,
         s: &sc::FacilitySelector,
-    ) -> Option<(Vec<u32>, bool)> {
+    ) -> Option<(Vec<u32>, bool, Reach)> {
         let mut ids = Vec::new();
         let mut ok = true;
         for id in &s.facilities {
@@ -1546,7 +1546,6 @@ impl Compiler {
         let (Some(places), Some(products), true) = (places, products, ok) else {
             return None;
         };
-        let any_place = place_ids.is_empty();
         let kinds: Vec<sc::FacilityKind> = s.kinds.iter().map(|k| k.value).collect();
         let by_id_and_kind = |i: usize, fa: &Facility| {
             (ids.is_empty() || ids.contains(&(i as u32)))
@@ -1557,18 +1556,20 @@ impl Compiler {
             .iter()
             .enumerate()
             .any(|(i, fa)| ctx.facility_unsure[i] && by_id_and_kind(i, fa));
+        let reach = Reach::Facilities {
+            named: ids.clone(),
+            kinds: kinds.clone(),
+            countries: (!place_ids.is_empty()).then_some(places),
+            products,
+        };
         let selected = ctx
             .facilities
             .iter()
             .enumerate()
-            .filter(|(i, fa)| {
-                by_id_and_kind(*i, fa)
-                    && (any_place || member(&places, fa.country))
-                    && member(&products, fa.product)
-            })
+            .filter(|&(i, fa)| reach.reaches_facility(i as u32, fa))
             .map(|(i, _)| i as u32)
             .collect();
-        Some((selected, maybe))
+        Some((selected, maybe, reach))
     }
 
     /// Needs of the selected customers (for `products`, all when `None`).
@@ -1637,7 +1638,7 @@ impl Compiler {
         from: &[Sp<String>],
         to: &[Sp<String>],
         products: &[Sp<String>],
-    ) -> Option<(Vec<u32>, bool)> {
+    ) -> Option<(Vec<u32>, bool, Reach)> {
         let from = self.places(ctx, from);
         let to = self.places(ctx, to);
         let products = self.product_set(ctx, products);
@@ -1684,7 +1685,7 @@ impl Compiler {
                     && c.is_none_or(|c| customer_in(&to, c, false))
                     && p.is_none_or(|p| member(&products, p))
             });
-        Some((selected, maybe))
+        Some((selected, maybe, Reach::Lanes { from, to, products }))
     }
 
     fn agreement(&mut self, ctx: &Ctx, id: &Sp<String>) -> Option<u32> {
@@ -1848,6 +1849,7 @@ impl Compiler {
         // Whether an entity already reported as wrong might be among what
         // the target selects: then "selects nothing" may be false.
         let mut maybe = false;
+        let mut reach = None;
         let target = if let Some(sel) = &sh.capacity {
             if sel.facilities.is_empty()
                 && sel.countries.is_empty()
@@ -1867,8 +1869,9 @@ impl Compiler {
                 );
                 None
             } else {
-                self.facility_selector(ctx, sel).map(|(v, m)| {
+                self.facility_selector(ctx, sel).map(|(v, m, r)| {
                     maybe = m;
+                    reach = Some(r);
                     ShockTarget::Capacity(v)
                 })
             }
@@ -1884,8 +1887,9 @@ impl Compiler {
                 None
             } else {
                 self.lane_links(ctx, &l.from, &l.to, &l.products)
-                    .map(|(v, m)| {
+                    .map(|(v, m, r)| {
                         maybe = m;
+                        reach = Some(r);
                         ShockTarget::Lane(v)
                     })
             }
@@ -1989,6 +1993,7 @@ impl Compiler {
             severity: severity?,
             recovery_weeks: recovery?,
             target: target?,
+            reach,
             triggers,
         })
     }
@@ -2136,7 +2141,7 @@ impl Compiler {
             }
         } else {
             let ec = p.export_control.as_ref()?;
-            let (links, maybe) = self.lane_links(ctx, &ec.from, &ec.to, &ec.products)?;
+            let (links, maybe, _) = self.lane_links(ctx, &ec.from, &ec.to, &ec.products)?;
             if links.is_empty() && !maybe {
                 // As a shock's selector that matches nothing: a control that
                 // closes no lane would cost nothing and change nothing.

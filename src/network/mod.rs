@@ -231,6 +231,67 @@ pub enum ShockTarget {
     Revoke(Vec<u32>),
 }
 
+/// The rule by which a capacity or lane shock selected its targets, kept so
+/// that what a policy adds (a reshored fab and the links that supply it) is
+/// reached as a declared facility or link matching it would be: an
+/// earthquake in Japan also stops the Japanese fab a subsidy builds.
+#[derive(Clone, Debug, Serialize)]
+pub enum Reach {
+    /// Facilities named (any when empty), of these kinds (any when empty),
+    /// in these countries (any when `None`), making these products.
+    Facilities {
+        named: Vec<u32>,
+        kinds: Vec<FacilityKind>,
+        countries: Option<Vec<bool>>,
+        products: Vec<bool>,
+    },
+    /// Links from suppliers in the `from` countries to customers in the
+    /// `to` countries, of these products.
+    Lanes {
+        from: Vec<bool>,
+        to: Vec<bool>,
+        products: Vec<bool>,
+    },
+}
+
+/// Whether index `i` is in the set `set` (out of range: not).
+fn in_set(set: &[bool], i: u32) -> bool {
+    set.get(i as usize).copied().unwrap_or(false)
+}
+
+impl Reach {
+    /// Whether a capacity shock of this rule reaches facility `i`.
+    pub fn reaches_facility(&self, i: u32, f: &Facility) -> bool {
+        match self {
+            Reach::Facilities {
+                named,
+                kinds,
+                countries,
+                products,
+            } => {
+                (named.is_empty() || named.contains(&i))
+                    && (kinds.is_empty() || kinds.contains(&f.kind))
+                    && countries.as_ref().is_none_or(|c| in_set(c, f.country))
+                    && in_set(products, f.product)
+            }
+            Reach::Lanes { .. } => false,
+        }
+    }
+
+    /// Whether a lane shock of this rule reaches a link from a supplier in
+    /// country `from` to a customer in country `to`, carrying `product`.
+    pub fn reaches_link(&self, from: u32, to: u32, product: u32) -> bool {
+        match self {
+            Reach::Lanes {
+                from: f,
+                to: t,
+                products,
+            } => in_set(f, from) && in_set(t, to) && in_set(products, product),
+            Reach::Facilities { .. } => false,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Trigger {
     pub shock: u32,
@@ -250,6 +311,9 @@ pub struct Shock {
     /// `None`: each facility's own recovery time.
     pub recovery_weeks: Option<Distribution>,
     pub target: ShockTarget,
+    /// How a capacity or lane shock selected its targets (`None` for other
+    /// shocks, and for ones built in code from explicit targets).
+    pub reach: Option<Reach>,
     pub triggers: Vec<Trigger>,
 }
 

@@ -389,6 +389,7 @@ pub fn synthetic(facilities: usize, seed: u64) -> Network {
         severity: dist(severity),
         recovery_weeks: recovery,
         target,
+        reach: None,
         triggers,
     };
     let shocks = vec![

@@ -190,6 +190,7 @@ impl Builder {
             severity: fixed(severity),
             recovery_weeks: recovery.map(fixed),
             target,
+            reach: None,
             triggers: Vec::new(),
         })
     }

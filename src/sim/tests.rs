@@ -539,6 +539,7 @@ fn occurrence_and_trigger_frequencies() {
         severity: super::testkit::fixed(sev),
         recovery_weeks: None,
         target: ShockTarget::Capacity(vec![0]),
+        reach: None,
         triggers: Vec::new(),
     };
     let a = b.shock(mk(Occurrence::Probability(0.3), 0.5));
@@ -621,6 +622,7 @@ fn onsets_past_the_horizon_are_dropped() {
         severity: fixed(0.5),
         recovery_weeks: None,
         target: ShockTarget::Capacity(vec![0]),
+        reach: None,
         triggers: Vec::new(),
     };
     let spread = b.shock(mk(crate::dist::Distribution::Uniform {
