@@ -157,7 +157,13 @@ pub fn did_you_mean<'a>(
                 0.0
             };
             let slip = if one_slip(&lower, &cl) { 0.9 } else { 0.0 };
-            strsim::jaro_winkler(&lower, &cl).max(short).max(slip)
+            if lower.chars().count() < 3 || cl.chars().count() < 3 {
+                // Names of one or two letters (country codes) are all close
+                // to one another: only a swap counts (`one_slip`).
+                slip
+            } else {
+                strsim::jaro_winkler(&lower, &cl).max(short).max(slip)
+            }
         };
         if score >= 0.8 && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, c));
@@ -316,6 +322,11 @@ mod tests {
         assert_eq!(hint("UK"), None);
         assert_eq!(hint("CN"), None);
         assert_eq!(hint("xyz"), None);
+        // Nor is a one- or three-letter name near a two-letter one.
+        assert_eq!(hint("U"), None);
+        assert_eq!(hint("USA"), None);
+        assert_eq!(hint("TWN"), None);
+        assert_eq!(hint("tw").as_deref(), Some("TW"));
     }
 
     #[test]

@@ -560,6 +560,67 @@ fn every_unknown_key_of_an_entry_is_reported_at_once() {
     assert_eq!(diags.len(), 4, "{msgs:#?}");
 }
 
+/// A misspelt key whose value does not fit the key it most likely meant
+/// (or whose value holds typos of its own) is reported once and taken out,
+/// and the entry read on: the keys after it are reported too. A misspelt
+/// distribution parameter is an unknown key like any other. Problems of
+/// different sections come in file order.
+#[test]
+fn unknown_keys_after_a_bad_value_and_in_distributions_are_reported() {
+    let text = "[[shock]]\nid = \"s\"\nprobabilty = 0.5\n\
+        duration_weeks = { pert = { min = 4, mod = 12, max = 52 } }\nseverity = { fixd = 1.0 }\n\
+        [shock.capacity]\ncountries = [\"A\"]\n\
+        [[facility]]\nid = \"f\"\ncountry = \"A\"\nkind = \"fab\"\nproduct = \"chip\"\n\
+        capacity_per_week = 10\ncapcity = \"abc\"\n\
+        capitl = { tool = { units_per_weak = 2, erosion_per_week = 0.03 } }\n\
+        recovry_weeks = 2\nfoo = 1\n\
+        [[country]]\nid = \"A\"\ncolour = 1\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, diags) = build(&write_temp(&dir, "s.toml", text)).expect_err("rejected");
+    let got: Vec<(&str, Option<&str>)> = diags
+        .items
+        .iter()
+        .map(|d| {
+            let m = d.message.as_str();
+            (m.split(',').next().unwrap_or(m), d.hint.as_deref())
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "unknown field `probabilty`",
+                Some("did you mean `probability`?")
+            ),
+            ("unknown field `mod`", Some("did you mean `mode`?")),
+            (
+                "unknown distribution kind `fixd`",
+                Some("did you mean `fixed`?")
+            ),
+            (
+                "unknown field `capcity`",
+                Some("did you mean `capacity_per_week`?")
+            ),
+            ("unknown field `capitl`", Some("did you mean `capital`?")),
+            (
+                "unknown field `recovry_weeks`",
+                Some("did you mean `recovery_weeks`?")
+            ),
+            (
+                "unknown field `foo`",
+                Some(
+                    "valid keys: id, name, firm, country, kind, product, capacity_per_week, \
+                     recipe, capital, inventory_weeks, recovery_weeks, allocation, override"
+                )
+            ),
+            (
+                "unknown field `colour`",
+                Some("valid keys: id, name, blocs, override")
+            ),
+        ]
+    );
+}
+
 #[test]
 fn base_fixture_baseline_flows_are_exact() {
     let net = build(&fixture("base.toml"))
@@ -1031,7 +1092,9 @@ fn validate_notes_what_does_nothing() {
             "[[market]]",
             "[[facility]]\nid = \"idle\"\ncountry = \"TW\"\nkind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 5\n\n\
              [[shock]]\nid = \"idle_fire\"\nprobability = 0.1\nduration_weeks = { fixed = 4 }\nseverity = { fixed = 1 }\n\
-             [shock.capacity]\nfacilities = [\"idle\"]\n\n[[market]]",
+             [shock.capacity]\nfacilities = [\"idle\"]\n\n\
+             [[shock]]\nid = \"dormant\"\nprobability = 0\nduration_weeks = { fixed = 4 }\nseverity = { fixed = 1 }\n\
+             [shock.capacity]\nfacilities = [\"fab_a\"]\n\n[[market]]",
         )
         .replace("inventory_weeks = 12", "inventory_weeks = 0.5");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1042,6 +1105,7 @@ fn validate_notes_what_does_nothing() {
         notes,
         [
             "shock `idle_fire` has no effect: it hits only facilities that supply nobody (`idle`)",
+            "shock `dormant` never fires: its probability is 0 and no shock triggers it",
             "shock `blockade` never fires: its onset_week is never before the horizon (52 weeks)",
             "policy `stock` raises no stock: every customer input it selects already holds 0.5 weeks or more",
         ]

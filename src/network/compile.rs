@@ -237,7 +237,12 @@ pub fn notes(net: &Network) -> Vec<String> {
             .any(|o| o.triggers.iter().any(|t| t.shock as usize == k));
         // A drawn onset is rounded to the week; at or past the horizon the
         // shock does not fire in that trial (docs/MODEL.md §2).
-        if let Some(onset) = &sh.onset_week
+        if !triggered && matches!(sh.occurrence, Occurrence::Probability(p) if p <= 0.0) {
+            out.push(format!(
+                "shock `{}` never fires: its probability is 0 and no shock triggers it",
+                sh.id
+            ));
+        } else if let Some(onset) = &sh.onset_week
             && onset.support().0 >= f64::from(horizon) - 0.5
             && !triggered
         {

@@ -18,6 +18,7 @@
 //! key that is wrong and a hint of how to write it.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
@@ -150,6 +151,11 @@ pub fn load_with(fs: &dyn SourceFs, path: &Path) -> Result<(Scenario, Diagnostic
         ..
     } = loader;
     let merged = merged.finish(&mut diags);
+    // Sections are met in the TOML table's order, not the file's; the user
+    // reads each file top to bottom (files in the order they were read).
+    diags
+        .items
+        .sort_by_key(|d| d.span.map_or(usize::MAX, |s| s.start));
     Ok((Scenario { sources, merged }, diags))
 }
 
@@ -350,31 +356,47 @@ impl Loader<'_> {
             Ok(x) => return Some(x),
             Err(e) => e,
         };
-        let first = self.diags.len();
         let mut item = item.clone();
-        // Where the repairs were: values read under another key, and
-        // whether a key was taken out.
-        let mut renamed: Vec<std::ops::Range<usize>> = Vec::new();
+        // Where the repairs were: keys read as another (the key's span, its
+        // value's), and whether a key was taken out.
+        let mut renamed: Vec<(Range<usize>, Range<usize>)> = Vec::new();
         let mut removed = false;
         loop {
             let message = e.message();
-            let follows = match e.span() {
-                Some(at) => renamed
+            let inside = e.span().and_then(|at| {
+                renamed
                     .iter()
-                    .any(|r| r.start <= at.start && at.end <= r.end),
-                None => false,
-            } || (removed && message.starts_with("missing field `"));
-            if follows {
+                    .position(|(_, v)| v.start <= at.start && at.end <= v.end)
+            });
+            if let Some(k) = inside {
+                // The value does not fit the key it was read as (so that key
+                // was probably not meant): take it out and read on, for the
+                // other keys' sake.
+                let (key, _) = renamed.swap_remove(k);
+                if matches!(repair_key(item.get_mut(), &key, None), Repair::NotFound) {
+                    break;
+                }
+                removed = true;
+                match read(&item) {
+                    Ok(_) => break,
+                    Err(next) => {
+                        e = next;
+                        continue;
+                    }
+                }
+            }
+            if removed && message.starts_with("missing field `") {
                 break;
             }
             self.toml_error(base, &e, context, Some(item.get_ref()));
-            let meant = unknown_name(message, "field")
+            let message = as_unknown_field(message).unwrap_or_else(|| message.to_string());
+            let meant = unknown_name(&message, "field")
                 .and_then(|(wanted, valid)| did_you_mean(wanted, valid.iter().copied()));
             let Some(span) = e.span().filter(|_| message.starts_with("unknown field `")) else {
                 break;
             };
             match repair_key(item.get_mut(), &span, meant.as_deref()) {
-                Repair::Renamed(value) => renamed.push(value),
+                Repair::Renamed(value) => renamed.push((span.clone(), value)),
                 Repair::Removed => removed = true,
                 Repair::NotFound => break,
             }
@@ -383,9 +405,6 @@ impl Loader<'_> {
                 Err(next) => e = next,
             }
         }
-        // serde meets the keys in its own order; the user reads the file
-        // top to bottom.
-        self.diags.items[first..].sort_by_key(|d| d.span.map(|s| s.start));
         None
     }
 
@@ -445,17 +464,35 @@ impl Loader<'_> {
     }
 }
 
+/// serde's message for an unknown key, `unknown field `x`, expected one of
+/// `a`, `b``, from toml's for a table read into a map of known keys (a
+/// distribution's parameters): "unexpected keys in table: x, available
+/// keys: a, b". The error's span is the first unexpected key's.
+fn as_unknown_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unexpected keys in table: ")?;
+    let (unexpected, available) = rest.split_once(", available keys: ")?;
+    let first = unexpected.split(", ").next()?;
+    let valid: Vec<String> = available
+        .split(", ")
+        .map(|k| format!("`{}`", k.trim()))
+        .collect();
+    Some(format!(
+        "unknown field `{first}`, expected one of {}",
+        valid.join(", ")
+    ))
+}
+
 /// What [`repair_key`] did.
 enum Repair {
     /// The key now reads as the one meant; the span of its value.
-    Renamed(std::ops::Range<usize>),
+    Renamed(Range<usize>),
     Removed,
     NotFound,
 }
 
 /// Finds in `v` (at any depth) the unknown key written at `span`, and
 /// renames it `meant` (unless that key is there too) or takes it out.
-fn repair_key(v: &mut DeValue<'_>, span: &std::ops::Range<usize>, meant: Option<&str>) -> Repair {
+fn repair_key(v: &mut DeValue<'_>, span: &Range<usize>, meant: Option<&str>) -> Repair {
     match v {
         DeValue::Table(t) => {
             let key = t
@@ -661,6 +698,12 @@ fn explain(section: &str, path: &[String], message: &str, snippet: &str) -> Prob
         return Problem {
             message: message.to_string(),
             hint: unknown_field_hint(message),
+        };
+    }
+    if let Some(m) = as_unknown_field(message) {
+        return Problem {
+            hint: unknown_field_hint(&m),
+            message: m,
         };
     }
     if let Some(p) = unknown_value(section, path, message) {
