@@ -361,7 +361,8 @@ pub enum ReportError {
 /// Writes every applicable format into `dir` (created if missing), each
 /// file atomically. Returns the paths written. A file of a format that does
 /// not apply (`weekly.csv` of a run without weekly bands) left there by an
-/// earlier run is removed: beside this run's files it would read as theirs.
+/// earlier run (one that wrote `summary.json`) is removed: beside this run's
+/// files it would read as theirs.
 pub fn write_all(
     dir: &Path,
     report: &RunReport,
@@ -371,10 +372,16 @@ pub fn write_all(
         path: dir.to_path_buf(),
         source,
     })?;
+    // Files of an earlier run are recognised by its summary.json; without
+    // one, a file of the same name is not ours to remove.
+    let earlier_run = dir.join("summary.json").is_file();
     let mut written = Vec::new();
     for e in exporters() {
         let path = dir.join(e.file_name());
         if !e.applies(report) {
+            if !earlier_run {
+                continue;
+            }
             match std::fs::remove_file(&path) {
                 Err(source) if source.kind() != io::ErrorKind::NotFound => {
                     return Err(ReportError::Remove { path, source });

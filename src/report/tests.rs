@@ -158,6 +158,16 @@ fn writing_leaves_no_temporary_files_and_no_stale_weekly_when_off() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
+    // A weekly.csv no run wrote stays.
+    let mine = dir.path().join("mine");
+    fs::create_dir_all(&mine).unwrap();
+    fs::write(mine.join("weekly.csv"), "my own\n").unwrap();
+    let cfg = RunConfig::new(&net, 1, acc.range(), false);
+    write_all(&mine, &RunReport::build(&net, &cfg, &acc), &acc).unwrap();
+    assert_eq!(
+        fs::read_to_string(mine.join("weekly.csv")).unwrap(),
+        "my own\n"
+    );
     let out = dir.path().join("nested/out");
     // An earlier run with weekly bands wrote a weekly.csv there.
     let weekly = run(&net, 0..50, 1, 64);
