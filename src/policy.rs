@@ -588,10 +588,6 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
     // as a declared facility or link would be: an earthquake in Japan
     // stops the Japanese fab a subsidy builds, a blockade the lane into it.
     let declared: PairSet = net.links.iter().map(|l| pair(l.need, l.supplier)).collect();
-    let customer_country = |need: u32| match u.needs[need as usize].customer {
-        Customer::Facility(f) => u.facilities[f as usize].country,
-        Customer::Market(m) => u.markets[m as usize].country,
-    };
     let added_links: Vec<u32> = (0..u.links.len() as u32)
         .filter(|&x| {
             let l = &u.links[x as usize];
@@ -619,7 +615,7 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
                         let l = &u.links[x as usize];
                         r.reaches_link(
                             u.facilities[l.supplier as usize].country,
-                            customer_country(l.need),
+                            u.customer_country(u.needs[l.need as usize].customer),
                             u.needs[l.need as usize].product,
                         )
                     }));

@@ -193,13 +193,6 @@ fn clean_id(id: &str) -> String {
     out
 }
 
-/// Whether `i` is in the set `set`. A facility or market whose country or
-/// product did not resolve (already reported) carries index 0 as a
-/// placeholder, which may lie outside an empty table: it belongs to no set.
-fn member(set: &[bool], i: u32) -> bool {
-    set.get(i as usize).copied().unwrap_or(false)
-}
-
 /// For the commands that simulate (`run`, `compare`, `sweep`): a scenario
 /// without markets is a valid fragment for `validate`, but simulating it
 /// would report zero losses for nothing at all (an empty or comment-only

@@ -254,8 +254,10 @@ pub enum Reach {
     },
 }
 
-/// Whether index `i` is in the set `set` (out of range: not).
-fn in_set(set: &[bool], i: u32) -> bool {
+/// Whether `i` is in the set `set`. A facility or market whose country or
+/// product did not resolve (already reported) carries index 0 as a
+/// placeholder, which may lie outside an empty table: it belongs to no set.
+fn member(set: &[bool], i: u32) -> bool {
     set.get(i as usize).copied().unwrap_or(false)
 }
 
@@ -271,8 +273,8 @@ impl Reach {
             } => {
                 (named.is_empty() || named.contains(&i))
                     && (kinds.is_empty() || kinds.contains(&f.kind))
-                    && countries.as_ref().is_none_or(|c| in_set(c, f.country))
-                    && in_set(products, f.product)
+                    && countries.as_ref().is_none_or(|c| member(c, f.country))
+                    && member(products, f.product)
             }
             Reach::Lanes { .. } => false,
         }
@@ -286,7 +288,7 @@ impl Reach {
                 from: f,
                 to: t,
                 products,
-            } => in_set(f, from) && in_set(t, to) && in_set(products, product),
+            } => member(f, from) && member(t, to) && member(products, product),
             Reach::Facilities { .. } => false,
         }
     }
