@@ -103,6 +103,44 @@ fn graph_formats() {
     assert_eq!(fab["type"], "facility");
 }
 
+/// The shipped world's data attribution travels with every graph format as
+/// a graph-level attribute; a scenario without one gets none.
+#[test]
+fn graph_carries_the_data_attribution() {
+    let graph = |format: &str, scenario: Option<std::path::PathBuf>| {
+        let mut c = chipshock();
+        c.args(["graph", "--format", format]);
+        if let Some(p) = scenario {
+            c.arg(p);
+        }
+        let out = c.assert().code(0);
+        String::from_utf8(out.get_output().stdout.clone()).expect("utf8")
+    };
+    let j: serde_json::Value = serde_json::from_str(&graph("json", None)).expect("json");
+    let a = j["graph"]["attribution"].as_str().expect("attribution");
+    assert!(a.contains("CC BY-NC 4.0"), "{a}");
+    let dot = graph("dot", None);
+    assert!(dot.contains("  comment=\"data: "), "{dot:.300}");
+    assert!(dot.contains("CC BY-NC 4.0"));
+    let ml = graph("graphml", None);
+    assert!(ml.contains("<key id=\"g_attribution\" for=\"graph\""));
+    let data = ml
+        .split("<data key=\"g_attribution\">")
+        .nth(1)
+        .expect("graph data");
+    assert!(
+        data.split("</data>")
+            .next()
+            .is_some_and(|d| d.contains("CC BY-NC 4.0"))
+    );
+
+    let base = || Some(common::fixture("base.toml"));
+    let j: serde_json::Value = serde_json::from_str(&graph("json", base())).expect("json");
+    assert!(j["graph"].get("attribution").is_none());
+    assert!(!graph("dot", base()).contains("comment="));
+    assert!(!graph("graphml", base()).contains("g_attribution"));
+}
+
 #[test]
 fn graph_writes_file_atomically() {
     let dir = tempfile::tempdir().expect("tempdir");

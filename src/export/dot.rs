@@ -3,7 +3,7 @@
 use petgraph::graph::DiGraph;
 use petgraph::visit::EdgeRef;
 
-use super::{GraphExporter, attributes};
+use super::{GraphExporter, GraphMeta, attributes};
 use crate::network::graph::{Edge, Node};
 
 pub struct Dot;
@@ -29,8 +29,13 @@ fn attr_list(v: &impl serde::Serialize, extra: &[(&str, String)]) -> String {
 }
 
 impl GraphExporter for Dot {
-    fn write(&self, g: &DiGraph<Node, Edge>) -> String {
+    fn write(&self, g: &DiGraph<Node, Edge>, meta: &GraphMeta) -> String {
         let mut out = String::from("digraph chipshock {\n  rankdir=LR;\n");
+        if let Some(a) = meta.attribution {
+            // A graph attribute (kept by Graphviz in what it writes), not a
+            // comment (dropped).
+            out.push_str(&format!("  comment={};\n", quote(&format!("data: {a}"))));
+        }
         for n in g.node_indices() {
             let node = &g[n];
             let shape = match node {

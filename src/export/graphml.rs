@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use petgraph::graph::DiGraph;
 use petgraph::visit::EdgeRef;
 
-use super::{GraphExporter, attributes, xml_escape};
+use super::{GraphExporter, GraphMeta, attributes, xml_escape};
 use crate::network::graph::{Edge, Node};
 
 pub struct GraphMl;
@@ -35,7 +35,7 @@ fn text(v: &serde_json::Value) -> String {
 }
 
 impl GraphExporter for GraphMl {
-    fn write(&self, g: &DiGraph<Node, Edge>) -> String {
+    fn write(&self, g: &DiGraph<Node, Edge>, meta: &GraphMeta) -> String {
         // Declare every attribute key once, with its type.
         let mut node_keys: BTreeMap<String, &'static str> = BTreeMap::new();
         let mut edge_keys: BTreeMap<String, &'static str> = BTreeMap::new();
@@ -66,7 +66,18 @@ impl GraphExporter for GraphMl {
                 "  <key id=\"e_{k}\" for=\"edge\" attr.name=\"{k}\" attr.type=\"{t}\"/>\n"
             ));
         }
+        if meta.attribution.is_some() {
+            out.push_str(
+                "  <key id=\"g_attribution\" for=\"graph\" attr.name=\"attribution\" attr.type=\"string\"/>\n",
+            );
+        }
         out.push_str("  <graph id=\"chipshock\" edgedefault=\"directed\">\n");
+        if let Some(a) = meta.attribution {
+            out.push_str(&format!(
+                "    <data key=\"g_attribution\">{}</data>\n",
+                xml_escape(a)
+            ));
+        }
         for (n, attrs) in g.node_indices().zip(&nodes) {
             out.push_str(&format!("    <node id=\"{}\">\n", xml_escape(g[n].id())));
             for (k, v) in attrs {

@@ -4,13 +4,13 @@ use petgraph::graph::DiGraph;
 use petgraph::visit::EdgeRef;
 use serde_json::{Value, json};
 
-use super::GraphExporter;
+use super::{GraphExporter, GraphMeta};
 use crate::network::graph::{Edge, Node};
 
 pub struct Json;
 
 impl GraphExporter for Json {
-    fn write(&self, g: &DiGraph<Node, Edge>) -> String {
+    fn write(&self, g: &DiGraph<Node, Edge>, meta: &GraphMeta) -> String {
         let nodes: Vec<Value> = g
             .node_weights()
             .map(|n| serde_json::to_value(n).unwrap_or(Value::Null))
@@ -26,10 +26,14 @@ impl GraphExporter for Json {
                 v
             })
             .collect();
+        let mut graph = json!({ "name": "chipshock" });
+        if let (Some(a), Value::Object(m)) = (meta.attribution, &mut graph) {
+            m.insert("attribution".into(), json!(a));
+        }
         let doc = json!({
             "directed": true,
             "multigraph": true,
-            "graph": { "name": "chipshock" },
+            "graph": graph,
             "nodes": nodes,
             "links": links,
         });

@@ -2,7 +2,10 @@
 //!
 //! Each writes the graph of [`network::graph::export_graph`]: countries,
 //! facilities and markets as nodes; supply links and located-in relations
-//! as edges, with their attributes, for Graphviz, Gephi or NetworkX.
+//! as edges, with their attributes, for Graphviz, Gephi or NetworkX. The
+//! scenario's `[meta] attribution` is a graph-level attribute of every
+//! format, so that the credit a data licence asks for travels with a graph
+//! built from that data.
 
 mod dot;
 mod graphml;
@@ -17,9 +20,16 @@ pub use dot::Dot;
 pub use graphml::GraphMl;
 pub use json::Json;
 
+/// What a graph file says of the graph as a whole.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GraphMeta<'a> {
+    /// The scenario's attribution of its data (`None` when it declares none).
+    pub attribution: Option<&'a str>,
+}
+
 /// A graph file format.
 pub trait GraphExporter {
-    fn write(&self, g: &DiGraph<Node, Edge>) -> String;
+    fn write(&self, g: &DiGraph<Node, Edge>, meta: &GraphMeta) -> String;
 }
 
 /// The formats `chipshock graph --format` accepts.
@@ -33,10 +43,14 @@ pub enum GraphFormat {
 /// Renders `net` in `format`.
 pub fn render(net: &Network, format: GraphFormat) -> String {
     let g = export_graph(net);
+    let a = net.settings.attribution.as_str();
+    let meta = GraphMeta {
+        attribution: (!a.is_empty()).then_some(a),
+    };
     match format {
-        GraphFormat::Dot => Dot.write(&g),
-        GraphFormat::Graphml => GraphMl.write(&g),
-        GraphFormat::Json => Json.write(&g),
+        GraphFormat::Dot => Dot.write(&g, &meta),
+        GraphFormat::Graphml => GraphMl.write(&g, &meta),
+        GraphFormat::Json => Json.write(&g, &meta),
     }
 }
 
