@@ -249,6 +249,47 @@ fn shocks_reach_what_a_policy_builds() {
     }
 }
 
+/// A capacity shock whose rule matches no declared facility but matches a fab
+/// a policy builds is no error: it hits nothing in the baseline (which a
+/// note says) and stops the new fab in the variant that builds it. A rule
+/// that matches neither is still refused.
+#[test]
+fn a_shock_may_select_only_what_a_policy_builds() {
+    let quake_b = "[[shock]]\nid = \"quake_b\"\nprobability = 0\nduration_weeks = { fixed = 6 }\nseverity = { fixed = 1 }\n[shock.capacity]\ncountries = [\"B\"]\n";
+    let text = RESHORED_FAB_IN_REACH.replace("[[policy]]", &format!("{quake_b}[[policy]]"));
+    let (scenario, diags) = load_scenario_str("reach.toml", &text);
+    assert!(diags.is_empty(), "{:?}", diags.items);
+    let n = chipshock::network::compile(&scenario)
+        .map_err(|d| d.items)
+        .expect("valid: the reshored fab is in B");
+    let notes = chipshock::network::notes(&n);
+    assert!(
+        notes
+            .iter()
+            .any(|x| x.contains("`quake_b` hits no facility of the baseline")),
+        "{notes:?}"
+    );
+    let fired = [FiredShock::scripted(shock(&n, "quake_b"), 10, 6, 1.0, 0)];
+    assert_eq!(scripted(&engine(&n, "baseline"), &fired), 0.0);
+    assert!(scripted(&engine(&n, "reshored"), &fired) > 0.0);
+
+    // Fabs in B, but of another kind: nothing a policy builds either.
+    let osat = text.replace(
+        "countries = [\"B\"]",
+        "countries = [\"B\"]\nkinds = [\"osat\"]",
+    );
+    let (scenario, _) = load_scenario_str("reach.toml", &osat);
+    let errors = chipshock::network::compile(&scenario).expect_err("selects nothing");
+    assert!(
+        errors
+            .items
+            .iter()
+            .any(|d| d.message == "shock `quake_b` selects nothing"),
+        "{:?}",
+        errors.items
+    );
+}
+
 /// The schedule comes from the trial's stream before any policy acts, so
 /// every variant sees the same shocks, and running again reproduces every
 /// per-trial difference exactly.

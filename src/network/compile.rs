@@ -245,6 +245,14 @@ pub fn notes(net: &Network) -> Vec<String> {
             ));
         }
         if let ShockTarget::Capacity(fs) = &sh.target
+            && fs.is_empty()
+        {
+            out.push(format!(
+                "shock `{}` hits no facility of the baseline: it reaches only fabs a policy builds",
+                sh.id
+            ));
+        }
+        if let ShockTarget::Capacity(fs) = &sh.target
             && !fs.is_empty()
             && fs
                 .iter()
@@ -324,6 +332,7 @@ fn structure(s: &Scenario, checked_variants: Option<Vec<String>>) -> Result<Netw
     let mut c = Compiler {
         diags: Diagnostics::default(),
         checked_variants,
+        unselected: Vec::new(),
     };
     let net = c.run(s);
     if c.diags.is_empty() {
@@ -408,6 +417,10 @@ struct Compiler {
     /// When set, only these variants (by id) are checked for conflicting
     /// policies: the others are not run (a sweep's points).
     checked_variants: Option<Vec<String>>,
+    /// Capacity shocks that select no declared facility: "selects nothing",
+    /// unless their rule reaches a facility a policy builds (checked once
+    /// the policies are compiled).
+    unselected: Vec<(Diagnostic, Reach)>,
 }
 
 impl Compiler {
@@ -1368,6 +1381,29 @@ impl Compiler {
             policy_spans.push(p.id.span);
         }
         let variants = self.variants(&f.variant, &policy_t, &policies, &policy_spans);
+        // A capacity shock that selects no declared facility is no mistake
+        // if it reaches one a policy builds (`countries = ["JP"]` and a
+        // subsidy that builds the only Japanese fab): it hits that fab in the
+        // variants that build it, as `policy::apply` extends its targets.
+        let built: Vec<Facility> = policies
+            .iter()
+            .flatten()
+            .filter_map(|p| match &p.action {
+                PolicyAction::Reshore {
+                    country, template, ..
+                } => Some(Facility {
+                    country: *country,
+                    ..facilities[*template as usize].clone()
+                }),
+                _ => None,
+            })
+            .collect();
+        for (d, reach) in std::mem::take(&mut self.unselected) {
+            // (A named selector names declared facilities only.)
+            if !built.iter().any(|f| reach.reaches_facility(u32::MAX, f)) {
+                self.err(d);
+            }
+        }
 
         let scenario_hash = s.sources.content_hash().to_string();
 
@@ -1949,10 +1985,13 @@ impl Compiler {
                 | ShockTarget::Revoke(v) => v.is_empty(),
             };
             if empty && !maybe {
-                self.err(
-                    Diagnostic::new(format!("{what} selects nothing"), sh.id.span)
-                        .hint("its selector matches no facility, link, market demand or agreement; check the ids and filters"),
-                );
+                let d = Diagnostic::new(format!("{what} selects nothing"), sh.id.span)
+                    .hint("its selector matches no facility, link, market demand or agreement; check the ids and filters");
+                match (t, reach.clone()) {
+                    // It may still hit a fab a policy builds.
+                    (ShockTarget::Capacity(_), Some(r)) => self.unselected.push((d, r)),
+                    _ => self.err(d),
+                }
             }
         }
         let mut triggers = Vec::new();
