@@ -240,6 +240,7 @@ pub struct TrialTable {
     pub backorder_unit_weeks: Vec<f64>,
     tts: Vec<u32>,
     ttr: Vec<u32>,
+    first_short: Vec<u32>,
     /// Trial `i`'s fired shocks are `fired[fired_offsets[i]..fired_offsets[i + 1]]`.
     fired_offsets: Vec<u64>,
     fired: Vec<FiredShock>,
@@ -269,6 +270,13 @@ impl TrialTable {
         Some(self.ttr[i]).filter(|&t| t != NONE)
     }
 
+    /// The first week trial `i` fell short (total fulfilment below the
+    /// threshold), if it did: with the horizon, the censoring time of a
+    /// trial still short at the end.
+    pub fn first_short_week(&self, i: usize) -> Option<u32> {
+        Some(self.first_short[i]).filter(|&t| t != NONE)
+    }
+
     /// Times to survive of the trials where one is defined, in trial order.
     pub fn defined_tts(&self) -> impl Iterator<Item = u32> + '_ {
         self.tts.iter().copied().filter(|&t| t != NONE)
@@ -290,6 +298,7 @@ impl TrialTable {
         self.backorder_unit_weeks.push(r.backorder_unit_weeks);
         self.tts.push(r.tts.unwrap_or(NONE));
         self.ttr.push(r.ttr.unwrap_or(NONE));
+        self.first_short.push(r.first_short.unwrap_or(NONE));
         self.fired.extend_from_slice(&r.fired);
         self.fired_offsets.push(self.fired.len() as u64);
     }
@@ -303,6 +312,7 @@ impl TrialTable {
             .extend_from_slice(&other.backorder_unit_weeks);
         self.tts.extend_from_slice(&other.tts);
         self.ttr.extend_from_slice(&other.ttr);
+        self.first_short.extend_from_slice(&other.first_short);
         let base = self.fired.len() as u64;
         self.fired.extend_from_slice(&other.fired);
         self.fired_offsets
@@ -502,6 +512,7 @@ struct Compact {
     backorder_unit_weeks: f64,
     tts: Option<u32>,
     ttr: Option<u32>,
+    first_short: Option<u32>,
     /// Reused across blocks, so it allocates only when a trial fires more
     /// shocks than any before it in this slot.
     fired: Vec<FiredShock>,
@@ -699,6 +710,7 @@ fn copy_out(
     rec.backorder_unit_weeks = out.backorder_unit_weeks;
     rec.tts = out.time_to_survive;
     rec.ttr = out.time_to_recover;
+    rec.first_short = out.first_short_week;
     rec.fired.clear();
     rec.fired.extend_from_slice(&out.fired);
     needs[..n_needs].copy_from_slice(&out.lost_usd_by_need);

@@ -166,6 +166,9 @@ pub struct Engine {
     /// Facilities with an input need that has a reserve: while it is locked
     /// they are worked every week.
     pub(crate) reserve_facilities: Vec<u32>,
+    /// Needs with a reserve (`reserve[n] > 0`): what is left of each
+    /// reserve is kept week by week (`Scratch::reserve_short`).
+    pub(crate) reserve_needs: Vec<u32>,
     /// Baseline spare capacity, `max(cap − base_out, 0)`.
     pub(crate) base_spare: Vec<f64>,
     /// Market-demand needs: worked every week (they carry the metrics).
@@ -497,6 +500,7 @@ impl Engine {
             max_lead,
             reserve: vec![0.0; net.needs.len()],
             reserve_facilities: Vec::new(),
+            reserve_needs: Vec::new(),
             base_spare,
             market_needs,
             base_out_total,
@@ -508,6 +512,9 @@ impl Engine {
     /// Holds back `units` of need `n`'s stock while reserves are locked.
     pub(crate) fn set_reserve(&mut self, n: usize, units: f64) {
         self.reserve[n] = units;
+        if units > 0.0 && !self.reserve_needs.contains(&(n as u32)) {
+            self.reserve_needs.push(n as u32);
+        }
         let need = &self.needs[n];
         if !need.market && !self.reserve_facilities.contains(&need.owner) {
             self.reserve_facilities.push(need.owner);
@@ -740,6 +747,9 @@ pub struct Scratch {
     /// Stockpile reserves (`Engine::reserve`) may not be drawn this week
     /// (no shock is active and the policy releases them only during one).
     pub(crate) reserve_locked: bool,
+    /// Per need, how much of its reserve is missing (drawn during a shock
+    /// and not yet refilled): `reserve − held`, 0 at rest.
+    pub(crate) reserve_short: Vec<f64>,
     /// Per need, this week: a supplier ships less than it was ordered.
     pub(crate) rationed: Bits,
     /// Needs worked this week: markets, and every need that may be off its
@@ -795,6 +805,7 @@ impl Scratch {
             revoked_week,
             at_baseline,
             reserve_locked,
+            reserve_short,
             rationed,
             need_hot,
             need_pending,
@@ -824,6 +835,7 @@ impl Scratch {
         self.revoked_week.clone_from(revoked_week);
         self.at_baseline = *at_baseline;
         self.reserve_locked = *reserve_locked;
+        self.reserve_short.clone_from(reserve_short);
         self.rationed.clone_from(rationed);
         self.need_hot.clone_from(need_hot);
         self.need_pending.clone_from(need_pending);
@@ -837,6 +849,7 @@ impl Scratch {
     fn resize(&mut self, e: &Engine) {
         let (nn, nl, nf) = (e.needs.len(), e.links.len(), e.cap.len());
         self.dm.resize(nn, 0.0);
+        self.reserve_short.resize(nn, 0.0);
         self.need.resize(nn, NeedState::at_rest(0.0));
         for b in [
             &mut self.rationed,
@@ -901,6 +914,7 @@ impl Scratch {
             *st = NeedState::at_rest(base_use);
         }
         self.dm.fill(1.0);
+        self.reserve_short.fill(0.0);
         self.share.copy_from_slice(&e.l_base_share);
         for (x, lf) in self.ship.iter_mut().zip(&e.l_flow) {
             *x = lf.base;
@@ -998,6 +1012,7 @@ impl Scratch {
                 && st.cap_health == 1.0
                 && st.short_weeks == 0
         }) && zero(&self.pipe)
+            && zero(&self.reserve_short)
             && e.links.iter().enumerate().all(|(l, lk)| {
                 self.share[l] == lk.base_share
                     && self.link_order(e, l) == lk.base_flow

@@ -130,11 +130,16 @@ pub struct TrialOutcome {
     pub peak_shortfall: f64,
     /// Weeks in which total fulfilment was below the threshold.
     pub weeks_below_threshold: u32,
-    /// Weeks from the first shock's onset to the first shortfall week.
+    /// Weeks from the onset of the shock the first shortfall follows (see
+    /// docs/MODEL.md §4) to the first shortfall week; `None` without a
+    /// shortfall, or when no shock began at or before it (a policy's own).
     pub time_to_survive: Option<u32>,
     /// Weeks from the first shortfall week until fulfilment is back above
-    /// the threshold for good.
+    /// the threshold for good; `None` without a shortfall, or when it was
+    /// still short in the last week (recovery censored by the horizon).
     pub time_to_recover: Option<u32>,
+    /// The first week whose total fulfilment was below the threshold.
+    pub first_short_week: Option<u32>,
     /// Weekly fulfilment fraction per market, row-major `[market][week]`
     /// (horizon columns). Filled only when requested.
     pub weekly_fulfilment: Vec<f32>,
@@ -157,6 +162,7 @@ impl TrialOutcome {
         self.weeks_below_threshold = 0;
         self.time_to_survive = None;
         self.time_to_recover = None;
+        self.first_short_week = None;
         self.weekly_fulfilment.clear();
         self.weekly_fulfilment.resize(weekly_len, 1.0);
         self.backorder_unit_weeks = 0.0;

@@ -233,11 +233,6 @@ impl Engine {
         let h = self.horizon;
         let mut quiet_from = driver.quiet_from();
         let mut first_onset = u32::MAX;
-        // The first shock that touches capacity, lanes or demand: time to
-        // survive counts from it. A revocation before it changes which
-        // policies hold but moves no goods, so counting from it would add
-        // the weeks between the two to the time to survive.
-        let mut first_disruption = u32::MAX;
         for f in &out.fired {
             first_onset = first_onset.min(f.onset_week);
             quiet_from = quiet_from.max(
@@ -247,7 +242,6 @@ impl Engine {
                     // lane or demand, so it holds the trial open no longer.
                     f.onset_week.saturating_add(1)
                 } else {
-                    first_disruption = first_disruption.min(f.onset_week);
                     window(f).1
                 },
             );
@@ -375,16 +369,39 @@ impl Engine {
             out.lost_usd += units * usd;
         }
         if let Some(fs) = first_short {
-            // (Only revocations fired: from the first of them.)
-            let from = if first_disruption == u32::MAX {
-                first_onset
-            } else {
-                first_disruption
-            };
-            out.time_to_survive = Some(fs.saturating_sub(from));
+            out.first_short_week = Some(fs);
+            out.time_to_survive = self.survived_from(&out.fired, fs).map(|from| fs - from);
             let ls = last_short.unwrap_or(fs);
             out.time_to_recover = if ls + 1 >= h { None } else { Some(ls + 1 - fs) };
         }
+    }
+
+    /// The onset that a first shortfall in week `fs` is counted from (time
+    /// to survive): the earliest onset of the shocks moving goods that are
+    /// in effect in week `fs` (their duration and recovery); if none is, the
+    /// latest such onset before it (a shortfall that follows a shock once
+    /// it is over, as stocks and pipelines run dry); failing both, the
+    /// latest revocation before it (only agreements were torn up). `None`
+    /// when nothing began at or before week `fs`: the shortfall is not the
+    /// survival of a shock (a policy's own, such as a fab still ramping).
+    ///
+    /// Counting from the first shock of the trial instead would count the
+    /// weeks from a minor shock, long over, to the shortfall a later one
+    /// caused.
+    pub(crate) fn survived_from(&self, fired: &[FiredShock], fs: u32) -> Option<u32> {
+        let (mut in_effect, mut latest, mut revoked) = (None::<u32>, None::<u32>, None::<u32>);
+        for f in fired.iter().filter(|f| f.onset_week <= fs) {
+            let o = f.onset_week;
+            if let ShockTarget::Revoke(_) = &self.shocks[f.shock as usize].target {
+                revoked = revoked.max(Some(o));
+            } else {
+                if fs < window(f).1 {
+                    in_effect = Some(in_effect.map_or(o, |x| x.min(o)));
+                }
+                latest = latest.max(Some(o));
+            }
+        }
+        in_effect.or(latest).or(revoked)
     }
 
     /// Sets capacity factors, passable fractions and demand multipliers for
@@ -554,6 +571,7 @@ impl Engine {
         let consumed = self.order_pass(s, out, arrivals, per_week, lock, consumed);
         let (produced, consumed) = self.production_pass(s, lock, consumed);
         let shipped = self.shipment_pass(t, s);
+        self.hold_reserves(s);
         s.week_produced = produced;
         s.week_shipped = shipped;
         s.week_consumed = consumed;
@@ -621,7 +639,7 @@ impl Engine {
                     NeedKind::Demand { units_per_week, .. } => {
                         let demand = units_per_week * s.dm[n];
                         let req = demand + st.backlog;
-                        let avail = self.available(n, st, lock);
+                        let avail = self.available(n, st, lock, &s.reserve_short);
                         let got = req.min(avail);
                         consumed += got;
                         st.inv_dev = (st.inv_dev + (a - (got - nr.base_use))).max(-nr.target);
@@ -633,10 +651,18 @@ impl Engine {
                             // Back-ordered demand is negative inventory.
                             gap += st.backlog;
                             st.backlog = short;
-                        } else if let Some(x) = out.lost_units_by_need.get_mut(nr.mpos as usize) {
-                            *x += short;
+                            demand
+                        } else {
+                            if let Some(x) = out.lost_units_by_need.get_mut(nr.mpos as usize) {
+                                *x += short;
+                            }
+                            // Lost demand is gone: the market replaces what
+                            // it sold, not what it was asked for (the
+                            // position already counts the arrival that fell
+                            // short, so ordering the lost units too would
+                            // order them twice).
+                            got
                         }
-                        demand
                     }
                 };
                 let order = (planned + gap * per_week).max(0.0);
@@ -717,7 +743,7 @@ impl Engine {
                         continue;
                     }
                     let (base_use, target) = (self.n_base_use[n], self.n_target[n]);
-                    let avail = self.available(n, st, lock);
+                    let avail = self.available(n, st, lock, &s.reserve_short);
                     let got = units_per_week.min(avail);
                     consumed += got - base_use;
                     let mut hh = st.cap_health;
@@ -745,7 +771,8 @@ impl Engine {
                 let mats = &self.fac_mat.items[mlo..mhi];
                 let per_units = &self.mat_per_unit[mlo..mhi];
                 for (i, (&n, &per_unit)) in mats.iter().zip(per_units).enumerate() {
-                    let avail = self.available(n as usize, &s.need[n as usize], lock);
+                    let avail =
+                        self.available(n as usize, &s.need[n as usize], lock, &s.reserve_short);
                     s.mat_avail[i] = avail;
                     if per_unit * output > avail {
                         output = if per_unit > 0.0 {
@@ -936,26 +963,40 @@ impl Engine {
 
     /// Stock need `n` can draw on this week: its target plus the week's
     /// baseline arrivals, plus the deviations of its inventory and of this
-    /// week's arrivals; never negative.
-    ///
-    /// While reserves are locked, the reserve is the top layer of the
-    /// stock: what lies above the need's working stock (its rest stock less
-    /// the reserve) is held back, up to the reserve. So a reserve drawn
-    /// during a shock is refilled from what arrives beyond the working
-    /// stock, after it, never by withholding use: at rest exactly the
-    /// reserve is held back, below the working stock nothing is. (Unlocked,
-    /// nothing is held back, without reading the reserve.)
+    /// week's arrivals; never negative. While reserves are locked, what is
+    /// held of the need's reserve (its size less `reserve_short`) is not.
     #[inline]
-    fn available(&self, n: usize, st: &NeedState, lock: bool) -> f64 {
+    fn available(&self, n: usize, st: &NeedState, lock: bool, reserve_short: &[f64]) -> f64 {
         let stock = self.n_rest_stock[n] + st.inv_dev + st.arr_dev;
         let free = if lock {
-            let reserve = self.reserve[n];
-            let working = self.n_rest_stock[n] - reserve;
-            (stock - reserve).max(stock.min(working))
+            stock - (self.reserve[n] - reserve_short[n])
         } else {
             stock
         };
         free.max(0.0)
+    }
+
+    /// What is held of each reserve after the week, from the need's stock
+    /// at its end. The reserve is what the stock holds beyond the need's
+    /// working stock (its target less the reserve), up to the reserve:
+    /// - a draw takes the reserve only once the working stock is gone (what
+    ///   is held is never more than the stock);
+    /// - what arrives refills the working stock first and only the surplus
+    ///   the reserve, so a reserve drawn during a shock is refilled after
+    ///   the market is served again, never by withholding its supply;
+    /// - at rest (stock at target) the reserve is whole.
+    ///
+    /// While locked, nothing held is drawn (`available`), so outside a
+    /// shock a market with a reserve loses what it would lose without it.
+    fn hold_reserves(&self, s: &mut Scratch) {
+        for &n in &self.reserve_needs {
+            let n = n as usize;
+            let (reserve, target) = (self.reserve[n], self.n_target[n]);
+            let stock = target + s.need[n].inv_dev;
+            let held = (reserve - s.reserve_short[n]).min(stock.max(0.0));
+            let held = held.max((stock - (target - reserve)).min(reserve));
+            s.reserve_short[n] = reserve - held;
+        }
     }
 
     /// Priority rationing of `output` over facility `f`'s orders, which it
@@ -1069,7 +1110,8 @@ impl Engine {
     /// When no link was short, shares move back toward baseline by at most
     /// `share_drift_per_week` per link per week, but only while every link
     /// below its baseline share has an open lane and a supplier with spare
-    /// capacity (the original supplier has recovered).
+    /// capacity (the original supplier has recovered), and by no more than
+    /// that spare capacity (in shares of last week's order) on any link.
     fn reroute(&self, n: usize, s: &mut Scratch) -> bool {
         let offsets = &self.need_links.offsets;
         let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
@@ -1100,7 +1142,22 @@ impl Engine {
                 }
             }
             if max_diff > 0.0 {
-                let alpha = self.cfg.share_drift_per_week / max_diff;
+                // At most the drift, and no link takes back more than its
+                // supplier's spare capacity: a fab still ramping up (or
+                // restarting) is handed only what it can make, not a share
+                // it would ration to the market's loss.
+                let mut alpha = self.cfg.share_drift_per_week / max_diff;
+                if prev_order > 0.0 {
+                    for l in lo..hi {
+                        let up = self.l_base_share[l] - s.share[l];
+                        if up > 0.0 {
+                            let spare = s.spare[self.l_flow[l].supplier as usize];
+                            // (A hair under it: `prev_order × up × α` may
+                            // round above the spare.)
+                            alpha = alpha.min(spare * (1.0 - 1e-9) / (prev_order * up));
+                        }
+                    }
+                }
                 if alpha >= 1.0 {
                     s.share[lo..hi].copy_from_slice(&self.l_base_share[lo..hi]);
                     return false;

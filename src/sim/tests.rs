@@ -94,6 +94,90 @@ fn time_to_survive_counts_from_the_first_disruption() {
     assert_eq!(out.time_to_recover, plain.time_to_recover);
 }
 
+/// Time to survive counts from the shock the first shortfall follows, not
+/// from a minor shock long over before it: the chain's supplier is down 4
+/// weeks from week 10 and the market first falls short in week 15, 5 weeks
+/// on, whatever harmless shock came in week 2. (Counting from the trial's
+/// first shock gave 13.)
+#[test]
+fn time_to_survive_counts_from_the_shock_the_shortfall_follows() {
+    let mut net = chain(2.0, 1.0, 4.0);
+    let plain = run(&net);
+    assert_eq!(
+        (plain.first_short_week, plain.time_to_survive),
+        (Some(15), Some(5))
+    );
+    let mut early = net.shocks[0].clone();
+    early.onset_week = Some(fixed(2.0));
+    early.duration_weeks = fixed(1.0);
+    early.severity = fixed(0.01);
+    net.shocks.push(early);
+    let out = run(&net);
+    assert_eq!(out.fired.len(), 2, "{:?}", out.fired);
+    assert_eq!(out.lost_units, plain.lost_units);
+    assert_eq!(out.time_to_survive, Some(5));
+}
+
+/// The onset a shortfall counts from: the earliest shock still in effect in
+/// its week (duration and recovery), else the latest before it, else the
+/// latest revocation before it; none when nothing began by then.
+#[test]
+fn the_onset_a_shortfall_counts_from() {
+    let mut b = Builder::new(60);
+    let f = b.facility("chip", 1000.0, 0.0, 0.0);
+    let mk = b.market(0.0, false);
+    let nd = b.demand(mk, "chip", 100.0, 1.0);
+    b.link(f, nd, 1.0, 1);
+    let cap = b.scripted(ShockTarget::Capacity(vec![f]), 0.0, 1.0, 0.5, Some(0.0));
+    let revoke = b.scripted(ShockTarget::Revoke(Vec::new()), 0.0, 1.0, 1.0, None);
+    let e = Engine::new(&b.build());
+    let at = |shock, onset, duration, recovery| {
+        super::FiredShock::scripted(shock, onset, duration, 0.5, recovery)
+    };
+    // In effect in week 20: [5, 5 + 10 + 10) and [18, 21); the earliest wins.
+    let fired = [at(cap, 5, 10, 10), at(cap, 18, 3, 0), at(cap, 30, 2, 0)];
+    assert_eq!(e.survived_from(&fired, 20), Some(5));
+    // None in effect in week 20: the latest before it.
+    let fired = [at(cap, 2, 1, 0), at(cap, 12, 3, 0), at(cap, 30, 2, 0)];
+    assert_eq!(e.survived_from(&fired, 20), Some(12));
+    // Only revocations before it.
+    let fired = [at(revoke, 3, 0, 0), at(revoke, 7, 0, 0), at(cap, 25, 2, 0)];
+    assert_eq!(e.survived_from(&fired, 20), Some(7));
+    // Nothing before it: not the survival of a shock.
+    assert_eq!(e.survived_from(&[at(cap, 25, 2, 0)], 20), None);
+    assert_eq!(e.survived_from(&[], 20), None);
+}
+
+/// Lost demand is not ordered again. One fab of capacity 200 serves two
+/// markets of 100 a week with no stock; the lane to the second is closed
+/// weeks 10-12, so it loses weeks 11-13 (300 units). When the lane opens
+/// it orders its 100 again, not 100 more for the sale it just lost, so the
+/// fab is not overloaded and the first market loses nothing. (Ordering the
+/// lost units again rationed the fab to 2/3 in week 13, and the first
+/// market lost 33.)
+#[test]
+fn lost_demand_is_not_ordered_again() {
+    let mut b = Builder::new(40);
+    let f = b.facility("chip", 200.0, 0.0, 0.0);
+    let (m1, m2) = (b.market(0.0, false), b.market(0.0, false));
+    let (n1, n2) = (
+        b.demand(m1, "chip", 100.0, 1.0),
+        b.demand(m2, "chip", 100.0, 1.0),
+    );
+    b.link(f, n1, 1.0, 1);
+    let lane = b.link(f, n2, 1.0, 1);
+    b.scripted(ShockTarget::Lane(vec![lane]), 10.0, 3.0, 1.0, Some(0.0));
+    let net = b.build();
+    let out = run(&net);
+    assert_eq!(out.lost_units_by_need, vec![0.0, 300.0]);
+    let wk = weekly(&out, &net, 1);
+    for (t, &x) in wk.iter().enumerate() {
+        let want = if (11..=13).contains(&t) { 0.0 } else { 1.0 };
+        assert_eq!(x, want, "week {t}");
+    }
+    assert!(weekly(&out, &net, 0).iter().all(|&x| x == 1.0));
+}
+
 /// scenarios/examples/two_suppliers.toml: fab_a (share 0.7) is down weeks
 /// 10-15. Week 11 the market moves fab_a's 0.7 to fab_b, whose spare
 /// capacity (70 of 100) is exactly that much of last week's order. fab_b

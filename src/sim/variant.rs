@@ -293,6 +293,7 @@ fn copy_quiet(q: &TrialOutcome, out: &mut TrialOutcome, record_weekly: bool) {
     out.weeks_below_threshold = q.weeks_below_threshold;
     out.time_to_survive = q.time_to_survive;
     out.time_to_recover = q.time_to_recover;
+    out.first_short_week = q.first_short_week;
     out.backorder_unit_weeks = q.backorder_unit_weeks;
     if record_weekly {
         out.weekly_fulfilment.copy_from_slice(&q.weekly_fulfilment);
