@@ -17,7 +17,7 @@ use crate::policy::{self, Cost};
 use crate::report::RunReport;
 use crate::sim::TrialOutcome;
 use crate::sim::variant::VariantEngine;
-use crate::stats::{PairedDifference, Proportion, paired_difference};
+use crate::stats::{PairedDifference, Proportion, paired_difference, welch_ci95_half_width};
 
 /// One variant against the baseline, for one scope (total or focus).
 #[derive(Clone, Debug, Serialize)]
@@ -33,7 +33,9 @@ pub struct Comparison {
     pub avoided_usd: PairedDifference,
     pub avoided_units: PairedDifference,
     /// Half-width of the 95 % interval had the variants been run on
-    /// independent random numbers (√(SE_b² + SE_v²) × 1.96).
+    /// independent random numbers: Welch's `t95(ν) √(SE_b² + SE_v²)`, with
+    /// the Welch–Satterthwaite degrees of freedom rounded down (see
+    /// [`welch_ci95_half_width`]).
     pub unpaired_ci95_half_width_usd: f64,
     pub cost: Cost,
     /// Mean avoided loss per dollar of policy cost over the horizon.
@@ -359,10 +361,12 @@ pub fn compare_runs(runs: &[&VariantRun], focus: Option<&str>) -> Vec<Comparison
                 expected_lost_usd: v_summary.mean,
                 expected_lost_usd_ci95: v_summary.ci95,
                 expected_lost_units: units.mean,
-                unpaired_ci95_half_width_usd: 1.96
-                    * (b_summary.std_error * b_summary.std_error
-                        + v_summary.std_error * v_summary.std_error)
-                        .sqrt(),
+                unpaired_ci95_half_width_usd: welch_ci95_half_width(
+                    b_summary.std_error,
+                    b_summary.count,
+                    v_summary.std_error,
+                    v_summary.count,
+                ),
                 avoided_usd_per_dollar: (cost > 0.0).then(|| avoided_usd.mean / cost),
                 avoided_usd,
                 avoided_units,
@@ -392,4 +396,70 @@ pub fn compare_runs(runs: &[&VariantRun], focus: Option<&str>) -> Vec<Comparison
         rows.extend(block);
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mc::fake;
+    use crate::stats::{Summary, t95};
+
+    /// A fake run of `trials` seeded `seed`, as variant `id`.
+    fn fake_run(id: &str, seed: u64, trials: std::ops::Range<u64>) -> VariantRun {
+        let net = fake::network(5);
+        let layout = Layout::from_network(&net, false);
+        let acc = mc::run_trials(
+            trials.clone(),
+            &layout,
+            &RunOptions {
+                threads: 1,
+                block_size: 64,
+            },
+            || (),
+            |t, _: &mut (), out| fake::trial(seed, t, out),
+            |_| {},
+        )
+        .expect("runs");
+        let cfg = RunConfig::new(&net, seed, trials, false).with_variant(id);
+        VariantRun {
+            id: id.into(),
+            name: id.into(),
+            cost: Cost::default(),
+            report: RunReport::build(&net, &cfg, &acc),
+            accumulated: acc,
+            focus_usd: Vec::new(),
+            focus_units: Vec::new(),
+        }
+    }
+
+    /// The unpaired half-width is Welch's t interval, not 1.96 SEs: with 12
+    /// trials a side the t quantile lies between t(22) = 2.07 and t(11) = 2.20.
+    #[test]
+    fn unpaired_half_width_is_welch_t() {
+        let runs = [fake_run("baseline", 3, 0..12), fake_run("other", 4, 0..12)];
+        let rows = compare(&runs, None);
+        let sb = Summary::of(&runs[0].accumulated.trials.lost_usd);
+        let sv = Summary::of(&runs[1].accumulated.trials.lost_usd);
+        let se = (sb.std_error.powi(2) + sv.std_error.powi(2)).sqrt();
+        assert!(
+            sb.std_error > 0.0 && sv.std_error > 0.0,
+            "both lost something"
+        );
+        let got = rows[1].unpaired_ci95_half_width_usd;
+        assert_eq!(
+            got,
+            welch_ci95_half_width(sb.std_error, 12, sv.std_error, 12)
+        );
+        let t = got / se;
+        assert!(t >= t95(22) - 1e-12 && t <= t95(11) + 1e-12, "t {t}");
+        // The variant's own interval is a t interval of its 12 trials.
+        let own = rows[1].expected_lost_usd_ci95;
+        let half = (own[1] - own[0]) / 2.0;
+        assert!(
+            (half - t95(11) * sv.std_error).abs() <= 1e-9 * half,
+            "{half}"
+        );
+        // Against itself the paired difference is 0 in every trial.
+        assert_eq!(rows[0].avoided_usd.ci95, [0.0, 0.0]);
+    }
 }

@@ -837,6 +837,7 @@ pub(crate) mod fake {
             out.weeks_below_threshold = rng.random_range(1..10);
             out.time_to_survive = Some(rng.random_range(0..4));
             out.time_to_recover = rng.random_bool(0.8).then(|| rng.random_range(1..30));
+            out.first_short_week = out.time_to_survive.map(|t| 10 + t);
             let shock = rng.random_range(0..2);
             out.fired.push(FiredShock {
                 shock,

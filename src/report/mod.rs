@@ -1,4 +1,4 @@
-//! Reports of a run: the figures of MODEL §5 computed from an
+//! Reports of a run: the figures of MODEL §4 computed from an
 //! [`Accumulated`], and their export to files and the terminal.
 //!
 //! [`RunReport::build`] is the only place figures are computed; exporters
@@ -26,7 +26,10 @@ use serde::Serialize;
 
 use crate::mc::{Accumulated, RunConfig};
 use crate::network::Network;
-use crate::stats::{ExceedancePoint, Proportion, QUANTILE_DEFINITION, Summary, exceedance_curve};
+use crate::stats::{
+    ExceedancePoint, KaplanMeier, Observation, Proportion, QUANTILE_DEFINITION, Summary,
+    exceedance_curve,
+};
 
 pub use exceedance_csv::ExceedanceCsv;
 pub use json::SummaryJson;
@@ -72,8 +75,123 @@ pub struct Manifest {
 pub struct Conditional {
     /// Trials in which it is defined.
     pub defined: Proportion,
-    /// Over those trials only; `None` if there are none.
+    /// Over those trials only; `None` if there are none. For the time to
+    /// recover these are the trials that recovered within the horizon, so
+    /// the summary is biased low: see `kaplan_meier`.
     pub summary: Option<Summary>,
+    /// Time to recover only: its distribution over every trial that fell
+    /// short, the recovery of those still short at the horizon's end taken
+    /// as censored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kaplan_meier: Option<Recovery>,
+}
+
+/// Weeks after the first shortfall at which [`Recovery::still_short`] is
+/// read, when the trials were observed that long.
+pub const STILL_SHORT_WEEKS: u32 = 52;
+
+/// Time to recover over the trials that fell short, with those still short
+/// in the horizon's last week counted as right-censored: a trial whose
+/// first shortfall was in week `f` and that is still short in week `H − 1`
+/// (`H` the horizon) recovers `H − f` weeks after its first shortfall at
+/// the earliest, so its time to recover is at least `H − f`. Kaplan–Meier
+/// keeps it at risk for every time before `H − f` and, since it may recover
+/// exactly then, not at `H − f` itself (in the usual notation, "longer than
+/// `H − f − 1`"). The mean and quantiles of `Conditional::summary`, over
+/// recovered trials only, leave out the longest shortfalls and read low.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Recovery {
+    /// Trials that fell short: some week's total fulfilment was below the
+    /// threshold.
+    pub short_trials: u64,
+    /// Of those, trials that recovered within the horizon (time to recover
+    /// defined).
+    pub recovered: u64,
+    /// Of those, trials still short in the horizon's last week: their time
+    /// to recover is censored.
+    pub still_short_at_end: u64,
+    /// Kaplan–Meier median time to recover, in weeks: the first time at
+    /// which the estimated share still short is at most 1/2. `None` ("not
+    /// reached") when it stays above 1/2 up to the longest time observed,
+    /// or when no trial fell short.
+    pub median: Option<f64>,
+    /// The same at 1/10: 90 % of short trials recover within it.
+    pub p90: Option<f64>,
+    /// The longest time after a first shortfall at which a short trial was
+    /// observed (recovered then, or last seen still short), in weeks: the
+    /// estimate is known up to it. 0 when no trial fell short.
+    pub longest_observed_weeks: f64,
+    /// Kaplan–Meier probability that a trial that fell short is still
+    /// short [`STILL_SHORT_WEEKS`] weeks after its first shortfall, or after
+    /// `longest_observed_weeks` if that is less (and the estimate has not
+    /// reached 0); `None` when no trial fell short.
+    pub still_short: Option<StillShort>,
+}
+
+/// The Kaplan–Meier probability of a shortfall lasting beyond `weeks`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct StillShort {
+    /// Weeks after the first shortfall.
+    pub weeks: f64,
+    /// `P(time to recover > weeks)`.
+    pub estimate: f64,
+    /// Greenwood's standard error of `estimate`.
+    pub std_error: f64,
+}
+
+impl Recovery {
+    /// From each trial's first shortfall week and time to recover, in trial
+    /// order, over a horizon of `horizon_weeks`.
+    pub fn of(
+        horizon_weeks: u32,
+        trials: impl IntoIterator<Item = (Option<u32>, Option<u32>)>,
+    ) -> Recovery {
+        let (mut short, mut recovered) = (0u64, 0u64);
+        let mut obs = Vec::new();
+        for (first_short_week, ttr) in trials {
+            match (first_short_week, ttr) {
+                (_, Some(d)) => {
+                    short += 1;
+                    recovered += 1;
+                    obs.push(Observation {
+                        time: f64::from(d),
+                        event: true,
+                    });
+                }
+                (Some(f), None) => {
+                    short += 1;
+                    // Still short in week H − 1, f + (H − 1 − f): known to
+                    // last longer than H − 1 − f weeks.
+                    obs.push(Observation {
+                        time: f64::from(horizon_weeks.saturating_sub(f).saturating_sub(1)),
+                        event: false,
+                    });
+                }
+                (None, None) => {}
+            }
+        }
+        let km = KaplanMeier::fit(obs);
+        let longest = km.longest();
+        let still_short = (short > 0).then(|| {
+            let at = f64::from(STILL_SHORT_WEEKS);
+            let reached_zero = km.steps().last().is_some_and(|s| s.survival == 0.0);
+            let weeks = if reached_zero { at } else { at.min(longest) };
+            StillShort {
+                weeks,
+                estimate: km.survival(weeks),
+                std_error: km.std_error(weeks),
+            }
+        });
+        Recovery {
+            short_trials: short,
+            recovered,
+            still_short_at_end: short - recovered,
+            median: km.quantile(0.5),
+            p90: km.quantile(0.9),
+            longest_observed_weeks: longest,
+            still_short,
+        }
+    }
 }
 
 /// Expected loss of one group of market needs.
@@ -154,7 +272,12 @@ impl RunReport {
         let conditional = |xs: Vec<f64>| Conditional {
             defined: Proportion::new(xs.len() as u64, n),
             summary: (!xs.is_empty()).then(|| Summary::of(&xs)),
+            kaplan_meier: None,
         };
+        let recovery = Recovery::of(
+            cfg.horizon_weeks,
+            (0..t.len()).map(|i| (t.first_short_week(i), t.time_to_recover(i))),
+        );
         let any = sorted.len() - sorted.partition_point(|&x| x <= 0.0);
         let severe = sorted.len() - sorted.partition_point(|&x| x < cfg.severe_loss_usd);
         RunReport {
@@ -184,7 +307,10 @@ impl RunReport {
                 .any(|m| m.backorder)
                 .then(|| Summary::of(&t.backorder_unit_weeks)),
             time_to_survive: conditional(t.defined_tts().map(f64::from).collect()),
-            time_to_recover: conditional(t.defined_ttr().map(f64::from).collect()),
+            time_to_recover: Conditional {
+                kaplan_meier: Some(recovery),
+                ..conditional(t.defined_ttr().map(f64::from).collect())
+            },
             p_any_loss: Proportion::new(any as u64, n),
             p_severe_loss: Proportion::new(severe as u64, n),
             exceedance: exceedance_curve(&sorted, EXCEEDANCE_POINTS),

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::fmt::{csv_field, num};
-use super::{Exporter, RunReport};
+use super::{Exporter, Recovery, RunReport};
 use crate::mc::Accumulated;
 use crate::stats::{Proportion, QuantileEstimate, Summary};
 
@@ -36,6 +36,46 @@ impl Rows<'_> {
             stat,
             num(value)
         )
+    }
+
+    /// A figure that may be undefined: an empty value when it is.
+    fn opt_row(&mut self, metric: &str, stat: &str, value: Option<f64>) -> io::Result<()> {
+        match value {
+            Some(v) => self.row(metric, "total", "", stat, v),
+            None => writeln!(
+                self.out,
+                "{},{},total,,{},",
+                self.variant,
+                csv_field(metric),
+                stat
+            ),
+        }
+    }
+
+    fn recovery(&mut self, metric: &str, k: &Recovery) -> io::Result<()> {
+        let t = "total";
+        self.row(metric, t, "", "short_trials", k.short_trials as f64)?;
+        self.row(metric, t, "", "recovered", k.recovered as f64)?;
+        self.row(
+            metric,
+            t,
+            "",
+            "still_short_at_end",
+            k.still_short_at_end as f64,
+        )?;
+        self.opt_row(metric, "median", k.median)?;
+        self.opt_row(metric, "p90", k.p90)?;
+        self.row(
+            metric,
+            t,
+            "",
+            "longest_observed_weeks",
+            k.longest_observed_weeks,
+        )?;
+        let s = k.still_short.as_ref();
+        self.opt_row(metric, "p_still_short_weeks", s.map(|s| s.weeks))?;
+        self.opt_row(metric, "p_still_short", s.map(|s| s.estimate))?;
+        self.opt_row(metric, "p_still_short_std_error", s.map(|s| s.std_error))
     }
 
     fn quantile(&mut self, metric: &str, name: &str, q: &QuantileEstimate) -> io::Result<()> {
@@ -114,6 +154,9 @@ impl Exporter for SummaryCsv {
             w.proportion(&format!("{metric}_defined"), "total", "", &c.defined)?;
             if let Some(s) = &c.summary {
                 w.summary(metric, s)?;
+            }
+            if let Some(k) = &c.kaplan_meier {
+                w.recovery(&format!("{metric}_km"), k)?;
             }
         }
         w.proportion("p_any_loss", "total", "", &r.p_any_loss)?;

@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::RunReport;
 use super::fmt::{pct, usd};
+use super::{Recovery, RunReport, STILL_SHORT_WEEKS};
 use crate::stats::{Proportion, Summary};
 
 /// Lays out rows with the first column left-aligned and the rest
@@ -66,6 +66,37 @@ fn prop_row(name: String, p: &Proportion) -> Vec<String> {
     ]
 }
 
+/// The time to recover with its censoring made plain: how many short trials
+/// recovered within the horizon, how many were still short at its end, and
+/// the Kaplan–Meier figures that count the latter.
+pub fn recovery_line(k: &Recovery) -> String {
+    if k.short_trials == 0 {
+        return "time to recover (weeks): no trial fell short\n".into();
+    }
+    let q = |x: Option<f64>| x.map_or_else(|| "not reached".to_string(), |w| format!("{w}"));
+    let mut line = format!(
+        "time to recover (weeks), {} of {} short trials recovered within the horizon ({} still short at its end): Kaplan-Meier median {}, P90 {}",
+        k.recovered,
+        k.short_trials,
+        k.still_short_at_end,
+        q(k.median),
+        q(k.p90),
+    );
+    if let Some(s) = &k.still_short {
+        line += &format!(
+            ", P(still short {} weeks after the first shortfall) {} (SE {})",
+            s.weeks,
+            pct(s.estimate),
+            pct(s.std_error),
+        );
+        if s.weeks < f64::from(STILL_SHORT_WEEKS) {
+            line += " (the longest time observed)";
+        }
+    }
+    line.push('\n');
+    line
+}
+
 /// The whole terminal summary.
 pub fn render(r: &RunReport) -> String {
     let m = &r.manifest;
@@ -97,20 +128,28 @@ pub fn render(r: &RunReport) -> String {
     if let Some(b) = &r.backorder_unit_weeks {
         rows.push(metric_row("back-order delay (unit-weeks)", b, &qty));
     }
-    for (name, c) in [
-        ("time to survive (weeks)", &r.time_to_survive),
-        ("time to recover (weeks)", &r.time_to_recover),
+    for (name, unit, c) in [
+        ("time to survive (weeks)", "trials", &r.time_to_survive),
+        // Over recovered trials only: the line below the grid says so.
+        (
+            "time to recover (weeks)",
+            "recovered trials only",
+            &r.time_to_recover,
+        ),
     ] {
         match &c.summary {
             Some(s) => rows.push(metric_row(
-                &format!("{name}, {} trials", c.defined.count),
+                &format!("{name}, {} {unit}", c.defined.count),
                 s,
                 &weeks,
             )),
-            None => rows.push(vec![format!("{name}, 0 trials"), "-".into()]),
+            None => rows.push(vec![format!("{name}, 0 {unit}"), "-".into()]),
         }
     }
     out.push_str(&grid(&rows));
+    if let Some(k) = &r.time_to_recover.kaplan_meier {
+        out.push_str(&recovery_line(k));
+    }
     out.push('\n');
     out.push_str(&grid(&[
         prop_row("P(any loss)".into(), &r.p_any_loss),

@@ -49,11 +49,14 @@ fn files_have_headers_and_expected_rows() {
     assert_eq!(lines.next(), Some(trials_csv::HEADER));
     assert_eq!(lines.clone().count(), TRIALS as usize);
     for line in lines.clone() {
-        assert_eq!(line.split(',').count(), 10, "{line}");
+        assert_eq!(line.split(',').count(), 11, "{line}");
         assert!(line.starts_with("baseline,"), "{line}");
     }
-    let shocked = lines.clone().find(|l| !l.ends_with(',')).unwrap();
-    let fired = shocked.rsplit(',').next().unwrap();
+    let fired = lines
+        .clone()
+        .map(|l| l.split(',').nth(9).unwrap())
+        .find(|f| !f.is_empty())
+        .unwrap();
     assert!(
         fired.starts_with("taiwan_blockade@") || fired.starts_with("neon_loss@"),
         "{fired}"
@@ -213,5 +216,191 @@ fn terminal_table_shows_headline_figures() {
     assert!(
         header.contains("mean") && header.contains("CVaR95"),
         "{header}"
+    );
+}
+
+/// The example of `hand_computed_recovery`: horizon 20, one trial never
+/// short, four recovered, three still short at the end.
+fn hand_trials() -> Vec<(Option<u32>, Option<u32>)> {
+    vec![
+        (None, None),
+        (Some(3), Some(4)),
+        (Some(5), Some(9)),
+        // Short in week 19: recovers 9 weeks on at the earliest.
+        (Some(11), None),
+        (Some(8), Some(9)),
+        (Some(2), None),
+        // Short only in the last week: nothing known of its recovery.
+        (Some(19), None),
+        (Some(0), Some(2)),
+    ]
+}
+
+/// Worked by hand. Recovered: 2, 4, 9, 9 weeks; still short at the end,
+/// after first shortfalls in weeks 11, 2 and 19 of 20, so known to last
+/// beyond 8, 17 and 0 weeks:
+///
+/// ```text
+/// t=2: 6 at risk (the one beyond 0 has left), 1 recovers: S = 5/6
+/// t=4: 5 at risk, 1 recovers:                              S = 2/3
+/// t=9: 3 at risk (the one beyond 8 has left: it may recover exactly at
+///      9), 2 recover:                                      S = 2/9
+/// ```
+///
+/// Median 9 (the recovered trials alone say 4, mean 6); P90 not reached;
+/// the longest time observed is 17, where S = 2/9 with Greenwood variance
+/// (2/9)² (1/30 + 1/20 + 2/3) = 1/27. (Keeping the trial censored at
+/// 20 − 11 = 9 at risk at 9 would give S(9) = 1/3.)
+#[test]
+fn hand_computed_recovery() {
+    let k = Recovery::of(20, hand_trials());
+    assert_eq!(
+        (k.short_trials, k.recovered, k.still_short_at_end),
+        (7, 4, 3)
+    );
+    assert_eq!((k.median, k.p90), (Some(9.0), None));
+    assert_eq!(k.longest_observed_weeks, 17.0);
+    let s = k.still_short.unwrap();
+    assert_eq!(s.weeks, 17.0);
+    assert!((s.estimate - 2.0 / 9.0).abs() < 1e-12, "{}", s.estimate);
+    assert!(
+        (s.std_error - (1.0f64 / 27.0).sqrt()).abs() < 1e-12,
+        "{}",
+        s.std_error
+    );
+    assert_eq!(
+        table::recovery_line(&k),
+        "time to recover (weeks), 4 of 7 short trials recovered within the horizon \
+         (3 still short at its end): Kaplan-Meier median 9, P90 not reached, \
+         P(still short 17 weeks after the first shortfall) 22.2% (SE 19.2%) \
+         (the longest time observed)\n"
+    );
+}
+
+/// The probability of still being short is read at 52 weeks when the
+/// trials were seen that long, or whenever the estimate has reached 0.
+#[test]
+fn still_short_at_52_weeks() {
+    // Horizon 100: one recovers after 30 weeks, one is still short 99
+    // weeks after its first shortfall.
+    let k = Recovery::of(100, [(Some(10), Some(30)), (Some(0), None)]);
+    let s = k.still_short.unwrap();
+    assert_eq!((s.weeks, s.estimate), (52.0, 0.5));
+    assert_eq!(k.median, Some(30.0));
+    assert_eq!(k.longest_observed_weeks, 99.0);
+    // Every short trial recovered: 0 from the last recovery on.
+    let k = Recovery::of(20, [(Some(1), Some(3)), (Some(2), Some(5)), (None, None)]);
+    let s = k.still_short.unwrap();
+    assert_eq!((s.weeks, s.estimate, s.std_error), (52.0, 0.0, 0.0));
+    assert_eq!((k.median, k.p90), (Some(3.0), Some(5.0)));
+    assert!(table::recovery_line(&k).ends_with("after the first shortfall) 0.0% (SE 0.0%)\n"));
+    // No trial short.
+    let k = Recovery::of(20, [(None, None)]);
+    assert_eq!((k.short_trials, k.median, k.still_short), (0, None, None));
+    assert_eq!(
+        table::recovery_line(&k),
+        "time to recover (weeks): no trial fell short\n"
+    );
+}
+
+/// A run whose trials cycle through: not short; short from week 1 and
+/// recovered after 2 weeks; short from week 2 to the end (horizon 5).
+fn censored_run(net: &Network, trials: u64) -> Accumulated {
+    let layout = Layout::from_network(net, false);
+    run_trials(
+        0..trials,
+        &layout,
+        &RunOptions {
+            threads: 2,
+            block_size: 7,
+        },
+        || (),
+        |t, _: &mut (), out| match t % 3 {
+            1 => {
+                out.lost_usd = 10.0;
+                out.first_short_week = Some(1);
+                out.time_to_survive = Some(1);
+                out.time_to_recover = Some(2);
+            }
+            2 => {
+                out.lost_usd = 30.0;
+                out.first_short_week = Some(2);
+                out.time_to_survive = Some(2);
+            }
+            _ => {}
+        },
+        |_| {},
+    )
+    .unwrap()
+}
+
+/// The Kaplan–Meier figures reach summary.json, summary.csv and the
+/// terminal; the summary of recovered trials only is kept beside them.
+/// A trial short from week 2 of 5 is still short 2 weeks on, so at 2
+/// weeks half the short trials have recovered: median 2.
+#[test]
+fn recovery_reaches_every_output() {
+    let net = fake::network(WEEKS as u32);
+    let acc = censored_run(&net, 30);
+    let cfg = RunConfig::new(&net, 9, acc.range(), false);
+    let report = RunReport::build(&net, &cfg, &acc);
+    let k = report.time_to_recover.kaplan_meier.as_ref().unwrap();
+    assert_eq!(
+        (k.short_trials, k.recovered, k.still_short_at_end),
+        (20, 10, 10)
+    );
+    assert_eq!((k.median, k.p90), (Some(2.0), None));
+    assert_eq!(k.still_short.unwrap().estimate, 0.5);
+    assert_eq!(report.time_to_recover.defined.count, 10);
+    assert_eq!(report.time_to_recover.summary.as_ref().unwrap().mean, 2.0);
+    assert!(report.time_to_survive.kaplan_meier.is_none());
+
+    let dir = tempfile::tempdir().unwrap();
+    write_all(dir.path(), &report, &acc).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&read(dir.path(), "summary.json")).unwrap();
+    let km = &v["time_to_recover"]["kaplan_meier"];
+    assert_eq!(km["short_trials"], 20);
+    assert_eq!(km["still_short_at_end"], 10);
+    assert_eq!(km["median"], 2.0);
+    assert!(km["p90"].is_null());
+    assert_eq!(km["still_short"]["weeks"], 2.0);
+    assert!(v["time_to_survive"].get("kaplan_meier").is_none());
+    assert!(v["time_to_recover"]["summary"]["mean"].is_number());
+
+    let csv = read(dir.path(), "summary.csv");
+    for row in [
+        "baseline,time_to_recover_km,total,,short_trials,20\n",
+        "baseline,time_to_recover_km,total,,recovered,10\n",
+        "baseline,time_to_recover_km,total,,still_short_at_end,10\n",
+        "baseline,time_to_recover_km,total,,median,2\n",
+        "baseline,time_to_recover_km,total,,p90,\n",
+        "baseline,time_to_recover_km,total,,p_still_short,0.5\n",
+        "baseline,time_to_recover_km,total,,p_still_short_weeks,2\n",
+        "baseline,time_to_recover,total,,mean,2\n",
+    ] {
+        assert!(csv.contains(row), "{row}");
+    }
+    let trials = read(dir.path(), "trials.csv");
+    let rows: Vec<&str> = trials.lines().skip(1).take(3).collect();
+    assert_eq!(
+        rows,
+        [
+            "baseline,0,0,0,0,0,0,,,,",
+            "baseline,1,10,0,0,0,0,1,2,,1",
+            "baseline,2,30,0,0,0,0,2,,,2"
+        ]
+    );
+
+    let text = table::render(&report);
+    assert!(
+        text.contains("time to recover (weeks), 10 recovered trials only"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "time to recover (weeks), 10 of 20 short trials recovered within the horizon \
+             (10 still short at its end): Kaplan-Meier median 2, P90 not reached"
+        ),
+        "{text}"
     );
 }

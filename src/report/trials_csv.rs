@@ -8,7 +8,9 @@ use crate::mc::Accumulated;
 
 pub struct TrialsCsv;
 
-pub const HEADER: &str = "variant,trial,lost_usd,lost_units,peak_shortfall,weeks_below,backorder_unit_weeks,tts,ttr,fired";
+/// (`first_short_week` comes last, after `fired`, so that the columns of
+/// earlier versions keep their positions.)
+pub const HEADER: &str = "variant,trial,lost_usd,lost_units,peak_shortfall,weeks_below,backorder_unit_weeks,tts,ttr,fired,first_short_week";
 
 impl Exporter for TrialsCsv {
     fn file_name(&self) -> &'static str {
@@ -37,7 +39,7 @@ impl Exporter for TrialsCsv {
             }
             writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{}",
                 variant,
                 acc.first_trial + i as u64,
                 num(t.lost_usd[i]),
@@ -47,7 +49,8 @@ impl Exporter for TrialsCsv {
                 num(t.backorder_unit_weeks[i]),
                 opt(t.time_to_survive(i)),
                 opt(t.time_to_recover(i)),
-                csv_field(&fired)
+                csv_field(&fired),
+                opt(t.first_short_week(i))
             )?;
         }
         Ok(())

@@ -24,8 +24,14 @@ pub fn slot(x: f32) -> usize {
 }
 
 /// `Q(p)` (rank `k = max(1, ceil(n p))`, as for exact quantiles) from slot
-/// counts, interpolating linearly within a regular bin as if its values
-/// were spread evenly; exact at 0 and 1.
+/// counts; exact at 0 and 1. Within a regular bin `[lo, lo + w)` holding
+/// `c` values, the `j`-th of them is read at the midpoint rule
+/// `lo + (j − ½)/c · w`, as if the values were spread evenly over the bin
+/// (each at the middle of its `1/c` share). So a bin's values are placed
+/// symmetrically about its centre, one value alone at the centre, and the
+/// error is under `w` (half a percent) either way, where the rule
+/// `lo + j/c · w` put a lone value at the bin's upper edge and biased every
+/// reading up by `w/(2c)`.
 pub fn quantile(counts: &[u32], p: f64) -> f64 {
     debug_assert_eq!(counts.len(), SLOTS);
     let n: u64 = counts.iter().map(|&c| u64::from(c)).sum();
@@ -42,7 +48,8 @@ pub fn quantile(counts: &[u32], p: f64) -> f64 {
                 s if s == SLOTS - 1 => 1.0,
                 s => {
                     let lo = (s - 1) as f64 / BINS as f64;
-                    lo + (k - before) as f64 / c as f64 / BINS as f64
+                    let j = (k - before) as f64;
+                    lo + (j - 0.5) / c as f64 / BINS as f64
                 }
             };
         }
@@ -70,6 +77,42 @@ mod tests {
         let h = hist(&[0.0, 0.0, 1.0, 1.0]);
         assert_eq!(quantile(&h, 0.5), 0.0);
         assert_eq!(quantile(&h, 0.51), 1.0);
+    }
+
+    /// One value alone in its bin reads at the bin's centre, not its upper
+    /// edge; `c` values at `lo + (j − ½)/c · w`.
+    #[test]
+    fn midpoint_rule_within_a_bin() {
+        // 0.8013 is in bin [0.800, 0.805).
+        let h = hist(&[0.8013]);
+        for p in [0.05, 0.5, 0.95] {
+            assert!((quantile(&h, p) - 0.8025).abs() < 1e-12, "p {p}");
+        }
+        // Four values in [0.100, 0.105): 0.100625, 0.101875, 0.103125, 0.104375.
+        let h = hist(&[0.1001, 0.1002, 0.1003, 0.1004]);
+        for (p, want) in [
+            (0.25, 0.100625),
+            (0.5, 0.101875),
+            (0.75, 0.103125),
+            (1.0, 0.104375),
+        ] {
+            assert!((quantile(&h, p) - want).abs() < 1e-12, "p {p}");
+        }
+    }
+
+    /// Values spread evenly over the bins read without bias: the old rule
+    /// read every band of this sample `w/(2c)` high.
+    #[test]
+    fn evenly_spread_values_read_without_bias() {
+        // Ten values per bin, at the middles of their tenths.
+        let xs: Vec<f32> = (0..2000).map(|i| (i as f32 + 0.5) / 2000.0).collect();
+        let h = hist(&xs);
+        for p in [0.05, 0.5, 0.95] {
+            let k = (2000.0 * p - 1e-9f64).ceil();
+            let exact = (k - 0.5) / 2000.0;
+            let q = quantile(&h, p);
+            assert!((q - exact).abs() < 1e-6, "p {p}: {q} vs {exact}");
+        }
     }
 
     #[test]

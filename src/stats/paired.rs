@@ -17,7 +17,8 @@ pub struct PairedDifference {
     /// Mean avoided loss.
     pub mean: f64,
     pub std_error: f64,
-    /// `mean ± 1.96 SE`.
+    /// `mean ± t95(n − 1) SE`, Student's t with `n − 1` degrees of freedom
+    /// (the differences are one sample of `n` values).
     pub ci95: [f64; 2],
     /// Trials where the variant lost less (beyond [`TIE_TOLERANCE`]).
     pub variant_better: Proportion,
@@ -76,6 +77,21 @@ mod tests {
         assert_eq!(d.variant_better.count, 2);
         assert_eq!(d.variant_worse.count, 1);
         assert!(d.ci95[0] < d.mean && d.mean < d.ci95[1]);
+    }
+
+    /// The interval of the mean difference uses t with n − 1 degrees of
+    /// freedom: differences 1, 2, 0, −1 have mean 0.5, standard deviation
+    /// √(5/3), SE √(5/3)/2 = 0.6455 and t(3) = 3.1824, so 0.5 ± 2.0543
+    /// (the normal 1.96 gave ± 1.2652).
+    #[test]
+    fn paired_interval_uses_student_t() {
+        let d = paired_difference(&[10.0, 20.0, 30.0, 40.0], &[9.0, 18.0, 30.0, 41.0]);
+        let se = (5.0f64 / 3.0).sqrt() / 2.0;
+        assert!((d.std_error - se).abs() < 1e-12);
+        let half = 3.1824463052837095 * se;
+        assert!((d.ci95[0] - (0.5 - half)).abs() < 1e-12, "{:?}", d.ci95);
+        assert!((d.ci95[1] - (0.5 + half)).abs() < 1e-12, "{:?}", d.ci95);
+        assert!((half - 2.0543).abs() < 5e-5, "{half}");
     }
 
     #[test]

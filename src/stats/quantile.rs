@@ -31,11 +31,14 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
 pub struct QuantileEstimate {
     pub p: f64,
     pub value: f64,
-    /// Distribution-free 95 % interval: the order statistics at ranks
-    /// `n p ∓ 1.96 √(n p (1 − p))`.
+    /// Distribution-free 95 % interval: the order statistics `x₍lo₎` and
+    /// `x₍hi₎` (1-based, ascending) at ranks `lo = floor(n p − h)` and
+    /// `hi = ceil(n p + h)`, `h = 1.96 √(n p (1 − p))` (the normal
+    /// approximation to the binomial count of values below the quantile),
+    /// each rank clamped to `1 ..= n`.
     pub ci95: [f64; 2],
-    /// Width of that interval over 2 × 1.96: the standard error a normal
-    /// approximation would give.
+    /// Width of that interval over 2 × 1.96 (= 3.92): the standard error a
+    /// normal approximation would give.
     pub std_error: f64,
 }
 
@@ -135,9 +138,10 @@ pub struct Summary {
     pub count: u64,
     pub mean: f64,
     pub std_dev: f64,
-    /// Monte Carlo standard error of the mean.
+    /// Monte Carlo standard error of the mean, `std_dev / √count`.
     pub std_error: f64,
-    /// `mean ± 1.96 SE`.
+    /// `mean ± t95(count − 1) SE`: Student's t with `count − 1` degrees of
+    /// freedom ([`super::t95`]); the mean itself for a single value.
     pub ci95: [f64; 2],
     pub min: f64,
     pub max: f64,
@@ -251,6 +255,37 @@ mod tests {
         assert!(c.iter().filter(|p| p.probability <= 0.01).count() > 40);
     }
 
+    /// The capped curve is exactly what docs/OUTPUTS.md says: the point at
+    /// 0 and the c-th largest loss for c = round(m^(1 − i/198)), i = 0 ..=
+    /// 198 (m positive losses), de-duplicated, so fewer than 200 points
+    /// where the rounded counts coincide (near the tail) or losses tie.
+    #[test]
+    fn capped_exceedance_points_are_as_documented() {
+        // 5000 zero losses and 20000 positive ones, in ties of two.
+        let mut xs = vec![0.0; 5000];
+        xs.extend((0..20_000).map(|i| f64::from(i / 2 + 1)));
+        let (n, m) = (xs.len(), 20_000usize);
+        let c = exceedance_curve(&xs, 200);
+        let mut want: Vec<f64> = (0..199)
+            .map(|i| {
+                let t = f64::from(i) / 198.0;
+                let c = libm::pow(m as f64, 1.0 - t).round().clamp(1.0, m as f64) as usize;
+                xs[n - c]
+            })
+            .collect();
+        want.push(0.0);
+        want.sort_by(f64::total_cmp);
+        want.dedup();
+        let got: Vec<f64> = c.iter().map(|p| p.loss_usd).collect();
+        assert_eq!(got, want);
+        assert!(got.len() < 200, "{}", got.len());
+        assert_eq!(c[0].probability, 0.8);
+        for p in &c {
+            let above = xs.iter().filter(|&&x| x > p.loss_usd).count();
+            assert_eq!(p.probability, above as f64 / n as f64);
+        }
+    }
+
     #[test]
     fn summary_of_known_sample() {
         let s = Summary::of(&[3.0, 1.0, 2.0, 4.0]);
@@ -259,5 +294,25 @@ mod tests {
         assert_eq!((s.min, s.max), (1.0, 4.0));
         assert_eq!(s.p50.value, 2.0);
         assert_eq!(s.cvar95, 4.0);
+        // SE = √(5/3)/2; t(3) = 3.1824.
+        let half = 3.1824463052837095 * (5.0f64 / 3.0).sqrt() / 2.0;
+        assert!((s.ci95[1] - 2.5 - half).abs() < 1e-12, "{:?}", s.ci95);
+        assert!((2.5 - s.ci95[0] - half).abs() < 1e-12, "{:?}", s.ci95);
+    }
+
+    /// Ranks of the quantile interval: n = 20, p = 0.5: h = 1.96 √5 = 4.38,
+    /// ranks floor(5.62) = 5 and ceil(14.38) = 15; SE = (15 − 5)/3.92.
+    /// Near the ends the ranks are clamped to 1 and n.
+    #[test]
+    fn quantile_interval_ranks_and_clamping() {
+        let xs = one_to(20);
+        let q = quantile_estimate(&xs, 0.5);
+        assert_eq!((q.value, q.ci95), (10.0, [5.0, 15.0]));
+        assert!((q.std_error - 10.0 / (2.0 * Z95)).abs() < 1e-12);
+        let q = quantile_estimate(&xs, 0.99);
+        // n p = 19.8, h = 0.87: ranks 18 and min(21, 20) = 20.
+        assert_eq!((q.value, q.ci95), (20.0, [18.0, 20.0]));
+        let q = quantile_estimate(&one_to(3), 0.05);
+        assert_eq!(q.ci95, [1.0, 1.0]);
     }
 }
