@@ -122,6 +122,22 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic(path, |w| w.write_all(bytes))
 }
 
+/// Writes `bytes` to a file the user named (`graph -o PATH`): atomically
+/// when it is (or will be) a regular file, through a symbolic link to the
+/// file it points at, and straight into anything else, such as a device or
+/// a FIFO (`/dev/stdout`), which renaming a temporary over it would replace
+/// with a plain file.
+pub fn write_named(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => match fs::canonicalize(path) {
+            Ok(target) if fs::metadata(&target).is_ok_and(|t| t.is_file()) => write(&target, bytes),
+            _ => fs::write(path, bytes),
+        },
+        Ok(m) if !m.is_file() && !m.is_dir() => fs::write(path, bytes),
+        _ => write(path, bytes),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +149,42 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    /// A named output that is a link or a FIFO is written through, not
+    /// replaced by a plain file.
+    #[cfg(unix)]
+    #[test]
+    fn a_named_output_is_written_through_links_and_fifos() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.dot");
+        fs::write(&real, "old").unwrap();
+        let link = dir.path().join("link.dot");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_named(&link, b"new").unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&real).unwrap(), "new");
+
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let reader = {
+                let fifo = fifo.clone();
+                std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
+            };
+            write_named(&fifo, b"through").unwrap();
+            assert_eq!(reader.join().unwrap(), "through");
+            assert!(!fs::metadata(&fifo).unwrap().is_file(), "still a FIFO");
+        }
+
+        let plain = dir.path().join("new.dot");
+        write_named(&plain, b"x").unwrap();
+        assert_eq!(fs::read_to_string(&plain).unwrap(), "x");
     }
 
     #[test]

@@ -138,6 +138,12 @@ pub fn did_you_mean<'a>(
     wanted: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    // Names are short (ids at most 128 characters): a string far longer is
+    // no misspelling of one, and comparing it with every candidate would
+    // take quadratic time.
+    if wanted.len() > 256 {
+        return None;
+    }
     let lower = wanted.to_lowercase();
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {

@@ -73,7 +73,7 @@ fn main() -> ExitCode {
             Ok((_, net)) => {
                 let text = export::render(&net, format);
                 match output {
-                    Some(path) => match chipshock::atomic::write(&path, text.as_bytes()) {
+                    Some(path) => match chipshock::atomic::write_named(&path, text.as_bytes()) {
                         Ok(()) => ExitCode::SUCCESS,
                         Err(e) => {
                             chipshock::say!("error: cannot write `{}`: {e}", path.display());

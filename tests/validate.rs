@@ -203,6 +203,10 @@ cases! {
         "uses its own product `chip` as an input", at "chip = 0.1";
     horizon_zero: "horizon_weeks = 52" => "horizon_weeks = 0",
         "`horizon_weeks` is 0", at "horizon_weeks = 0";
+    // An id heads table rows and columns: a long one is refused (one of
+    // 65,534 characters made the run table panic).
+    id_too_long: "id = \"mkt\"" => "id = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
+        "a market id is 129 characters long, more than 128", at "id = \"xxx", hint "`name`";
     selector_matches_nothing: "countries = [\"TW\"]" => "countries = [\"TW\"]\nkinds = [\"osat\"]",
         "shock `blockade` selects nothing", at "id = \"blockade\"";
     // Finite, but a loss of units × USD × weeks would overflow to infinity

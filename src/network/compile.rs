@@ -174,6 +174,9 @@ fn id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-')
 }
 
+/// The longest id: ids head the columns and rows of the result tables.
+pub(crate) const MAX_ID_LEN: usize = 128;
+
 /// `id` with every run of other characters replaced by one `_` (and none
 /// at either end): the hint for an id that breaks [`id_char`].
 fn clean_id(id: &str) -> String {
@@ -590,6 +593,19 @@ impl Compiler {
             self.err(
                 Diagnostic::new(format!("a {kind} id is empty"), id.span)
                     .hint("ids use ASCII letters, digits, `_` and `-`, e.g. id = \"tw_fab\""),
+            );
+            return;
+        }
+        if id.value.chars().count() > MAX_ID_LEN {
+            self.err(
+                Diagnostic::new(
+                    format!(
+                        "a {kind} id is {} characters long, more than {MAX_ID_LEN}",
+                        id.value.chars().count()
+                    ),
+                    id.span,
+                )
+                .hint("ids are names for tables and command lines: use a short one, and `name` for the long form"),
             );
             return;
         }

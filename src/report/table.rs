@@ -8,6 +8,9 @@ use super::fmt::{pct, usd};
 use super::{Recovery, RunReport, STILL_SHORT_WEEKS};
 use crate::stats::{Proportion, Summary};
 
+/// The widest a column is padded to.
+const MAX_COLUMN: usize = 1000;
+
 /// Lays out rows with the first column left-aligned and the rest
 /// right-aligned, two spaces apart.
 pub fn grid(rows: &[Vec<String>]) -> String {
@@ -18,6 +21,9 @@ pub fn grid(rows: &[Vec<String>]) -> String {
             .map(|s| s.chars().count())
             .max()
             .unwrap_or(0)
+            // (A longer cell is printed whole, unpadded; a width past
+            // 65,535 would not format at all.)
+            .min(MAX_COLUMN)
     };
     let widths: Vec<usize> = (0..cols).map(width).collect();
     let mut out = String::new();
@@ -215,5 +221,18 @@ mod tests {
             vec!["longer".into(), "12345".into()],
         ]);
         assert_eq!(g, "a           1\nlonger  12345\n");
+    }
+
+    /// A cell wider than any column is padded to is printed whole (a width
+    /// past 65,535 made formatting panic).
+    #[test]
+    fn a_very_wide_cell_is_printed_whole() {
+        let wide = "m".repeat(70_000);
+        let out = grid(&[
+            vec![wide.clone(), "1".into()],
+            vec!["short".into(), "22".into()],
+        ]);
+        assert!(out.starts_with(&format!("{wide}  ")), "{:.40}", out);
+        assert!(out.lines().nth(1).is_some_and(|l| l.starts_with("short ")));
     }
 }

@@ -46,9 +46,32 @@ pub trait SourceFs {
 /// The real file system.
 pub struct DiskFs;
 
+/// The largest scenario file read (the shipped world is under 1 MiB): a
+/// path to something endless (`/dev/zero`) is refused, not read forever.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
 impl SourceFs for DiskFs {
     fn read(&self, path: &Path) -> std::io::Result<String> {
-        std::fs::read_to_string(path)
+        use std::io::Read as _;
+        let file = std::fs::File::open(path)?;
+        if file.metadata()?.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "is a directory, not a scenario file",
+            ));
+        }
+        let mut text = String::new();
+        file.take(MAX_FILE_BYTES + 1).read_to_string(&mut text)?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                format!(
+                    "larger than {} MiB, the most a scenario file may be",
+                    MAX_FILE_BYTES >> 20
+                ),
+            ));
+        }
+        Ok(text)
     }
     fn identity(&self, path: &Path) -> PathBuf {
         std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
@@ -87,6 +110,10 @@ pub fn normalize(path: &Path) -> PathBuf {
             }
             other => out.push(other.as_os_str()),
         }
+    }
+    if out.as_os_str().is_empty() {
+        // (`a/..` or `.`: the directory itself, not no path.)
+        out.push(".");
     }
     out
 }
