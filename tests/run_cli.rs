@@ -308,6 +308,45 @@ fn world_outputs_are_identical_for_any_thread_count() {
     assert_eq!(run("a1", "1", "all"), run("a2", "2", "all"));
 }
 
+/// In `trials.csv` a revocation, which has an onset only, is written
+/// `id@onset`; other shocks `id@onset/duration/severity`. In time order.
+#[test]
+fn fired_shocks_are_listed_by_onset_and_a_revocation_by_its_onset_alone() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("w");
+    chipshock()
+        .args(["run", "--trials", "120", "--seed", "3", "-q", "--out"])
+        .arg(&dir)
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(dir.join("trials.csv")).expect("trials.csv");
+    let header: Vec<&str> = text.lines().next().expect("header").split(',').collect();
+    let col = header
+        .iter()
+        .position(|&c| c == "fired")
+        .expect("fired column");
+    let (mut revocations, mut others) = (0, 0);
+    for line in text.lines().skip(1) {
+        let fired = line.split(',').nth(col).expect("fired cell");
+        let mut last = 0u32;
+        for f in fired.split(';').filter(|f| !f.is_empty()) {
+            let (id, when) = f.split_once('@').expect("id@...");
+            let parts: Vec<&str> = when.split('/').collect();
+            if id == "government_change_revokes_ipef" {
+                assert_eq!(parts.len(), 1, "{f}");
+                revocations += 1;
+            } else {
+                assert_eq!(parts.len(), 3, "{f}");
+                others += 1;
+            }
+            let onset: u32 = parts[0].parse().expect("onset");
+            assert!(onset >= last, "not in time order: {fired}");
+            last = onset;
+        }
+    }
+    assert!(revocations > 0 && others > 0, "{revocations} {others}");
+}
+
 /// One trial warns that its intervals mean nothing, even with `--quiet`
 /// (which, as `--help` says, keeps warnings about the results); two trials
 /// do not.

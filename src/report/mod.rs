@@ -221,6 +221,8 @@ pub struct ShockRow {
     pub fired: Proportion,
     /// Firings in all trials (rate-driven shocks may fire repeatedly).
     pub firings: u64,
+    /// A political shock that revokes agreements: it has an onset only.
+    pub revocation: bool,
 }
 
 /// Fan-chart band of one market in one week. Weekly fulfilment is kept in
@@ -324,6 +326,7 @@ impl RunReport {
                     name: shock.name.clone(),
                     fired: Proportion::new(acc.shock_trials.get(s).copied().unwrap_or(0), n),
                     firings: acc.shock_firings.get(s).copied().unwrap_or(0),
+                    revocation: matches!(shock.target, crate::network::ShockTarget::Revoke(_)),
                 })
                 .collect(),
             weekly: weekly_bands(net, acc),
@@ -336,6 +339,14 @@ impl RunReport {
         self.shocks
             .get(s as usize)
             .map_or("?", |row| row.id.as_str())
+    }
+
+    /// Whether shock `s` revokes agreements (and so has no duration or
+    /// severity to show).
+    fn is_revocation(&self, s: u32) -> bool {
+        self.shocks
+            .get(s as usize)
+            .is_some_and(|row| row.revocation)
     }
 }
 

@@ -23,19 +23,24 @@ impl Exporter for TrialsCsv {
         let mut fired = String::new();
         let variant = csv_field(&r.manifest.variant);
         for i in 0..t.len() {
-            // Fired shocks as `id@onset/duration/severity`, `;`-separated.
+            // Fired shocks as `id@onset/duration/severity` (a revocation,
+            // which has an onset only, as `id@onset`), `;`-separated.
             fired.clear();
             for (k, f) in t.fired(i).iter().enumerate() {
                 if k > 0 {
                     fired.push(';');
                 }
-                fired.push_str(&format!(
-                    "{}@{}/{}/{}",
-                    r.shock_id(f.shock),
-                    f.onset_week,
-                    f.duration_weeks,
-                    num(f.severity)
-                ));
+                if r.is_revocation(f.shock) {
+                    fired.push_str(&format!("{}@{}", r.shock_id(f.shock), f.onset_week));
+                } else {
+                    fired.push_str(&format!(
+                        "{}@{}/{}/{}",
+                        r.shock_id(f.shock),
+                        f.onset_week,
+                        f.duration_weeks,
+                        num(f.severity)
+                    ));
+                }
             }
             writeln!(
                 out,
