@@ -324,18 +324,7 @@ mod tests {
     }
 
     fn shock(occurrence: Occurrence, onset: Option<Distribution>) -> Shock {
-        Shock {
-            id: String::new(),
-            name: String::new(),
-            occurrence,
-            onset_week: onset,
-            duration_weeks: fixed(3.0),
-            severity: fixed(0.5),
-            recovery_weeks: None,
-            target: ShockTarget::Capacity(vec![0]),
-            reach: None,
-            triggers: Vec::new(),
-        }
+        super::super::testkit::capacity_shock(occurrence, onset)
     }
 
     /// Draws trials `0..n` of `net` seeded `seed`, checking on each the

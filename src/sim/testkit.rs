@@ -14,6 +14,23 @@ pub fn fixed(x: f64) -> Distribution {
     Distribution::new(&Dist::Fixed(x)).unwrap()
 }
 
+/// A capacity shock on facility 0 (3 weeks at severity 0.5), to test the
+/// schedule: how often and when it fires.
+pub fn capacity_shock(occurrence: Occurrence, onset: Option<Distribution>) -> Shock {
+    Shock {
+        id: String::new(),
+        name: String::new(),
+        occurrence,
+        onset_week: onset,
+        duration_weeks: fixed(3.0),
+        severity: fixed(0.5),
+        recovery_weeks: None,
+        target: ShockTarget::Capacity(vec![0]),
+        reach: None,
+        triggers: Vec::new(),
+    }
+}
+
 pub struct Builder {
     parts: Parts,
     products: HashMap<String, u32>,

@@ -697,18 +697,7 @@ fn onsets_past_the_horizon_are_dropped() {
     let m = b.market(0.0, false);
     let n = b.demand(m, "x", 1.0, 1.0);
     b.link(f, n, 1.0, 1);
-    let mk = |onset| Shock {
-        id: String::new(),
-        name: String::new(),
-        occurrence: Occurrence::Probability(1.0),
-        onset_week: Some(onset),
-        duration_weeks: fixed(3.0),
-        severity: fixed(0.5),
-        recovery_weeks: None,
-        target: ShockTarget::Capacity(vec![0]),
-        reach: None,
-        triggers: Vec::new(),
-    };
+    let mk = |onset| super::testkit::capacity_shock(Occurrence::Probability(1.0), Some(onset));
     let spread = b.shock(mk(crate::dist::Distribution::Uniform {
         min: 0.0,
         max: 2.0 * h as f64,
