@@ -46,6 +46,10 @@ const NONE: u32 = u32::MAX;
 /// Most trials one run may hold: per-trial records take about 44 bytes, so
 /// this is a few GB. Larger studies split the trials with `--first-trial`
 /// or shard a sweep.
+/// The most worker threads a run may ask for: far beyond any machine's
+/// cores, and the cost of coordinating threads grows with their number.
+pub const MAX_THREADS: u64 = 1024;
+
 pub const MAX_TRIALS: u64 = 50_000_000;
 
 /// Largest `--first-trial`: any run of at most [`MAX_TRIALS`] trials from

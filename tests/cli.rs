@@ -54,6 +54,20 @@ fn bad_arguments_exit_two() {
         .assert()
         .code(2);
     chipshock().assert().code(2);
+    // A negative number is read as the flag's value, and refused as one
+    // (not as "unexpected argument '-1'"); threads are capped.
+    for (flag, value, says) in [
+        ("--trials", "-1", "invalid value '-1' for '--trials"),
+        ("--seed", "-1", "invalid value '-1' for '--seed"),
+        ("--horizon", "-5", "-5 is not in 1..=5200"),
+        ("--threads", "2000", "2000 is not in 1..=1024"),
+    ] {
+        chipshock()
+            .args(["run", flag, value, "-q"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
 }
 
 #[test]

@@ -1174,3 +1174,30 @@ fn merge_reports_every_incomplete_shard_and_unreadable_directories() {
             .and(predicate::str::contains("point 1 is missing")),
     );
 }
+
+/// A file in `points/` that is no point of the sweep (or of its shard) is
+/// refused on resume rather than kept silently: it would go into a merge.
+#[test]
+fn a_stray_point_file_is_refused_on_resume() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("s");
+    sweep_to(&out, &["--shard", "0/2"]);
+    // Point 1 belongs to the other shard; point 99 to no point at all.
+    for stray in ["p000001.json", "p000099.json", "notes.txt"] {
+        let path = out.join("points").join(stray);
+        std::fs::write(&path, "{}").expect("write");
+        chipshock()
+            .arg("sweep")
+            .arg(sweep_file())
+            .arg("--out")
+            .arg(&out)
+            .args(["-q", "--threads", "2", "--shard", "0/2", "--resume"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "{stray} is not a file of this sweep's shard 0/2"
+            )));
+        std::fs::remove_file(&path).expect("remove");
+    }
+    sweep_to(&out, &["--shard", "0/2", "--resume"]);
+}

@@ -18,6 +18,8 @@ use crate::network::Network;
 use crate::report::fmt::{ratio, usd};
 use crate::report::{self, RunReport};
 
+use crate::mc::MAX_THREADS;
+
 #[derive(clap::Args, Clone, Debug)]
 pub struct CompareArgs {
     /// Scenario file (default: the shipped world scenario).
@@ -29,22 +31,22 @@ pub struct CompareArgs {
     pub variants: Vec<String>,
 
     /// Trials per variant.
-    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=crate::mc::MAX_TRIALS))]
+    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=crate::mc::MAX_TRIALS), allow_negative_numbers = true)]
     pub trials: u64,
 
     /// First trial number (shards of one comparison use consecutive ranges).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::mc::MAX_FIRST_TRIAL))]
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::mc::MAX_FIRST_TRIAL), allow_negative_numbers = true)]
     pub first_trial: u64,
 
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
 
     /// Worker threads [default: all cores]. Does not change the results.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..4096))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS), allow_negative_numbers = true)]
     pub threads: Option<u64>,
 
     /// Horizon in weeks, overriding the scenario's.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=5200))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=5200), allow_negative_numbers = true)]
     pub horizon: Option<u32>,
 
     /// Also compare the losses of one market, country, bloc, sector or

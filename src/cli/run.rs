@@ -18,13 +18,15 @@ use crate::mc::{self, Accumulated, Layout, RunConfig, RunOptions, TrialRunner};
 use crate::network::Network;
 use crate::report::{self, RunReport};
 
+use crate::mc::MAX_THREADS;
+
 #[derive(clap::Args, Clone, Debug, PartialEq)]
 pub struct RunArgs {
     /// Scenario file (TOML).
     pub scenario: Option<PathBuf>,
 
     /// Number of trials.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=crate::mc::MAX_TRIALS))]
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=crate::mc::MAX_TRIALS), allow_negative_numbers = true)]
     pub trials: u64,
 
     /// First trial number: runs `first..first+trials`. A trial's outcome
@@ -32,19 +34,19 @@ pub struct RunArgs {
     /// exactly the rows of one long run in `trials.csv`. (To split the
     /// statistics themselves over machines, use `chipshock sweep --shard`
     /// and `chipshock merge`.)
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::mc::MAX_FIRST_TRIAL))]
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::mc::MAX_FIRST_TRIAL), allow_negative_numbers = true)]
     pub first_trial: u64,
 
     /// Seed of the run; trial `i` draws from its own stream of it.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
 
     /// Worker threads [default: all cores]. Does not change the results.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..4096))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS), allow_negative_numbers = true)]
     pub threads: Option<u64>,
 
     /// Horizon in weeks, overriding the scenario's.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=5200))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=5200), allow_negative_numbers = true)]
     pub horizon: Option<u32>,
 
     /// Directory for summary.json, summary.csv, trials.csv, weekly.csv and
@@ -59,7 +61,7 @@ pub struct RunArgs {
 
     /// Loss in USD from which a trial counts as severe, overriding the
     /// scenario's.
-    #[arg(long = "severe-usd", value_name = "USD")]
+    #[arg(long = "severe-usd", value_name = "USD", allow_negative_numbers = true)]
     pub severe_usd: Option<f64>,
 
     /// Record weekly fulfilment bands (fan charts) [default: on with --out].

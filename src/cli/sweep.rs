@@ -53,6 +53,8 @@ impl std::str::FromStr for Shard {
     }
 }
 
+use crate::mc::MAX_THREADS;
+
 #[derive(clap::Args, Clone, Debug)]
 pub struct SweepArgs {
     /// Sweep file (TOML; see docs/SWEEPS.md).
@@ -76,7 +78,7 @@ pub struct SweepArgs {
     pub trial_rows: bool,
 
     /// Worker threads [default: all cores]. Does not change the results.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..4096))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS), allow_negative_numbers = true)]
     pub threads: Option<u64>,
 
     /// No progress bar and no progress lines on stderr (warnings about

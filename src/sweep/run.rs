@@ -369,10 +369,30 @@ pub fn run_sweep(
         }
     }
     output::check_points_dir(dir).map_err(SweepRunError::Io)?;
+    let mine = super::shard_points(sweep.points.len(), i, n);
+    if let Some(stray) = stray_point_file(dir, &mine) {
+        // Only this shard's points are ever written here: anything else
+        // was put here by hand, and would go into a merge unnoticed.
+        return Err(SweepRunError::Usage(format!(
+            "{} is not a file of this sweep's {} (it has {} points{}); move it away, or run \
+             into a new --out",
+            dir.join("points").join(&stray).display(),
+            if n > 1 {
+                format!("shard {i}/{n}")
+            } else {
+                "run".to_string()
+            },
+            sweep.points.len(),
+            if n > 1 {
+                ", this shard every n-th from i"
+            } else {
+                ""
+            }
+        )));
+    }
     output::remove_temp_files(dir).map_err(SweepRunError::Io)?;
     write_manifest(dir, &m)
         .map_err(|e| SweepRunError::Io(format!("writing {}: {e}", dir.display())))?;
-    let mine = super::shard_points(sweep.points.len(), i, n);
     let per_point = sweep.trials * sweep.variants.len() as u64;
     let mut run = SweepRun::default();
     let mut done = 0u64;
@@ -702,6 +722,23 @@ fn differing_fields(a: &SweepManifest, b: &SweepManifest) -> Vec<String> {
 /// "1 point" or "2 points".
 fn points_noun(n: usize) -> String {
     format!("{n} point{}", if n == 1 { "" } else { "s" })
+}
+
+/// The first file in `dir/points` that is no point (or point trials file)
+/// of `mine`, temporary files aside.
+fn stray_point_file(dir: &Path, mine: &[usize]) -> Option<String> {
+    let names = output::entries_but_temp(&dir.join("points")).ok()?;
+    names.into_iter().find(|name| {
+        let index = name
+            .strip_prefix('p')
+            .and_then(|r| {
+                r.strip_suffix(".json")
+                    .or_else(|| r.strip_suffix(".trials.csv"))
+            })
+            .filter(|d| d.len() == 6 && d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse::<usize>().ok());
+        index.is_none_or(|p| mine.binary_search(&p).is_err())
+    })
 }
 
 /// Merges the shard directories `shards` into `out`: refuses shards of
