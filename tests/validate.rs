@@ -121,6 +121,10 @@ cases! {
         "`lead_weeks` is 0, but must be at least 1", at "lead_weeks = 0";
     load_above_capacity: "capacity_per_week = 100\nrecipe" => "capacity_per_week = 50\nrecipe",
         "baseline load of facility `fab_a` is 70 units/week, above its capacity 50 (140 %)", at "capacity_per_week = 50";
+    load_above_a_vanishing_capacity: "capacity_per_week = 100\nrecipe" => "capacity_per_week = 5e-324\nrecipe",
+        "above its capacity 4.94066e-324 (more than 1,000,000 %)", at "capacity_per_week = 5e-324";
+    integer_past_sixty_four_bits: "horizon_weeks = 52" => "horizon_weeks = 18446744073709551615",
+        "`horizon_weeks` is 18446744073709551615, larger than any whole number", at "horizon_weeks", hint "9223372036854775807";
     market_unsupplied: "lost_usd_per_unit = 50" => "lost_usd_per_unit = 50\n[market.demand.wafer]\nunits_per_week = 1\nlost_usd_per_unit = 1",
         "market `mkt` needs `wafer` but nobody supplies it", at "id = \"mkt\"", hint "[[sourcing]]";
     beta_mean_outside: "mean = 0.8" => "mean = 1.3",

@@ -49,7 +49,8 @@ pub(crate) fn percent_over(load: f64, capacity: f64) -> String {
             None => s,
         }
     } else {
-        show(p)
+        // (A capacity of 5e-324 puts it at infinity.)
+        "more than 1,000,000".to_string()
     }
 }
 

@@ -712,6 +712,20 @@ fn explain(section: &str, path: &[String], message: &str, snippet: &str) -> Prob
     if message.starts_with("invalid length") {
         return table_written_as_list(section, path);
     }
+    if let Some(n) = message
+        .strip_prefix("invalid value: integer `")
+        .and_then(|r| r.strip_suffix("`, expected i64"))
+    {
+        // An integer past TOML's 64-bit range: serde's text names a Rust
+        // type.
+        return Problem::new(
+            format!(
+                "`{}` is {n}, larger than any whole number a scenario holds",
+                field_name(section, path)
+            ),
+            "whole numbers go up to 9223372036854775807; most values are limited far below (see docs/SCENARIOS.md)",
+        );
+    }
     if message.starts_with("wanted exactly 1 element") && distribution_at(section, path).is_none() {
         return Problem::new(
             format!(
