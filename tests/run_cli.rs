@@ -347,6 +347,24 @@ fn fired_shocks_are_listed_by_onset_and_a_revocation_by_its_onset_alone() {
     assert!(revocations > 0 && others > 0, "{revocations} {others}");
 }
 
+/// A write `compare` cannot make is reported with the file it was writing.
+#[test]
+fn a_failed_compare_write_names_its_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("c");
+    // A directory where comparison.csv goes: the rename onto it fails.
+    std::fs::create_dir_all(out.join("comparison.csv").join("x")).expect("mkdir");
+    chipshock()
+        .args(["compare", "--trials", "5", "-q", "--out"])
+        .arg(&out)
+        .arg(common::repo().join("scenarios/examples/two_suppliers.toml"))
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("writing ").and(predicate::str::contains("comparison.csv")),
+        );
+}
+
 /// One trial warns that its intervals mean nothing, even with `--quiet`
 /// (which, as `--help` says, keeps warnings about the results); two trials
 /// do not.

@@ -190,7 +190,7 @@ fn write_combined(dir: &std::path::Path, runs: &[VariantRun]) -> anyhow::Result<
             body.extend_from_slice(&part[skip..]);
         }
         if !body.is_empty() {
-            crate::atomic::write(&dir.join(e.file_name()), &body)?;
+            write_file(&dir.join(e.file_name()), &body)?;
         }
     }
     #[derive(Serialize)]
@@ -200,11 +200,17 @@ fn write_combined(dir: &std::path::Path, runs: &[VariantRun]) -> anyhow::Result<
     let all = All {
         variants: runs.iter().map(|r| &r.report).collect(),
     };
-    crate::atomic::write(
+    write_file(
         &dir.join("summary.json"),
         serde_json::to_string_pretty(&all)?.as_bytes(),
     )?;
     Ok(())
+}
+
+/// Writes one output file atomically; an error names the file (a full disk
+/// said only "No space left on device").
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    crate::atomic::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
 /// `chipshock compare`.
@@ -262,7 +268,7 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         write_combined(dir, &runs)?;
-        crate::atomic::write(&dir.join("comparison.csv"), csv(&rows).as_bytes())?;
+        write_file(&dir.join("comparison.csv"), csv(&rows).as_bytes())?;
         // One manifest for the whole comparison: the baseline run's, naming
         // every variant compared (not only the baseline's).
         let mut manifest = runs[0].report.manifest.clone();
@@ -278,7 +284,7 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
         };
         let mut json = serde_json::to_string_pretty(&file)?;
         json.push('\n');
-        crate::atomic::write(&dir.join("comparison.json"), json.as_bytes())?;
+        write_file(&dir.join("comparison.json"), json.as_bytes())?;
     }
     if !args.quiet {
         let secs = started.elapsed().as_secs_f64();
