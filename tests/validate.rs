@@ -442,6 +442,48 @@ fn an_override_can_retarget_a_shock() {
     );
 }
 
+/// An override that gives a rate replaces the probability (one of the two
+/// is allowed, so keeping both was refused with "gives both"), and one that
+/// makes the shock a revocation drops its duration, severity and recovery.
+#[test]
+fn an_override_replaces_how_often_and_what_a_shock_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_temp(&dir, "base.toml", &read(&fixture("base.toml")));
+    let top = write_temp(
+        &dir,
+        "top.toml",
+        "include = [\"base.toml\"]\n\n[[shock]]\nid = \"blockade\"\noverride = true\nrate_per_year = 0.5\n",
+    );
+    let net = build(&top).map_err(|(_, d)| d.items).expect("valid");
+    let sh = net
+        .shocks
+        .iter()
+        .find(|s| s.id == "blockade")
+        .expect("blockade");
+    assert!(
+        matches!(sh.occurrence, chipshock::network::Occurrence::RatePerYear(r) if r == 0.5),
+        "{:?}",
+        sh.occurrence
+    );
+
+    let top = write_temp(
+        &dir,
+        "top2.toml",
+        "include = [\"base.toml\"]\n\n[[shock]]\nid = \"blockade\"\noverride = true\nrevoke = [\"allies\"]\n",
+    );
+    let net = build(&top).map_err(|(_, d)| d.items).expect("valid");
+    let sh = net
+        .shocks
+        .iter()
+        .find(|s| s.id == "blockade")
+        .expect("blockade");
+    assert!(
+        matches!(sh.target, chipshock::network::ShockTarget::Revoke(_)),
+        "{:?}",
+        sh.target
+    );
+}
+
 /// A sweep file given where a scenario is expected is recognised.
 #[test]
 fn a_sweep_file_given_as_a_scenario_is_recognised() {

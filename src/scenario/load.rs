@@ -1181,6 +1181,19 @@ impl Entity for Shock {
             self.demand = None;
             self.revoke = None;
         }
+        // A revocation has an onset only: turned into one, the shock drops
+        // the duration, severity and recovery it had.
+        if other.revoke.is_some() {
+            self.duration_weeks = None;
+            self.severity = None;
+            self.recovery_weeks = None;
+        }
+        // How often it fires is one choice of two: an override that gives
+        // a rate replaces a probability, and the other way round.
+        if other.probability.is_some() || other.rate_per_year.is_some() {
+            self.probability = None;
+            self.rate_per_year = None;
+        }
         macro_rules! take { ($($f:ident),*) => { $( if other.$f.is_some() { self.$f = other.$f; } )* } }
         take!(
             name,
