@@ -507,6 +507,46 @@ fn temporary_files_of_a_killed_run_are_removed() {
     assert!(merged.join("notes.tmp-1-2").is_file());
 }
 
+/// A point file with a figure changed by hand no longer matches the
+/// checksum written with it: `merge` refuses it, naming it, and `--resume`
+/// recomputes it.
+#[test]
+fn an_edited_point_file_is_refused_and_recomputed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = small_sweep(tmp.path());
+    let whole = tmp.path().join("whole");
+    sweep(&file, &whole, &[]).code(0);
+    let [a, b] = two_shards(&file, tmp.path(), "edit", &[]);
+    let point = b.join("points/p000001.json");
+    let full = std::fs::read_to_string(&point).expect("read");
+    // The first figure's first digit, changed: still a valid point file.
+    let at = full.find("\"mean\": ").expect("a mean") + "\"mean\": ".len();
+    let digit = full[at..]
+        .find(|c: char| c.is_ascii_digit())
+        .expect("digit")
+        + at;
+    let old = full.as_bytes()[digit];
+    let new = if old == b'9' { '1' } else { (old + 1) as char };
+    let edited = format!("{}{new}{}", &full[..digit], &full[digit + 1..]);
+    std::fs::write(&point, &edited).expect("edit");
+    let out = tmp.path().join("m");
+    merge(&[&a, &b], &out)
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "{} no longer matches the checksum written with it",
+            point.display()
+        )));
+    assert!(!out.exists(), "the refused merge wrote nothing");
+    sweep(&file, &b, &["--shard", "1/2", "--resume"]).code(0);
+    assert_eq!(
+        std::fs::read_to_string(&point).expect("read"),
+        full,
+        "recomputed"
+    );
+    merge(&[&a, &b], &out).code(0);
+    assert_eq!(tree(&out), tree(&whole));
+}
+
 /// A trial-rows file cut short (`truncate -s`) is not a finished point:
 /// `--resume` recomputes it, and `merge` reports it as damaged, naming it,
 /// whether it ends mid-row or at the end of a row.

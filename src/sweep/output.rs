@@ -66,6 +66,24 @@ pub struct PointResult {
     pub point: usize,
     pub values: Vec<AxisValue>,
     pub variants: Vec<VariantFigures>,
+    /// SHA-256 of the point's compact JSON with this field empty, set when
+    /// the file is written: a figure edited into the file afterwards no
+    /// longer matches it, and the point is recomputed (`--resume`) or the
+    /// merge refused. (It guards against accidents, not against someone
+    /// who recomputes it.)
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub checksum: String,
+}
+
+impl PointResult {
+    /// The checksum of this result's contents (its `checksum` aside).
+    fn contents_checksum(&self) -> Result<String, serde_json::Error> {
+        use sha2::{Digest, Sha256};
+        let mut bare = self.clone();
+        bare.checksum.clear();
+        let digest = Sha256::digest(serde_json::to_string(&bare)?.as_bytes());
+        Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
 }
 
 /// What a sweep directory holds.
@@ -109,7 +127,9 @@ pub fn manifest_path(dir: &Path) -> PathBuf {
 /// Writes a point's results atomically.
 pub fn write_point(dir: &Path, r: &PointResult) -> std::io::Result<()> {
     std::fs::create_dir_all(dir.join("points"))?;
-    let mut text = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;
+    let mut r = r.clone();
+    r.checksum = r.contents_checksum().map_err(std::io::Error::other)?;
+    let mut text = serde_json::to_string_pretty(&r).map_err(std::io::Error::other)?;
     text.push('\n');
     crate::atomic::write(&point_path(dir, r.point), text.as_bytes())
 }
@@ -123,9 +143,9 @@ pub fn read_point(dir: &Path, point: usize, sweep_hash: &str) -> Option<PointRes
 /// Reads a point file, saying what is wrong with it when it cannot be used
 /// (for `merge`, which must tell a shard not yet finished from a damaged
 /// file). Only what can be seen without recomputing the point is caught: a
-/// file that does not parse as a point file (cut short, say), or that names
-/// another sweep or another point. A number edited into a file that still
-/// parses is not: nothing in it checks its figures.
+/// file that does not parse as a point file (cut short, say), that names
+/// another sweep or another point, or whose contents no longer match the
+/// checksum written with them (a figure edited by hand).
 pub fn check_point(dir: &Path, point: usize, sweep_hash: &str) -> Result<PointResult, String> {
     let path = point_path(dir, point);
     let text = match std::fs::read_to_string(&path) {
@@ -142,6 +162,11 @@ pub fn check_point(dir: &Path, point: usize, sweep_hash: &str) -> Result<PointRe
             "damaged: {} holds point {}",
             path.display(),
             r.point
+        ))
+    } else if r.contents_checksum().ok().as_deref() != Some(r.checksum.as_str()) {
+        Err(format!(
+            "edited: {} no longer matches the checksum written with it",
+            path.display()
         ))
     } else {
         Ok(r)
@@ -353,8 +378,10 @@ pub fn read_manifest(dir: &Path) -> Result<SweepManifest, ManifestError> {
 pub fn assemble(dir: &Path, m: &SweepManifest) -> Result<Vec<PathBuf>, String> {
     let mut points = Vec::with_capacity(m.points);
     for p in 0..m.points {
-        let r = check_point(dir, p, &m.sweep_hash)
+        let mut r = check_point(dir, p, &m.sweep_hash)
             .map_err(|why| format!("point {p} in {} is {why}", dir.display()))?;
+        // (The file's own integrity check, not a result.)
+        r.checksum.clear();
         points.push(r);
     }
     let io = |e: std::io::Error| e.to_string();

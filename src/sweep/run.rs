@@ -249,6 +249,7 @@ fn run_prepared_point(
             .zip(&comparisons)
             .map(|(r, c)| figures(r, c.as_ref()))
             .collect(),
+        checksum: String::new(),
     };
     Ok((result, runs))
 }
