@@ -124,7 +124,13 @@ cases! {
     load_above_a_vanishing_capacity: "capacity_per_week = 100\nrecipe" => "capacity_per_week = 5e-324\nrecipe",
         "above its capacity 4.94066e-324 (more than 1,000,000 %)", at "capacity_per_week = 5e-324";
     integer_past_sixty_four_bits: "horizon_weeks = 52" => "horizon_weeks = 18446744073709551615",
-        "`horizon_weeks` is 18446744073709551615, larger than any whole number", at "horizon_weeks", hint "9223372036854775807";
+        "`horizon_weeks` is 18446744073709551615, beyond TOML's whole numbers (64-bit: -9223372036854775808 to 9223372036854775807)", at "horizon_weeks";
+    integer_past_u64: "horizon_weeks = 52" => "horizon_weeks = 18446744073709551616",
+        "`horizon_weeks` is 18446744073709551616, beyond TOML's whole numbers", at "horizon_weeks";
+    negative_integer_past_sixty_four_bits: "horizon_weeks = 52" => "horizon_weeks = -9223372036854775809",
+        "`horizon_weeks` is -9223372036854775809, beyond TOML's whole numbers", at "horizon_weeks";
+    integer_past_i128: "horizon_weeks = 52" => "horizon_weeks = 99999999999999999999999999999999999999999",
+        "`horizon_weeks` is 99999999999999999999999999999999999999999, beyond", at "horizon_weeks";
     market_unsupplied: "lost_usd_per_unit = 50" => "lost_usd_per_unit = 50\n[market.demand.wafer]\nunits_per_week = 1\nlost_usd_per_unit = 1",
         "market `mkt` needs `wafer` but nobody supplies it", at "id = \"mkt\"", hint "[[sourcing]]";
     beta_mean_outside: "mean = 0.8" => "mean = 1.3",

@@ -167,10 +167,10 @@ fn agreement_hint(ctx: &Ctx) -> String {
 
 /// Whether `c` may appear in an id: ASCII letters, digits, `_` and `-`.
 /// Ids are written into files of results (`trials.csv` joins fired shocks
-/// as `id@onset/duration/severity;...`) and command lines, and sweep files
-/// name parameters as `facility.<id>.capacity_per_week`, so none may
-/// contain a separator, a dot, a quote, a space or anything that needs
-/// escaping.
+/// as `id@onset/duration/severity;...`, a revocation as `id@onset`) and
+/// command lines, and sweep files name parameters as
+/// `facility.<id>.capacity_per_week`, so none may contain a separator, a
+/// dot, a quote, a space or anything that needs escaping.
 fn id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-')
 }

@@ -50,28 +50,43 @@ pub struct DiskFs;
 /// path to something endless (`/dev/zero`) is refused, not read forever.
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
 
+/// Reads a text file the user named (a scenario, an include, a sweep
+/// file): a directory, a file over [`MAX_FILE_BYTES`] (or endless, such as
+/// `/dev/zero`) and text that is not UTF-8 are refused, each saying so.
+pub fn read_text_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "is a directory, not a file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "larger than {} MiB, the most a scenario or sweep file may be",
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 text (byte {} is not part of a character)",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
 impl SourceFs for DiskFs {
     fn read(&self, path: &Path) -> std::io::Result<String> {
-        use std::io::Read as _;
-        let file = std::fs::File::open(path)?;
-        if file.metadata()?.is_dir() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::IsADirectory,
-                "is a directory, not a scenario file",
-            ));
-        }
-        let mut text = String::new();
-        file.take(MAX_FILE_BYTES + 1).read_to_string(&mut text)?;
-        if text.len() as u64 > MAX_FILE_BYTES {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::FileTooLarge,
-                format!(
-                    "larger than {} MiB, the most a scenario file may be",
-                    MAX_FILE_BYTES >> 20
-                ),
-            ));
-        }
-        Ok(text)
+        read_text_file(path)
     }
     fn identity(&self, path: &Path) -> PathBuf {
         std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
@@ -712,18 +727,22 @@ fn explain(section: &str, path: &[String], message: &str, snippet: &str) -> Prob
     if message.starts_with("invalid length") {
         return table_written_as_list(section, path);
     }
-    if let Some(n) = message
-        .strip_prefix("invalid value: integer `")
-        .and_then(|r| r.strip_suffix("`, expected i64"))
+    if message == "integer number overflowed"
+        || ((message.starts_with("invalid value: integer `")
+            || message.starts_with("invalid type: integer `"))
+            && (message.ends_with(", expected i64") || message.contains("` as i128")))
     {
-        // An integer past TOML's 64-bit range: serde's text names a Rust
-        // type.
+        // A whole number past TOML's 64-bit range: serde's text names Rust
+        // types (as the sweep file's reading does, `sweep::explain`).
         return Problem::new(
             format!(
-                "`{}` is {n}, larger than any whole number a scenario holds",
-                field_name(section, path)
+                "`{}` is {}, beyond TOML's whole numbers (64-bit: {} to {})",
+                field_name(section, path),
+                snippet.trim(),
+                i64::MIN,
+                i64::MAX
             ),
-            "whole numbers go up to 9223372036854775807; most values are limited far below (see docs/SCENARIOS.md)",
+            "most values are limited far below that (see docs/SCENARIOS.md)",
         );
     }
     if message.starts_with("wanted exactly 1 element") && distribution_at(section, path).is_none() {

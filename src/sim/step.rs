@@ -392,14 +392,24 @@ impl Engine {
         let (mut in_effect, mut latest, mut revoked) = (None::<u32>, None::<u32>, None::<u32>);
         for f in fired.iter().filter(|f| f.onset_week <= fs) {
             let o = f.onset_week;
-            if let ShockTarget::Revoke(_) = &self.shocks[f.shock as usize].target {
-                revoked = revoked.max(Some(o));
-            } else {
-                if fs < window(f).1 {
-                    in_effect = Some(in_effect.map_or(o, |x| x.min(o)));
+            match &self.shocks[f.shock as usize].target {
+                ShockTarget::Revoke(_) => {
+                    revoked = revoked.max(Some(o));
+                    continue;
                 }
-                latest = latest.max(Some(o));
+                // A shock that reaches only what a policy builds touches
+                // nothing in a variant that does not build it.
+                ShockTarget::Capacity(v) | ShockTarget::Lane(v) | ShockTarget::Demand(v)
+                    if v.is_empty() =>
+                {
+                    continue;
+                }
+                _ => {}
             }
+            if fs < window(f).1 {
+                in_effect = Some(in_effect.map_or(o, |x| x.min(o)));
+            }
+            latest = latest.max(Some(o));
         }
         in_effect.or(latest).or(revoked)
     }
@@ -656,12 +666,16 @@ impl Engine {
                             if let Some(x) = out.lost_units_by_need.get_mut(nr.mpos as usize) {
                                 *x += short;
                             }
-                            // Lost demand is gone: the market replaces what
-                            // it sold, not what it was asked for (the
-                            // position already counts the arrival that fell
-                            // short, so ordering the lost units too would
-                            // order them twice).
-                            got
+                            // Lost demand is gone: the market plans next
+                            // week's demand and replaces what it sold beyond
+                            // its baseline use, i.e. it orders up to its
+                            // position after this week's sales. Planning the
+                            // demand alone against the position before them
+                            // ordered a lost sale twice (the position still
+                            // counts the arrival that fell short), and
+                            // replacing only sales would never order a rise
+                            // in demand a market without stock cannot serve.
+                            demand + (got - nr.base_use)
                         }
                     }
                 };
@@ -993,8 +1007,14 @@ impl Engine {
             let n = n as usize;
             let (reserve, target) = (self.reserve[n], self.n_target[n]);
             let stock = target + s.need[n].inv_dev;
-            let held = (reserve - s.reserve_short[n]).min(stock.max(0.0));
-            let held = held.max((stock - (target - reserve)).min(reserve));
+            let held = if stock >= target {
+                // (Exactly whole, not `stock − (target − reserve)`, which
+                // may round a hair below it.)
+                reserve
+            } else {
+                let held = (reserve - s.reserve_short[n]).min(stock.max(0.0));
+                held.max((stock - (target - reserve)).min(reserve))
+            };
             s.reserve_short[n] = reserve - held;
         }
     }

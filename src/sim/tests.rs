@@ -130,6 +130,7 @@ fn the_onset_a_shortfall_counts_from() {
     b.link(f, nd, 1.0, 1);
     let cap = b.scripted(ShockTarget::Capacity(vec![f]), 0.0, 1.0, 0.5, Some(0.0));
     let revoke = b.scripted(ShockTarget::Revoke(Vec::new()), 0.0, 1.0, 1.0, None);
+    let nothing = b.scripted(ShockTarget::Capacity(Vec::new()), 0.0, 1.0, 1.0, None);
     let e = Engine::new(&b.build());
     let at = |shock, onset, duration, recovery| {
         super::FiredShock::scripted(shock, onset, duration, 0.5, recovery)
@@ -143,9 +144,37 @@ fn the_onset_a_shortfall_counts_from() {
     // Only revocations before it.
     let fired = [at(revoke, 3, 0, 0), at(revoke, 7, 0, 0), at(cap, 25, 2, 0)];
     assert_eq!(e.survived_from(&fired, 20), Some(7));
+    // A shock that reaches nothing here (only a fab a policy builds
+    // elsewhere) is no shock the shortfall follows.
+    let fired = [at(nothing, 5, 30, 0), at(cap, 12, 20, 0)];
+    assert_eq!(e.survived_from(&fired, 20), Some(12));
     // Nothing before it: not the survival of a shock.
     assert_eq!(e.survived_from(&[at(cap, 25, 2, 0)], 20), None);
     assert_eq!(e.survived_from(&[], 20), None);
+}
+
+/// A lost-sales market without stock orders a rise in demand: demand is
+/// 150 instead of 100 in weeks 10-19, the supplier has room, and only week
+/// 10's 50 extra units are lost (the week-10 order, 150, arrives in week
+/// 11). Replacing only what was sold never ordered the rise (500 lost), and
+/// planning demand against the position before the week's sales ordered
+/// 150 and 100 in turn (250 lost).
+#[test]
+fn a_market_without_stock_orders_a_rise_in_demand() {
+    let mut b = Builder::new(40);
+    let f = b.facility("chip", 10_000.0, 0.0, 0.0);
+    let mk = b.market(0.0, false);
+    let nd = b.demand(mk, "chip", 100.0, 1.0);
+    b.link(f, nd, 1.0, 1);
+    b.scripted(ShockTarget::Demand(vec![nd]), 10.0, 10.0, 0.5, Some(0.0));
+    let net = b.build();
+    let out = run(&net);
+    assert_eq!(out.lost_units, 50.0);
+    let wk = weekly(&out, &net, 0);
+    for (t, &x) in wk.iter().enumerate() {
+        let want = if t == 10 { 100.0 / 150.0 } else { 1.0 };
+        assert_eq!(x, want as f32, "week {t}");
+    }
 }
 
 /// Lost demand is not ordered again. One fab of capacity 200 serves two

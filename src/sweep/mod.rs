@@ -450,7 +450,7 @@ pub fn load_sweep_shard(
     count: usize,
     threads: usize,
 ) -> Result<Sweep, SweepError> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::scenario::load::read_text_file(path)
         .map_err(|e| SweepError::Io(format!("cannot read sweep `{}`: {e}", path.display())))?;
     // First pass: find the scenario.
     let mut own = SourceMap::new();
