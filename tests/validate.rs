@@ -423,24 +423,31 @@ fn one_bad_value_is_one_problem() {
     }
 }
 
-/// An override that gives a shock another kind of target replaces its
-/// target: the blockade, a capacity shock in base.toml, becomes a lane
-/// shock (it once had both targets, and was refused for it).
-#[test]
-fn an_override_can_retarget_a_shock() {
+/// The blockade of base.toml after a later file overrides it with `body`
+/// (its fields after `override = true`).
+fn overridden_blockade(body: &str) -> chipshock::network::Shock {
     let dir = tempfile::tempdir().expect("tempdir");
     write_temp(&dir, "base.toml", &read(&fixture("base.toml")));
     let top = write_temp(
         &dir,
         "top.toml",
-        "include = [\"base.toml\"]\n\n[[shock]]\nid = \"blockade\"\noverride = true\n[shock.lane]\nfrom = [\"TW\"]\nto = [\"US\"]\n",
+        &format!(
+            "include = [\"base.toml\"]\n\n[[shock]]\nid = \"blockade\"\noverride = true\n{body}"
+        ),
     );
     let net = build(&top).map_err(|(_, d)| d.items).expect("valid");
-    let sh = net
-        .shocks
-        .iter()
+    net.shocks
+        .into_iter()
         .find(|s| s.id == "blockade")
-        .expect("blockade");
+        .expect("blockade")
+}
+
+/// An override that gives a shock another kind of target replaces its
+/// target: the blockade, a capacity shock in base.toml, becomes a lane
+/// shock (it once had both targets, and was refused for it).
+#[test]
+fn an_override_can_retarget_a_shock() {
+    let sh = overridden_blockade("[shock.lane]\nfrom = [\"TW\"]\nto = [\"US\"]\n");
     assert!(
         matches!(sh.target, chipshock::network::ShockTarget::Lane(_)),
         "{:?}",
@@ -453,36 +460,13 @@ fn an_override_can_retarget_a_shock() {
 /// makes the shock a revocation drops its duration, severity and recovery.
 #[test]
 fn an_override_replaces_how_often_and_what_a_shock_is() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_temp(&dir, "base.toml", &read(&fixture("base.toml")));
-    let top = write_temp(
-        &dir,
-        "top.toml",
-        "include = [\"base.toml\"]\n\n[[shock]]\nid = \"blockade\"\noverride = true\nrate_per_year = 0.5\n",
-    );
-    let net = build(&top).map_err(|(_, d)| d.items).expect("valid");
-    let sh = net
-        .shocks
-        .iter()
-        .find(|s| s.id == "blockade")
-        .expect("blockade");
+    let sh = overridden_blockade("rate_per_year = 0.5\n");
     assert!(
         matches!(sh.occurrence, chipshock::network::Occurrence::RatePerYear(r) if r == 0.5),
         "{:?}",
         sh.occurrence
     );
-
-    let top = write_temp(
-        &dir,
-        "top2.toml",
-        "include = [\"base.toml\"]\n\n[[shock]]\nid = \"blockade\"\noverride = true\nrevoke = [\"allies\"]\n",
-    );
-    let net = build(&top).map_err(|(_, d)| d.items).expect("valid");
-    let sh = net
-        .shocks
-        .iter()
-        .find(|s| s.id == "blockade")
-        .expect("blockade");
+    let sh = overridden_blockade("revoke = [\"allies\"]\n");
     assert!(
         matches!(sh.target, chipshock::network::ShockTarget::Revoke(_)),
         "{:?}",
