@@ -106,11 +106,7 @@ impl SourceMap {
                 hasher.update((file.text.len() as u64).to_le_bytes());
                 hasher.update(file.text.as_bytes());
             }
-            hasher
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect()
+            hex(&hasher.finalize())
         })
     }
 
@@ -249,6 +245,12 @@ impl<T: Ord> PartialOrd for Sp<T> {
     }
 }
 impl<T: Eq> Eq for Sp<T> {}
+
+/// A digest as lower-case hex: how every hash in the manifests and point
+/// files is written.
+pub fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 #[cfg(test)]
 mod tests {

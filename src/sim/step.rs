@@ -1151,33 +1151,29 @@ impl Engine {
             if hint < hi && blocks(hint) {
                 return true;
             }
-            // How far the shares are from baseline, and whether every link
-            // below its baseline share can take it back.
-            let mut max_diff: f64 = 0.0;
+            // How far the shares are from baseline, whether every link
+            // below its baseline share can take it back, and how much of it
+            // its supplier's spare capacity allows (`room`): a fab still
+            // ramping up (or restarting) is handed only what it can make,
+            // not a share it would ration to the market's loss.
+            let (mut max_diff, mut room): (f64, f64) = (0.0, f64::INFINITY);
             for l in lo..hi {
-                max_diff = max_diff.max((self.l_base_share[l] - s.share[l]).abs());
+                let up = self.l_base_share[l] - s.share[l];
+                max_diff = max_diff.max(up.abs());
                 if blocks(l) {
                     s.need[n].drift_blocker = u16::try_from(l - lo).unwrap_or(u16::MAX);
                     return true;
                 }
+                if up > 0.0 && prev_order > 0.0 {
+                    let spare = s.spare[self.l_flow[l].supplier as usize];
+                    // (A hair under it: `prev_order × up × α` may round
+                    // above the spare.)
+                    room = room.min(spare * (1.0 - 1e-9) / (prev_order * up));
+                }
             }
             if max_diff > 0.0 {
-                // At most the drift, and no link takes back more than its
-                // supplier's spare capacity: a fab still ramping up (or
-                // restarting) is handed only what it can make, not a share
-                // it would ration to the market's loss.
-                let mut alpha = self.cfg.share_drift_per_week / max_diff;
-                if prev_order > 0.0 {
-                    for l in lo..hi {
-                        let up = self.l_base_share[l] - s.share[l];
-                        if up > 0.0 {
-                            let spare = s.spare[self.l_flow[l].supplier as usize];
-                            // (A hair under it: `prev_order × up × α` may
-                            // round above the spare.)
-                            alpha = alpha.min(spare * (1.0 - 1e-9) / (prev_order * up));
-                        }
-                    }
-                }
+                // At most the drift, and no link more than its room.
+                let alpha = (self.cfg.share_drift_per_week / max_diff).min(room);
                 if alpha >= 1.0 {
                     s.share[lo..hi].copy_from_slice(&self.l_base_share[lo..hi]);
                     return false;

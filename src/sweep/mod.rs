@@ -754,7 +754,7 @@ pub fn load_sweep_shard(
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(text.as_bytes());
     h.update(base_net.scenario_hash.as_bytes());
-    let hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let hash = crate::source::hex(&h.finalize());
     Ok(Sweep {
         path: path.to_path_buf(),
         scenario,

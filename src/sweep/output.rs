@@ -82,7 +82,7 @@ impl PointResult {
         let mut bare = self.clone();
         bare.checksum.clear();
         let digest = Sha256::digest(serde_json::to_string(&bare)?.as_bytes());
-        Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+        Ok(crate::source::hex(&digest))
     }
 }
 
