@@ -12,6 +12,7 @@
 //! "back at baseline" is a check for zeros.
 
 use super::bits::{BitRows, Bits, ones};
+use super::step::ShareMove;
 use crate::network::{Csr, Customer, NeedKind, Network, Shock, ShockTarget};
 use crate::sampler::Poisson;
 use crate::scenario::Allocation;
@@ -752,6 +753,20 @@ pub struct Scratch {
     pub(crate) reserve_short: Vec<f64>,
     /// Per need, this week: a supplier ships less than it was ordered.
     pub(crate) rationed: Bits,
+    /// This week's share moves, each need's planned before any is made
+    /// (`Engine::reroute_pass`).
+    pub(crate) moves: Vec<ShareMove>,
+    /// Per facility, in the rerouting pass: the units of its spare capacity
+    /// the planned moves claim, then the fraction of each claim it grants;
+    /// zero outside the pass.
+    pub(crate) claim: Vec<f64>,
+    /// Facilities with a claim this week (the entries of `claim` to zero).
+    pub(crate) claimed: Bits,
+    /// The links that take share in this week's moves, each move's a range
+    /// (`ShareMove`) of the first `n_takers` (one slot per link, so the
+    /// planning walks write them without a capacity check).
+    pub(crate) takers: Vec<u32>,
+    pub(crate) n_takers: usize,
     /// Needs worked this week: markets, and every need that may be off its
     /// baseline (see `step`). A need outside the set is exactly at rest: it
     /// orders its baseline, holds its target and has nothing in flight off
@@ -807,6 +822,11 @@ impl Scratch {
             reserve_locked,
             reserve_short,
             rationed,
+            moves: _,
+            claim: _,
+            claimed: _,
+            takers: _,
+            n_takers: _,
             need_hot,
             need_pending,
             fac_hot,
@@ -860,6 +880,15 @@ impl Scratch {
         }
         self.fac_hot.resize(nf);
         self.fac_pending.resize(nf);
+        self.claimed.resize(nf);
+        self.claim.clear();
+        self.claim.resize(nf, 0.0);
+        // (Capacity for every need: the weekly loop never allocates.)
+        self.moves.clear();
+        self.moves.reserve(nn);
+        self.takers.clear();
+        self.takers.resize(nl, 0);
+        self.n_takers = 0;
         for v in [&mut self.share, &mut self.ship, &mut self.pf] {
             v.resize(nl, 0.0);
         }

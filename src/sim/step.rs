@@ -6,9 +6,13 @@
 //! 1. shocks set capacity factors, passable fractions and demand multipliers;
 //! 2. arrivals leave the pipelines (each need's cell of the week's row is
 //!    read before any shipment of this week is added to a row);
-//! 3. rerouting moves sourcing share using last week's deliveries;
+//! 3. rerouting moves sourcing share using last week's deliveries: every
+//!    need due plans its move in the order pass, and the moves are made
+//!    after it, so that needs moving to one supplier share its spare
+//!    capacity;
 //! 4. orders: planned use + inventory-position gap / replenishment weeks,
-//!    split by the current shares; markets consume in the same pass;
+//!    split by the shares after rerouting; markets consume in the same
+//!    pass;
 //! 5. production, capital health, consumption of inputs;
 //! 6. allocation of output over orders, shipments enter the pipelines.
 //!
@@ -127,6 +131,49 @@ const SHORT_TOL: f64 = 1e-9;
 #[inline(always)]
 fn short_delivery(order: f64, shipped: f64) -> bool {
     shipped < order * (1.0 - SHORT_TOL)
+}
+
+/// A planned share move of one need (see `Engine::make_moves`). `takers`:
+/// the range of `Scratch::takers` listing the links that take share, in
+/// link order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ShareMove {
+    /// Short links give up share to the takers: `moved` of the order (in
+    /// shares) of the `unserved` they lost, spread over the takers in
+    /// proportion to their suppliers' spare capacity (`spare_sum` in all).
+    /// `prev_order`: the need's order last week, which the order pass has
+    /// since replaced.
+    Shift {
+        need: u32,
+        takers: (u32, u32),
+        prev_order: f64,
+        moved: f64,
+        unserved: f64,
+        spare_sum: f64,
+    },
+    /// Shares drift toward baseline at rate `alpha`; the takers are the
+    /// links below their baseline share.
+    Drift {
+        need: u32,
+        takers: (u32, u32),
+        alpha: f64,
+    },
+}
+
+/// Relative excess of the claims on a supplier's spare capacity over it
+/// that still counts as within it (the claims are products and quotients
+/// that may round a hair above the spare they were computed from).
+const CLAIM_TOL: f64 = 1e-9;
+
+/// The fraction of its claim each claimant on a supplier's spare capacity
+/// is granted: all of it, unless the claims together exceed the spare.
+#[inline]
+fn granted(claim: f64, spare: f64) -> f64 {
+    if claim > spare * (1.0 + CLAIM_TOL) {
+        spare / claim
+    } else {
+        1.0
+    }
 }
 
 /// Effective severity of one shock instance at week `t`, with recovery `r`:
@@ -579,6 +626,7 @@ impl Engine {
         // the totals start there and the worked nodes add their deviations.
         let consumed = self.fac_base_use_total;
         let consumed = self.order_pass(s, out, arrivals, per_week, lock, consumed);
+        self.make_moves(s);
         let (produced, consumed) = self.production_pass(s, lock, consumed);
         let shipped = self.shipment_pass(t, s);
         self.hold_reserves(s);
@@ -601,8 +649,8 @@ impl Engine {
         (req, got)
     }
 
-    /// Pass 1, per active need (its links are a contiguous range):
-    /// rerouting, orders; markets consume. Returns the running total of
+    /// Pass 1, per active need (its links are a contiguous range): orders;
+    /// markets consume. Returns the running total of
     /// consumption.
     #[inline(never)]
     fn order_pass(
@@ -621,12 +669,15 @@ impl Engine {
             for n in ones(w, word, nn) {
                 let nr = &self.needs[n];
                 let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
-                // Rerouting runs for needs short last week or with shares
-                // away from their baseline (after a regime switch: every
-                // need whose baseline moved).
+                // Rerouting is planned for needs short last week or with
+                // shares away from their baseline (after a regime switch:
+                // every need whose baseline moved); a need that will move
+                // share adds to its suppliers' receipts once it has moved.
+                let moves = s.moves.len();
                 if s.need[n].reroute {
-                    s.need[n].reroute = self.reroute(n, s);
+                    s.need[n].reroute = self.plan_reroute(n, s);
                 }
+                let moving = s.moves.len() > moves;
                 let st = &mut s.need[n];
                 // Arrivals: the need's cell of the week's pipeline row,
                 // which is then emptied.
@@ -687,11 +738,11 @@ impl Engine {
                 // baseline was computed.
                 let quiet = order == nr.base_use && !st.reroute && !st.lane_cut;
                 st.quiet = quiet;
-                if !quiet {
+                if !quiet && !moving {
                     // Each supplier's receipts move by what passes the lane
                     // less the baseline flow (a link of a need not worked
                     // adds exactly zero, so the sums are those of working
-                    // every need, in the same link order). A link's order
+                    // every need, in the same order). A link's order
                     // `order × share` is not stored: whoever needs it
                     // (shipments, rationing, rerouting) forms the same
                     // product again.
@@ -1117,9 +1168,51 @@ impl Engine {
         }
     }
 
-    /// Rerouting for need `n` from last week's deliveries. Returns whether
-    /// it must run again next week (a short delivery was seen, or shares are
-    /// away from baseline).
+    /// Rerouting (docs/MODEL.md §3.3) in two steps. In the order pass each
+    /// need due for it plans its move from last week's state and claims the
+    /// spare capacity the move would take of each supplier. Here the moves
+    /// are made; where the needs together claimed more of a supplier's
+    /// spare capacity than it had, each is granted its claim scaled by
+    /// `spare / claims`. A need moving alone takes what it claimed; several
+    /// moving to one supplier share its spare capacity in proportion to
+    /// their claims, whatever their order, and its customers at their old
+    /// shares keep their supply. Each need that moved adds its receipts,
+    /// at its new shares, in the walk that moves them.
+    #[inline(never)]
+    fn make_moves(&self, s: &mut Scratch) {
+        let nf = self.cap.len();
+        // Each claimed supplier's claims become its grant (one division per
+        // supplier, not one per link).
+        let mut over = false;
+        for w in 0..s.claimed.words().len() {
+            for f in ones(w, s.claimed.words()[w], nf) {
+                let g = granted(s.claim[f], s.spare[f]);
+                s.claim[f] = g;
+                over |= g < 1.0;
+            }
+        }
+        let moves = std::mem::take(&mut s.moves);
+        for &m in &moves {
+            self.make_move(m, over, s);
+        }
+        s.moves = moves;
+        s.moves.clear();
+        s.n_takers = 0;
+        // (Claims are zero outside the pass.)
+        for w in 0..s.claimed.words().len() {
+            for f in ones(w, s.claimed.words()[w], nf) {
+                s.claim[f] = 0.0;
+            }
+        }
+        s.claimed.clear();
+    }
+
+    /// Plans rerouting for need `n` from last week's deliveries: records the
+    /// move (if any share is to move) in `s.moves`, the links that would
+    /// take share in `s.takers`, and their claims on their suppliers' spare
+    /// capacity in `s.claim`. Returns whether rerouting must run again next
+    /// week (a short delivery was seen, or shares are away from baseline);
+    /// a drift's answer is settled when it is made.
     ///
     /// Rule: the share lost by short links is `Σ share × (1 − shipped/ordered)`.
     /// It moves at once to links that were served in full, whose lane is
@@ -1132,10 +1225,14 @@ impl Engine {
     /// below its baseline share has an open lane and a supplier with spare
     /// capacity (the original supplier has recovered), and by no more than
     /// that spare capacity (in shares of last week's order) on any link.
-    fn reroute(&self, n: usize, s: &mut Scratch) -> bool {
+    fn plan_reroute(&self, n: usize, s: &mut Scratch) -> bool {
         let offsets = &self.need_links.offsets;
         let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
         let prev_order = s.need[n].order;
+        // The links that would take share are listed as they are found (the
+        // list is kept only if they do).
+        let first = s.n_takers;
+        let mut k = first;
         if !s.need[n].was_short {
             s.need[n].short_weeks = 0;
             // A link below its baseline share that cannot take it back: its
@@ -1164,29 +1261,38 @@ impl Engine {
                     s.need[n].drift_blocker = u16::try_from(l - lo).unwrap_or(u16::MAX);
                     return true;
                 }
-                if up > 0.0 && prev_order > 0.0 {
-                    let spare = s.spare[self.l_flow[l].supplier as usize];
-                    // (A hair under it: `prev_order × up × α` may round
-                    // above the spare.)
-                    room = room.min(spare * (1.0 - 1e-9) / (prev_order * up));
+                if up > 0.0 {
+                    s.takers[k] = l as u32;
+                    k += 1;
+                    if prev_order > 0.0 {
+                        let spare = s.spare[self.l_flow[l].supplier as usize];
+                        // (A hair under it: `prev_order × up × α` may round
+                        // above the spare.)
+                        room = room.min(spare * (1.0 - 1e-9) / (prev_order * up));
+                    }
                 }
             }
-            if max_diff > 0.0 {
-                // At most the drift, and no link more than its room.
-                let alpha = (self.cfg.share_drift_per_week / max_diff).min(room);
-                if alpha >= 1.0 {
-                    s.share[lo..hi].copy_from_slice(&self.l_base_share[lo..hi]);
-                    return false;
-                }
-                let mut off = false;
-                for (x, &b) in s.share[lo..hi].iter_mut().zip(&self.l_base_share[lo..hi]) {
-                    *x += alpha * (b - *x);
-                    off |= *x != b;
-                }
-                return off;
+            if max_diff == 0.0 {
+                // Shares are off baseline exactly when some differs.
+                return false;
             }
-            // Shares are off baseline exactly when some differs.
-            return max_diff > 0.0;
+            // At most the drift, and no link more than its room: each link
+            // below its baseline share claims `α (s⁰ − s)` of the order.
+            let alpha = (self.cfg.share_drift_per_week / max_diff).min(room);
+            let per_share = alpha.min(1.0) * prev_order;
+            s.n_takers = k;
+            for &l in &s.takers[first..k] {
+                let l = l as usize;
+                let f = self.l_flow[l].supplier as usize;
+                s.claim[f] += per_share * (self.l_base_share[l] - s.share[l]);
+                s.claimed.insert(f);
+            }
+            s.moves.push(ShareMove::Drift {
+                need: n as u32,
+                takers: (first as u32, k as u32),
+                alpha,
+            });
+            return true;
         }
 
         // One walk over the links: what the short ones lost, and the room
@@ -1201,21 +1307,6 @@ impl Engine {
             return true;
         }
         let qual_ok = s.need[n].short_weeks >= self.needs[n].qual_weeks;
-        let spare = &s.spare[..];
-        // A link not short is eligible when qualified (or the need has been
-        // short long enough), its lane is open and its supplier had spare
-        // capacity: then its spare capacity.
-        let eligible = |l: usize, qualified: bool, pf: f64| -> Option<f64> {
-            if (qualified || qual_ok) && pf > 0.0 {
-                let sp = spare[self.l_flow[l].supplier as usize];
-                (sp > 0.0).then_some(sp)
-            } else {
-                None
-            }
-        };
-        // A short link ordered `o = O × share` (O the need's order) and lost
-        // `share × (1 − shipped/o) = share − shipped/O`: summed, the shares
-        // and shipments of the short links, with one division per need.
         let (mut short_share, mut short_shipped, mut spare_sum) = (0.0, 0.0, 0.0);
         for (((l, &sh), &share), (&q, &pf)) in (lo..hi)
             .zip(&s.ship[lo..hi])
@@ -1225,8 +1316,10 @@ impl Engine {
             if short_delivery(prev_order * share, sh) {
                 short_share += share;
                 short_shipped += sh;
-            } else if let Some(sp) = eligible(l, q, pf) {
+            } else if let Some(sp) = self.eligible(l, q || qual_ok, pf, &s.spare) {
                 spare_sum += sp;
+                s.takers[k] = l as u32;
+                k += 1;
             }
         }
         let per_order = if prev_order > 0.0 {
@@ -1243,27 +1336,138 @@ impl Engine {
         };
         let moved = unserved.min(room);
         if moved > 0.0 && unserved > 0.0 {
-            // Short links give up `moved × lost / unserved`; eligible ones
-            // take `moved × room_l / room = moved × spare_l / Σ spare`.
-            let (give, take) = (moved / unserved, moved / spare_sum);
-            for (((l, x), &sh), (q, &pf)) in (lo..hi)
-                .zip(&mut s.share[lo..hi])
-                .zip(&s.ship[lo..hi])
-                .zip(s.qualified[lo..hi].iter_mut().zip(&s.pf[lo..hi]))
-            {
-                // Short as the walk above decided (the same expression of
-                // the same values: this link's share has not moved yet).
-                if short_delivery(prev_order * *x, sh) {
-                    let lost = *x - sh * per_order;
-                    *x -= give * lost;
-                } else if let Some(sp) = eligible(l, *q, pf) {
-                    *x += take * sp;
-                    *q = true;
-                }
-                *x = x.max(0.0);
+            // Each eligible link claims `moved × spare_l / Σ spare` of the
+            // order: that fraction (at most all) of its supplier's spare.
+            let per_spare = moved * prev_order / spare_sum;
+            s.n_takers = k;
+            for &l in &s.takers[first..k] {
+                let f = self.l_flow[l as usize].supplier as usize;
+                s.claim[f] += per_spare * s.spare[f];
+                s.claimed.insert(f);
             }
+            s.moves.push(ShareMove::Shift {
+                need: n as u32,
+                takers: (first as u32, k as u32),
+                prev_order,
+                moved,
+                unserved,
+                spare_sum,
+            });
         }
         true
+    }
+
+    /// A link that was not short is eligible to take share when qualified
+    /// (or its need has been short long enough: `qualified`), its lane is
+    /// open and its supplier had spare capacity: then that spare capacity.
+    #[inline(always)]
+    fn eligible(&self, l: usize, qualified: bool, pf: f64, spare: &[f64]) -> Option<f64> {
+        if qualified && pf > 0.0 {
+            let sp = spare[self.l_flow[l].supplier as usize];
+            (sp > 0.0).then_some(sp)
+        } else {
+            None
+        }
+    }
+
+    /// Makes a planned move, and adds the need's receipts at its new shares
+    /// in the same walk (a need at rest adds exact zeros). `over`: some
+    /// supplier was claimed beyond its spare capacity this week, so each
+    /// taker's take is scaled by what its supplier grants (`s.claim` now
+    /// holds each claimed supplier's grant; without `over` every grant is
+    /// whole, and the moves are exactly those each need planned).
+    fn make_move(&self, m: ShareMove, over: bool, s: &mut Scratch) {
+        let offsets = &self.need_links.offsets;
+        let (need, (t0, t1)) = match m {
+            ShareMove::Drift { need, takers, .. } | ShareMove::Shift { need, takers, .. } => {
+                (need, takers)
+            }
+        };
+        let n = need as usize;
+        let (lo, hi) = (offsets[n] as usize, offsets[n + 1] as usize);
+        let takers = &s.takers[t0 as usize..t1 as usize];
+        let (grants, spare) = (&s.claim[..], &s.spare[..]);
+        let supplier = |l: u32| self.l_flow[l as usize].supplier as usize;
+        // This week's order: what passes each lane, `order × share ×
+        // passable`, less the baseline flow moves the supplier's receipts.
+        let (order, lane_cut) = (s.need[n].order, s.need[n].lane_cut);
+        let recv_dev = &mut s.recv_dev[..];
+        let pf = &s.pf[lo..hi];
+        let receipt = |x: f64, p: f64| if lane_cut { order * x * p } else { order * x };
+        let links = s.share[lo..hi].iter_mut().zip(pf).zip(&self.l_flow[lo..hi]);
+        match m {
+            ShareMove::Drift { alpha, .. } => {
+                // One rate for the whole need, so the shares still add up:
+                // the least any of its takers' suppliers grants.
+                let alpha = if over {
+                    let g = takers
+                        .iter()
+                        .map(|&l| grants[supplier(l)])
+                        .fold(1.0, f64::min);
+                    alpha.min(1.0) * g
+                } else {
+                    alpha
+                };
+                let home = alpha >= 1.0;
+                let mut off = false;
+                for (((x, &p), lf), &b) in links.zip(&self.l_base_share[lo..hi]) {
+                    if home {
+                        *x = b;
+                    } else {
+                        *x += alpha * (b - *x);
+                        off |= *x != b;
+                    }
+                    recv_dev[lf.supplier as usize] += receipt(*x, p) - lf.base;
+                }
+                s.need[n].reroute = off;
+            }
+            ShareMove::Shift {
+                prev_order,
+                moved,
+                unserved,
+                spare_sum,
+                ..
+            } => {
+                let per_order = 1.0 / prev_order;
+                // Takers take `take × spare_l` (scaled by their supplier's
+                // grant), and the short links give up what they took in
+                // all, `moved` when every grant is whole, in proportion to
+                // what each lost.
+                let take = moved / spare_sum;
+                let taken = if over {
+                    takers
+                        .iter()
+                        .map(|&l| take * spare[supplier(l)] * grants[supplier(l)])
+                        .sum::<f64>()
+                } else {
+                    moved
+                };
+                let give = taken / unserved;
+                // The takers are in link order: `next` is the next one.
+                let mut next = takers.iter().peekable();
+                let qualified = &mut s.qualified[lo..hi];
+                for ((((x, &p), lf), &sh), (l, q)) in links
+                    .zip(&s.ship[lo..hi])
+                    .zip((lo..hi).zip(qualified.iter_mut()))
+                {
+                    if next.next_if(|&&k| k as usize == l).is_some() {
+                        let f = lf.supplier as usize;
+                        let g = if over { grants[f] } else { 1.0 };
+                        *x += take * spare[f] * g;
+                        *q = true;
+                    } else if short_delivery(prev_order * *x, sh) {
+                        // Short as the plan decided (the same expression of
+                        // the same values: this link's share has not moved).
+                        let lost = *x - sh * per_order;
+                        *x -= give * lost;
+                    }
+                    *x = x.max(0.0);
+                    recv_dev[lf.supplier as usize] += receipt(*x, p) - lf.base;
+                }
+            }
+        }
+        let st = &mut s.need[n];
+        st.quiet = order == self.needs[n].base_use && !st.reroute && !st.lane_cut;
     }
 }
 

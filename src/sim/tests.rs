@@ -796,9 +796,25 @@ proptest! {
         let mut prev = stock(&s);
         let mut bad: Option<String> = None;
         let mut out = TrialOutcome::default();
+        // Last week's shares, orders and spare capacity: rerouting moves
+        // share to a supplier only within its spare capacity, however many
+        // needs move to it at once.
+        let (mut shares, mut orders, mut spare) = (s.share.clone(), orders_of(&s), s.spare.clone());
         e.run_trial_inspect(seed, trial, &mut s, &mut out, true, |t, st| {
             if bad.is_some() { return; }
             let tol = 1e-9 * scale;
+            let mut gained = vec![0.0; net.facilities.len()];
+            for (l, lk) in net.links.iter().enumerate() {
+                gained[lk.supplier as usize] += (st.share[l] - shares[l]).max(0.0) * orders[lk.need as usize];
+            }
+            for (f, (&g, &sp)) in gained.iter().zip(&spare).enumerate() {
+                if g > sp * (1.0 + 1e-6) + tol {
+                    bad = Some(format!("week {t}: facility {f} gained {g} of its spare {sp}"));
+                }
+            }
+            shares.copy_from_slice(&st.share);
+            orders = orders_of(st);
+            spare.copy_from_slice(&st.spare);
             for n in 0..net.needs.len() {
                 if st.inventory(&e, n) < -tol { bad = Some(format!("week {t}: need {n} stock {}", st.inventory(&e, n))); }
             }
@@ -827,6 +843,62 @@ proptest! {
         prop_assert!(out.weekly_fulfilment.iter().all(|&x| (0.0..=1.0).contains(&x)));
         prop_assert!((0.0..=1.0).contains(&out.peak_shortfall));
     }
+}
+
+/// Every need's order this week.
+fn orders_of(s: &super::Scratch) -> Vec<f64> {
+    s.need.iter().map(|st| st.order).collect()
+}
+
+/// Supplier `a` (share 1 of markets 1 and 2, 100 a week each) is down for
+/// 20 weeks from week 10; `b` is their qualified alternate at share 0 and
+/// sole supplier of market 0's 100 a week, with 100 of spare capacity. Each
+/// market alone would move its whole order to `b` (its room is `b`'s
+/// spare, 100, all of its order). Planned together they claim 200 of the
+/// 100, so each is granted half and moves half its share: `b` is never
+/// ordered beyond its capacity, market 0 loses nothing, and the two share
+/// the loss evenly: 1,050 units each. (When each took all of it, `b` was
+/// ordered 300 against 200 and rationed market 0 as well, which lost 694
+/// units: 2,261 in all.)
+#[test]
+fn needs_moving_to_one_supplier_share_its_spare_capacity() {
+    let mut b = Builder::new(60);
+    let a = b.facility("chip", 10_000.0, 0.0, 0.0);
+    let alt = b.facility("chip", 200.0, 0.0, 0.0);
+    let m0 = b.market(0.0, false);
+    let n0 = b.demand(m0, "chip", 100.0, 1.0);
+    b.link(alt, n0, 1.0, 1);
+    let mut to_alt = Vec::new();
+    for _ in 0..2 {
+        let m = b.market(0.0, false);
+        let n = b.demand(m, "chip", 100.0, 1.0);
+        b.link(a, n, 1.0, 1);
+        to_alt.push(b.link(alt, n, 0.0, 1));
+    }
+    b.scripted(
+        ShockTarget::Capacity(vec![a]),
+        W as f64,
+        20.0,
+        1.0,
+        Some(0.0),
+    );
+    let net = b.build();
+    let e = Engine::new(&net);
+    let mut s = e.scratch();
+    let mut out = TrialOutcome::default();
+    let mut alt_ordered_over_capacity = false;
+    let mut shares_week_11 = Vec::new();
+    e.run_trial_inspect(1, 0, &mut s, &mut out, true, |t, st| {
+        alt_ordered_over_capacity |= st.recv[alt as usize] > 200.0 * (1.0 + 1e-12);
+        if t == 11 {
+            shares_week_11 = to_alt.iter().map(|&l| st.share(l as usize)).collect();
+        }
+    });
+    assert_eq!(shares_week_11, [0.5, 0.5]);
+    assert!(!alt_ordered_over_capacity);
+    assert_eq!(out.lost_units_by_need[0], 0.0);
+    assert!(out.lost_units_by_need[1] > 0.0);
+    assert!(close(out.lost_units_by_need[1], out.lost_units_by_need[2]));
 }
 
 /// Both engines of one network: working only the active sets, and working
