@@ -57,8 +57,15 @@ fn bad_arguments_exit_two() {
     // A negative number is read as the flag's value, and refused as one
     // (not as "unexpected argument '-1'"); threads are capped.
     for (flag, value, says) in [
-        ("--trials", "-1", "invalid value '-1' for '--trials"),
-        ("--seed", "-1", "invalid value '-1' for '--seed"),
+        ("--trials", "-1", "-1 is not in 1..=50000000"),
+        ("--trials", "2e3", "`2e3` is not a whole number"),
+        ("--first-trial", "-3", "-3 is not in 0..="),
+        ("--seed", "-1", "-1 is not in 0..=18446744073709551615"),
+        (
+            "--seed",
+            "18446744073709551616",
+            "is not in 0..=18446744073709551615",
+        ),
         ("--horizon", "-5", "-5 is not in 1..=5200"),
         ("--threads", "2000", "2000 is not in 1..=1024"),
     ] {

@@ -22,6 +22,25 @@ pub const EXIT_INVALID: u8 = 1;
 /// Exit code for usage and I/O errors.
 pub const EXIT_USAGE: u8 = 2;
 
+/// A command-line parser of whole numbers in `lo..=hi`. clap's own parser
+/// for 64-bit unsigned flags reads `--trials -1` as "invalid digit found in
+/// string"; this one says `-1 is not in 1..=50000000`, as clap does for
+/// narrower types, and calls what is not a number one.
+pub fn whole_number(lo: u64, hi: u64) -> impl Fn(&str) -> Result<u64, String> + Clone {
+    move |text: &str| {
+        let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("`{text}` is not a whole number"));
+        }
+        match text.parse::<i128>() {
+            Ok(v) if (i128::from(lo)..=i128::from(hi)).contains(&v) => {
+                u64::try_from(v).map_err(|_| format!("{text} is not in {lo}..={hi}"))
+            }
+            _ => Err(format!("{text} is not in {lo}..={hi}")),
+        }
+    }
+}
+
 /// `eprintln!` that cannot panic. A message to stderr that cannot be
 /// written (a reader that closed the pipe: `chipshock validate x.toml
 /// 2>&1 | head -1`) is dropped: there is nowhere else to put it, and the

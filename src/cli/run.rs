@@ -26,7 +26,7 @@ pub struct RunArgs {
     pub scenario: Option<PathBuf>,
 
     /// Number of trials.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=crate::mc::MAX_TRIALS), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 10_000, value_parser = super::whole_number(1, crate::mc::MAX_TRIALS), allow_negative_numbers = true)]
     pub trials: u64,
 
     /// First trial number: runs `first..first+trials`. A trial's outcome
@@ -34,15 +34,15 @@ pub struct RunArgs {
     /// exactly the rows of one long run in `trials.csv`. (To split the
     /// statistics themselves over machines, use `chipshock sweep --shard`
     /// and `chipshock merge`.)
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::mc::MAX_FIRST_TRIAL), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0, value_parser = super::whole_number(0, crate::mc::MAX_FIRST_TRIAL), allow_negative_numbers = true)]
     pub first_trial: u64,
 
     /// Seed of the run; trial `i` draws from its own stream of it.
-    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1, value_parser = super::whole_number(0, u64::MAX), allow_negative_numbers = true)]
     pub seed: u64,
 
     /// Worker threads [default: all cores]. Does not change the results.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS), allow_negative_numbers = true)]
+    #[arg(long, value_parser = super::whole_number(1, MAX_THREADS), allow_negative_numbers = true)]
     pub threads: Option<u64>,
 
     /// Horizon in weeks, overriding the scenario's.

@@ -78,7 +78,7 @@ pub struct SweepArgs {
     pub trial_rows: bool,
 
     /// Worker threads [default: all cores]. Does not change the results.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS), allow_negative_numbers = true)]
+    #[arg(long, value_parser = super::whole_number(1, MAX_THREADS), allow_negative_numbers = true)]
     pub threads: Option<u64>,
 
     /// No progress bar and no progress lines on stderr (warnings about
