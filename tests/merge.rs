@@ -547,6 +547,42 @@ fn an_edited_point_file_is_refused_and_recomputed() {
     assert_eq!(tree(&out), tree(&whole));
 }
 
+/// Trial rows edited by hand into other valid rows (a digit of a loss
+/// changed) no longer match the digest their point file holds: `merge`
+/// refuses them, naming the file, and `--resume` recomputes them.
+#[test]
+fn edited_trial_rows_are_refused_and_recomputed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = small_sweep(tmp.path());
+    let whole = tmp.path().join("whole");
+    sweep(&file, &whole, &["--trial-rows"]).code(0);
+    let [a, b] = two_shards(&file, tmp.path(), "rows_edit", &["--trial-rows"]);
+    let rows = b.join("points/p000001.trials.csv");
+    let full = std::fs::read_to_string(&rows).expect("read");
+    // The last digit of the file's last row, changed: same shape, same
+    // number of lines.
+    let at = full.rfind(|c: char| c.is_ascii_digit()).expect("a digit");
+    let old = full.as_bytes()[at];
+    let new = if old == b'9' { '1' } else { (old + 1) as char };
+    std::fs::write(&rows, format!("{}{new}{}", &full[..at], &full[at + 1..])).expect("edit");
+    let out = tmp.path().join("m");
+    merge(&[&a, &b], &out)
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "point 1's trial rows are edited: {} no longer matches the digest its point file holds",
+            rows.display()
+        )));
+    assert!(!out.exists(), "the refused merge wrote nothing");
+    sweep(&file, &b, &["--shard", "1/2", "--resume", "--trial-rows"]).code(0);
+    assert_eq!(
+        std::fs::read_to_string(&rows).expect("read"),
+        full,
+        "recomputed"
+    );
+    merge(&[&a, &b], &out).code(0);
+    assert_eq!(tree(&out), tree(&whole));
+}
+
 /// A trial-rows file cut short (`truncate -s`) is not a finished point:
 /// `--resume` recomputes it, and `merge` reports it as damaged, naming it,
 /// whether it ends mid-row or at the end of a row.

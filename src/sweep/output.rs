@@ -73,6 +73,13 @@ pub struct PointResult {
     /// who recomputes it.)
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub checksum: String,
+    /// SHA-256 of the point's trial rows (`--trial-rows`), written before
+    /// the point: rows edited by hand, even into other valid rows, no longer
+    /// match it. Empty without trial rows (and in point files written
+    /// before it was recorded, whose rows are checked for their length
+    /// only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub trial_rows_sha256: String,
 }
 
 impl PointResult {
@@ -173,14 +180,25 @@ pub fn check_point(dir: &Path, point: usize, sweep_hash: &str) -> Result<PointRe
     }
 }
 
+/// The SHA-256 of a point's trial rows as written, in hex
+/// (`PointResult::trial_rows_sha256`).
+pub fn trial_rows_digest(body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    crate::source::hex(&Sha256::digest(body))
+}
+
 /// Checks the trial rows of a point (`--trial-rows`), as far as can be
 /// seen without recomputing it: the file holds a header and `rows` rows
 /// (its variants times its trials; no field of a row holds a line break),
-/// the last one ending in a newline. A file cut short (a copy interrupted,
-/// a full disk) fails one or the other. Says what is wrong, as
-/// [`check_point`] does: missing, unreadable, or damaged.
-pub fn check_trial_rows(dir: &Path, point: usize, rows: u64) -> Result<(), String> {
+/// the last one ending in a newline, and (when the point recorded one)
+/// its SHA-256 is `sha256`. A file cut short (a copy interrupted, a full
+/// disk) fails one or the other; one edited by hand fails the digest. Says
+/// what is wrong, as [`check_point`] does: missing, unreadable, damaged or
+/// edited.
+pub fn check_trial_rows(dir: &Path, point: usize, rows: u64, sha256: &str) -> Result<(), String> {
+    use sha2::{Digest, Sha256};
     use std::io::Read as _;
+    let mut digest = Sha256::new();
     let path = trials_path(dir, point);
     let mut file = match std::fs::File::open(&path) {
         Ok(f) => f,
@@ -200,6 +218,7 @@ pub fn check_trial_rows(dir: &Path, point: usize, rows: u64) -> Result<(), Strin
         };
         lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
         last = Some(buf[n - 1]);
+        digest.update(&buf[..n]);
     }
     let wanted = rows.saturating_add(1);
     if last != Some(b'\n') {
@@ -210,6 +229,11 @@ pub fn check_trial_rows(dir: &Path, point: usize, rows: u64) -> Result<(), Strin
     } else if lines != wanted {
         Err(format!(
             "damaged: {} has {lines} lines, not {wanted} (a header and a row per variant and trial)",
+            path.display()
+        ))
+    } else if !sha256.is_empty() && crate::source::hex(&digest.finalize()) != sha256 {
+        Err(format!(
+            "edited: {} no longer matches the digest its point file holds",
             path.display()
         ))
     } else {
@@ -576,21 +600,32 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("points")).unwrap();
         let p = trials_path(dir.path(), 3);
         assert!(
-            check_trial_rows(dir.path(), 3, 2)
+            check_trial_rows(dir.path(), 3, 2, "")
                 .unwrap_err()
                 .starts_with("missing")
         );
         std::fs::write(&p, "h\na,1\nb,2\n").unwrap();
-        assert_eq!(check_trial_rows(dir.path(), 3, 2), Ok(()));
+        assert_eq!(check_trial_rows(dir.path(), 3, 2, ""), Ok(()));
         assert!(
-            check_trial_rows(dir.path(), 3, 3)
+            check_trial_rows(dir.path(), 3, 3, "")
                 .unwrap_err()
                 .contains("has 3 lines, not 4")
+        );
+        // Rows edited into other rows of the same shape match only without
+        // the digest the point recorded.
+        let digest = trial_rows_digest(b"h\na,1\nb,2\n");
+        assert_eq!(check_trial_rows(dir.path(), 3, 2, &digest), Ok(()));
+        std::fs::write(&p, "h\na,1\nb,3\n").unwrap();
+        assert_eq!(check_trial_rows(dir.path(), 3, 2, ""), Ok(()));
+        assert!(
+            check_trial_rows(dir.path(), 3, 2, &digest)
+                .unwrap_err()
+                .starts_with("edited: ")
         );
         for cut in ["h\na,1\nb,", "h\na,1\nb,2", ""] {
             std::fs::write(&p, cut).unwrap();
             assert!(
-                check_trial_rows(dir.path(), 3, 2)
+                check_trial_rows(dir.path(), 3, 2, "")
                     .unwrap_err()
                     .contains("cut short"),
                 "{cut:?}"

@@ -250,16 +250,18 @@ fn run_prepared_point(
             .map(|(r, c)| figures(r, c.as_ref()))
             .collect(),
         checksum: String::new(),
+        trial_rows_sha256: String::new(),
     };
     Ok((result, runs))
 }
 
-/// Writes every variant's trial rows of a point, atomically.
+/// Writes every variant's trial rows of a point, atomically. Returns their
+/// digest, for the point file.
 fn write_trial_rows(
     dir: &Path,
     point: usize,
     runs: &[crate::compare::VariantRun],
-) -> std::io::Result<()> {
+) -> std::io::Result<String> {
     use crate::report::Exporter as _;
     let mut body = Vec::new();
     for (i, r) in runs.iter().enumerate() {
@@ -275,7 +277,8 @@ fn write_trial_rows(
         body.extend_from_slice(&part[skip..]);
     }
     std::fs::create_dir_all(dir.join("points"))?;
-    crate::atomic::write(&trials_path(dir, point), &body)
+    crate::atomic::write(&trials_path(dir, point), &body)?;
+    Ok(output::trial_rows_digest(&body))
 }
 
 /// How far a sweep has come, in trials (a point counts its trials times its
@@ -401,8 +404,9 @@ pub fn run_sweep(
     for &p in &mine {
         // A point is done when its file is whole, and with trial rows when
         // its trial file is there and whole too.
-        let done_before = read_point(dir, p, &sweep.hash).is_some()
-            && (!opts.trial_rows || check_trial_rows(dir, p, per_point).is_ok());
+        let done_before = read_point(dir, p, &sweep.hash).is_some_and(|r| {
+            !opts.trial_rows || check_trial_rows(dir, p, per_point, &r.trial_rows_sha256).is_ok()
+        });
         if opts.resume && done_before {
             run.skipped += 1;
             done += per_point;
@@ -429,8 +433,9 @@ pub fn run_sweep(
             let (r, runs) = run_prepared_point(sweep, p, &prepared?, &opts.run, |d| {
                 progress(SweepProgress::Done(base + d))
             })?;
+            let mut r = r;
             if opts.trial_rows {
-                write_trial_rows(dir, p, &runs).map_err(|e| {
+                r.trial_rows_sha256 = write_trial_rows(dir, p, &runs).map_err(|e| {
                     SweepRunError::Io(format!(
                         "writing the trials of point {p} ({}): {e}",
                         trials_path(dir, p).display()
@@ -892,7 +897,10 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
         let mut absent = Vec::new();
         for p in super::shard_points(first.points, i, n) {
             match check_point(d, p, &first.sweep_hash) {
-                Ok(r) => match first.trial_rows.then(|| check_trial_rows(d, p, rows)) {
+                Ok(r) => match first
+                    .trial_rows
+                    .then(|| check_trial_rows(d, p, rows, &r.trial_rows_sha256))
+                {
                     Some(Err(why)) => absent.push(format!("point {p}'s trial rows are {why}")),
                     _ => results.push(r),
                 },
