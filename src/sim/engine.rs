@@ -754,7 +754,7 @@ pub struct Scratch {
     /// Per need, this week: a supplier ships less than it was ordered.
     pub(crate) rationed: Bits,
     /// This week's share moves, each need's planned before any is made
-    /// (`Engine::reroute_pass`).
+    /// (`Engine::order_pass` plans them, `Engine::make_moves` makes them).
     pub(crate) moves: Vec<ShareMove>,
     /// Per facility, in the rerouting pass: the units of its spare capacity
     /// the planned moves claim, then the fraction of each claim it grants;

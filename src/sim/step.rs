@@ -1388,35 +1388,51 @@ impl Engine {
         let takers = &s.takers[t0 as usize..t1 as usize];
         let (grants, spare) = (&s.claim[..], &s.spare[..]);
         let supplier = |l: u32| self.l_flow[l as usize].supplier as usize;
+        // Scaled only where a supplier of one of its own takers was claimed
+        // beyond its spare: a need whose grants are all whole makes exactly
+        // the move it planned, whatever happens elsewhere.
+        let over = over && takers.iter().any(|&l| grants[supplier(l)] < 1.0);
         // This week's order: what passes each lane, `order × share ×
         // passable`, less the baseline flow moves the supplier's receipts.
         let (order, lane_cut) = (s.need[n].order, s.need[n].lane_cut);
         let recv_dev = &mut s.recv_dev[..];
         let pf = &s.pf[lo..hi];
         let receipt = |x: f64, p: f64| if lane_cut { order * x * p } else { order * x };
-        let links = s.share[lo..hi].iter_mut().zip(pf).zip(&self.l_flow[lo..hi]);
         match m {
             ShareMove::Drift { alpha, .. } => {
-                // One rate for the whole need, so the shares still add up:
-                // the least any of its takers' suppliers grants.
-                let alpha = if over {
-                    let g = takers
-                        .iter()
-                        .map(|&l| grants[supplier(l)])
-                        .fold(1.0, f64::min);
-                    alpha.min(1.0) * g
+                // Without a scaled grant, one rate `α` for every link (exactly
+                // `s⁰` at `α ≥ 1`). With one, each taker moves `min(α, 1) g_f`
+                // of its gap, and the links above their baseline share give
+                // back what the takers took in all, each the same fraction of
+                // its gap (the takers' gaps and the givers' are equal, so the
+                // shares still add up).
+                let (rate, give_rate) = if over {
+                    let a = alpha.min(1.0);
+                    let (mut took, mut gap) = (0.0, 0.0);
+                    for &l in takers {
+                        let up = self.l_base_share[l as usize] - s.share[l as usize];
+                        took += a * grants[supplier(l)] * up;
+                        gap += up;
+                    }
+                    (a, took / gap)
                 } else {
-                    alpha
+                    (alpha, alpha)
                 };
-                let home = alpha >= 1.0;
+                let home = !over && alpha >= 1.0;
+                let mut next = takers.iter().peekable();
                 let mut off = false;
-                for (((x, &p), lf), &b) in links.zip(&self.l_base_share[lo..hi]) {
+                let links = s.share[lo..hi].iter_mut().zip(pf).zip(&self.l_flow[lo..hi]);
+                for ((((x, &p), lf), &b), l) in links.zip(&self.l_base_share[lo..hi]).zip(lo..hi) {
                     if home {
                         *x = b;
-                    } else {
+                    } else if !over {
                         *x += alpha * (b - *x);
-                        off |= *x != b;
+                    } else if next.next_if(|&&k| k as usize == l).is_some() {
+                        *x += rate * grants[lf.supplier as usize] * (b - *x);
+                    } else {
+                        *x += give_rate * (b - *x);
                     }
+                    off |= *x != b;
                     recv_dev[lf.supplier as usize] += receipt(*x, p) - lf.base;
                 }
                 s.need[n].reroute = off;
@@ -1446,6 +1462,7 @@ impl Engine {
                 // The takers are in link order: `next` is the next one.
                 let mut next = takers.iter().peekable();
                 let qualified = &mut s.qualified[lo..hi];
+                let links = s.share[lo..hi].iter_mut().zip(pf).zip(&self.l_flow[lo..hi]);
                 for ((((x, &p), lf), &sh), (l, q)) in links
                     .zip(&s.ship[lo..hi])
                     .zip((lo..hi).zip(qualified.iter_mut()))

@@ -812,6 +812,14 @@ proptest! {
                     bad = Some(format!("week {t}: facility {f} gained {g} of its spare {sp}"));
                 }
             }
+            // Moves keep each need's shares adding up to what they did.
+            for n in 0..net.needs.len() {
+                let links = e.need_links.offsets[n] as usize..e.need_links.offsets[n + 1] as usize;
+                let (was, now): (f64, f64) = (shares[links.clone()].iter().sum(), st.share[links].iter().sum());
+                if (now - was).abs() > 1e-9 {
+                    bad = Some(format!("week {t}: need {n}'s shares sum to {now}, not {was}"));
+                }
+            }
             shares.copy_from_slice(&st.share);
             orders = orders_of(st);
             spare.copy_from_slice(&st.spare);
