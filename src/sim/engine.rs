@@ -663,6 +663,15 @@ pub(crate) struct NeedState {
 const _: () = assert!(std::mem::size_of::<NeedState>() == 64);
 
 impl NeedState {
+    /// Whether, at this week's order, every link orders exactly its
+    /// baseline flow: the need orders its baseline use, with baseline shares
+    /// (rerouting is off only then) and open lanes (`base_use × base_share`
+    /// is how the baseline was computed).
+    #[inline]
+    pub fn orders_at_baseline(&self, base_use: f64) -> bool {
+        self.order == base_use && !self.reroute && !self.lane_cut
+    }
+
     /// The baseline steady state of a need that uses `base_use` a week.
     fn at_rest(base_use: f64) -> Self {
         NeedState {

@@ -732,11 +732,7 @@ impl Engine {
                 };
                 let order = (planned + gap * per_week).max(0.0);
                 st.order = order;
-                // At its baseline order, with baseline shares (rerouting is
-                // off only then) and open lanes, every link orders exactly
-                // its baseline flow: `base_use × base_share` is how the
-                // baseline was computed.
-                let quiet = order == nr.base_use && !st.reroute && !st.lane_cut;
+                let quiet = st.orders_at_baseline(nr.base_use);
                 st.quiet = quiet;
                 if !quiet && !moving {
                     // Each supplier's receipts move by what passes the lane
@@ -1484,7 +1480,7 @@ impl Engine {
             }
         }
         let st = &mut s.need[n];
-        st.quiet = order == self.needs[n].base_use && !st.reroute && !st.lane_cut;
+        st.quiet = st.orders_at_baseline(self.needs[n].base_use);
     }
 }
 

@@ -85,11 +85,9 @@ pub struct PointResult {
 impl PointResult {
     /// The checksum of this result's contents (its `checksum` aside).
     fn contents_checksum(&self) -> Result<String, serde_json::Error> {
-        use sha2::{Digest, Sha256};
         let mut bare = self.clone();
         bare.checksum.clear();
-        let digest = Sha256::digest(serde_json::to_string(&bare)?.as_bytes());
-        Ok(crate::source::hex(&digest))
+        Ok(sha256_hex(serde_json::to_string(&bare)?.as_bytes()))
     }
 }
 
@@ -180,9 +178,9 @@ pub fn check_point(dir: &Path, point: usize, sweep_hash: &str) -> Result<PointRe
     }
 }
 
-/// The SHA-256 of a point's trial rows as written, in hex
-/// (`PointResult::trial_rows_sha256`).
-pub fn trial_rows_digest(body: &[u8]) -> String {
+/// The SHA-256 of `body` in hex: a point's checksum, and the digest of its
+/// trial rows as written (`PointResult::trial_rows_sha256`).
+pub fn sha256_hex(body: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     crate::source::hex(&Sha256::digest(body))
 }
@@ -613,7 +611,7 @@ mod tests {
         );
         // Rows edited into other rows of the same shape match only without
         // the digest the point recorded.
-        let digest = trial_rows_digest(b"h\na,1\nb,2\n");
+        let digest = sha256_hex(b"h\na,1\nb,2\n");
         assert_eq!(check_trial_rows(dir.path(), 3, 2, &digest), Ok(()));
         std::fs::write(&p, "h\na,1\nb,3\n").unwrap();
         assert_eq!(check_trial_rows(dir.path(), 3, 2, ""), Ok(()));

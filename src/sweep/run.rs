@@ -278,7 +278,7 @@ fn write_trial_rows(
     }
     std::fs::create_dir_all(dir.join("points"))?;
     crate::atomic::write(&trials_path(dir, point), &body)?;
-    Ok(output::trial_rows_digest(&body))
+    Ok(output::sha256_hex(&body))
 }
 
 /// How far a sweep has come, in trials (a point counts its trials times its
