@@ -17,7 +17,9 @@ use crate::policy::{self, Cost};
 use crate::report::RunReport;
 use crate::sim::TrialOutcome;
 use crate::sim::variant::VariantEngine;
-use crate::stats::{PairedDifference, Proportion, paired_difference, welch_ci95_half_width};
+use crate::stats::{
+    PairedDifference, Proportion, TIE_TOLERANCE, paired_difference, welch_ci95_half_width,
+};
 
 /// One variant against the baseline, for one scope (total or focus).
 #[derive(Clone, Debug, Serialize)]
@@ -375,27 +377,53 @@ pub fn compare_runs(runs: &[&VariantRun], focus: Option<&str>) -> Vec<Comparison
                 rank: 0,
             });
         }
-        let mut order: Vec<usize> = (0..block.len()).collect();
-        order.sort_by(|&a, &b| {
-            block[b]
-                .avoided_usd
-                .mean
-                .total_cmp(&block[a].avoided_usd.mean)
-                // Equal avoided loss: the cheaper first.
-                .then(
-                    block[a]
-                        .cost
-                        .total_over_horizon_usd
-                        .total_cmp(&block[b].cost.total_over_horizon_usd),
-                )
-                .then(a.cmp(&b))
-        });
-        for (rank, &i) in order.iter().enumerate() {
+        for (rank, i) in rank_order(&block).into_iter().enumerate() {
             block[i].rank = rank + 1;
         }
         rows.extend(block);
     }
     rows
+}
+
+/// The order in which a block of comparisons ranks: the largest expected
+/// avoided loss first. Variants whose expected losses differ by no more than
+/// rounding (`TIE_TOLERANCE`, relative, as for P(better)) avoid the same
+/// loss, and the cheaper of them ranks first, then the one declared first.
+///
+/// Ties are found between neighbours of the exact order, so a chain of
+/// variants each within rounding of the next is one tie (a comparator with a
+/// tolerance is no total order, which a sort may not be given).
+fn rank_order(block: &[Comparison]) -> Vec<usize> {
+    let cheaper_first = |a: &usize, b: &usize| {
+        let (x, y) = (&block[*a], &block[*b]);
+        x.cost
+            .total_over_horizon_usd
+            .total_cmp(&y.cost.total_over_horizon_usd)
+            .then(y.avoided_usd.mean.total_cmp(&x.avoided_usd.mean))
+            .then(a.cmp(b))
+    };
+    let mut order: Vec<usize> = (0..block.len()).collect();
+    order.sort_by(|&a, &b| {
+        block[b]
+            .avoided_usd
+            .mean
+            .total_cmp(&block[a].avoided_usd.mean)
+            .then(cheaper_first(&a, &b))
+    });
+    let tied = |a: usize, b: usize| {
+        let (x, y) = (block[a].expected_lost_usd, block[b].expected_lost_usd);
+        (x - y).abs() <= TIE_TOLERANCE * x.abs().max(y.abs())
+    };
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && tied(order[end - 1], order[end]) {
+            end += 1;
+        }
+        order[start..end].sort_by(cheaper_first);
+        start = end;
+    }
+    order
 }
 
 #[cfg(test)]
@@ -430,6 +458,36 @@ mod tests {
             focus_usd: Vec::new(),
             focus_units: Vec::new(),
         }
+    }
+
+    /// Variants whose losses differ only by rounding avoid the same loss: the
+    /// cheaper ranks first, though the dearer one's last bits say it avoided
+    /// a hair more. Losses apart by more than rounding rank by what they
+    /// avoid, whatever the cost.
+    #[test]
+    fn rounding_level_differences_rank_the_cheaper_first() {
+        let base = fake_run("baseline", 3, 0..50);
+        let variant = |id: &str, scale: f64, cost: f64| {
+            let mut r = fake_run(id, 3, 0..50);
+            for x in &mut r.accumulated.trials.lost_usd {
+                *x *= scale;
+            }
+            r.cost.total_over_horizon_usd = cost;
+            r
+        };
+        let runs = [
+            base,
+            variant("dear", 0.5 * (1.0 - 1e-13), 2e6),
+            variant("cheap", 0.5, 1e6),
+            variant("better", 0.5 * (1.0 - 1e-6), 5e6),
+        ];
+        let rows = compare(&runs, None);
+        assert!(rows[1].avoided_usd.mean > rows[2].avoided_usd.mean);
+        let ranks: Vec<(&str, usize)> = rows.iter().map(|r| (r.variant.as_str(), r.rank)).collect();
+        assert_eq!(
+            ranks,
+            [("baseline", 4), ("dear", 3), ("cheap", 2), ("better", 1)]
+        );
     }
 
     /// The unpaired half-width is Welch's t interval, not 1.96 SEs: with 12

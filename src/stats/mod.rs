@@ -17,7 +17,7 @@ mod survival;
 mod welford;
 
 pub use fixed::{FixedSum, UnitSum};
-pub use paired::{PairedDifference, paired_difference};
+pub use paired::{PairedDifference, TIE_TOLERANCE, paired_difference};
 pub use proportion::Proportion;
 pub use quantile::{
     ExceedancePoint, QUANTILE_DEFINITION, QuantileEstimate, Summary, cvar_sorted, exceedance_curve,
