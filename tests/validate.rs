@@ -176,6 +176,13 @@ cases! {
     number_in_quotes: "capacity_per_week = 60" => "capacity_per_week = \"60\"",
         "`capacity_per_week` must be a number, not a string (in a [[facility]] entry)", at "capacity_per_week = \"60\"",
         hint "write 60 (without quotes)";
+    // A number no scenario may hold is not worth unquoting.
+    non_finite_number_in_quotes: "capacity_per_week = 60" => "capacity_per_week = \"NaN\"",
+        "`capacity_per_week` must be a number, not a string", at "capacity_per_week = \"NaN\"",
+        hint "numbers are finite and at most 1e15 in magnitude, written without quotes";
+    overflowing_number_in_quotes: "capacity_per_week = 60" => "capacity_per_week = \"1e400\"",
+        "`capacity_per_week` must be a number, not a string", at "capacity_per_week = \"1e400\"",
+        hint "numbers are finite and at most 1e15 in magnitude";
     fractional_weeks: "suppliers = { wafer_co = 1.0 }\nlead_weeks = 1" => "suppliers = { wafer_co = 1.0 }\nlead_weeks = 2.5",
         "`lead_weeks` must be a whole number of weeks, not 2.5", at "lead_weeks = 2.5", hint "write 2 or 3";
     one_id_where_a_list_is_wanted: "countries = [\"TW\"]" => "countries = \"TW\"",
@@ -272,6 +279,10 @@ cases! {
     // A share written as a percentage.
     share_as_a_percentage: "share = 0.7" => "share = 70",
         "`share` is 70, but must lie in [0, 1]", at "share = 70", hint "for 70 %, write 0.7";
+    // A share a hair above 1 (normalised by hand): shown with the digits
+    // that put it above 1, not rounded to "1".
+    share_a_hair_above_one: "share = 0.7" => "share = 1.0000005",
+        "`share` is 1.0000005, but must lie in [0, 1]", at "share = 1.0000005", hint "a fraction is at most 1: write 1 for all of it";
     // A revocation switches the regime for the rest of the trial: a
     // duration, severity or recovery would do nothing.
     revocation_with_a_duration: "rate_per_year = 0.2\nrevoke" => "rate_per_year = 0.2\nduration_weeks = { fixed = 3 }\nrevoke",

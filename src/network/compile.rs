@@ -18,12 +18,7 @@ pub const SHARE_TOLERANCE: f64 = 1e-6;
 /// Baseline load may exceed capacity by this relative margin (rounding).
 const LOAD_TOLERANCE: f64 = 1e-9;
 
-/// Largest magnitude of any number in a scenario (units, USD, weeks,
-/// rates). Far above any real quantity, and small enough that products of
-/// a few of them over a 5,200-week horizon stay finite: a loss of
-/// `units_per_week × lost_usd_per_unit × horizon` can never overflow to
-/// infinity and come out as `NaN` in the reports.
-pub const MAX_MAGNITUDE: f64 = 1e15;
+pub use crate::scenario::MAX_MAGNITUDE;
 
 /// Largest fractional rise a demand shock may give (1000 = +100,000 %).
 /// Distributions with an unbounded tail (lognormal) are clamped to it when
@@ -77,6 +72,17 @@ fn show(x: f64) -> String {
         format!("{}e{exponent}", trim(mantissa))
     } else {
         format!("{x}")
+    }
+}
+
+/// [`show`] for a value outside `[lo, hi]`, with as many digits as it takes
+/// to read as outside: 1.0000005 shown as "1" would contradict the message
+/// it is in.
+fn show_outside(x: f64, lo: f64, hi: f64) -> String {
+    let short = show(x);
+    match short.parse::<f64>() {
+        Ok(y) if (lo..=hi).contains(&y) => format!("{x}"),
+        _ => short,
     }
 }
 
@@ -480,9 +486,10 @@ impl Compiler {
                     )
                 }),
                 Rule::NonNegative if x < 0.0 => Some(format!("`{key}` is negative ({})", show(x))),
-                Rule::Fraction if !(0.0..=1.0).contains(&x) => {
-                    Some(format!("`{key}` is {}, but must lie in [0, 1]", show(x)))
-                }
+                Rule::Fraction if !(0.0..=1.0).contains(&x) => Some(format!(
+                    "`{key}` is {}, but must lie in [0, 1]",
+                    show_outside(x, 0.0, 1.0)
+                )),
                 _ => None,
             }
         };
@@ -492,6 +499,11 @@ impl Compiler {
                     Rule::Positive => "use a finite number greater than zero".to_string(),
                     Rule::NonNegative => "use a finite number ≥ 0".to_string(),
                     // Most likely a percentage.
+                    // Just above 1: a share or probability normalised by
+                    // hand, and rounded up.
+                    Rule::Fraction if x > 1.0 && x < 1.01 => {
+                        "a fraction is at most 1: write 1 for all of it".to_string()
+                    }
                     Rule::Fraction if x > 1.0 && x <= 100.0 => format!(
                         "a fraction lies between 0 and 1: for {} %, write {}",
                         show(x),

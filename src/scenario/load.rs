@@ -923,9 +923,15 @@ fn invalid_type(message: &str) -> Option<(Found, String)> {
     Some((found, expected.to_string()))
 }
 
-/// How a value the key `field` wants as a number could be written.
+/// How a value the key `field` wants as a number could be written. A
+/// number in quotes that no scenario may hold (`"NaN"`, `"inf"`, `"1e400"`)
+/// is not worth unquoting.
 fn number_hint(found: &Found) -> String {
     match (found, found.as_number()) {
+        (Found::Text(_), Some(x)) if x.is_nan() || x.abs() > super::MAX_MAGNITUDE => format!(
+            "numbers are finite and at most {:e} in magnitude, written without quotes",
+            super::MAX_MAGNITUDE
+        ),
         (Found::Text(s), Some(_)) => format!("write {} (without quotes)", s.trim()),
         (Found::Text(_), None) => "numbers are written without quotes: 120, 0.5, 1e9".to_string(),
         _ => "write a single number, such as 120 or 0.5".to_string(),

@@ -245,7 +245,7 @@ fn wrong_type(key: &str, noun: &str, example: &str, found: &str, expected: &str)
     );
     let hint = match (text, number) {
         (Some(t), _) if key == "variants" && !element => format!("write variants = [\"{t}\"]"),
-        (Some(t), _) if numeric && t.trim().parse::<f64>().is_ok() => format!(
+        (Some(t), _) if numeric && t.trim().parse::<f64>().is_ok_and(f64::is_finite) => format!(
             "numbers are written without quotes: {} rather than \"{t}\"",
             t.trim()
         ),
