@@ -134,6 +134,32 @@ fn run_variant_and_unknown_variant() {
         ));
 }
 
+/// `--horizon` changing the scenario's horizon says that a shock's
+/// `probability` is a chance per trial, which the horizon does not scale;
+/// the scenario's own horizon says nothing. `compare` says the same.
+#[test]
+fn a_new_horizon_says_probabilities_are_per_trial() {
+    let scenario = common::fixture("base.toml");
+    let note = "shocks given a `probability` (blockade) keep their chance per trial";
+    for cmd in ["run", "compare"] {
+        chipshock()
+            .args([cmd, "--trials", "20", "-q", "--horizon", "104"])
+            .arg(&scenario)
+            .assert()
+            .code(0)
+            .stderr(predicate::str::contains(
+                "--horizon 104 replaces the scenario's 52 weeks",
+            ))
+            .stderr(predicate::str::contains(note));
+        chipshock()
+            .args([cmd, "--trials", "20", "-q", "--horizon", "52"])
+            .arg(&scenario)
+            .assert()
+            .code(0)
+            .stderr(predicate::str::contains("per trial").not());
+    }
+}
+
 /// A bad `--out` (here an existing file) is refused before any trial runs,
 /// not after a long run has finished, and nothing is written.
 #[test]
@@ -174,6 +200,43 @@ fn a_bad_out_is_refused_before_the_trials() {
             "holds the results of `chipshock compare`",
         ));
     assert_eq!(common::read(&cmp.join("summary.json")), before);
+    // Nor is a sweep's: the files would sit beside its points, and go into
+    // its `--resume`.
+    let sweep = tmp.path().join("sweep");
+    let small = common::write_temp(
+        &tmp,
+        "small.toml",
+        &common::read(&common::fixture("sweep_small.toml"))
+            .replace("base.toml", &scenario.display().to_string())
+            .replace("trials = 4000", "trials = 10"),
+    );
+    chipshock()
+        .args(["sweep", "-q", "--out"])
+        .arg(&sweep)
+        .arg(&small)
+        .assert()
+        .code(0);
+    let listed = || {
+        let mut names: Vec<_> = std::fs::read_dir(&sweep)
+            .expect("sweep dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listed();
+    for cmd in ["run", "compare"] {
+        chipshock()
+            .args([cmd, "--trials", "20", "-q", "--out"])
+            .arg(&sweep)
+            .arg(&scenario)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "holds the results of `chipshock sweep`",
+            ));
+    }
+    assert_eq!(listed(), before);
 }
 
 /// The delay of back-ordered demand is reported: per trial in trials.csv,

@@ -81,12 +81,24 @@ fn three_shards_merge_into_exactly_the_whole_sweep() {
         .arg("--out")
         .arg(&merged)
         .assert()
-        .code(0);
+        .code(0)
+        .stderr(predicates::str::contains("merged 3 shards"));
     assert_eq!(
         tree(&merged),
         files,
         "merge of 3 shards == the unsharded sweep, byte for byte"
     );
+    // `-q`: the same files, and nothing said.
+    let quiet = tmp.path().join("quiet");
+    chipshock()
+        .args(["merge", "-q"])
+        .args(&shards)
+        .arg("--out")
+        .arg(&quiet)
+        .assert()
+        .code(0)
+        .stderr(predicates::str::is_empty());
+    assert_eq!(tree(&quiet), files);
 }
 
 #[test]

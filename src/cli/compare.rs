@@ -34,7 +34,11 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 2_000, value_parser = super::whole_number(1, crate::mc::MAX_TRIALS), allow_negative_numbers = true)]
     pub trials: u64,
 
-    /// First trial number (shards of one comparison use consecutive ranges).
+    /// First trial number: compares trials `first..first+trials`. A
+    /// trial's outcome depends only on (seed, trial), so comparisons over
+    /// consecutive ranges have exactly the rows of one long comparison in
+    /// `trials.csv`. (To split the statistics themselves over machines, use
+    /// `chipshock sweep --shard` and `chipshock merge`.)
     #[arg(long, default_value_t = 0, value_parser = super::whole_number(0, crate::mc::MAX_FIRST_TRIAL), allow_negative_numbers = true)]
     pub first_trial: u64,
 
@@ -45,7 +49,9 @@ pub struct CompareArgs {
     #[arg(long, value_parser = super::whole_number(1, MAX_THREADS), allow_negative_numbers = true)]
     pub threads: Option<u64>,
 
-    /// Horizon in weeks, overriding the scenario's.
+    /// Horizon in weeks, overriding the scenario's. A shock's `probability`
+    /// is its chance per trial, whatever the horizon; `rate_per_year`
+    /// shocks scale with it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=5200), allow_negative_numbers = true)]
     pub horizon: Option<u32>,
 
@@ -215,9 +221,7 @@ fn write_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 /// `chipshock compare`.
 pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
-    if let Some(h) = args.horizon {
-        net.settings.horizon_weeks = h;
-    }
+    super::override_horizon(net, args.horizon);
     let mut ids: Vec<String> = if args.variants.is_empty() {
         net.variants.iter().map(|v| v.id.clone()).collect()
     } else {
@@ -246,6 +250,7 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.out {
         crate::atomic::prepare_dir(dir)
             .with_context(|| format!("cannot write the comparison to --out {}", dir.display()))?;
+        super::refuse_other_results(dir, "compare")?;
     }
     let trials = args.first_trial..args.first_trial + args.trials;
     let bar = super::run::progress_bar(args.trials * indices.len() as u64, args.quiet);

@@ -22,6 +22,49 @@ pub const EXIT_INVALID: u8 = 1;
 /// Exit code for usage and I/O errors.
 pub const EXIT_USAGE: u8 = 2;
 
+/// Sets the horizon to `--horizon` and says, when that changes it while
+/// some shock occurs by `probability`, that such a chance is per trial: a
+/// 4 % blockade stays 4 % over a decade, while `rate_per_year` shocks scale
+/// with the horizon. Said even with `--quiet` (it is about the results).
+pub(crate) fn override_horizon(net: &mut Network, horizon: Option<u32>) {
+    let Some(h) = horizon else { return };
+    let from = std::mem::replace(&mut net.settings.horizon_weeks, h);
+    let ids: Vec<&str> = net
+        .shocks
+        .iter()
+        .filter(|s| matches!(s.occurrence, network::Occurrence::Probability(p) if p > 0.0))
+        .map(|s| s.id.as_str())
+        .collect();
+    if h == from || ids.is_empty() {
+        return;
+    }
+    let named = match ids.len() {
+        1..=3 => ids.join(", "),
+        n => format!("{} and {} more", ids[..3].join(", "), n - 3),
+    };
+    crate::say!(
+        "note: --horizon {h} replaces the scenario's {from} weeks; shocks given a `probability` ({named}) keep their chance per trial, which the horizon does not scale (`rate_per_year` shocks scale with it)"
+    );
+}
+
+/// Refuses an `--out` directory holding results another command wrote,
+/// which the new files would mix with: a run's files beside a comparison
+/// describe other results than its `comparison.*`, and a run's or a
+/// comparison's files in a sweep's directory would sit beside its points
+/// (and go into its `--resume`). `command` is the command about to write.
+pub(crate) fn refuse_other_results(dir: &Path, command: &str) -> anyhow::Result<()> {
+    let holds = [("sweep.json", "sweep"), ("comparison.json", "compare")];
+    for (marker, other) in holds {
+        if other != command && dir.join(marker).exists() {
+            anyhow::bail!(
+                "--out {} holds the results of `chipshock {other}`; writing the results of `{command}` there would mix the two: choose another directory",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// A command-line parser of whole numbers in `lo..=hi`. clap's own parser
 /// for 64-bit unsigned flags reads `--trials -1` as "invalid digit found in
 /// string"; this one says `-1 is not in 1..=50000000`, as clap does for

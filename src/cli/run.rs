@@ -45,7 +45,9 @@ pub struct RunArgs {
     #[arg(long, value_parser = super::whole_number(1, MAX_THREADS), allow_negative_numbers = true)]
     pub threads: Option<u64>,
 
-    /// Horizon in weeks, overriding the scenario's.
+    /// Horizon in weeks, overriding the scenario's. A shock's `probability`
+    /// is its chance per trial, whatever the horizon; `rate_per_year`
+    /// shocks scale with it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=5200), allow_negative_numbers = true)]
     pub horizon: Option<u32>,
 
@@ -81,9 +83,7 @@ impl RunArgs {
     /// Writes the command-line overrides into the network's settings. Call
     /// before building the engine, which must see the same horizon.
     pub fn apply_overrides(&self, net: &mut Network) -> anyhow::Result<()> {
-        if let Some(h) = self.horizon {
-            net.settings.horizon_weeks = h;
-        }
+        super::override_horizon(net, self.horizon);
         if let Some(s) = self.severe_usd {
             if !(s.is_finite() && s >= 0.0) {
                 bail!("--severe-usd must be a finite, non-negative amount, not {s}");
@@ -154,14 +154,7 @@ pub fn execute<R: TrialRunner>(
     if let Some(dir) = &args.out {
         crate::atomic::prepare_dir(dir)
             .with_context(|| format!("cannot write the report to --out {}", dir.display()))?;
-        // A comparison's directory: the run would replace its summary files
-        // and leave its comparison.* beside them, describing other results.
-        if dir.join("comparison.json").exists() {
-            bail!(
-                "--out {} holds the results of `chipshock compare`; writing a run there would mix the two: choose another directory",
-                dir.display()
-            );
-        }
+        super::refuse_other_results(dir, "run")?;
     }
     let config = args.config(net);
     let layout = Layout::from_network(net, config.record_weekly);

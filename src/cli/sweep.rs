@@ -96,6 +96,10 @@ pub struct MergeArgs {
     /// Directory for the merged sweep.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// No line on stderr saying what was merged (errors still print).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Exit codes: an invalid sweep or a refused merge is 1; an `--out` or
@@ -207,12 +211,14 @@ pub fn merge_cmd(args: &MergeArgs) -> ExitCode {
     match merge(&dirs, &args.out) {
         Ok(m) => {
             let noun = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
-            crate::say!(
-                "merged {} ({}) into {}",
-                noun(dirs.len(), "shard"),
-                noun(m.points, "point"),
-                args.out.display()
-            );
+            if !args.quiet {
+                crate::say!(
+                    "merged {} ({}) into {}",
+                    noun(dirs.len(), "shard"),
+                    noun(m.points, "point"),
+                    args.out.display()
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => refuse(e),
