@@ -231,6 +231,15 @@ pub enum ShockTarget {
     Revoke(Vec<u32>),
 }
 
+impl ShockTarget {
+    /// A capacity, lane or demand shock that selects nothing here: one
+    /// whose rule reaches only what a policy builds, in a variant that does
+    /// not build it. It fires, and touches nothing.
+    pub fn reaches_nothing(&self) -> bool {
+        matches!(self, ShockTarget::Capacity(v) | ShockTarget::Lane(v) | ShockTarget::Demand(v) if v.is_empty())
+    }
+}
+
 /// The rule by which a capacity or lane shock selected its targets, kept so
 /// that what a policy adds (a reshored fab and the links that supply it) is
 /// reached as a declared facility or link matching it would be: an

@@ -159,6 +159,11 @@ pub struct Engine {
     /// need's shipments itself, marked by `λ < 0`), so its shipment walk
     /// tests `λ`; the others skip the test.
     pub(crate) need_priority: Vec<bool>,
+    /// Per market demand need, `F = max(L̄ − 1, 0)` for its lead time `L̄`
+    /// (weighted by baseline shares): the weeks of a change in demand its
+    /// pipeline holds beyond the one week its order replaces itself (0 for
+    /// other needs). See docs/MODEL.md §3.4.
+    pub(crate) n_fill: Vec<f64>,
     /// Longest lead time of any link: rows of the pipeline table.
     pub(crate) max_lead: u32,
     /// Units of each need's stock held back while `Scratch::reserve_locked`
@@ -396,6 +401,24 @@ impl Engine {
                 if leads.all(|x| x == first) { first } else { 0 }
             })
             .collect();
+        let n_fill: Vec<f64> = (0..needs.len())
+            .map(|n| {
+                if needs[n].mpos == u32::MAX {
+                    return 0.0;
+                }
+                let (mut weighted, mut total) = (0.0, 0.0);
+                for &l in net.need_links.row(n) {
+                    let lk = &links[l as usize];
+                    weighted += lk.base_share * f64::from(lk.lead);
+                    total += lk.base_share;
+                }
+                if total > 0.0 {
+                    (weighted / total - 1.0).max(0.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         let base_out_total: f64 = base_out.iter().sum();
         let base_ship_total: f64 = links.iter().map(|l| l.base_flow).sum();
         let fac_base_use_total: f64 = needs.iter().filter(|n| !n.market).map(|n| n.base_use).sum();
@@ -497,6 +520,7 @@ impl Engine {
             max_outs,
             pipe_len: max_lead as usize * need_lead.len(),
             need_lead,
+            n_fill,
             need_priority,
             max_lead,
             reserve: vec![0.0; net.needs.len()],

@@ -446,11 +446,7 @@ impl Engine {
                 }
                 // A shock that reaches only what a policy builds touches
                 // nothing in a variant that does not build it.
-                ShockTarget::Capacity(v) | ShockTarget::Lane(v) | ShockTarget::Demand(v)
-                    if v.is_empty() =>
-                {
-                    continue;
-                }
+                t if t.reaches_nothing() => continue,
                 _ => {}
             }
             if fs < window(f).1 {
@@ -708,11 +704,21 @@ impl Engine {
                         let m = nr.owner as usize;
                         s.m_req[m] += req;
                         s.m_got[m] += got;
+                        // The market holds its lead-time demand at this
+                        // week's rate in its pipeline: `F ΔD` beyond the
+                        // baseline pipeline, the week its order replaces
+                        // below aside (exactly 0 at baseline demand).
+                        let rise = demand - nr.base_use;
+                        gap += self.n_fill[n] * rise;
                         if nr.backorder {
-                            // Back-ordered demand is negative inventory.
+                            // Back-ordered demand is negative inventory: the
+                            // market orders up to its position after this
+                            // week's sales, all of which it owes (served now
+                            // or back-ordered), so it replaces the rise in
+                            // demand and last week's backlog.
                             gap += st.backlog;
                             st.backlog = short;
-                            demand
+                            demand + rise
                         } else {
                             if let Some(x) = out.lost_units_by_need.get_mut(nr.mpos as usize) {
                                 *x += short;
@@ -1165,7 +1171,8 @@ impl Engine {
     }
 
     /// Rerouting (docs/MODEL.md §3.3) in two steps. In the order pass each
-    /// need due for it plans its move from last week's state and claims the
+    /// need due for it plans its move from last week's deliveries and spare
+    /// capacity (and this week's lanes) and claims the
     /// spare capacity the move would take of each supplier. Here the moves
     /// are made; where the needs together claimed more of a supplier's
     /// spare capacity than it had, each is granted its claim scaled by
@@ -1293,8 +1300,8 @@ impl Engine {
 
         // One walk over the links: what the short ones lost, and the room
         // of the eligible ones. Eligibility reads last week's spare capacity
-        // and deliveries, not the shares, so every link's change is decided
-        // from last week's state.
+        // and deliveries and this week's lanes, not the shares, so every
+        // link's change is decided before any share moves.
         s.need[n].short_weeks = s.need[n].short_weeks.saturating_add(1);
         if s.need[n].all_short {
             // Every link short (the same test, of the same values, as the

@@ -177,6 +177,46 @@ fn a_market_without_stock_orders_a_rise_in_demand() {
     }
 }
 
+/// A demand rise is held in the pipeline. Supplier capacity 10,000, a
+/// market without stock, demand 100 → 150 in weeks 10–19, lead time `L`:
+/// the market holds the lead-time demand at the new rate, so it is short
+/// only in the `L` weeks before its first larger order arrives.
+/// - Lost sales: 50 lost in each of those weeks, `50 L`.
+/// - Back-ordering: it owes 50, 100, …, `50 L` at their ends (`25 L (L + 1)`
+///   unit-weeks), all delivered with the first larger order; nothing is
+///   lost at the horizon end.
+///
+/// When demand falls back the extra pipeline drains and nothing is lost;
+/// a dip (100 → 60) costs the same `L` weeks of the change when demand comes
+/// back. Before, the pipeline stayed at its baseline: with `L = 3` the
+/// lost-sales market lost 350 of the rise, and a back-ordering market
+/// (even with `L = 1`) carried a backlog to the end of the rise.
+#[test]
+fn a_demand_rise_is_held_in_the_pipeline() {
+    for lead in [1u32, 2, 3] {
+        for backorder in [false, true] {
+            for (change, step) in [(0.5, 50.0), (-0.4, 40.0)] {
+                let mut b = Builder::new(40);
+                let f = b.facility("chip", 10_000.0, 0.0, 0.0);
+                let mk = b.market(0.0, backorder);
+                let nd = b.demand(mk, "chip", 100.0, 1.0);
+                b.link(f, nd, 1.0, lead);
+                b.scripted(ShockTarget::Demand(vec![nd]), 10.0, 10.0, change, Some(0.0));
+                let out = run(&b.build());
+                let l = f64::from(lead);
+                let want = if backorder {
+                    (0.0, step * l * (l + 1.0) / 2.0)
+                } else {
+                    (step * l, 0.0)
+                };
+                let case = format!("lead {lead}, back-order {backorder}, change {change}");
+                assert_eq!((out.lost_units, out.backorder_unit_weeks), want, "{case}");
+                assert_eq!(out.weeks_below_threshold, lead, "{case}");
+            }
+        }
+    }
+}
+
 /// Lost demand is not ordered again. One fab of capacity 200 serves two
 /// markets of 100 a week with no stock; the lane to the second is closed
 /// weeks 10-12, so it loses weeks 11-13 (300 units). When the lane opens
@@ -584,19 +624,34 @@ fn fast_forward_matches_full_loop() {
             },
         );
         let (mut s1, mut s2) = (fast.scratch(), slow.scratch());
+        let (mut fast_weeks, mut slow_weeks) = (0u32, 0u32);
         for trial in 0..20 {
             let (mut a, mut b) = (TrialOutcome::default(), TrialOutcome::default());
-            fast.run_trial(3, trial, &mut s1, &mut a, true);
-            slow.run_trial(3, trial, &mut s2, &mut b, true);
+            fast.run_trial_inspect(3, trial, &mut s1, &mut a, true, |_, _| fast_weeks += 1);
+            slow.run_trial_inspect(3, trial, &mut s2, &mut b, true, |_, _| slow_weeks += 1);
             assert_eq!(a.fired, b.fired);
-            assert!(
-                close(a.lost_units, b.lost_units),
-                "{} {}",
-                a.lost_units,
-                b.lost_units
-            );
+            for (x, y) in [
+                (a.lost_units, b.lost_units),
+                (a.lost_usd, b.lost_usd),
+                (a.peak_shortfall, b.peak_shortfall),
+                (a.backorder_unit_weeks, b.backorder_unit_weeks),
+            ] {
+                assert!(close(x, y), "trial {trial}: {x} {y}");
+            }
             assert_eq!(a.weeks_below_threshold, b.weeks_below_threshold);
+            assert_eq!(
+                (a.time_to_survive, a.time_to_recover, a.first_short_week),
+                (b.time_to_survive, b.time_to_recover, b.first_short_week)
+            );
+            for (x, y) in a.weekly_fulfilment.iter().zip(&b.weekly_fulfilment) {
+                assert!((x - y).abs() <= 1e-6, "trial {trial}: weekly {x} {y}");
+            }
         }
+        // The fast loop did stop early (quiet trials and quiet tails).
+        assert!(
+            fast_weeks < slow_weeks / 2,
+            "{fast_weeks} of {slow_weeks} weeks"
+        );
     }
 }
 

@@ -307,9 +307,16 @@ struct PolicyDriver<'e> {
 }
 
 impl PolicyDriver<'_> {
+    /// Whether some shock that touches this variant's network is in effect
+    /// in week `t` (reserves are released and crisis sharing is on). Not a
+    /// revocation, and not a shock that reaches only what a policy builds
+    /// in a variant that does not build it: such a shock touches nothing,
+    /// and releasing reserves for it would draw them with no shock at all.
     fn shock_active(fired: &[FiredShock], e: &Engine, t: u32) -> bool {
         fired.iter().any(|f| {
-            !matches!(e.shocks[f.shock as usize].target, ShockTarget::Revoke(_))
+            let target = &e.shocks[f.shock as usize].target;
+            !matches!(target, ShockTarget::Revoke(_))
+                && !target.reaches_nothing()
                 && t >= f.onset_week
                 && t < f
                     .onset_week
@@ -432,5 +439,31 @@ impl crate::mc::TrialRunner for VariantEngine {
         record_weekly: bool,
     ) {
         VariantEngine::run_trial(self, seed, trial, scratch, out, record_weekly);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::testkit::Builder;
+
+    /// A shock in effect releases reserves and turns crisis sharing on,
+    /// unless it touches nothing in the variant (its rule reaches only a fab
+    /// the variant does not build) or is a revocation; outside its window it
+    /// is not in effect.
+    #[test]
+    fn only_a_shock_that_touches_the_network_is_active() {
+        let mut b = Builder::new(40);
+        let f = b.facility("chip", 100.0, 0.0, 0.0);
+        let m = b.market(0.0, false);
+        let n = b.demand(m, "chip", 100.0, 1.0);
+        b.link(f, n, 1.0, 1);
+        let real = b.scripted(ShockTarget::Capacity(vec![f]), 10.0, 4.0, 1.0, Some(2.0));
+        let empty = b.scripted(ShockTarget::Capacity(Vec::new()), 10.0, 4.0, 1.0, Some(2.0));
+        let e = Engine::new(&b.build());
+        let fired = |s: u32| [FiredShock::scripted(s, 10, 4, 1.0, 2)];
+        let active = |s: u32, t: u32| PolicyDriver::shock_active(&fired(s), &e, t);
+        assert!(!active(real, 9) && active(real, 10) && active(real, 15) && !active(real, 16));
+        assert!((0..40).all(|t| !active(empty, t)));
     }
 }
