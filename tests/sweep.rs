@@ -1213,3 +1213,72 @@ fn a_stray_point_file_is_refused_on_resume() {
     }
     sweep_to(&out, &["--shard", "0/2", "--resume"]);
 }
+
+/// The manifest carries the scenario's attribution (the notice its data's
+/// licence asks to travel with results), shards and merge alike; a
+/// scenario that declares none has none.
+#[test]
+fn the_manifest_carries_the_attribution() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let notice = "Contains data from a test source, CC BY 4.0";
+    let scenario = tmp.path().join("attributed.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "include = [{:?}]\n[meta]\noverride = true\nattribution = {notice:?}\n",
+            common::fixture("base.toml")
+        ),
+    )
+    .expect("write");
+    let sweep = tmp.path().join("s.toml");
+    std::fs::write(
+        &sweep,
+        format!(
+            "[sweep]\nscenario = {scenario:?}\nvariants = [\"baseline\"]\ntrials = 10\n\
+             [[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1, 0.2]\n"
+        ),
+    )
+    .expect("write");
+    let mut shards = Vec::new();
+    for i in 0..2 {
+        let d = tmp.path().join(format!("shard{i}"));
+        chipshock()
+            .arg("sweep")
+            .arg(&sweep)
+            .arg("--out")
+            .arg(&d)
+            .args(["-q", "--shard", &format!("{i}/2")])
+            .assert()
+            .code(0);
+        shards.push(d);
+    }
+    let merged = tmp.path().join("merged");
+    chipshock()
+        .args(["merge", "-q"])
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .code(0);
+    for d in shards.iter().chain([&merged]) {
+        let manifest = common::read(&d.join("sweep.json"));
+        assert!(
+            manifest.contains(&format!("\"attribution\": {notice:?}")),
+            "{manifest}"
+        );
+    }
+    let (plain, _) = sweep_with(
+        tmp.path(),
+        "[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n",
+    );
+    let out = tmp.path().join("plain");
+    chipshock()
+        .arg("sweep")
+        .arg(&plain)
+        .arg("--out")
+        .arg(&out)
+        .arg("-q")
+        .assert()
+        .code(0);
+    assert!(!common::read(&out.join("sweep.json")).contains("attribution"));
+}

@@ -99,6 +99,11 @@ pub struct SweepManifest {
     pub sweep_hash: String,
     pub sweep_file: String,
     pub scenario_hash: String,
+    /// The base scenario's `attribution` (`[meta]`): the notice its data's
+    /// licence asks to travel with results. Absent when it declares none
+    /// (and from manifests written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<String>,
     pub points: usize,
     pub axes: Vec<String>,
     pub variants: Vec<String>,

@@ -130,6 +130,14 @@ pub fn manifest(sweep: &Sweep, index: usize, count: usize, trial_rows: bool) -> 
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         scenario_hash: sweep.scenario_hash.clone(),
+        attribution: sweep
+            .scenario
+            .merged
+            .meta
+            .as_ref()
+            .and_then(|m| m.attribution.as_ref())
+            .map(|a| a.value.trim().to_string())
+            .filter(|a| !a.is_empty()),
         points: sweep.points.len(),
         axes: sweep.axes.iter().map(|a| a.path.clone()).collect(),
         variants: sweep.variants.clone(),
