@@ -848,6 +848,13 @@ fn sweep_file_mistakes_in_plain_words() {
             "without quotes: 0.1",
             "values =",
         ),
+        // A value no scenario may hold is not worth unquoting.
+        (
+            format!("[sweep]\nscenario = {{base}}\ntrials = 10\n{axis}values = [\"2e15\"]\n"),
+            "`values` must be a list of numbers: one of them is the text \"2e15\"",
+            "e.g. values = [0.02, 0.1, 0.2]",
+            "values =",
+        ),
         (
             format!("[sweep]\nscenario = {{base}}\ntrials = 10\n{axis}range = [0.1, 0.2]\n"),
             "`range` is a table with keys from, to and steps",
@@ -1267,6 +1274,24 @@ fn the_manifest_carries_the_attribution() {
             "{manifest}"
         );
     }
+    // A shard written before manifests recorded the attribution merges
+    // with one that records it, and the merge carries it.
+    let old = shards[1].join("sweep.json");
+    let without: String = common::read(&old)
+        .lines()
+        .filter(|l| !l.contains("\"attribution\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&old, without).expect("write");
+    let merged_old = tmp.path().join("merged_old");
+    chipshock()
+        .args(["merge", "-q"])
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged_old)
+        .assert()
+        .code(0);
+    assert!(common::read(&merged_old.join("sweep.json")).contains(notice));
     let (plain, _) = sweep_with(
         tmp.path(),
         "[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n",

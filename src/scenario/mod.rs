@@ -17,7 +17,6 @@ use crate::source::Sp;
 
 pub use load::{Scenario, load_scenario, load_scenario_str};
 
-/// A located identifier.
 /// Largest magnitude of any number in a scenario (units, USD, weeks,
 /// rates). Far above any real quantity, and small enough that products of
 /// a few of them over a 5,200-week horizon stay finite: a loss of
@@ -25,6 +24,7 @@ pub use load::{Scenario, load_scenario, load_scenario_str};
 /// infinity and come out as `NaN` in the reports.
 pub const MAX_MAGNITUDE: f64 = 1e15;
 
+/// A located identifier.
 pub type Id = Sp<String>;
 /// A located number.
 pub type Num = Sp<f64>;

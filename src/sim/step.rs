@@ -704,21 +704,27 @@ impl Engine {
                         let m = nr.owner as usize;
                         s.m_req[m] += req;
                         s.m_got[m] += got;
-                        // The market holds its lead-time demand at this
-                        // week's rate in its pipeline: `F ΔD` beyond the
-                        // baseline pipeline, the week its order replaces
-                        // below aside (exactly 0 at baseline demand).
+                        // The market plans this week's demand and closes
+                        // the gap to its target position after this week's
+                        // sales, a target that holds its lead-time demand at
+                        // this week's rate: `F ΔD` beyond the baseline
+                        // pipeline, the week the sales term below replaces
+                        // aside (exactly 0 at baseline demand). The sales
+                        // are part of the gap, closed at `1/W` a week with
+                        // the rest: planned outright, with `W > 1` a
+                        // sustained change would settle `(W − 1) ΔD` off
+                        // the target.
                         let rise = demand - nr.base_use;
                         gap += self.n_fill[n] * rise;
                         if nr.backorder {
-                            // Back-ordered demand is negative inventory: the
-                            // market orders up to its position after this
-                            // week's sales, all of which it owes (served now
-                            // or back-ordered), so it replaces the rise in
-                            // demand and last week's backlog.
+                            // Back-ordered demand is negative inventory: all
+                            // of this week's demand is sold, served now or
+                            // owed, so the gap takes the rise in demand and
+                            // last week's backlog.
                             gap += st.backlog;
                             st.backlog = short;
-                            demand + rise
+                            gap += rise;
+                            demand
                         } else {
                             if let Some(x) = out.lost_units_by_need.get_mut(nr.mpos as usize) {
                                 *x += short;
@@ -732,7 +738,8 @@ impl Engine {
                             // counts the arrival that fell short), and
                             // replacing only sales would never order a rise
                             // in demand a market without stock cannot serve.
-                            demand + (got - nr.base_use)
+                            gap += got - nr.base_use;
+                            demand
                         }
                     }
                 };

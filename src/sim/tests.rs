@@ -217,6 +217,48 @@ fn a_demand_rise_is_held_in_the_pipeline() {
     }
 }
 
+/// With `W = 2` (the gap closed at half its size a week) a sustained change
+/// in demand settles at the stock target, as with `W = 1`: the market's
+/// sales terms are closed with the rest of the gap. Planned outright, a
+/// rise settled `(W − 1) ΔD = 50` above the target, and a dip emptied a
+/// market without stock, which then lost sales in every week of it.
+#[test]
+fn a_sustained_change_in_demand_settles_at_the_target_with_slow_replenishment() {
+    for backorder in [false, true] {
+        for change in [0.5, -0.4] {
+            let mut b = Builder::new(80);
+            let f = b.facility("chip", 10_000.0, 0.0, 0.0);
+            let mk = b.market(0.0, backorder);
+            let nd = b.demand(mk, "chip", 100.0, 1.0);
+            b.link(f, nd, 1.0, 3);
+            b.scripted(ShockTarget::Demand(vec![nd]), 10.0, 30.0, change, Some(0.0));
+            let net = b.build();
+            let slow = EngineConfig {
+                replenishment_weeks: 2.0,
+                ..EngineConfig::default()
+            };
+            let e = Engine::with_config(&net, slow);
+            let (mut s, mut out) = (e.scratch(), TrialOutcome::default());
+            let mut week_38 = None;
+            e.run_trial_inspect(1, 0, &mut s, &mut out, true, |t, st| {
+                if t == 38 {
+                    week_38 = Some((st.inventory(&e, nd as usize), st.backlog(nd as usize)));
+                }
+            });
+            let case = format!("back-order {backorder}, change {change}");
+            let (stock, owed) = week_38.expect("week 38 simulated");
+            assert!(
+                stock.abs() < 1e-3 && owed.abs() < 1e-3,
+                "{case}: {stock} {owed}"
+            );
+            if change < 0.0 {
+                let wk = weekly(&out, &net, 0);
+                assert!(wk[10..40].iter().all(|&x| x == 1.0), "{case}: {wk:?}");
+            }
+        }
+    }
+}
+
 /// Lost demand is not ordered again. One fab of capacity 200 serves two
 /// markets of 100 a week with no stock; the lane to the second is closed
 /// weeks 10-12, so it loses weeks 11-13 (300 units). When the lane opens

@@ -245,10 +245,21 @@ fn wrong_type(key: &str, noun: &str, example: &str, found: &str, expected: &str)
     );
     let hint = match (text, number) {
         (Some(t), _) if key == "variants" && !element => format!("write variants = [\"{t}\"]"),
-        (Some(t), _) if numeric && t.trim().parse::<f64>().is_ok_and(f64::is_finite) => format!(
-            "numbers are written without quotes: {} rather than \"{t}\"",
-            t.trim()
-        ),
+        // A value no scenario may hold (NaN, infinite, beyond 1e15) is not
+        // worth unquoting; counts and seeds have their own bounds.
+        (Some(t), _)
+            if numeric
+                && t.trim().parse::<f64>().is_ok_and(|x| {
+                    x.is_finite()
+                        && (!matches!(key, "values" | "from" | "to")
+                            || x.abs() <= crate::scenario::MAX_MAGNITUDE)
+                }) =>
+        {
+            format!(
+                "numbers are written without quotes: {} rather than \"{t}\"",
+                t.trim()
+            )
+        }
         (_, Some(n)) if key == "values" && !element => {
             format!("a single value is a list of one: values = [{n}]")
         }

@@ -771,6 +771,16 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     for d in shards {
         manifests.push(shard_manifest(d)?);
     }
+    // A shard written before manifests recorded the attribution has none:
+    // it takes the one another shard records (shards of one sweep hash the
+    // same scenario text, so they have one attribution), and so does the
+    // merge.
+    let attribution = manifests.iter().find_map(|m| m.attribution.clone());
+    for m in &mut manifests {
+        if m.attribution.is_none() {
+            m.attribution.clone_from(&attribution);
+        }
+    }
     let first = &manifests[0];
     for (d, m) in shards.iter().zip(&manifests) {
         if m.sweep_hash != first.sweep_hash {
