@@ -498,12 +498,12 @@ impl Compiler {
                 let hint = match rule {
                     Rule::Positive => "use a finite number greater than zero".to_string(),
                     Rule::NonNegative => "use a finite number ≥ 0".to_string(),
-                    // Most likely a percentage.
                     // Just above 1: a share or probability normalised by
                     // hand, and rounded up.
                     Rule::Fraction if x > 1.0 && x < 1.01 => {
                         "a fraction is at most 1: write 1 for all of it".to_string()
                     }
+                    // Most likely a percentage.
                     Rule::Fraction if x > 1.0 && x <= 100.0 => format!(
                         "a fraction lies between 0 and 1: for {} %, write {}",
                         show(x),
