@@ -29,13 +29,16 @@ pub const EXIT_USAGE: u8 = 2;
 pub(crate) fn override_horizon(net: &mut Network, horizon: Option<u32>) {
     let Some(h) = horizon else { return };
     let from = std::mem::replace(&mut net.settings.horizon_weeks, h);
+    if h == from {
+        return;
+    }
     let ids: Vec<&str> = net
         .shocks
         .iter()
         .filter(|s| matches!(s.occurrence, network::Occurrence::Probability(p) if p > 0.0))
         .map(|s| s.id.as_str())
         .collect();
-    if h == from || ids.is_empty() {
+    if ids.is_empty() {
         return;
     }
     let named = match ids.len() {

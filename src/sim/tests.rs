@@ -153,6 +153,32 @@ fn the_onset_a_shortfall_counts_from() {
     assert_eq!(e.survived_from(&[], 20), None);
 }
 
+/// A supplier with room (capacity 10,000) serving one market without stock
+/// (100 a week, lead `lead`), whose demand changes by `change` from week 10
+/// for `weeks` weeks, over a horizon of `horizon`. Returns the network and
+/// the market's need.
+fn demand_change(
+    horizon: u32,
+    lead: u32,
+    backorder: bool,
+    change: f64,
+    weeks: f64,
+) -> (Network, u32) {
+    let mut b = Builder::new(horizon);
+    let f = b.facility("chip", 10_000.0, 0.0, 0.0);
+    let mk = b.market(0.0, backorder);
+    let nd = b.demand(mk, "chip", 100.0, 1.0);
+    b.link(f, nd, 1.0, lead);
+    b.scripted(
+        ShockTarget::Demand(vec![nd]),
+        10.0,
+        weeks,
+        change,
+        Some(0.0),
+    );
+    (b.build(), nd)
+}
+
 /// A lost-sales market without stock orders a rise in demand: demand is
 /// 150 instead of 100 in weeks 10-19, the supplier has room, and only week
 /// 10's 50 extra units are lost (the week-10 order, 150, arrives in week
@@ -161,13 +187,7 @@ fn the_onset_a_shortfall_counts_from() {
 /// 150 and 100 in turn (250 lost).
 #[test]
 fn a_market_without_stock_orders_a_rise_in_demand() {
-    let mut b = Builder::new(40);
-    let f = b.facility("chip", 10_000.0, 0.0, 0.0);
-    let mk = b.market(0.0, false);
-    let nd = b.demand(mk, "chip", 100.0, 1.0);
-    b.link(f, nd, 1.0, 1);
-    b.scripted(ShockTarget::Demand(vec![nd]), 10.0, 10.0, 0.5, Some(0.0));
-    let net = b.build();
+    let (net, _) = demand_change(40, 1, false, 0.5, 10.0);
     let out = run(&net);
     assert_eq!(out.lost_units, 50.0);
     let wk = weekly(&out, &net, 0);
@@ -196,13 +216,8 @@ fn a_demand_rise_is_held_in_the_pipeline() {
     for lead in [1u32, 2, 3] {
         for backorder in [false, true] {
             for (change, step) in [(0.5, 50.0), (-0.4, 40.0)] {
-                let mut b = Builder::new(40);
-                let f = b.facility("chip", 10_000.0, 0.0, 0.0);
-                let mk = b.market(0.0, backorder);
-                let nd = b.demand(mk, "chip", 100.0, 1.0);
-                b.link(f, nd, 1.0, lead);
-                b.scripted(ShockTarget::Demand(vec![nd]), 10.0, 10.0, change, Some(0.0));
-                let out = run(&b.build());
+                let (net, _) = demand_change(40, lead, backorder, change, 10.0);
+                let out = run(&net);
                 let l = f64::from(lead);
                 let want = if backorder {
                     (0.0, step * l * (l + 1.0) / 2.0)
@@ -226,13 +241,7 @@ fn a_demand_rise_is_held_in_the_pipeline() {
 fn a_sustained_change_in_demand_settles_at_the_target_with_slow_replenishment() {
     for backorder in [false, true] {
         for change in [0.5, -0.4] {
-            let mut b = Builder::new(80);
-            let f = b.facility("chip", 10_000.0, 0.0, 0.0);
-            let mk = b.market(0.0, backorder);
-            let nd = b.demand(mk, "chip", 100.0, 1.0);
-            b.link(f, nd, 1.0, 3);
-            b.scripted(ShockTarget::Demand(vec![nd]), 10.0, 30.0, change, Some(0.0));
-            let net = b.build();
+            let (net, nd) = demand_change(80, 3, backorder, change, 30.0);
             let slow = EngineConfig {
                 replenishment_weeks: 2.0,
                 ..EngineConfig::default()
