@@ -60,13 +60,6 @@ impl Bits {
         }
     }
 
-    /// Adds every member of `other` (of the same size).
-    pub fn union_with(&mut self, other: &Bits) {
-        for (a, b) in self.0.iter_mut().zip(&other.0) {
-            *a |= b;
-        }
-    }
-
     pub fn words(&self) -> &[u64] {
         &self.0
     }

@@ -177,13 +177,11 @@ pub struct Engine {
     pub(crate) reserve_needs: Vec<u32>,
     /// Baseline spare capacity, `max(cap − base_out, 0)`.
     pub(crate) base_spare: Vec<f64>,
-    /// Market-demand needs: worked every week (they carry the metrics).
-    pub(crate) market_needs: Bits,
     /// Baseline totals per week: output of all facilities, shipments on all
-    /// links, use of all facility needs (for the conservation totals).
+    /// links, use of all needs (for the conservation totals).
     pub(crate) base_out_total: f64,
     pub(crate) base_ship_total: f64,
-    pub(crate) fac_base_use_total: f64,
+    pub(crate) base_use_total: f64,
 }
 
 /// Rounds a week count drawn from a distribution: nearest whole week,
@@ -421,14 +419,7 @@ impl Engine {
             .collect();
         let base_out_total: f64 = base_out.iter().sum();
         let base_ship_total: f64 = links.iter().map(|l| l.base_flow).sum();
-        let fac_base_use_total: f64 = needs.iter().filter(|n| !n.market).map(|n| n.base_use).sum();
-        let mut market_needs = Bits::default();
-        market_needs.resize(needs.len());
-        for (i, n) in needs.iter().enumerate() {
-            if n.market {
-                market_needs.insert(i);
-            }
-        }
+        let base_use_total: f64 = needs.iter().map(|n| n.base_use).sum();
         let poisson = net
             .shocks
             .iter()
@@ -527,10 +518,9 @@ impl Engine {
             reserve_facilities: Vec::new(),
             reserve_needs: Vec::new(),
             base_spare,
-            market_needs,
             base_out_total,
             base_ship_total,
-            fac_base_use_total,
+            base_use_total,
         }
     }
 
@@ -771,6 +761,11 @@ pub struct Scratch {
     // Per market.
     pub(crate) m_req: Vec<f64>,
     pub(crate) m_got: Vec<f64>,
+    /// Per market need (by market position), this week's demand due and
+    /// served, written when the need is worked (one at rest is due and
+    /// served its baseline use, and is not worked).
+    pub(crate) due: Vec<f64>,
+    pub(crate) served: Vec<f64>,
     // Schedule.
     pub(crate) triggered: Vec<bool>,
     pub(crate) fired_slot: Vec<u32>,
@@ -800,8 +795,8 @@ pub struct Scratch {
     /// planning walks write them without a capacity check).
     pub(crate) takers: Vec<u32>,
     pub(crate) n_takers: usize,
-    /// Needs worked this week: markets, and every need that may be off its
-    /// baseline (see `step`). A need outside the set is exactly at rest: it
+    /// Needs worked this week: every need that may be off its baseline
+    /// (see `step`). A need outside the set is exactly at rest: it
     /// orders its baseline, holds its target and has nothing in flight off
     /// baseline, so working it would change nothing.
     pub(crate) need_hot: Bits,
@@ -823,8 +818,9 @@ pub struct Scratch {
 impl Scratch {
     /// Makes this scratch a copy of `from` (a trial resuming from a
     /// checkpoint), reusing its allocations. Every field is named, so a new
-    /// one cannot be forgotten here; the per-facility rationing buffers and
-    /// the schedule's draw state are working space, not trial state.
+    /// one cannot be forgotten here; the per-facility rationing buffers, the
+    /// market needs' sales and the schedule's draw state are working space,
+    /// not trial state.
     pub(crate) fn copy_from(&mut self, from: &Scratch) {
         let Scratch {
             need,
@@ -848,6 +844,8 @@ impl Scratch {
             complex,
             m_req,
             m_got,
+            due: _,
+            served: _,
             triggered: _,
             fired_slot: _,
             revoked_week,
@@ -947,6 +945,8 @@ impl Scratch {
         self.out_capped.resize(e.max_outs, false);
         self.m_req.resize(e.n_markets, 0.0);
         self.m_got.resize(e.n_markets, 0.0);
+        self.due.resize(e.market_need_ids.len(), 0.0);
+        self.served.resize(e.market_need_ids.len(), 0.0);
         self.triggered.resize(e.shocks.len(), false);
         self.revoked_week.resize(e.n_blocs, u32::MAX);
         self.at_baseline = false;
@@ -963,6 +963,7 @@ impl Scratch {
             || self.out_order.len() != e.max_outs
             || self.slot.len() != e.max_lead as usize + 1
             || self.m_req.len() != e.n_markets
+            || self.due.len() != e.market_need_ids.len()
             || self.triggered.len() != e.shocks.len()
             || self.revoked_week.len() != e.n_blocs
         {

@@ -512,6 +512,7 @@ impl Engine {
                         ShockTarget::Demand(ns) => {
                             for &i in ns {
                                 s.dm[i as usize] = 1.0;
+                                s.need_pending.insert(i as usize);
                             }
                         }
                         ShockTarget::Revoke(_) => {}
@@ -556,6 +557,8 @@ impl Engine {
                     let e = effective(t, o, d, sev, f.recovery_weeks);
                     for &i in ns {
                         s.dm[i as usize] *= 1.0 + e;
+                        // (A market need is worked only off its rest.)
+                        s.need_pending.insert(i as usize);
                     }
                 }
                 ShockTarget::Revoke(_) => {}
@@ -566,11 +569,14 @@ impl Engine {
     /// One week. Returns (demand due, demand served) summed over markets.
     ///
     /// Only the week's active sets are worked: the needs in `need_hot`
-    /// (markets, and every need that ended last week off its rest state or
-    /// was touched since) and the facilities in `fac_hot` (plus those whose
-    /// receipts moved off their baseline). Everything outside is exactly at rest, where working it
-    /// would write the values it already holds; so a week costs in
-    /// proportion to the part of the network off its baseline, and the
+    /// (every need that ended last week off its rest state or was touched
+    /// since, a shock on its demand included) and the facilities in
+    /// `fac_hot` (plus those whose receipts moved off their baseline).
+    /// Everything outside is exactly at rest, where working it would write
+    /// the values it already holds (a market need at rest is due and sold
+    /// its baseline use, which the week's market totals count for it); so a
+    /// week costs
+    /// in proportion to the part of the network off its baseline, and the
     /// results are those of working every node.
     pub(crate) fn week(
         &self,
@@ -599,7 +605,6 @@ impl Engine {
         // The week's active sets.
         std::mem::swap(&mut s.need_hot, &mut s.need_pending);
         s.need_pending.clear();
-        s.need_hot.union_with(&self.market_needs);
         if !self.cfg.active_sets {
             s.need_hot.fill();
         }
@@ -620,7 +625,7 @@ impl Engine {
         // more, about 3 % more instructions a week). Test-only totals
         // (conservation): nodes at rest contribute their baseline flows, so
         // the totals start there and the worked nodes add their deviations.
-        let consumed = self.fac_base_use_total;
+        let consumed = self.base_use_total;
         let consumed = self.order_pass(s, out, arrivals, per_week, lock, consumed);
         self.make_moves(s);
         let (produced, consumed) = self.production_pass(s, lock, consumed);
@@ -630,7 +635,20 @@ impl Engine {
         s.week_shipped = shipped;
         s.week_consumed = consumed;
 
-        // Metrics.
+        // Metrics. Each market's demand due and served, summed over its
+        // needs in need order (a need at rest, not worked, was due and
+        // served its baseline use), as if every need were worked.
+        for (pos, &n) in self.market_need_ids.iter().enumerate() {
+            let n = n as usize;
+            let (due, served) = if s.need_hot.contains(n) {
+                (s.due[pos], s.served[pos])
+            } else {
+                (self.n_base_use[n], self.n_base_use[n])
+            };
+            let m = self.needs[n].owner as usize;
+            s.m_req[m] += due;
+            s.m_got[m] += served;
+        }
         let (mut req, mut got) = (0.0, 0.0);
         for m in 0..self.n_markets {
             let (r, g) = (s.m_req[m], s.m_got[m]);
@@ -698,12 +716,15 @@ impl Engine {
                         let req = demand + st.backlog;
                         let avail = self.available(n, st, lock, &s.reserve_short);
                         let got = req.min(avail);
-                        consumed += got;
+                        consumed += got - nr.base_use;
                         st.inv_dev = (st.inv_dev + (a - (got - nr.base_use))).max(-nr.target);
                         let short = req - got;
-                        let m = nr.owner as usize;
-                        s.m_req[m] += req;
-                        s.m_got[m] += got;
+                        if let (Some(d), Some(g)) = (
+                            s.due.get_mut(nr.mpos as usize),
+                            s.served.get_mut(nr.mpos as usize),
+                        ) {
+                            (*d, *g) = (req, got);
+                        }
                         // The market plans this week's demand and closes
                         // the gap to its target position after this week's
                         // sales, a target that holds its lead-time demand at
