@@ -575,9 +575,8 @@ impl Engine {
     /// Everything outside is exactly at rest, where working it would write
     /// the values it already holds (a market need at rest is due and sold
     /// its baseline use, which the week's market totals count for it); so a
-    /// week costs
-    /// in proportion to the part of the network off its baseline, and the
-    /// results are those of working every node.
+    /// week costs in proportion to the part of the network off its
+    /// baseline, and the results are those of working every node.
     pub(crate) fn week(
         &self,
         t: u32,
