@@ -511,3 +511,92 @@ fn the_data_attribution_travels_with_the_results() {
         .code(0)
         .stdout(predicate::str::contains("data:").not());
 }
+
+/// A shock whose onset a shorter `--horizon` leaves behind is named with
+/// the note `validate` gives, and the shocks table shows it fired in no
+/// trial (the table lists every shock, fired or not).
+#[test]
+fn a_shock_past_a_shortened_horizon_is_noted_and_listed() {
+    let scenario = common::repo().join("scenarios/examples/two_suppliers.toml");
+    let note = "note: shock `fab_a_outage` never fires: its onset_week is never before the horizon (5 weeks)";
+    chipshock()
+        .args(["run", "--trials", "10", "-q", "--horizon", "5"])
+        .arg(&scenario)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(note))
+        .stdout(predicate::str::contains("shocks fired"))
+        .stdout(predicate::str::is_match(r"\n  fab_a_outage +0\.0%").expect("regex"));
+    chipshock()
+        .args(["run", "--trials", "10", "-q"])
+        .arg(&scenario)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("never fires").not());
+}
+
+/// `--variants` items may have spaces around them; a comparison with
+/// nothing but the baseline says so.
+#[test]
+fn compare_trims_variant_names_and_notes_a_lone_baseline() {
+    let scenario = common::fixture("base.toml");
+    chipshock()
+        .args([
+            "compare",
+            "--trials",
+            "5",
+            "-q",
+            "--variants",
+            " all , baseline",
+        ])
+        .arg(&scenario)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("nothing to compare").not());
+    chipshock()
+        .args(["compare", "--trials", "5", "-q", "--variants", "baseline"])
+        .arg(&scenario)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "note: nothing to compare `baseline` with (no other variant was named)",
+        ));
+    chipshock()
+        .args(["compare", "--trials", "5", "-q"])
+        .arg(common::repo().join("scenarios/examples/teaching_chain.toml"))
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "nothing to compare `baseline` with (the scenario declares no other [[variant]])",
+        ));
+}
+
+/// A severe-loss threshold must be above 0 (at 0 every trial, losing
+/// nothing, would count as severe), on the command line and in a scenario.
+#[test]
+fn a_zero_severe_loss_threshold_is_refused() {
+    let scenario = common::fixture("base.toml");
+    chipshock()
+        .args(["run", "--trials", "5", "-q", "--severe-usd", "0"])
+        .arg(&scenario)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--severe-usd must be an amount above 0 and at most 1e15, not 0",
+        ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::read(&scenario).replacen(
+        "horizon_weeks = 52",
+        "horizon_weeks = 52\nsevere_loss_usd = 0",
+        1,
+    );
+    let path = common::write_temp(&dir, "zero.toml", &text);
+    chipshock()
+        .args(["run", "--trials", "5", "-q"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("zero.toml:7:"))
+        .stderr(predicate::str::contains("severe_loss_usd"))
+        .stderr(predicate::str::contains("greater than zero"));
+}

@@ -27,7 +27,7 @@ pub struct CompareArgs {
 
     /// Comma-separated variants [default: every variant of the scenario].
     /// `baseline` is always included.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = trimmed)]
     pub variants: Vec<String>,
 
     /// Trials per variant.
@@ -219,9 +219,15 @@ fn write_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     crate::atomic::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
+/// A list item without the spaces around it (`--variants 'a, b'`).
+fn trimmed(item: &str) -> Result<String, String> {
+    Ok(item.trim().to_string())
+}
+
 /// `chipshock compare`.
 pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
     super::override_horizon(net, args.horizon);
+    super::say_notes(net);
     let mut ids: Vec<String> = if args.variants.is_empty() {
         net.variants.iter().map(|v| v.id.clone()).collect()
     } else {
@@ -235,6 +241,16 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
         if !indices.contains(&i) {
             indices.push(i);
         }
+    }
+    if indices.len() == 1 {
+        let why = if args.variants.is_empty() {
+            "the scenario declares no other [[variant]]"
+        } else {
+            "no other variant was named"
+        };
+        crate::say!(
+            "note: nothing to compare `baseline` with ({why}): the ranking has one row; docs/POLICIES.md shows how to declare variants"
+        );
     }
     let focus = match &args.focus {
         Some(k) => Some(focus_mask(net, k)?),

@@ -50,6 +50,16 @@ pub(crate) fn override_horizon(net: &mut Network, horizon: Option<u32>) {
     );
 }
 
+/// Prints the scenario's notes at the horizon in effect (`--horizon`
+/// applied): what it declares that does nothing, such as a shock whose
+/// onset is never before the horizon. `validate` lists them; a run says
+/// them too, since they are about its results (even with `--quiet`).
+pub(crate) fn say_notes(net: &Network) {
+    for note in network::notes(net) {
+        crate::say!("note: {note}");
+    }
+}
+
 /// Refuses an `--out` directory holding results another command wrote,
 /// which the new files would mix with: a run's files beside a comparison
 /// describe other results than its `comparison.*`, and a run's or a

@@ -19,10 +19,11 @@ use crate::network::Network;
 use crate::report::{self, RunReport};
 
 use crate::mc::MAX_THREADS;
+use crate::scenario::MAX_MAGNITUDE;
 
 #[derive(clap::Args, Clone, Debug, PartialEq)]
 pub struct RunArgs {
-    /// Scenario file (TOML).
+    /// Scenario file (TOML) [default: the shipped world scenario].
     pub scenario: Option<PathBuf>,
 
     /// Number of trials.
@@ -62,11 +63,12 @@ pub struct RunArgs {
     pub quiet: bool,
 
     /// Loss in USD from which a trial counts as severe, overriding the
-    /// scenario's.
+    /// scenario's; above 0 and at most 1e15.
     #[arg(long = "severe-usd", value_name = "USD", allow_negative_numbers = true)]
     pub severe_usd: Option<f64>,
 
     /// Record weekly fulfilment bands (fan charts) [default: on with --out].
+    /// Of --weekly and --no-weekly, the last given wins.
     #[arg(long, overrides_with = "no_weekly")]
     pub weekly: bool,
 
@@ -84,9 +86,15 @@ impl RunArgs {
     /// before building the engine, which must see the same horizon.
     pub fn apply_overrides(&self, net: &mut Network) -> anyhow::Result<()> {
         super::override_horizon(net, self.horizon);
+        super::say_notes(net);
         if let Some(s) = self.severe_usd {
-            if !(s.is_finite() && s >= 0.0) {
-                bail!("--severe-usd must be a finite, non-negative amount, not {s}");
+            // As the scenario's `severe_loss_usd`: a threshold of 0 would
+            // count trials that lost nothing as severe.
+            if !(s > 0.0 && s <= MAX_MAGNITUDE) {
+                bail!(
+                    "--severe-usd must be an amount above 0 and at most 1e15, not {}; P(any loss) already counts every trial that lost something",
+                    crate::report::fmt::num(s)
+                );
             }
             net.settings.severe_loss_usd = s;
         }
@@ -280,11 +288,16 @@ mod tests {
         a.apply_overrides(&mut net).unwrap();
         assert_eq!(net.settings.horizon_weeks, 9);
         assert_eq!(net.settings.severe_loss_usd, 1e6);
-        assert!(
-            parse(&["--severe-usd=-1"])
+        for bad in ["-1", "0", "1e300", "inf", "NaN"] {
+            let e = parse(&["--severe-usd", bad])
                 .apply_overrides(&mut net)
-                .is_err()
-        );
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("above 0 and at most 1e15"), "{bad}: {e}");
+        }
+        parse(&["--severe-usd", "1e15"])
+            .apply_overrides(&mut net)
+            .unwrap();
     }
 
     #[test]

@@ -1504,7 +1504,7 @@ impl Compiler {
             s.fulfilment_threshold = x;
         }
         if let Some(t) = &m.severe_loss_usd
-            && let Some(x) = self.num(t, "severe_loss_usd", Rule::NonNegative)
+            && let Some(x) = self.num(t, "severe_loss_usd", Rule::Positive)
         {
             s.severe_loss_usd = x;
         }

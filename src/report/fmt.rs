@@ -34,13 +34,17 @@ pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// USD in human units: `$1.23B`, `$456M`, `$12.3K`, `$950`; three
-/// significant figures.
+/// significant figures. From a thousand trillion up, scientific
+/// (`$1.00e15`): a table column, not thirty digits of `T`.
 pub fn usd(x: f64) -> String {
     if !x.is_finite() {
         return format!("${}", num(x));
     }
     let sign = if x < 0.0 { "-" } else { "" };
     let a = x.abs();
+    if a >= 999.5e12 {
+        return format!("{sign}${a:.2e}");
+    }
     let (v, unit) = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")]
         .into_iter()
         .find(|&(scale, _)| a >= scale * 0.9995)
@@ -112,6 +116,10 @@ mod tests {
         assert_eq!(usd(0.0), "$0.00");
         assert_eq!(usd(-2.5e12), "-$2.50T");
         assert_eq!(usd(999_999.0), "$1.00M");
+        assert_eq!(usd(999e12), "$999T");
+        assert_eq!(usd(999.6e12), "$1.00e15");
+        assert_eq!(usd(-2.5e16), "-$2.50e16");
+        assert_eq!(usd(1e300), "$1.00e300");
         // The sum of nothing is -0.0: no sign.
         assert_eq!(usd(-0.0), "$0.00");
     }

@@ -191,10 +191,11 @@ pub fn render(r: &RunReport) -> String {
         out.push('\n');
         out.push_str(&grid(&g));
     }
+    // Every shock, those that never fired too: their interval says how
+    // rare they can still be.
     let fired: Vec<Vec<String>> = r
         .shocks
         .iter()
-        .filter(|s| s.fired.count > 0)
         .map(|s| prop_row(format!("  {}", s.id), &s.fired))
         .collect();
     if !fired.is_empty() {
