@@ -43,13 +43,15 @@ const WEEKLY_BUFFER_BYTES: usize = 64 << 20;
 /// Marks an undefined time to survive/recover in the trial table.
 const NONE: u32 = u32::MAX;
 
-/// Most trials one run may hold: per-trial records take about 44 bytes, so
-/// this is a few GB. Larger studies split the trials with `--first-trial`
-/// or shard a sweep.
 /// The most worker threads a run may ask for: far beyond any machine's
 /// cores, and the cost of coordinating threads grows with their number.
 pub const MAX_THREADS: u64 = 1024;
 
+/// Most trials one run may hold. A run keeps every trial's record (exact
+/// quantiles and `trials.csv` need them): 56 bytes plus 32 per shock fired,
+/// about 150 bytes a trial on the shipped world with the arrays' growth,
+/// so this is several GB. Larger studies split the trials with
+/// `--first-trial` or shard a sweep.
 pub const MAX_TRIALS: u64 = 50_000_000;
 
 /// Largest `--first-trial`: any run of at most [`MAX_TRIALS`] trials from
