@@ -296,6 +296,17 @@ fn check_error_at(body: &str, message: &str, line_of: impl Fn(&str) -> usize) {
         .stderr(predicate::str::contains(format!("s.toml:{line}:")));
 }
 
+/// [`check_error`], also checking the error's hint (its start).
+fn check_hinted(body: &str, message: &str, hint: &str, at: &str) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (p, text) = sweep_with(tmp.path(), body);
+    let line = text.lines().position(|l| l.contains(at)).expect("line") + 1;
+    refused_sweep(&p, &tmp.path().join("o"))
+        .stderr(predicate::str::contains(message))
+        .stderr(predicate::str::contains(format!("= hint: {hint}")))
+        .stderr(predicate::str::contains(format!("s.toml:{line}:")));
+}
+
 /// Runs the sweep `p` into `out` and checks that it is refused (exit 1).
 fn refused_sweep(p: &Path, out: &Path) -> assert_cmd::assert::Assert {
     chipshock()
@@ -377,11 +388,6 @@ fn sweep_file_errors() {
         "value = [0.1]",
     );
     check_error(
-        "[[axis]]\npath = \"shock.blockade.probability\"\n",
-        "an axis needs `values` (non-empty) or `range`",
-        "path =",
-    );
-    check_error(
         "design = \"zip\"\n[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1, 0.2]\n[[axis]]\npath = \"policy.stock.inventory_weeks\"\nvalues = [2.0]\n",
         "zipped axes need the same number of values",
         "design = \"zip\"",
@@ -422,6 +428,135 @@ fn sweep_file_errors() {
         "[[axis]]\npath = \"policy.stock.inventory_weeks\"\nrange = { from = -1e308, to = 1e308, steps = 3 }\n",
         "is too wide: `to - from` overflows",
         "range =",
+    );
+}
+
+/// An axis with neither `values` nor `range`, with an empty `values`, or
+/// with both: each told as what it is, at its place, with a hint.
+#[test]
+fn an_axis_without_values_with_empty_values_or_with_both_is_told_which() {
+    let path = "[[axis]]\npath = \"shock.blockade.probability\"\n";
+    check_hinted(
+        path,
+        "axis `shock.blockade.probability` has neither `values` nor `range`",
+        "give the values to sweep, values = [0.02, 0.05, 0.1], or a range, \
+         range = { from = 0.02, to = 0.2, steps = 4 }",
+        "path =",
+    );
+    check_hinted(
+        &format!("{path}values = []\n"),
+        "axis `shock.blockade.probability` has an empty `values` list",
+        "list the values to sweep",
+        "values = []",
+    );
+    check_hinted(
+        &format!("{path}values = [0.1, 0.2]\nrange = {{ from = 0.1, to = 0.2, steps = 2 }}\n"),
+        "axis `shock.blockade.probability` has both `values` and `range`; an axis takes one of \
+         the two",
+        "remove one: `values` sweeps the numbers listed, `range` evenly spaced ones",
+        "range =",
+    );
+    // Both, one of them empty, is still both.
+    check_hinted(
+        &format!("{path}range = {{ from = 0.1, to = 0.2, steps = 2 }}\nvalues = []\n"),
+        "has both `values` and `range`",
+        "remove one",
+        "values = []",
+    );
+    // A Latin hypercube's range example has no `steps`.
+    check_hinted(
+        &format!("design = \"latin_hypercube\"\npoints = 4\n{path}"),
+        "has neither `values` nor `range`",
+        "give the values to sweep, values = [0.02, 0.05, 0.1], or a range, \
+         range = { from = 0.02, to = 0.2 }\n",
+        "path =",
+    );
+}
+
+/// A seed, a trial count, a value or zipped axes out of bounds: each error
+/// has a hint saying what is valid.
+#[test]
+fn values_out_of_bounds_have_hints() {
+    let axis = "[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n";
+    check_hinted(
+        &format!("seed = -1\n{axis}"),
+        "`seed` is -1, but must be ≥ 0",
+        "a seed is any whole number from 0 to 18446744073709551615",
+        "seed =",
+    );
+    check_hinted(
+        &format!("seed = 18446744073709551616\n{axis}"),
+        "`seed` is 18446744073709551616, but must be at most 18446744073709551615",
+        "a seed is any whole number from 0 to 18446744073709551615",
+        "seed =",
+    );
+    // (`sweep_with` writes `trials = 10`; a second `trials` would be a
+    // TOML error.)
+    let (err, text) = refused_text(&format!("[sweep]\nscenario = {{base}}\ntrials = 0\n{axis}"));
+    assert!(
+        err.contains("`trials` is 0, but must be between 1 and 50000000"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "= hint: `trials` is how many trials each point and variant runs, e.g. trials = 400"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("s.toml:{}:10", line_of(&text, "trials", 0))),
+        "{err}"
+    );
+    let (err, text) = refused_text(
+        "[sweep]\nscenario = {base}\ntrials = 10\n[[axis]]\npath = \"shock.blockade.probability\"\n\
+         values = [0.02, nan]\n",
+    );
+    assert!(
+        err.contains("axis value `nan` is not a finite number"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "= hint: every value must be a number a parameter can take (nan, inf and -inf are none)"
+        ),
+        "{err}"
+    );
+    // At the `nan` itself.
+    assert!(
+        err.contains(&format!("s.toml:{}:17", line_of(&text, "nan", 0))),
+        "{err}"
+    );
+    check_hinted(
+        "[[axis]]\npath = \"shock.blockade.probability\"\nrange = { from = 0.1, to = inf, steps = 3 }\n",
+        "range bounds must be finite numbers",
+        "nan, inf and -inf are no parameter's values: e.g. range = { from = 0.02, to = 0.2, steps = 4 }",
+        "range =",
+    );
+    // Zipped axes of unequal length: every axis's length, and the hint
+    // names the odd one out.
+    let (err, text) = refused_text(
+        "[sweep]\nscenario = {base}\ntrials = 10\ndesign = \"zip\"\n\
+         [[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1, 0.2]\n\
+         [[axis]]\npath = \"policy.stock.inventory_weeks\"\nvalues = [2.0]\n\
+         [[axis]]\npath = \"market.mkt.inventory_weeks\"\nrange = { from = 1, to = 2, steps = 2 }\n",
+    );
+    assert!(
+        err.contains(
+            "zipped axes need the same number of values: `shock.blockade.probability` has 2, \
+             `policy.stock.inventory_weeks` has 1, `market.mkt.inventory_weeks` has 2"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "= hint: `policy.stock.inventory_weeks` has 1 value where the other axes have 2: \
+             give every axis 2 values, or use design = \"grid\" for every combination"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("s.toml:{}:", line_of(&text, "design", 0))),
+        "{err}"
     );
 }
 

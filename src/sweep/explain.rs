@@ -140,10 +140,12 @@ pub fn explain(path: &[String], message: &str, snippet: &str) -> Problem {
                 i64::MAX
             )
         };
-        return Problem::new(
-            message,
-            wanted(key).map_or(String::new(), |(_, e)| format!("e.g. {e}")),
-        );
+        let hint = if key == "seed" {
+            super::SEED_HINT.to_string()
+        } else {
+            wanted(key).map_or(String::new(), |(_, e)| format!("e.g. {e}"))
+        };
+        return Problem::new(message, hint);
     }
     if let Some((found, expected)) = message
         .strip_prefix("invalid type: ")

@@ -75,7 +75,7 @@ pub struct Axis {
     /// A parameter path, e.g. `shock.taiwan_blockade.probability`.
     pub path: Sp<String>,
     /// Explicit values.
-    pub values: Option<Vec<Sp<f64>>>,
+    pub values: Option<Sp<Vec<Sp<f64>>>>,
     /// Or a range: `steps` evenly spaced values from `from` to `to`
     /// (grid, zip), or the continuous range (Latin hypercube).
     pub range: Option<Sp<RangeSpec>>,
@@ -123,6 +123,9 @@ pub enum SweepError {
     /// Problems with the sweep file or a point's scenario.
     Invalid(SourceMap, Diagnostics),
 }
+
+/// The hint of a seed out of range.
+pub(crate) const SEED_HINT: &str = "a seed is any whole number from 0 to 18446744073709551615, as `run --seed` takes, e.g. seed = 2026";
 
 /// Largest number of points a design may produce.
 pub const MAX_POINTS: usize = 100_000;
@@ -473,13 +476,19 @@ pub fn load_sweep_shard(
     let trials = match spec.trials.value {
         t if t >= 1 && t as u64 <= crate::mc::MAX_TRIALS => t as u64,
         t => {
-            diags.push(Diagnostic::new(
-                format!(
-                    "`trials` is {t}, but must be between 1 and {}",
-                    crate::mc::MAX_TRIALS
+            diags.push(
+                Diagnostic::new(
+                    format!(
+                        "`trials` is {t}, but must be between 1 and {}",
+                        crate::mc::MAX_TRIALS
+                    ),
+                    spec.trials.span,
+                )
+                .hint(
+                    "`trials` is how many trials each point and variant runs, e.g. trials = 400 \
+                     (a few dozen are enough to try a sweep out)",
                 ),
-                spec.trials.span,
-            ));
+            );
             0
         }
     };
@@ -492,10 +501,13 @@ pub fn load_sweep_shard(
                 } else {
                     format!("at most {}", u64::MAX)
                 };
-                diags.push(Diagnostic::new(
-                    format!("`seed` is {}, but must be {bound}", s.value),
-                    s.span,
-                ));
+                diags.push(
+                    Diagnostic::new(
+                        format!("`seed` is {}, but must be {bound}", s.value),
+                        s.span,
+                    )
+                    .hint(SEED_HINT),
+                );
                 0
             }
         },
@@ -567,23 +579,61 @@ pub fn load_sweep_shard(
     }
     for axis in &file.axis {
         let values = match (&axis.values, &axis.range) {
-            (Some(v), None) if !v.is_empty() => {
-                if let Some(bad) = v.iter().find(|x| !x.value.is_finite()) {
-                    diags.push(Diagnostic::new(
-                        "axis values must be finite numbers",
-                        bad.span,
-                    ));
+            (Some(v), Some(r)) => {
+                diags.push(values_and_range(&axis.path, v.span, r.span));
+                continue;
+            }
+            (None, None) => {
+                diags.push(no_values(&axis.path, design));
+                continue;
+            }
+            (Some(v), None) if v.value.is_empty() => {
+                diags.push(
+                    Diagnostic::new(
+                        format!("axis `{}` has an empty `values` list", axis.path.value),
+                        v.span,
+                    )
+                    .label("no values")
+                    .hint(format!(
+                        "list the values to sweep, e.g. values = [0.02, 0.05, 0.1], or give a \
+                         range instead: {}",
+                        range_example(design)
+                    )),
+                );
+                continue;
+            }
+            (Some(v), None) => {
+                let not_finite: Vec<&Sp<f64>> =
+                    v.value.iter().filter(|x| !x.value.is_finite()).collect();
+                for bad in &not_finite {
+                    let written = scenario.sources.snippet(bad.span).trim().to_string();
+                    diags.push(
+                        Diagnostic::new(
+                            format!("axis value `{written}` is not a finite number"),
+                            bad.span,
+                        )
+                        .hint(
+                            "every value must be a number a parameter can take (nan, inf and \
+                             -inf are none); remove it, or write the number meant",
+                        ),
+                    );
+                }
+                if !not_finite.is_empty() {
                     continue;
                 }
-                AxisValues::List(v.iter().map(|x| x.value).collect())
+                AxisValues::List(v.value.iter().map(|x| x.value).collect())
             }
             (None, Some(r)) => {
                 let steps = r.value.steps.unwrap_or(0);
                 if !r.value.from.is_finite() || !r.value.to.is_finite() {
-                    diags.push(Diagnostic::new(
-                        "range bounds must be finite numbers",
-                        r.span,
-                    ));
+                    diags.push(
+                        Diagnostic::new("range bounds must be finite numbers", r.span).hint(
+                            format!(
+                                "nan, inf and -inf are no parameter's values: e.g. {}",
+                                range_example(design)
+                            ),
+                        ),
+                    );
                     continue;
                 }
                 if !(r.value.to - r.value.from).is_finite() {
@@ -639,13 +689,6 @@ pub fn load_sweep_shard(
                     steps: steps.max(0) as usize,
                 }
             }
-            _ => {
-                diags.push(
-                    Diagnostic::new("an axis needs `values` (non-empty) or `range`, not both", axis.path.span)
-                        .hint("values = [0.02, 0.05, 0.1] or range = { from = 0.02, to = 0.2, steps = 4 }"),
-                );
-                continue;
-            }
         };
         if let Some(prev) = axes
             .iter()
@@ -687,13 +730,13 @@ pub fn load_sweep_shard(
         DesignKind::Zip => {
             match design::zip(&axes.iter().map(|a| a.values.clone()).collect::<Vec<_>>()) {
                 Ok(p) => p,
-                Err(msg) => {
+                Err(_) => {
                     let span = spec
                         .design
                         .as_ref()
                         .map(|d| d.span)
                         .unwrap_or(spec.scenario.span);
-                    diags.push(Diagnostic::new(msg, span));
+                    diags.push(unequal_zip(&axes, span));
                     Vec::new()
                 }
             }
@@ -792,6 +835,114 @@ fn too_many_points(axes: &[ResolvedAxis], n: usize, fallback: Span) -> Diagnosti
         d = d.related(a.span, format!("× {}", values(a)));
     }
     d.hint("a grid has the product of its axes' lengths: use fewer values, or a latin_hypercube design with `points`")
+}
+
+/// "1 value" or "2 values".
+fn values_noun(k: usize) -> String {
+    format!("{k} value{}", if k == 1 { "" } else { "s" })
+}
+
+/// How a range is written in `design`, for hints (a Latin hypercube's
+/// range has no `steps`).
+fn range_example(design: DesignKind) -> &'static str {
+    if design == DesignKind::LatinHypercube {
+        "range = { from = 0.02, to = 0.2 }"
+    } else {
+        "range = { from = 0.02, to = 0.2, steps = 4 }"
+    }
+}
+
+/// The error for an axis that gives neither `values` nor `range`.
+fn no_values(path: &Sp<String>, design: DesignKind) -> Diagnostic {
+    Diagnostic::new(
+        format!("axis `{}` has neither `values` nor `range`", path.value),
+        path.span,
+    )
+    .label("nothing to sweep")
+    .hint(format!(
+        "give the values to sweep, values = [0.02, 0.05, 0.1], or a range, {}",
+        range_example(design)
+    ))
+}
+
+/// The error for an axis that gives both `values` and `range`: at the one
+/// written second, the other beside it.
+fn values_and_range(path: &Sp<String>, values: Span, range: Span) -> Diagnostic {
+    let (at, other, label) = if range.start > values.start {
+        (range, values, "`values` given here")
+    } else {
+        (values, range, "`range` given here")
+    };
+    Diagnostic::new(
+        format!(
+            "axis `{}` has both `values` and `range`; an axis takes one of the two",
+            path.value
+        ),
+        at,
+    )
+    .related(other, label)
+    .hint(
+        "remove one: `values` sweeps the numbers listed, `range` evenly spaced ones from \
+         `from` to `to`",
+    )
+}
+
+/// The error for a zip design whose axes differ in length: at `design`,
+/// each axis labelled with its length. The hint names the axes whose
+/// length differs from the most common one (the first axis's, in a tie).
+fn unequal_zip(axes: &[ResolvedAxis], design: Span) -> Diagnostic {
+    let lens: Vec<usize> = axes.iter().map(|a| a.values.discrete().len()).collect();
+    let common = lens
+        .iter()
+        .copied()
+        .max_by_key(|&n| {
+            (
+                lens.iter().filter(|&&m| m == n).count(),
+                std::cmp::Reverse(lens.iter().position(|&m| m == n)),
+            )
+        })
+        .unwrap_or(0);
+    let listed: Vec<String> = axes
+        .iter()
+        .zip(&lens)
+        .map(|(a, n)| format!("`{}` has {n}", a.path))
+        .collect();
+    let mut d = Diagnostic::new(
+        format!(
+            "zipped axes need the same number of values: {}",
+            listed.join(", ")
+        ),
+        design,
+    )
+    .label("the i-th value of every axis together");
+    for (a, &n) in axes.iter().zip(&lens) {
+        d = d.related(a.span, values_noun(n));
+    }
+    let differing: Vec<String> = axes
+        .iter()
+        .zip(&lens)
+        .filter(|(_, n)| **n != common)
+        .map(|(a, &n)| format!("`{}` has {}", a.path, values_noun(n)))
+        .collect();
+    let others: Vec<&ResolvedAxis> = axes
+        .iter()
+        .zip(&lens)
+        .filter(|(_, n)| **n == common)
+        .map(|(a, _)| a)
+        .collect();
+    let differing = match differing.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => differing.join(""),
+    };
+    let whereas = match others.as_slice() {
+        [one] => format!("`{}` has {common}", one.path),
+        _ => format!("the other axes have {common}"),
+    };
+    d.hint(format!(
+        "{differing} where {whereas}: give every axis {}, or use design = \"grid\" for every \
+         combination",
+        values_noun(common)
+    ))
 }
 
 /// The error for `axis`, which sets (part of) the parameter `prev` already
