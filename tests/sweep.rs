@@ -560,6 +560,85 @@ fn values_out_of_bounds_have_hints() {
     );
 }
 
+/// A value listed twice in an axis of a grid (or a range from a value to
+/// itself) would compute the same points twice; in a Latin hypercube it
+/// would be drawn twice as often: refused at the repeat. A zip design may
+/// repeat a value along one axis, but not a whole point.
+#[test]
+fn a_value_listed_twice_is_refused_at_the_repeat() {
+    let path = "[[axis]]\npath = \"shock.blockade.probability\"\n";
+    let (err, text) = refused_text(&format!(
+        "[sweep]\nscenario = {{base}}\ntrials = 10\n{path}values = [0.1, 0.2, 0.10]\n"
+    ));
+    assert!(
+        err.contains("axis `shock.blockade.probability` lists 0.1 twice"),
+        "{err}"
+    );
+    // At the second 0.1, the first beside it.
+    assert!(
+        err.contains(&format!("s.toml:{}:21", line_of(&text, "values", 0))),
+        "{err}"
+    );
+    assert!(err.contains("first listed here"), "{err}");
+    assert!(
+        err.contains(
+            "= hint: remove the repeat: every point with it would be computed again, to the \
+             same figures"
+        ),
+        "{err}"
+    );
+    check_hinted(
+        &format!(
+            "{path}values = [0.1, 0.2]\n[[axis]]\npath = \"policy.stock.inventory_weeks\"\nrange = {{ from = 2, to = 2, steps = 3 }}\n"
+        ),
+        "the range of axis `policy.stock.inventory_weeks` runs from 2 to 2: its 3 steps are all 2",
+        "to hold the parameter at 2 give values = [2], or widen the range",
+        "range =",
+    );
+    check_hinted(
+        &format!("design = \"latin_hypercube\"\npoints = 4\n{path}values = [0.1, 0.1, 0.5, 0.1]\n"),
+        "axis `shock.blockade.probability` lists 0.1 three times",
+        "remove the repeats: a latin_hypercube design picks a list's values by position",
+        "values =",
+    );
+    let zip = |a: &str, b: &str| {
+        format!(
+            "[sweep]\nscenario = {{base}}\ntrials = 10\ndesign = \"zip\"\n{path}values = {a}\n\
+             [[axis]]\npath = \"policy.stock.inventory_weeks\"\nvalues = {b}\n"
+        )
+    };
+    let (err, text) = refused_text(&zip("[0.1, 0.1, 0.2, 0.1]", "[2.0, 3.0, 3.0, 2.0]"));
+    assert!(
+        err.contains(
+            "points 0 and 3 of the zip design are the same (shock.blockade.probability = 0.1, \
+             policy.stock.inventory_weeks = 2)"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("s.toml:{}:26", line_of(&text, "values", 0))),
+        "{err}"
+    );
+    assert!(
+        err.contains("= hint: remove the value at position 4 from every axis"),
+        "{err}"
+    );
+    // One axis repeating a value while the other moves is a zip's way.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let text = zip("[0.1, 0.1, 0.2]", "[2.0, 3.0, 3.0]")
+        .replace("{base}", &format!("{:?}", common::fixture("base.toml")));
+    let p = tmp.path().join("s.toml");
+    std::fs::write(&p, text).expect("write");
+    chipshock()
+        .arg("sweep")
+        .arg(&p)
+        .arg("--out")
+        .arg(tmp.path().join("o"))
+        .args(["-q", "--threads", "2"])
+        .assert()
+        .code(0);
+}
+
 /// A sweep over a scenario with no market would report zero losses at every
 /// point: refused as `run` and `compare` refuse it, pointing at the
 /// scenario file.

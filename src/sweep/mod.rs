@@ -571,6 +571,9 @@ pub fn load_sweep_shard(
         );
     }
     let mut axes = Vec::new();
+    // Where each resolved axis's values are written: the list or range, and
+    // each listed value (none for a range).
+    let mut value_spans: Vec<(Span, Vec<Span>)> = Vec::new();
     if file.axis.is_empty() {
         diags.push(
             Diagnostic::new("the sweep has no axis", spec.scenario.span)
@@ -620,6 +623,15 @@ pub fn load_sweep_shard(
                 }
                 if !not_finite.is_empty() {
                     continue;
+                }
+                // A zip design may repeat a value along one axis (another
+                // axis moves meanwhile); its points are checked whole below.
+                if design != DesignKind::Zip {
+                    let repeated = repeated_values(&axis.path.value, &v.value, design);
+                    if !repeated.is_empty() {
+                        diags.extend(repeated);
+                        continue;
+                    }
                 }
                 AxisValues::List(v.value.iter().map(|x| x.value).collect())
             }
@@ -683,11 +695,18 @@ pub fn load_sweep_shard(
                     );
                     continue;
                 }
-                AxisValues::Range {
+                let values = AxisValues::Range {
                     from: r.value.from,
                     to: r.value.to,
                     steps: steps.max(0) as usize,
+                };
+                if design == DesignKind::Grid
+                    && let Some(d) = repeated_steps(&axis.path.value, &values, r.span)
+                {
+                    diags.push(d);
+                    continue;
                 }
+                values
             }
         };
         if let Some(prev) = axes
@@ -709,6 +728,11 @@ pub fn load_sweep_shard(
             values,
             span: axis.path.span,
         });
+        value_spans.push(match (&axis.values, &axis.range) {
+            (Some(v), _) => (v.span, v.value.iter().map(|x| x.span).collect()),
+            (None, Some(r)) => (r.span, Vec::new()),
+            (None, None) => (axis.path.span, Vec::new()),
+        });
     }
     if !diags.is_empty() {
         return Err(SweepError::Invalid(scenario.sources, diags));
@@ -729,7 +753,13 @@ pub fn load_sweep_shard(
         }
         DesignKind::Zip => {
             match design::zip(&axes.iter().map(|a| a.values.clone()).collect::<Vec<_>>()) {
-                Ok(p) => p,
+                Ok(p) => match repeated_zip_point(&axes, &value_spans, &p) {
+                    Some(d) => {
+                        diags.push(d);
+                        Vec::new()
+                    }
+                    None => p,
+                },
                 Err(_) => {
                     let span = spec
                         .design
@@ -887,6 +917,97 @@ fn values_and_range(path: &Sp<String>, values: Span, range: Span) -> Diagnostic 
     )
 }
 
+/// Every value a `values` list of a grid or Latin-hypercube axis repeats,
+/// each at its second place with its first beside it (in a grid each point
+/// with it would be computed twice, to the same figures; a Latin hypercube
+/// picks a list's values by position, so it would be drawn more often
+/// than the others). `0.1` and `0.10` are the same value, and so are `0`
+/// and `-0`.
+fn repeated_values(path: &str, values: &[Sp<f64>], design: DesignKind) -> Vec<Diagnostic> {
+    let key = |x: f64| x + 0.0; // -0.0 becomes 0.0
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| {
+        key(values[a].value)
+            .total_cmp(&key(values[b].value))
+            .then(a.cmp(&b))
+    });
+    // (second place, first place, times listed), for each repeated value.
+    let mut repeats: Vec<(usize, usize, usize)> = Vec::new();
+    for group in order.chunk_by(|&a, &b| key(values[a].value) == key(values[b].value)) {
+        if let [first, second, ..] = *group {
+            repeats.push((second, first, group.len()));
+        }
+    }
+    repeats.sort_unstable();
+    let why = if design == DesignKind::LatinHypercube {
+        "a latin_hypercube design picks a list's values by position, so a value listed twice \
+         would be drawn twice as often as the others"
+    } else {
+        "every point with it would be computed again, to the same figures"
+    };
+    repeats
+        .into_iter()
+        .map(|(second, first, times)| {
+            let (times, repeats) = match times {
+                2 => ("twice".to_string(), "the repeat"),
+                3 => ("three times".to_string(), "the repeats"),
+                n => (format!("{n} times"), "the repeats"),
+            };
+            Diagnostic::new(
+                format!("axis `{path}` lists {} {times}", num(values[second].value)),
+                values[second].span,
+            )
+            .label("listed again")
+            .related(values[first].span, "first listed here")
+            .hint(format!("remove {repeats}: {why}"))
+        })
+        .collect()
+}
+
+/// The error for a grid range whose steps repeat a value (`from` equal to
+/// `to`, or too narrow a range for its steps to differ).
+fn repeated_steps(path: &str, values: &AxisValues, span: Span) -> Option<Diagnostic> {
+    let AxisValues::Range { from, to, steps } = *values else {
+        return None;
+    };
+    let all = values.discrete();
+    let repeated = all.windows(2).find(|w| w[0] == w[1])?[0];
+    let d = if from == to {
+        Diagnostic::new(
+            format!(
+                "the range of axis `{path}` runs from {} to {}: its {steps} steps are all {}",
+                num(from),
+                num(to),
+                num(from)
+            ),
+            span,
+        )
+        .label(format!("{steps} equal values"))
+        .hint(format!(
+            "to hold the parameter at {} give values = [{}], or widen the range",
+            num(from),
+            num(from)
+        ))
+    } else {
+        Diagnostic::new(
+            format!(
+                "the range of axis `{path}` from {} to {} is too narrow for {steps} steps: \
+                 they repeat {}",
+                num(from),
+                num(to),
+                num(repeated)
+            ),
+            span,
+        )
+        .label(format!("repeats {}", num(repeated)))
+        .hint(
+            "use fewer steps, or a wider range: every point with a repeated value would be \
+             computed again, to the same figures",
+        )
+    };
+    Some(d)
+}
+
 /// The error for a zip design whose axes differ in length: at `design`,
 /// each axis labelled with its length. The hint names the axes whose
 /// length differs from the most common one (the first axis's, in a tie).
@@ -943,6 +1064,48 @@ fn unequal_zip(axes: &[ResolvedAxis], design: Span) -> Diagnostic {
          combination",
         values_noun(common)
     ))
+}
+
+/// The error for a zip design that has a point twice (every axis repeats
+/// its value at the same two places): at the first axis's value of the
+/// later point, the earlier beside it. (One axis may repeat a value while
+/// another moves: only a whole point repeated is computed twice.)
+fn repeated_zip_point(
+    axes: &[ResolvedAxis],
+    spans: &[(Span, Vec<Span>)],
+    points: &[Vec<f64>],
+) -> Option<Diagnostic> {
+    let mut seen = std::collections::HashMap::new();
+    let (first, again) = points.iter().enumerate().find_map(|(j, p)| {
+        let key: Vec<u64> = p.iter().map(|x| (x + 0.0).to_bits()).collect();
+        seen.insert(key, j).map(|i| (i, j))
+    })?;
+    let settings: Vec<String> = axes
+        .iter()
+        .zip(&points[again])
+        .map(|(a, v)| format!("{} = {}", a.path, num(*v)))
+        .collect();
+    let (at, before) = match spans.first() {
+        Some((_, items)) if items.len() > again => (items[again], Some(items[first])),
+        Some((whole, _)) => (*whole, None),
+        None => return None,
+    };
+    let mut d = Diagnostic::new(
+        format!(
+            "points {first} and {again} of the zip design are the same ({})",
+            settings.join(", ")
+        ),
+        at,
+    )
+    .label(format!("point {again}"));
+    if let Some(b) = before {
+        d = d.related(b, format!("point {first}"));
+    }
+    Some(d.hint(format!(
+        "remove the value at position {} from every axis: the point would be computed again, \
+         to the same figures",
+        again + 1
+    )))
 }
 
 /// The error for `axis`, which sets (part of) the parameter `prev` already
