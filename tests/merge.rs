@@ -129,7 +129,9 @@ fn the_guide_says_to_resume_with_the_same_trial_rows_setting() {
 
 /// A sweep file changed since its directory was started (a comment will
 /// do) is said to have changed, not to be another sweep; so is its
-/// scenario. A sweep file of another name is another sweep.
+/// scenario. A sweep file of another name is another sweep, but what
+/// differs from the file the directory was started from is told just the
+/// same: an unedited copy resumes, an edited one is refused saying so.
 #[test]
 fn resuming_after_the_sweep_file_changed_says_so() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -168,16 +170,58 @@ fn resuming_after_the_sweep_file_changed_says_so() {
     std::fs::write(&scenario, text).expect("restore");
     sweep(&file, &out, &["--resume"]).code(0);
 
-    // Another sweep file (another name, another seed) is another sweep.
+    // A copy under another name is the same sweep; edited (a comment will
+    // do), it is another, and the error says what differs from s.toml.
+    let copy = tmp.path().join("s2.toml");
+    std::fs::copy(&file, &copy).expect("copy");
+    sweep(&copy, &out, &["--resume"]).code(0);
+    // (The manifest now names the copy: resumed from s.toml, s.toml again.)
+    sweep(&file, &out, &["--resume"]).code(0);
+    std::fs::write(&copy, format!("{}#\n", body(&scenario))).expect("write");
+    let before = tree(&out);
+    let refused = sweep(&copy, &out, &["--resume"]).code(2);
+    assert_eq!(
+        stderr(&refused),
+        format!(
+            "error: {} holds results of another sweep (s.toml): s2.toml differs from s.toml as it \
+             was when the directory was started (its hash differs; any edit changes it, even a \
+             comment), so its points cannot be resumed; resume it with s.toml as it was, or \
+             choose another --out\n",
+            out.display()
+        )
+    );
+    assert_eq!(tree(&out), before, "a refused sweep writes nothing");
+
+    // Another sweep file (another name, another seed, more trials): the
+    // figures the manifest records say how it differs.
     let other = tmp.path().join("other.toml");
-    let text = body(&scenario).replace("trials = 10\n", "trials = 10\nseed = 3\n");
+    let text = body(&scenario).replace("trials = 10\n", "trials = 20\nseed = 3\n");
     std::fs::write(&other, text).expect("write");
     sweep(&other, &out, &["--resume"])
         .code(2)
         .stderr(predicate::str::contains(format!(
-            "{} holds results of another sweep (s.toml); choose another --out",
+            "{} holds results of another sweep (s.toml): other.toml differs from s.toml as it \
+             was when the directory was started (`trials` was 10, is now 20; `seed` was 1, is \
+             now 3), so its points cannot be resumed; resume it with s.toml as it was, or \
+             choose another --out",
             out.display()
         )));
+
+    // Its scenario changed too: both are told.
+    std::fs::write(
+        &scenario,
+        format!("{}\n# a comment\n", common::read(&scenario)),
+    )
+    .expect("write");
+    sweep(&other, &out, &["--resume"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the scenario of other.toml differs from that of s.toml when the directory was \
+             started (its hash differs), and other.toml differs from s.toml as it was when the \
+             directory was started (`trials` was 10, is now 20; `seed` was 1, is now 3), so its \
+             points cannot be resumed; resume it with s.toml and its scenario as they were, or \
+             choose another --out",
+        ));
 }
 
 /// `merge --out` refuses a non-empty directory of other files, a

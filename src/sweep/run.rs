@@ -470,20 +470,18 @@ pub fn run_sweep(
 }
 
 /// Why directory `dir`, whose manifest is `old`, cannot take the results
-/// of the sweep of manifest `new` (their hashes differ). When the sweep
+/// of the sweep of manifest `new` (their hashes differ), saying what
+/// changed: the hash covers the chipshock version, the sweep file's text
+/// and the scenario, so whichever of the three differs. When the sweep
 /// file has the same name it is most likely the same sweep, changed since
-/// the directory was started: says what changed (the hash covers the
-/// chipshock version, the sweep file's text and the scenario), rather
-/// than calling it another sweep.
+/// the directory was started, rather than another sweep; under another
+/// name it may be an edited copy, so what differs is told just the same,
+/// with the name of the file the directory was started from.
 fn another_sweep(dir: &Path, old: &SweepManifest, new: &SweepManifest) -> String {
-    let dir = dir.display();
-    if old.sweep_file != new.sweep_file {
-        return format!(
-            "{dir} holds results of another sweep ({}); choose another --out",
-            old.sweep_file
-        );
-    }
+    let renamed = old.sweep_file != new.sweep_file;
     let (what, fix) = if old.chipshock_version != new.chipshock_version {
+        // Another version may hash the scenario otherwise: only the
+        // version is told.
         (
             format!(
                 "it was started by chipshock {}, and this is {} (the version is part of the \
@@ -492,29 +490,115 @@ fn another_sweep(dir: &Path, old: &SweepManifest, new: &SweepManifest) -> String
             ),
             format!("finish it with chipshock {}", old.chipshock_version),
         )
-    } else if old.scenario_hash != new.scenario_hash {
-        (
-            format!(
-                "the scenario of {} has changed since it was started (its hash differs)",
-                new.sweep_file
+    } else {
+        let scenario = old.scenario_hash != new.scenario_hash;
+        let fields = recorded_changes(old, new);
+        // The sweep file's text is not recorded, but the hash covers it:
+        // it changed if the manifest's own fields did, or if nothing else
+        // explains the hash.
+        let text = !fields.is_empty() || !scenario;
+        let mut what = Vec::new();
+        if scenario {
+            what.push(if renamed {
+                format!(
+                    "the scenario of {} differs from that of {} when the directory was started \
+                     (its hash differs)",
+                    new.sweep_file, old.sweep_file
+                )
+            } else {
+                format!(
+                    "the scenario of {} has changed since it was started (its hash differs)",
+                    new.sweep_file
+                )
+            });
+        }
+        if text {
+            let why = if fields.is_empty() {
+                "its hash differs; any edit changes it, even a comment".to_string()
+            } else {
+                fields.join("; ")
+            };
+            what.push(if renamed {
+                format!(
+                    "{} differs from {} as it was when the directory was started ({why})",
+                    new.sweep_file, old.sweep_file
+                )
+            } else {
+                format!(
+                    "the sweep file {} has changed since it was started ({why})",
+                    new.sweep_file
+                )
+            });
+        }
+        let fix = match (scenario, text, renamed) {
+            (true, false, _) => "restore the scenario".to_string(),
+            (false, _, false) => "restore the file".to_string(),
+            (true, true, false) => "restore the scenario and the file".to_string(),
+            (false, _, true) => format!("resume it with {} as it was", old.sweep_file),
+            (true, true, true) => format!(
+                "resume it with {} and its scenario as they were",
+                old.sweep_file
             ),
-            "restore the scenario".to_string(),
+        };
+        (what.join(", and "), fix)
+    };
+    let dir = dir.display();
+    if renamed {
+        format!(
+            "{dir} holds results of another sweep ({}): {what}, so its points cannot be \
+             resumed; {fix}, or choose another --out",
+            old.sweep_file
         )
     } else {
-        (
-            format!(
-                "the sweep file {} has changed since it was started (its hash differs; any \
-                 edit changes it, even a comment)",
-                new.sweep_file
-            ),
-            "restore the file".to_string(),
+        format!(
+            "{dir} was started from another version of {}: {what}, so its points cannot be \
+             resumed; {fix}, or run into a new --out",
+            new.sweep_file
         )
+    }
+}
+
+/// What the sweep file sets that the manifests record, and that differs
+/// between `old` and `new`, in words: "`seed` was 1, is now 3".
+fn recorded_changes(old: &SweepManifest, new: &SweepManifest) -> Vec<String> {
+    let list = |xs: &[String]| {
+        xs.iter()
+            .map(|x| format!("`{x}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    format!(
-        "{dir} was started from another version of {}: {what}, so its points cannot be \
-         resumed; {fix}, or run into a new --out",
-        new.sweep_file
-    )
+    let mut changes = Vec::new();
+    if old.axes != new.axes {
+        changes.push(format!(
+            "the axes were {}, are now {}",
+            list(&old.axes),
+            list(&new.axes)
+        ));
+    }
+    if old.points != new.points {
+        changes.push(format!(
+            "it had {}, has now {}",
+            points_noun(old.points),
+            new.points
+        ));
+    }
+    if old.variants != new.variants {
+        changes.push(format!(
+            "the variants were {}, are now {}",
+            list(&old.variants),
+            list(&new.variants)
+        ));
+    }
+    if old.trials != new.trials {
+        changes.push(format!(
+            "`trials` was {}, is now {}",
+            old.trials, new.trials
+        ));
+    }
+    if old.seed != new.seed {
+        changes.push(format!("`seed` was {}, is now {}", old.seed, new.seed));
+    }
+    changes
 }
 
 /// Checks the `--out` of a merge before anything is written:
@@ -591,7 +675,11 @@ fn check_merge_out(out: &Path, shards: &[&Path], m: &SweepManifest) -> Result<()
                 m.sweep_file
             )
         } else {
-            another_sweep(out, &old, m)
+            format!(
+                "{} holds results of another sweep ({}); choose another --out",
+                out.display(),
+                old.sweep_file
+            )
         }));
     }
     if old.shard_count != 1 {
