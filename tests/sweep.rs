@@ -57,6 +57,28 @@ fn three_shards_merge_into_exactly_the_whole_sweep() {
     ));
     // 8 points × (baseline 7 metrics + all 7 metrics).
     assert_eq!(csv.lines().count(), 1 + 8 * 14);
+    // The baseline's avoided loss is 0 at every point (against itself):
+    // the tornado table ranks only the other variant's.
+    let sensitivity = String::from_utf8(
+        files
+            .iter()
+            .find(|(n, _)| n == "sensitivity.csv")
+            .expect("sensitivity")
+            .1
+            .clone(),
+    )
+    .expect("utf8");
+    let rows = |prefix: &str| {
+        sensitivity
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .count()
+    };
+    assert_eq!(rows("baseline,avoided_usd,"), 0, "{sensitivity}");
+    assert_eq!(rows("all,avoided_usd,"), 2, "{sensitivity}");
+    assert_eq!(rows("baseline,lost_usd,"), 2, "{sensitivity}");
+    // variant × metric × axis: baseline 2 × 2, all 3 × 2.
+    assert_eq!(sensitivity.lines().count(), 1 + 4 + 6, "{sensitivity}");
 
     // Three shards, each its own process (with one thread, to show the
     // thread count does not matter either).
@@ -637,6 +659,36 @@ fn a_value_listed_twice_is_refused_at_the_repeat() {
         .args(["-q", "--threads", "2"])
         .assert()
         .code(0);
+}
+
+/// A sweep of the baseline alone has no avoided loss to rank (it would be
+/// the baseline's against itself, 0 at every point).
+#[test]
+fn a_baseline_only_sweep_ranks_no_avoided_loss() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (p, _) = sweep_with(
+        tmp.path(),
+        "[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1, 0.5]\n",
+    );
+    let out = tmp.path().join("o");
+    chipshock()
+        .arg("sweep")
+        .arg(&p)
+        .arg("--out")
+        .arg(&out)
+        .args(["-q", "--threads", "2"])
+        .assert()
+        .code(0);
+    let sensitivity = common::read(&out.join("sensitivity.csv"));
+    assert_eq!(
+        sensitivity
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap_or(""))
+            .collect::<Vec<_>>(),
+        ["lost_usd", "p_any_loss"],
+        "{sensitivity}"
+    );
 }
 
 /// A sweep over a scenario with no market would report zero losses at every
