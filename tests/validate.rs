@@ -301,6 +301,16 @@ cases! {
     // reshore policy, not a friendshore's extra capacity.
     variant_overloads_its_reshored_fab: "capacity_per_week = 40\nbuild_weeks" => "capacity_per_week = 10\nbuild_weeks",
         "its policies load facility `reshore_us` to 20.0 units/week, above its capacity 10 (200 %); raise the reshore policy `reshore_us`'s capacity_per_week or lower its share", at "id = \"all\"";
+    // TOML's "duplicate key", with the key, where it was first set and how
+    // to mend it.
+    duplicate_key_is_named_with_its_first_line: "id = \"fab_b\"\ncountry = \"US\"" => "id = \"fab_b\"\ncountry = \"US\"\ncountry = \"TW\"",
+        "duplicate key `country` in a [[facility]] entry (first set on line 65)", at "country = \"TW\"",
+        hint "remove one of them; if the second begins another entry, write `[[facility]]` above it";
+    array_of_tables_begun_as_a_single_table: "[[country]]\nid = \"TW\"" => "[country]\nid = \"TW\"",
+        "`[[country]]` adds an entry to `country`, which line 12 opens as a single table, `[country]`", at "[[country]]",
+        hint "write `[[country]]`, with double brackets, for every entry of an array of tables, the first one too";
+    second_meta_in_one_file: "[[bloc]]" => "[meta]\nname = \"again\"\n\n[[bloc]]",
+        "a second [meta] table (the first is on line 4)", at "[meta]", hint "write one [meta] per file";
     // A name with a backtick in it does not garble the list of valid ones.
     backtick_in_a_kind: "kind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 60" => "kind = \"fa`b\"\nproduct = \"chip\"\ncapacity_per_week = 60",
         "unknown kind `fa`b`, expected one of `fab`, `materials`", at "kind = \"fa`b\"", hint "did you mean `fab`?";
@@ -844,6 +854,71 @@ fn second_meta_needs_override() {
     );
     let (_, diags) = build(&bad).expect_err("rejected");
     assert!(diags.items[0].message.contains("second [meta]"));
+}
+
+/// TOML's duplicate keys and tables: one problem each, at the second
+/// definition, naming what is defined twice and where it was first (the
+/// parser reports a second `[meta]` once for the table and again for each
+/// key both set, and `[country]` once for every later `[[country]]`).
+#[test]
+fn a_duplicate_in_the_toml_is_one_problem_at_its_second_definition() {
+    for (text, message, line, hint) in [
+        (
+            "[[country]]\nid=\"A\"\nname=\"x\"\nname=\"y\"\n",
+            "duplicate key `name` in a [[country]] entry (first set on line 3)",
+            4,
+            "remove one of them",
+        ),
+        (
+            "[country]\nid = \"A\"\n\n[[country]]\nid = \"B\"\n\n[[country]]\nid = \"C\"\n",
+            "`[[country]]` adds an entry to `country`, which line 1 opens as a single table, `[country]`",
+            4,
+            "write `[[country]]`, with double brackets, for every entry",
+        ),
+        (
+            "[meta]\nname = \"a\"\n\n[[country]]\nid = \"A\"\n\n[meta]\nname = \"b\"\n",
+            "a second [meta] table (the first is on line 1)",
+            7,
+            "move these keys into the first",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write_temp(&dir, "d.toml", text);
+        let (scenario, diags) = build(&path).expect_err("rejected");
+        assert_eq!(diags.len(), 1, "{:#?}", diags.items);
+        let d = &diags.items[0];
+        assert_eq!(d.message, message);
+        let at = scenario
+            .sources
+            .locate(d.span.expect("a span"))
+            .expect("in the file");
+        assert_eq!((at.line, at.column), (line, 1), "{message}");
+        assert!(
+            d.hint.as_deref().is_some_and(|h| h.contains(hint)),
+            "{:?}",
+            d.hint
+        );
+        // The first definition is shown too.
+        let first = d.related.first().expect("the first definition");
+        let first_line = scenario.sources.locate(first.0).expect("in the file").line;
+        assert!(message.contains(&format!("line {first_line}")), "{message}");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_temp(
+        &dir,
+        "d.toml",
+        "[[country]]\nid=\"A\"\nname=\"x\"\nname=\"y\"\n",
+    );
+    let out = chipshock().arg("validate").arg(&path).assert().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    for want in [
+        "error: duplicate key `name` in a [[country]] entry (first set on line 3)",
+        "d.toml:4:1",
+        "3 │ name=\"x\"\n  │ ---- first set here",
+        "= hint: remove one of them",
+    ] {
+        assert!(stderr.contains(want), "`{want}` not in\n{stderr}");
+    }
 }
 
 /// An override that names one entry of a table keyed by id (a market's

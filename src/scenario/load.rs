@@ -214,7 +214,7 @@ struct Loader<'a> {
     files_defined: usize,
 }
 
-const SECTIONS: &[&str] = &[
+pub(super) const SECTIONS: &[&str] = &[
     "include", "meta", "bloc", "country", "product", "facility", "market", "link", "sourcing",
     "shock", "policy", "variant",
 ];
@@ -231,9 +231,17 @@ impl Loader<'_> {
         let text = self.sources.file(file_id).text.clone();
         let (doc, errors) = DeTable::parse_recoverable(&text);
         if !errors.is_empty() {
+            // toml says only "duplicate key": which key, and where it was
+            // first defined, is read from the text.
+            let mut duplicates = Vec::new();
             for e in errors {
-                self.toml_error(base, &e, Context::Syntax, None);
+                match e.span() {
+                    Some(at) if e.message() == "duplicate key" => duplicates.push(at),
+                    _ => self.toml_error(base, &e, Context::Syntax, None),
+                }
             }
+            self.diags
+                .extend(super::duplicates::explain(&text, base, &duplicates));
             self.stack.pop();
             return;
         }
@@ -661,7 +669,7 @@ pub(crate) fn error_path(e: &toml::de::Error) -> Vec<String> {
 }
 
 /// Nested arrays of tables: (section, key) of each.
-const ARRAYS_OF_TABLES: &[(&str, &str)] = &[("shock", "trigger")];
+pub(super) const ARRAYS_OF_TABLES: &[(&str, &str)] = &[("shock", "trigger")];
 
 fn is_array_of_tables(section: &str, path: &[String]) -> bool {
     matches!(path, [key] if ARRAYS_OF_TABLES.contains(&(section, key.as_str())))
@@ -1339,11 +1347,9 @@ impl Merged {
                             severe_loss_usd
                         );
                     } else {
-                        diags.push(
-                            Diagnostic::new("a second [meta] table", span)
-                                .related(*first, "first [meta] here")
-                                .hint("write `override = true` in the later [meta] to change its fields"),
-                        );
+                        diags.push(second_meta(span, *first, None).hint(
+                            "write `override = true` in the later [meta] to change its fields",
+                        ));
                     }
                 }
             }
@@ -1365,6 +1371,16 @@ impl Merged {
         resolve_duplicates(&mut file, diags);
         file
     }
+}
+
+/// A `[meta]` table after the first (at `first`; `line`, its line when in
+/// the same file).
+pub(super) fn second_meta(at: Span, first: Span, line: Option<usize>) -> Diagnostic {
+    let message = match line {
+        Some(n) => format!("a second [meta] table (the first is on line {n})"),
+        None => "a second [meta] table".to_string(),
+    };
+    Diagnostic::new(message, at).related(first, "first [meta] here")
 }
 
 /// Applies the override rules, reporting duplicate ids.
