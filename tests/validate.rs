@@ -311,6 +311,14 @@ cases! {
         hint "write `[[country]]`, with double brackets, for every entry of an array of tables, the first one too";
     second_meta_in_one_file: "[[bloc]]" => "[meta]\nname = \"again\"\n\n[[bloc]]",
         "a second [meta] table (the first is on line 4)", at "[meta]", hint "write one [meta] per file";
+    missing_id: "[[facility]]\nid = \"fab_b\"" => "[[facility]]\nname = \"fab b\"",
+        "missing field `id` (in a [[facility]] entry)", at "[[facility]]",
+        hint "every [[facility]] entry needs an id, distinct from every other facility's: write it below `[[facility]]`, e.g. `id = \"tsmc_tw_lt10\"`";
+    missing_demand_field: "units_per_week = 100\nlost_usd_per_unit = 50" => "units_per_week = 100",
+        "missing field `lost_usd_per_unit` (in a [[market]] entry)", at "[market.demand.chip]",
+        hint "each entry gives both `units_per_week` and `lost_usd_per_unit`";
+    missing_link_field: "[[link]]\nsupplier = \"fab_b\"\ncustomer = \"mkt\"\nproduct = \"chip\"\nshare = 0.3" => "[[link]]\nsupplier = \"fab_b\"\ncustomer = \"mkt\"\nproduct = \"chip\"",
+        "missing field `share` (in a [[link]] entry)", at "[[link]]", hint "add `share = ...`: every [[link]] entry needs it";
     // A name with a backtick in it does not garble the list of valid ones.
     backtick_in_a_kind: "kind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 60" => "kind = \"fa`b\"\nproduct = \"chip\"\ncapacity_per_week = 60",
         "unknown kind `fa`b`, expected one of `fab`, `materials`", at "kind = \"fa`b\"", hint "did you mean `fab`?";
@@ -919,6 +927,41 @@ fn a_duplicate_in_the_toml_is_one_problem_at_its_second_definition() {
     ] {
         assert!(stderr.contains(want), "`{want}` not in\n{stderr}");
     }
+}
+
+/// An override's entry of a table keyed by id replaces the earlier entry
+/// whole: one that leaves a key out is told so.
+#[test]
+fn an_incomplete_override_entry_is_told_it_replaces_the_whole_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_temp(&dir, "world/base.toml", &read(&fixture("base.toml")));
+    let top = write_temp(
+        &dir,
+        "top.toml",
+        "include = [\"world/base.toml\"]\n\n\
+         [[market]]\nid = \"mkt\"\noverride = true\n\
+         [market.demand.chip]\nunits_per_week = 90\n",
+    );
+    let (scenario, diags) = build(&top).expect_err("rejected");
+    assert_eq!(diags.len(), 1, "{:#?}", diags.items);
+    let d = &diags.items[0];
+    assert_eq!(
+        d.message,
+        "missing field `lost_usd_per_unit` (in a [[market]] entry)"
+    );
+    let at = scenario
+        .sources
+        .locate(d.span.expect("a span"))
+        .expect("in a file");
+    assert!(at.file.ends_with("top.toml") && at.line == 6, "{at}");
+    assert_eq!(
+        d.hint.as_deref(),
+        Some(
+            "write `lost_usd_per_unit = ...` in [market.demand.chip]: an override replaces the \
+             earlier `chip` entry whole, keeping none of its values, so it gives both \
+             `units_per_week` and `lost_usd_per_unit`"
+        )
+    );
 }
 
 /// An override that names one entry of a table keyed by id (a market's

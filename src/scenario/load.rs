@@ -491,6 +491,14 @@ impl Loader<'_> {
             // serde's message is about the list's first item; the mistake
             // is the list itself.
             table_written_as_list(section, &path)
+        } else if let Some(field) = raw
+            .strip_prefix("missing field `")
+            .and_then(|r| r.strip_suffix('`'))
+        {
+            Problem::new(
+                raw,
+                missing_field_hint(section, &path, field, overrides(value)),
+            )
         } else {
             explain(section, &path, raw, self.sources.snippet(span))
         };
@@ -511,6 +519,73 @@ impl Loader<'_> {
             Diagnostic::new(format!("{} (in {place})", problem.message), span)
                 .hint_opt(problem.hint),
         );
+    }
+}
+
+/// Whether the raw entity says `override = true`.
+fn overrides(value: Option<&DeValue>) -> bool {
+    let Some(DeValue::Table(t)) = value else {
+        return false;
+    };
+    t.iter().any(|(k, v)| {
+        k.get_ref().as_ref() == "override" && matches!(v.get_ref(), DeValue::Boolean(true))
+    })
+}
+
+/// An id for the example of a hint, one of the shipped world's.
+fn example_id(section: &str) -> &'static str {
+    match section {
+        "bloc" => "us_allies",
+        "country" => "TW",
+        "product" => "eda_software",
+        "facility" => "tsmc_tw_lt10",
+        "market" => "us_automotive",
+        "shock" => "taiwan_blockade",
+        "policy" => "chips_intel_ohio",
+        "variant" => "reshoring",
+        _ => "x",
+    }
+}
+
+/// How to give the key `field` that the table at `path` of a
+/// `[[section]]` entry lacks (`overrides`: the entry says `override =
+/// true`).
+fn missing_field_hint(section: &str, path: &[String], field: &str, overrides: bool) -> String {
+    match path {
+        [] if field == "id" && overrides => format!(
+            "an override names the entry it changes by its id: write it below `[[{section}]]`, \
+             e.g. `id = \"{}\"`",
+            example_id(section)
+        ),
+        [] if field == "id" => format!(
+            "every [[{section}]] entry needs an id, distinct from every other {section}'s: \
+             write it below `[[{section}]]`, e.g. `id = \"{}\"`",
+            example_id(section)
+        ),
+        [table, key] if matches!(table.as_str(), "demand" | "capital") => {
+            let (a, b) = if table == "demand" {
+                ("units_per_week", "lost_usd_per_unit")
+            } else {
+                ("units_per_week", "erosion_per_week")
+            };
+            let header = format!("[{section}.{table}.{key}]");
+            if overrides {
+                format!(
+                    "write `{field} = ...` in {header}: an override replaces the earlier `{key}` \
+                     entry whole, keeping none of its values, so it gives both `{a}` and `{b}`"
+                )
+            } else {
+                format!("write `{field} = ...` in {header}: each entry gives both `{a}` and `{b}`")
+            }
+        }
+        _ => {
+            let table = match path {
+                [] => format!("[[{section}]] entry"),
+                [key] if is_array_of_tables(section, path) => format!("[[{section}.{key}]]"),
+                _ => format!("[{section}.{}]", path.join(".")),
+            };
+            format!("add `{field} = ...`: every {table} needs it (docs/SCENARIOS.md)")
+        }
     }
 }
 
