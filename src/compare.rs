@@ -214,7 +214,7 @@ pub fn prepare_variants(net: &Network, variants: &[usize]) -> Result<Vec<Prepare
     let prepared: Vec<Result<PreparedVariant, String>> = variants
         .par_iter()
         .map(|&vi| {
-            let vn = policy::apply(net, vi)?;
+            let vn = policy::apply(net, vi).map_err(|e| e.with_hint())?;
             let engine = VariantEngine::new(&vn);
             Ok(PreparedVariant {
                 index: vi,

@@ -88,7 +88,8 @@ fn main() -> ExitCode {
         Command::Run(args) => match cli::load_simulable(args.scenario.as_deref()) {
             Ok((_, mut net)) => report_errors(args.apply_overrides(&mut net).and_then(|()| {
                 let vi = args.variant_index(&net)?;
-                let vn = chipshock::policy::apply(&net, vi).map_err(anyhow::Error::msg)?;
+                let vn = chipshock::policy::apply(&net, vi)
+                    .map_err(|e| anyhow::Error::msg(e.with_hint()))?;
                 let engine = chipshock::sim::variant::VariantEngine::new(&vn);
                 cli::run::run(&args, &vn.net, &engine)
             })),

@@ -117,9 +117,79 @@ impl VariantNetwork {
     }
 }
 
+/// Why a variant's policies cannot be applied to the network.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ApplyError {
+    /// A friendshore policy's receiving bloc has no facility making its
+    /// product.
+    #[error("policy `{policy}`: no facility in bloc `{bloc}` makes `{product}` to friendshore to")]
+    NoReceiver {
+        policy: String,
+        bloc: String,
+        product: String,
+    },
+    /// The variant's policies rest on more agreements than its regimes
+    /// cover (one regime per set of revoked agreements).
+    #[error("variant `{variant}` rests on {count} agreements; at most 4 are supported")]
+    TooManyAgreements { variant: String, count: usize },
+    /// The variant's policies make material flow in a loop through these
+    /// facilities.
+    #[error("variant `{variant}` creates a supply cycle through {}", facilities.join(" → "))]
+    Cycle {
+        variant: String,
+        facilities: Vec<String>,
+    },
+    /// The variant's policies load a facility above its capacity (`load`
+    /// and `capacity` in units/week; `reshored`: a fab the variant builds).
+    #[error(
+        "variant `{variant}`: its policies load facility `{facility}` to {load:.1} units/week, above its capacity {capacity} ({percent} %)"
+    )]
+    Overload {
+        variant: String,
+        facility: String,
+        load: f64,
+        capacity: f64,
+        percent: String,
+        reshored: bool,
+    },
+}
+
+impl ApplyError {
+    /// The message with its hint, as a diagnostic prints them on one line.
+    pub fn with_hint(&self) -> String {
+        format!("{self} (hint: {})", self.hint())
+    }
+
+    /// What to change.
+    pub fn hint(&self) -> String {
+        match self {
+            ApplyError::NoReceiver { bloc, product, .. } => format!(
+                "add a facility making `{product}` in a country of bloc `{bloc}`, or friendshore to a bloc that has one"
+            ),
+            ApplyError::Cycle { .. } => "material must flow one way: narrow the customers of \
+                 the variant's reshore or friendshore policies so that no facility supplies \
+                 its own suppliers"
+                .to_string(),
+            ApplyError::TooManyAgreements { .. } => {
+                "split its policies over variants resting on at most 4 agreements each".to_string()
+            }
+            ApplyError::Overload {
+                facility,
+                reshored: true,
+                ..
+            } => format!(
+                "raise the reshore policy `{facility}`'s capacity_per_week or lower its share"
+            ),
+            ApplyError::Overload { .. } => "raise the facility's capacity_per_week (or a \
+                 friendshore policy's extra_capacity_fraction), or move less share to it"
+                .to_string(),
+        }
+    }
+}
+
 /// Applies variant `variant` of `net`. The error names the policy and what
 /// it would break (a facility over capacity, a supply cycle).
-pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
+pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError> {
     let v = &net.variants[variant];
     let mut u = net.clone();
     let mut cost = Cost::default();
@@ -302,10 +372,11 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
             })
             .collect();
         if receivers.is_empty() {
-            return Err(format!(
-                "policy `{}`: no facility in bloc `{}` makes `{}` to friendshore to",
-                p.id, net.blocs[*to_bloc as usize].id, net.products[*product as usize].id
-            ));
+            return Err(ApplyError::NoReceiver {
+                policy: p.id.clone(),
+                bloc: net.blocs[*to_bloc as usize].id.clone(),
+                product: net.products[*product as usize].id.clone(),
+            });
         }
         for &f in &receivers {
             u.facilities[f as usize].capacity_per_week *= 1.0 + extra_capacity_fraction;
@@ -350,16 +421,12 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
 
     // Fix the union's structure (sorting links by need) and find the
     // reshore links' indices.
-    u.rebuild_derived().map_err(|cycle| {
-        format!(
-            "variant `{}` creates a supply cycle through {}",
-            v.id,
-            cycle
-                .iter()
-                .map(|&f| u.facilities[f as usize].id.as_str())
-                .collect::<Vec<_>>()
-                .join(" → ")
-        )
+    u.rebuild_derived().map_err(|cycle| ApplyError::Cycle {
+        variant: v.id.clone(),
+        facilities: cycle
+            .iter()
+            .map(|&f| u.facilities[f as usize].id.clone())
+            .collect(),
     })?;
     for (k, (pairs, _)) in reshore_links.iter_mut().enumerate() {
         let f_new = online[k].facility;
@@ -386,11 +453,10 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
         }
     }
     if agreements.len() > 4 {
-        return Err(format!(
-            "variant `{}` rests on {} agreements; at most 4 are supported",
-            v.id,
-            agreements.len()
-        ));
+        return Err(ApplyError::TooManyAgreements {
+            variant: v.id.clone(),
+            count: agreements.len(),
+        });
     }
 
     // Regimes: shares for every (fabs online, agreements revoked) pair.
@@ -498,23 +564,14 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, String> {
                     .policies
                     .iter()
                     .any(|p| p.id == fa.id && matches!(p.action, PolicyAction::Reshore { .. }));
-                let hint = if reshored {
-                    format!(
-                        "raise the reshore policy `{}`'s capacity_per_week or lower its share",
-                        fa.id
-                    )
-                } else {
-                    "raise the facility's capacity_per_week (or a friendshore policy's \
-                     extra_capacity_fraction), or move less share to it"
-                        .to_string()
-                };
-                return Err(format!(
-                    "variant `{}`: its policies load facility `{}` to {load:.1} units/week, above its capacity {} ({} %); {hint}",
-                    v.id,
-                    fa.id,
-                    fa.capacity_per_week,
-                    crate::network::percent_over(load, fa.capacity_per_week)
-                ));
+                return Err(ApplyError::Overload {
+                    variant: v.id.clone(),
+                    facility: fa.id.clone(),
+                    load,
+                    capacity: fa.capacity_per_week,
+                    percent: crate::network::percent_over(load, fa.capacity_per_week),
+                    reshored,
+                });
             }
             regimes.push(Regime {
                 share,

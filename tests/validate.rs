@@ -300,7 +300,8 @@ cases! {
     // A variant overloading its own reshored fab: the advice is about the
     // reshore policy, not a friendshore's extra capacity.
     variant_overloads_its_reshored_fab: "capacity_per_week = 40\nbuild_weeks" => "capacity_per_week = 10\nbuild_weeks",
-        "its policies load facility `reshore_us` to 20.0 units/week, above its capacity 10 (200 %); raise the reshore policy `reshore_us`'s capacity_per_week or lower its share", at "id = \"all\"";
+        "its policies load facility `reshore_us` to 20.0 units/week, above its capacity 10 (200 %)", at "id = \"all\"",
+        hint "raise the reshore policy `reshore_us`'s capacity_per_week or lower its share";
     // TOML's "duplicate key", with the key, where it was first set and how
     // to mend it.
     duplicate_key_is_named_with_its_first_line: "id = \"fab_b\"\ncountry = \"US\"" => "id = \"fab_b\"\ncountry = \"US\"\ncountry = \"TW\"",
@@ -319,6 +320,9 @@ cases! {
         hint "each entry gives both `units_per_week` and `lost_usd_per_unit`";
     missing_link_field: "[[link]]\nsupplier = \"fab_b\"\ncustomer = \"mkt\"\nproduct = \"chip\"\nshare = 0.3" => "[[link]]\nsupplier = \"fab_b\"\ncustomer = \"mkt\"\nproduct = \"chip\"",
         "missing field `share` (in a [[link]] entry)", at "[[link]]", hint "add `share = ...`: every [[link]] entry needs it";
+    shock_triggering_itself: "shock = \"sanctions\"" => "shock = \"blockade\"",
+        "shock `blockade` triggers itself", at "shock = \"blockade\"",
+        hint "a trigger names another shock, which this one sets off; to make `blockade` itself fire more often";
     // A name with a backtick in it does not garble the list of valid ones.
     backtick_in_a_kind: "kind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 60" => "kind = \"fa`b\"\nproduct = \"chip\"\ncapacity_per_week = 60",
         "unknown kind `fa`b`, expected one of `fab`, `materials`", at "kind = \"fa`b\"", hint "did you mean `fab`?";

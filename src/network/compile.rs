@@ -361,7 +361,7 @@ fn structure(s: &Scenario, checked_variants: Option<Vec<String>>) -> Result<Netw
 /// given, each at the variant's id.
 fn check_variants(s: &Scenario, net: &Network, which: &[usize]) -> Result<(), Diagnostics> {
     use rayon::prelude::*;
-    let problems: Vec<Option<String>> = which
+    let problems: Vec<Option<crate::policy::ApplyError>> = which
         .par_iter()
         .map(|&vi| {
             if vi == 0 {
@@ -372,8 +372,8 @@ fn check_variants(s: &Scenario, net: &Network, which: &[usize]) -> Result<(), Di
         })
         .collect();
     let mut diags = Diagnostics::default();
-    for (&vi, msg) in which.iter().zip(problems) {
-        if let Some(msg) = msg {
+    for (&vi, problem) in which.iter().zip(problems) {
+        if let Some(e) = problem {
             let span = s
                 .merged
                 .variant
@@ -381,7 +381,11 @@ fn check_variants(s: &Scenario, net: &Network, which: &[usize]) -> Result<(), Di
                 .find(|v| v.id.value == net.variants[vi].id)
                 .map(|v| v.id.span)
                 .unwrap_or_default();
-            diags.push(Diagnostic::new(msg, span).label("this variant"));
+            diags.push(
+                Diagnostic::new(e.to_string(), span)
+                    .label("this variant")
+                    .hint(e.hint()),
+            );
         }
     }
     if diags.is_empty() { Ok(()) } else { Err(diags) }
@@ -2033,10 +2037,16 @@ impl Compiler {
             };
             if let (Some(shock), Some(probability), Some(lag_weeks)) = (target, p, lag) {
                 if shock_t.ids[shock as usize] == sh.id.value {
-                    self.err(Diagnostic::new(
-                        format!("{what} triggers itself"),
-                        tr.shock.span,
-                    ));
+                    self.err(
+                        Diagnostic::new(format!("{what} triggers itself"), tr.shock.span).hint(
+                            format!(
+                                "a trigger names another shock, which this one sets off; to make \
+                                 `{}` itself fire more often, raise its `probability` or give it \
+                                 a `rate_per_year`",
+                                sh.id.value
+                            ),
+                        ),
+                    );
                     continue;
                 }
                 triggers.push(Trigger {
