@@ -1300,6 +1300,54 @@ fn validate_notes_what_does_nothing() {
     );
 }
 
+/// A shock's events in a trial are cut to 64: a rate at which that is
+/// likelier than once in a million trials is noted, one below it is not.
+#[test]
+fn a_rate_whose_events_would_be_cut_is_noted() {
+    let example = read(&repo().join("scenarios/examples/two_suppliers.toml"));
+    let (text, _) = mutate(&example, "horizon_weeks = 52 ", "horizon_weeks = 5200 ");
+    let (text, _) = mutate(&text, "probability = 1.0 ", "rate_per_year = 1e6 ");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_temp(&dir, "s.toml", &text);
+    let net = build(&path).map_err(|(_, d)| d.items).expect("valid");
+    assert_eq!(
+        chipshock::network::notes(&net),
+        [
+            "shock `fab_a_outage` fires at most 64 times in a trial: at rate_per_year 1000000 it \
+          averages 100000000 events over the horizon (5200 weeks), so its count is cut to 64 in \
+          practically every trial"
+        ]
+    );
+    let out = chipshock().arg("validate").arg(&path).assert().code(0);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("  note: shock `fab_a_outage` fires at most 64 times in a trial"),
+        "{stdout}"
+    );
+    // Around the line: means 33 and 34 events over the base's 52 weeks.
+    let base = read(&fixture("base.toml"));
+    let notes = |rate: &str| {
+        let (text, _) = mutate(
+            &base,
+            "rate_per_year = 0.2",
+            &format!("rate_per_year = {rate}"),
+        );
+        let path = write_temp(&dir, "base.toml", &text);
+        chipshock::network::notes(&build(&path).map_err(|(_, d)| d.items).expect("valid"))
+            .into_iter()
+            .filter(|n| n.contains("at most 64"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(notes("33"), Vec::<String>::new());
+    assert_eq!(
+        notes("34"),
+        [
+            "shock `election` fires at most 64 times in a trial: at rate_per_year 34 it averages 34 \
+          events over the horizon (52 weeks), so its count is cut to 64 in 0.00015 % of trials"
+        ]
+    );
+}
+
 /// When the files themselves have problems, the entities with them are
 /// left out and references to them cannot be checked: the closing line
 /// says that more checks follow.

@@ -224,9 +224,49 @@ pub fn require_markets(s: &Scenario, net: &Network) -> Result<(), Diagnostics> {
     Err(diags)
 }
 
-/// What a valid scenario says that does nothing: a shock that can never
-/// fire within the horizon, a capacity shock on facilities that supply
-/// nobody, a stockpile target no higher than the stock already held. None
+/// The share of trials above which `validate` notes that a shock's
+/// Poisson count is cut to [`MAX_EVENTS_PER_SHOCK`](super::MAX_EVENTS_PER_SHOCK):
+/// one trial in a million, a hundredth of a trial in the 10,000 trials of a
+/// typical run. For the cut at 64 that is a mean above 33.6 events over
+/// the horizon (16.8 a year over two years).
+const CUT_NOTE_ABOVE: f64 = 1e-6;
+
+/// P(N > k) for N ~ Poisson(mean).
+fn poisson_above(mean: f64, k: u32) -> f64 {
+    if mean.is_nan() || mean <= 0.0 {
+        return 0.0;
+    }
+    let ln_p = |j: u32| -mean + f64::from(j) * mean.ln() - libm::lgamma(f64::from(j) + 1.0);
+    if mean >= f64::from(k) {
+        // At least about half the mass lies above k: 1 − P(N ≤ k) loses
+        // nothing worth keeping (and the terms above k may underflow).
+        let below: f64 = (0..=k).map(|j| ln_p(j).exp()).sum();
+        return (1.0 - below).max(0.0);
+    }
+    // Below the mean's reach the terms above k fall at least as fast as
+    // mean / (k + 1) < 1 per step: add them until they no longer count.
+    let mut j = k + 1;
+    let mut term = ln_p(j).exp();
+    let mut sum = 0.0;
+    while term > sum * 1e-17 && term > 0.0 {
+        sum += term;
+        j += 1;
+        term *= mean / f64::from(j);
+    }
+    sum
+}
+
+/// A positive number to two significant digits: 47, 0.37, 0.00037.
+fn two_digits(x: f64) -> String {
+    let digits = (1 - x.log10().floor() as i32).max(0) as usize;
+    format!("{x:.digits$}")
+}
+
+/// What a valid scenario says that does nothing, or not all it says: a
+/// shock that can never fire within the horizon, a capacity shock on
+/// facilities that supply nobody, a stockpile target no higher than the
+/// stock already held, a rate of events the engine would often cut to
+/// [`MAX_EVENTS_PER_SHOCK`](super::MAX_EVENTS_PER_SHOCK) a trial. None
 /// is an error (a sweep may move a value across the line, and a scenario
 /// under construction may not be linked up yet), but each is most likely
 /// a mistake, so `chipshock validate` prints them as notes.
@@ -253,6 +293,25 @@ pub fn notes(net: &Network) -> Vec<String> {
                 "shock `{}` never fires: its onset_week is never before the horizon ({horizon} weeks)",
                 sh.id
             ));
+        }
+        if let Occurrence::RatePerYear(rate) = sh.occurrence {
+            let mean = rate * f64::from(horizon) / 52.0;
+            let cut = poisson_above(mean, super::MAX_EVENTS_PER_SHOCK);
+            if cut > CUT_NOTE_ABOVE {
+                let share = if cut >= 0.995 {
+                    "practically every trial".to_string()
+                } else {
+                    format!("{} % of trials", two_digits(100.0 * cut))
+                };
+                out.push(format!(
+                    "shock `{}` fires at most {} times in a trial: at rate_per_year {} it averages {} events over the horizon ({horizon} weeks), so its count is cut to {} in {share}",
+                    sh.id,
+                    super::MAX_EVENTS_PER_SHOCK,
+                    show(rate),
+                    show(mean),
+                    super::MAX_EVENTS_PER_SHOCK,
+                ));
+            }
         }
         if let ShockTarget::Capacity(fs) = &sh.target
             && fs.is_empty()
@@ -2398,7 +2457,27 @@ impl Compiler {
 
 #[cfg(test)]
 mod tests {
-    use super::percent_over;
+    use super::{CUT_NOTE_ABOVE, percent_over, poisson_above, two_digits};
+
+    /// P(N > 64) against values computed with 40 significant digits, on both
+    /// sides of the mean 64 where the sum changes direction; and the
+    /// note's threshold lies between means 33.5 and 33.7.
+    #[test]
+    fn poisson_tail_above_the_cap() {
+        let close = |got: f64, want: f64| {
+            assert!((got - want).abs() <= 1e-9 * want, "{got} vs {want}");
+        };
+        close(poisson_above(20.0, 64), 1.319_253_838_549_17e-15);
+        close(poisson_above(35.0, 64), 3.702_479_575_037_2e-6);
+        close(poisson_above(64.0, 64), 0.466_821_091_682_635);
+        close(poisson_above(100.0, 64), 0.999_921_956_124_794);
+        assert_eq!(poisson_above(1e8, 64), 1.0);
+        assert_eq!(poisson_above(0.0, 64), 0.0);
+        assert!(poisson_above(33.5, 64) < CUT_NOTE_ABOVE);
+        assert!(poisson_above(33.7, 64) > CUT_NOTE_ABOVE);
+        assert_eq!(two_digits(46.68), "47");
+        assert_eq!(two_digits(0.000_370_2), "0.00037");
+    }
 
     #[test]
     fn an_overload_never_reads_as_100_percent() {

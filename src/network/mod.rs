@@ -209,6 +209,11 @@ pub struct Link {
     pub priority: u32,
 }
 
+/// Events of one shock in a trial: a `RatePerYear` shock's Poisson count is
+/// cut to this many (docs/MODEL.md §2), so that a trial's schedule has a
+/// bound. `validate` notes a rate at which the cut is likely to matter.
+pub const MAX_EVENTS_PER_SHOCK: u32 = 64;
+
 /// How often a shock happens.
 #[derive(Clone, Debug, Serialize)]
 pub enum Occurrence {

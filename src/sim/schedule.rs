@@ -27,7 +27,7 @@ use crate::sampler::unit;
 
 /// Spontaneous events of one shock within a horizon (Poisson counts are
 /// truncated here).
-pub const MAX_EVENTS_PER_SHOCK: u32 = 64;
+pub use crate::network::MAX_EVENTS_PER_SHOCK;
 /// Fired shocks per trial, spontaneous and triggered together.
 pub const MAX_FIRED: usize = 4096;
 /// Poisson means up to this are drawn by inverse CDF from one uniform;
