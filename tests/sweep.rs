@@ -1573,3 +1573,16 @@ fn the_manifest_carries_the_attribution() {
         .code(0);
     assert!(!common::read(&out.join("sweep.json")).contains("attribution"));
 }
+
+/// A key set twice in a sweep file is named, with the line of its first
+/// setting, as in scenario files (the TOML parser says only "duplicate
+/// key").
+#[test]
+fn a_key_set_twice_in_a_sweep_file_is_named() {
+    check_hinted(
+        "seed = 3\nseed = 4\n[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n",
+        "duplicate key `seed` in [sweep] (first set on line 5)",
+        "remove one of them",
+        "seed = 4",
+    );
+}

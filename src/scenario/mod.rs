@@ -6,7 +6,7 @@
 //! override an entity (`override = true`); `network` reports what is still
 //! missing. The language is documented key by key in docs/SCENARIOS.md.
 
-mod duplicates;
+pub(crate) mod duplicates;
 pub mod load;
 
 use std::collections::BTreeMap;

@@ -258,17 +258,27 @@ fn parse_sweep(
     let text = sources.file(id).text.clone();
     let mut diags = Diagnostics::default();
     let span_of = |r: std::ops::Range<usize>| Span::new(r.start + base, r.end + base);
-    let doc = match DeTable::parse(&text) {
-        Ok(d) => d,
-        Err(e) => {
-            let span = e.span().map(span_of).unwrap_or(Span::new(base, base));
-            diags.push(Diagnostic::new(
-                format!("{} (TOML syntax error)", e.message().trim()),
-                span,
-            ));
-            return Err(diags);
+    let (doc, errors) = DeTable::parse_recoverable(&text);
+    if !errors.is_empty() {
+        // toml says only "duplicate key": which key, and where it was
+        // first defined, is read from the text, as for scenario files.
+        let mut duplicates = Vec::new();
+        for e in errors {
+            match e.span() {
+                Some(at) if e.message() == "duplicate key" => duplicates.push(at),
+                at => diags.push(Diagnostic::new(
+                    format!("{} (TOML syntax error)", e.message().trim()),
+                    at.map(span_of).unwrap_or(Span::new(base, base)),
+                )),
+            }
         }
-    };
+        diags.extend(crate::scenario::duplicates::explain(
+            &text,
+            base,
+            &duplicates,
+        ));
+        return Err(diags);
+    }
     let top = doc.get_ref();
     if !top.iter().any(|(k, _)| k.get_ref() == "sweep") {
         let tables: Vec<_> = SCENARIO_TABLES
