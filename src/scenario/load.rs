@@ -233,15 +233,10 @@ impl Loader<'_> {
         if !errors.is_empty() {
             // toml says only "duplicate key": which key, and where it was
             // first defined, is read from the text.
-            let mut duplicates = Vec::new();
-            for e in errors {
-                match e.span() {
-                    Some(at) if e.message() == "duplicate key" => duplicates.push(at),
-                    _ => self.toml_error(base, &e, Context::Syntax, None),
-                }
-            }
-            self.diags
-                .extend(super::duplicates::explain(&text, base, &duplicates));
+            let explained = super::duplicates::explain_errors(&text, base, errors, |e| {
+                self.toml_error(base, &e, Context::Syntax, None)
+            });
+            self.diags.extend(explained);
             self.stack.pop();
             return;
         }

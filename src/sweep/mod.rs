@@ -262,21 +262,13 @@ fn parse_sweep(
     if !errors.is_empty() {
         // toml says only "duplicate key": which key, and where it was
         // first defined, is read from the text, as for scenario files.
-        let mut duplicates = Vec::new();
-        for e in errors {
-            match e.span() {
-                Some(at) if e.message() == "duplicate key" => duplicates.push(at),
-                at => diags.push(Diagnostic::new(
-                    format!("{} (TOML syntax error)", e.message().trim()),
-                    at.map(span_of).unwrap_or(Span::new(base, base)),
-                )),
-            }
-        }
-        diags.extend(crate::scenario::duplicates::explain(
-            &text,
-            base,
-            &duplicates,
-        ));
+        let explained = crate::scenario::duplicates::explain_errors(&text, base, errors, |e| {
+            diags.push(Diagnostic::new(
+                format!("{} (TOML syntax error)", e.message().trim()),
+                e.span().map(span_of).unwrap_or(Span::new(base, base)),
+            ))
+        });
+        diags.extend(explained);
         return Err(diags);
     }
     let top = doc.get_ref();
