@@ -515,39 +515,23 @@ fn values_out_of_bounds_have_hints() {
     // (`sweep_with` writes `trials = 10`; a second `trials` would be a
     // TOML error.)
     let (err, text) = refused_text(&format!("[sweep]\nscenario = {{base}}\ntrials = 0\n{axis}"));
-    assert!(
-        err.contains("`trials` is 0, but must be between 1 and 50000000"),
-        "{err}"
+    must_contain(&err, "`trials` is 0, but must be between 1 and 50000000");
+    must_contain(
+        &err,
+        "= hint: `trials` is how many trials each point and variant runs, e.g. trials = 400",
     );
-    assert!(
-        err.contains(
-            "= hint: `trials` is how many trials each point and variant runs, e.g. trials = 400"
-        ),
-        "{err}"
-    );
-    assert!(
-        err.contains(&format!("s.toml:{}:10", line_of(&text, "trials", 0))),
-        "{err}"
-    );
+    must_contain(&err, format!("s.toml:{}:10", line_of(&text, "trials", 0)));
     let (err, text) = refused_text(
         "[sweep]\nscenario = {base}\ntrials = 10\n[[axis]]\npath = \"shock.blockade.probability\"\n\
          values = [0.02, nan]\n",
     );
-    assert!(
-        err.contains("axis value `nan` is not a finite number"),
-        "{err}"
-    );
-    assert!(
-        err.contains(
-            "= hint: every value must be a number a parameter can take (nan, inf and -inf are none)"
-        ),
-        "{err}"
+    must_contain(&err, "axis value `nan` is not a finite number");
+    must_contain(
+        &err,
+        "= hint: every value must be a number a parameter can take (nan, inf and -inf are none)",
     );
     // At the `nan` itself.
-    assert!(
-        err.contains(&format!("s.toml:{}:17", line_of(&text, "nan", 0))),
-        "{err}"
-    );
+    must_contain(&err, format!("s.toml:{}:17", line_of(&text, "nan", 0)));
     check_hinted(
         "[[axis]]\npath = \"shock.blockade.probability\"\nrange = { from = 0.1, to = inf, steps = 3 }\n",
         "range bounds must be finite numbers",
@@ -562,24 +546,17 @@ fn values_out_of_bounds_have_hints() {
          [[axis]]\npath = \"policy.stock.inventory_weeks\"\nvalues = [2.0]\n\
          [[axis]]\npath = \"market.mkt.inventory_weeks\"\nrange = { from = 1, to = 2, steps = 2 }\n",
     );
-    assert!(
-        err.contains(
-            "zipped axes need the same number of values: `shock.blockade.probability` has 2, \
-             `policy.stock.inventory_weeks` has 1, `market.mkt.inventory_weeks` has 2"
-        ),
-        "{err}"
+    must_contain(
+        &err,
+        "zipped axes need the same number of values: `shock.blockade.probability` has 2, \
+             `policy.stock.inventory_weeks` has 1, `market.mkt.inventory_weeks` has 2",
     );
-    assert!(
-        err.contains(
-            "= hint: `policy.stock.inventory_weeks` has 1 value where the other axes have 2: \
-             give every axis 2 values, or use design = \"grid\" for every combination"
-        ),
-        "{err}"
+    must_contain(
+        &err,
+        "= hint: `policy.stock.inventory_weeks` has 1 value where the other axes have 2: \
+             give every axis 2 values, or use design = \"grid\" for every combination",
     );
-    assert!(
-        err.contains(&format!("s.toml:{}:", line_of(&text, "design", 0))),
-        "{err}"
-    );
+    must_contain(&err, format!("s.toml:{}:", line_of(&text, "design", 0)));
 }
 
 /// A value listed twice in an axis of a grid (or a range from a value to
@@ -592,22 +569,14 @@ fn a_value_listed_twice_is_refused_at_the_repeat() {
     let (err, text) = refused_text(&format!(
         "[sweep]\nscenario = {{base}}\ntrials = 10\n{path}values = [0.1, 0.2, 0.10]\n"
     ));
-    assert!(
-        err.contains("axis `shock.blockade.probability` lists 0.1 twice"),
-        "{err}"
-    );
+    must_contain(&err, "axis `shock.blockade.probability` lists 0.1 twice");
     // At the second 0.1, the first beside it.
-    assert!(
-        err.contains(&format!("s.toml:{}:21", line_of(&text, "values", 0))),
-        "{err}"
-    );
+    must_contain(&err, format!("s.toml:{}:21", line_of(&text, "values", 0)));
     assert!(err.contains("first listed here"), "{err}");
-    assert!(
-        err.contains(
-            "= hint: remove the repeat: every point with it would be computed again, to the \
-             same figures"
-        ),
-        "{err}"
+    must_contain(
+        &err,
+        "= hint: remove the repeat: every point with it would be computed again, to the \
+             same figures",
     );
     check_hinted(
         &format!(
@@ -630,20 +599,15 @@ fn a_value_listed_twice_is_refused_at_the_repeat() {
         )
     };
     let (err, text) = refused_text(&zip("[0.1, 0.1, 0.2, 0.1]", "[2.0, 3.0, 3.0, 2.0]"));
-    assert!(
-        err.contains(
-            "points 0 and 3 of the zip design are the same (shock.blockade.probability = 0.1, \
-             policy.stock.inventory_weeks = 2)"
-        ),
-        "{err}"
+    must_contain(
+        &err,
+        "points 0 and 3 of the zip design are the same (shock.blockade.probability = 0.1, \
+             policy.stock.inventory_weeks = 2)",
     );
-    assert!(
-        err.contains(&format!("s.toml:{}:26", line_of(&text, "values", 0))),
-        "{err}"
-    );
-    assert!(
-        err.contains("= hint: remove the value at position 4 from every axis"),
-        "{err}"
+    must_contain(&err, format!("s.toml:{}:26", line_of(&text, "values", 0)));
+    must_contain(
+        &err,
+        "= hint: remove the value at position 4 from every axis",
     );
     // One axis repeating a value while the other moves is a zip's way.
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -822,6 +786,12 @@ fn refused_text(text: &str) -> (String, String) {
     (String::from_utf8(out.stderr).expect("utf8"), text)
 }
 
+/// Asserts that the error text `err` holds `want`.
+fn must_contain(err: &str, want: impl AsRef<str>) {
+    let want = want.as_ref();
+    assert!(err.contains(want), "`{want}` not in\n{err}");
+}
+
 /// The line of `text` holding the `n`-th (0-based) occurrence of `at`.
 fn line_of(text: &str, at: &str, n: usize) -> usize {
     text.lines()
@@ -933,12 +903,10 @@ fn a_point_that_overloads_a_variant_is_reported_at_its_axis() {
          [[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n\
          [[axis]]\npath = \"policy.reshore_us.capacity_per_week\"\nvalues = [40, 10]\n",
     );
-    assert!(
-        err.contains(
-            "error: point 1 (shock.blockade.probability = 0.1, policy.reshore_us.capacity_per_week = 10): \
-             variant `all`: its policies load facility `reshore_us` to 20"
-        ),
-        "{err}"
+    must_contain(
+        &err,
+        "error: point 1 (shock.blockade.probability = 0.1, policy.reshore_us.capacity_per_week = 10): \
+             variant `all`: its policies load facility `reshore_us` to 20",
     );
     let line = line_of(&text, "policy.reshore_us.capacity_per_week", 0);
     assert!(
@@ -1017,19 +985,13 @@ fn duplicate_or_no_variants_are_refused() {
          [[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n",
     );
     assert!(err.contains("variant `all` is listed twice"), "{err}");
-    assert!(
-        err.contains(&format!("s.toml:{}:", line_of(&text, "variants", 0))),
-        "{err}"
-    );
+    must_contain(&err, format!("s.toml:{}:", line_of(&text, "variants", 0)));
     let (err, text) = refused_text(
         "[sweep]\nscenario = {base}\ntrials = 10\nvariants = []\n\
          [[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n",
     );
     assert!(err.contains("`variants` is empty"), "{err}");
-    assert!(
-        err.contains(&format!("s.toml:{}:", line_of(&text, "variants", 0))),
-        "{err}"
-    );
+    must_contain(&err, format!("s.toml:{}:", line_of(&text, "variants", 0)));
 }
 
 /// A shard checks only its own points: a point another shard runs cannot
@@ -1090,10 +1052,7 @@ fn every_unknown_key_is_reported_at_once() {
         "{err}"
     );
     assert!(err.contains("did you mean `trials`?"), "{err}");
-    assert!(
-        err.contains(&format!("s.toml:{}:", line_of(&text, "valuse", 0))),
-        "{err}"
-    );
+    must_contain(&err, format!("s.toml:{}:", line_of(&text, "valuse", 0)));
     assert!(err.contains("the sweep has 3 problems"), "{err}");
 }
 
@@ -1265,10 +1224,7 @@ fn a_grid_of_too_many_points_is_reported_at_its_axes() {
     );
     let a = refused_sweep(&p, &tmp.path().join("o"));
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
-    assert!(
-        err.contains("the grid has 101000 points, more than 100000"),
-        "{err}"
-    );
+    must_contain(&err, "the grid has 101000 points, more than 100000");
     let first = line_of(&text, "shock.blockade.probability", 0);
     assert!(err.contains(&format!("s.toml:{first}:")), "{err}");
     assert!(err.contains("1000 values"), "{err}");
