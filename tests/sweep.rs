@@ -1542,3 +1542,14 @@ fn a_key_set_twice_in_a_sweep_file_is_named() {
         "seed = 4",
     );
 }
+
+/// A TOML slip in a sweep file gets the hint it gets in a scenario file.
+#[test]
+fn a_syntax_slip_in_a_sweep_file_is_hinted() {
+    check_hinted(
+        "seed: 3\n[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1]\n",
+        "invalid unquoted key",
+        "a key takes its value with `=`, not `:`: write `seed = ...`",
+        "seed: 3",
+    );
+}

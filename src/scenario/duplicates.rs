@@ -253,30 +253,11 @@ fn dotted(path: &[String]) -> String {
     path.join(".")
 }
 
-/// Sorts the TOML parser's errors of one file: each "duplicate key" is
-/// explained here (see [`explain`]), every other error is handed to
-/// `other`. Returns the explanations.
-pub(crate) fn explain_errors(
-    text: &str,
-    base: usize,
-    errors: Vec<toml::de::Error>,
-    mut other: impl FnMut(toml::de::Error),
-) -> Vec<Diagnostic> {
-    let mut duplicates = Vec::new();
-    for e in errors {
-        match e.span() {
-            Some(at) if e.message() == "duplicate key" => duplicates.push(at),
-            _ => other(e),
-        }
-    }
-    explain(text, base, &duplicates)
-}
-
 /// Explains the TOML parser's "duplicate key" errors of one file (`spans`,
 /// the places it gives, in the file's own offsets; `base`, the file's
 /// offset in the scenario's). One diagnostic per mistake: errors that only
 /// follow from one already explained are dropped.
-fn explain(text: &str, base: usize, spans: &[Range<usize>]) -> Vec<Diagnostic> {
+pub(crate) fn explain(text: &str, base: usize, spans: &[Range<usize>]) -> Vec<Diagnostic> {
     let items = outline(text);
     // Where each line starts: the line of an offset is the count of
     // starts at or before it.

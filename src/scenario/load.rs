@@ -231,12 +231,8 @@ impl Loader<'_> {
         let text = self.sources.file(file_id).text.clone();
         let (doc, errors) = DeTable::parse_recoverable(&text);
         if !errors.is_empty() {
-            // toml says only "duplicate key": which key, and where it was
-            // first defined, is read from the text.
-            let explained = super::duplicates::explain_errors(&text, base, errors, |e| {
-                self.toml_error(base, &e, Context::Syntax, None)
-            });
-            self.diags.extend(explained);
+            self.diags
+                .extend(super::syntax::explain(&text, base, errors));
             self.stack.pop();
             return;
         }
@@ -468,11 +464,6 @@ impl Loader<'_> {
             .unwrap_or(Span::new(base, base));
         let raw = e.message().trim();
         let section = match context {
-            Context::Syntax => {
-                self.diags
-                    .push(Diagnostic::new(format!("{raw} (TOML syntax error)"), span));
-                return;
-            }
             Context::Meta => "meta",
             Context::Entry(section) => section,
         };
@@ -690,8 +681,6 @@ fn is_list_at(value: Option<&DeValue>, path: &[String]) -> bool {
 /// Where a TOML or serde error arose.
 #[derive(Clone, Copy)]
 enum Context {
-    /// The file is not valid TOML.
-    Syntax,
     /// The `[meta]` table.
     Meta,
     /// One entry of the array of tables `[[section]]`.

@@ -6,8 +6,9 @@
 //! override an entity (`override = true`); `network` reports what is still
 //! missing. The language is documented key by key in docs/SCENARIOS.md.
 
-pub(crate) mod duplicates;
+mod duplicates;
 pub mod load;
+pub(crate) mod syntax;
 
 use std::collections::BTreeMap;
 

@@ -260,15 +260,8 @@ fn parse_sweep(
     let span_of = |r: std::ops::Range<usize>| Span::new(r.start + base, r.end + base);
     let (doc, errors) = DeTable::parse_recoverable(&text);
     if !errors.is_empty() {
-        // toml says only "duplicate key": which key, and where it was
-        // first defined, is read from the text, as for scenario files.
-        let explained = crate::scenario::duplicates::explain_errors(&text, base, errors, |e| {
-            diags.push(Diagnostic::new(
-                format!("{} (TOML syntax error)", e.message().trim()),
-                e.span().map(span_of).unwrap_or(Span::new(base, base)),
-            ))
-        });
-        diags.extend(explained);
+        // Explained as in scenario files.
+        diags.extend(crate::scenario::syntax::explain(&text, base, errors));
         return Err(diags);
     }
     let top = doc.get_ref();
