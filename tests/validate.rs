@@ -1391,3 +1391,43 @@ fn realistic_lognormals_pass() {
         .map_err(|(_, d)| d.items)
         .expect("valid");
 }
+
+/// A trial keeps 4,096 fired shocks at most: a scenario whose shocks could
+/// come near that together is noted; one whose shocks cannot reach it
+/// (63 rate shocks of at most 64 events, one of probability 0.1 and one
+/// triggered: 4,034 at most) is not.
+#[test]
+fn shocks_that_could_fire_past_the_trial_cap_are_noted() {
+    let base = read(&fixture("base.toml"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let notes = |shocks: usize, rate: &str| {
+        let mut text = base.clone();
+        for i in 0..shocks {
+            text.push_str(&format!(
+                "\n[[shock]]\nid = \"storm_{i}\"\nrate_per_year = {rate}\n\
+                 duration_weeks = {{ fixed = 1 }}\nseverity = {{ fixed = 0.1 }}\n\
+                 [shock.capacity]\ncountries = [\"TW\"]\n"
+            ));
+        }
+        let path = write_temp(&dir, "many.toml", &text);
+        chipshock::network::notes(&build(&path).map_err(|(_, d)| d.items).expect("valid"))
+            .into_iter()
+            .filter(|n| n.contains("fired shocks at most"))
+            .collect::<Vec<_>>()
+    };
+    // With the base's blockade (probability 0.1) and election (rate 0.2):
+    // 62 storms at the per-shock cut, 64 events each, stay within 4,096.
+    assert_eq!(notes(62, "1e4"), Vec::<String>::new());
+    // 70 storms at the cut: 4,480 events a trial, every trial (and 4,485
+    // with the others' six standard deviations and the triggered one).
+    assert_eq!(
+        notes(70, "1e4"),
+        [
+            "the shocks fire 4480 times a trial on average, and up to about 4485 (six standard \
+             deviations, every triggered shock added): a trial keeps 4096 fired shocks at most, \
+             dropping the events of the shocks declared last"
+        ]
+    );
+    // 70 storms a year each: far from the cap.
+    assert_eq!(notes(70, "1"), Vec::<String>::new());
+}

@@ -256,6 +256,66 @@ fn poisson_above(mean: f64, k: u32) -> f64 {
     sum
 }
 
+/// Mean and variance of `min(N, k)` for N ~ Poisson(mean): a rate
+/// shock's events in a trial, as drawn.
+fn capped_poisson_moments(mean: f64, k: u32) -> (f64, f64) {
+    if mean.is_nan() || mean <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let ln_p = |j: u32| -mean + f64::from(j) * mean.ln() - libm::lgamma(f64::from(j) + 1.0);
+    let (mut below, mut m1, mut m2) = (0.0, 0.0, 0.0);
+    for j in 0..k {
+        let p = ln_p(j).exp();
+        let x = f64::from(j);
+        below += p;
+        m1 += p * x;
+        m2 += p * x * x;
+    }
+    let at_cap = (1.0 - below).max(0.0);
+    let cap = f64::from(k);
+    let mean = m1 + at_cap * cap;
+    (mean, (m2 + at_cap * cap * cap - mean * mean).max(0.0))
+}
+
+/// Whether a trial's shocks could come near [`MAX_FIRED`](super::MAX_FIRED):
+/// `Some((mean, most))` when the spontaneous events' count, at its mean
+/// plus six standard deviations, with every shock a trigger can fire added,
+/// reaches the cap (`most`: that sum). Only possible with more shocks than
+/// the cap over the per-shock cut, 64 of them at least.
+fn fired_near_cap(net: &Network) -> Option<(f64, f64)> {
+    let horizon = f64::from(net.settings.horizon_weeks);
+    let (mut mean, mut var, mut bound) = (0.0, 0.0, 0.0);
+    for sh in &net.shocks {
+        match sh.occurrence {
+            Occurrence::Probability(p) if p > 0.0 => {
+                let p = p.min(1.0);
+                mean += p;
+                var += p * (1.0 - p);
+                bound += 1.0;
+            }
+            Occurrence::RatePerYear(rate) if rate > 0.0 => {
+                let (m, v) =
+                    capped_poisson_moments(rate * horizon / 52.0, super::MAX_EVENTS_PER_SHOCK);
+                mean += m;
+                var += v;
+                bound += f64::from(super::MAX_EVENTS_PER_SHOCK);
+            }
+            _ => {}
+        }
+    }
+    // A shock is triggered at most once a trial.
+    let triggerable = (0..net.shocks.len())
+        .filter(|&k| {
+            net.shocks
+                .iter()
+                .any(|o| o.triggers.iter().any(|t| t.shock as usize == k))
+        })
+        .count() as f64;
+    let cap = super::MAX_FIRED as f64;
+    let most = mean + 6.0 * var.sqrt() + triggerable;
+    (bound + triggerable > cap && most >= cap).then_some((mean, most))
+}
+
 /// A positive number to two significant digits: 47, 0.37, 0.00037.
 fn two_digits(x: f64) -> String {
     let digits = (1 - x.log10().floor() as i32).max(0) as usize;
@@ -266,7 +326,8 @@ fn two_digits(x: f64) -> String {
 /// shock that can never fire within the horizon, a capacity shock on
 /// facilities that supply nobody, a stockpile target no higher than the
 /// stock already held, a rate of events the engine would often cut to
-/// [`MAX_EVENTS_PER_SHOCK`](super::MAX_EVENTS_PER_SHOCK) a trial. None
+/// [`MAX_EVENTS_PER_SHOCK`](super::MAX_EVENTS_PER_SHOCK) a trial, shocks
+/// that could together fire near [`MAX_FIRED`](super::MAX_FIRED). None
 /// is an error (a sweep may move a value across the line, and a scenario
 /// under construction may not be linked up yet), but each is most likely
 /// a mistake, so `chipshock validate` prints them as notes.
@@ -361,6 +422,14 @@ pub fn notes(net: &Network) -> Vec<String> {
                 ));
             }
         }
+    }
+    if let Some((mean, most)) = fired_near_cap(net) {
+        out.push(format!(
+            "the shocks fire {} times a trial on average, and up to about {} (six standard deviations, every triggered shock added): a trial keeps {} fired shocks at most, dropping the events of the shocks declared last",
+            show(mean.round()),
+            show(most.round()),
+            super::MAX_FIRED
+        ));
     }
     out
 }
@@ -2457,7 +2526,38 @@ impl Compiler {
 
 #[cfg(test)]
 mod tests {
-    use super::{CUT_NOTE_ABOVE, percent_over, poisson_above, two_digits};
+    use super::{CUT_NOTE_ABOVE, capped_poisson_moments, percent_over, poisson_above, two_digits};
+
+    /// Mean and variance of `min(N, k)` against the tail sums
+    /// `E[min(N,k)] = Σ_{j<k} P(N > j)` and `E[min(N,k)²] = Σ_{j<k} (2j+1)
+    /// P(N > j)`, computed from the other tail function.
+    #[test]
+    fn capped_poisson_moments_match_the_tail_sums() {
+        for mean in [0.3, 5.0, 40.0, 64.0, 90.0] {
+            let (m, v) = capped_poisson_moments(mean, 64);
+            let tail = |j: u32| poisson_above(mean, j);
+            let m_want: f64 = (0..64).map(tail).sum();
+            let m2_want: f64 = (0..64).map(|j| f64::from(2 * j + 1) * tail(j)).sum();
+            let v_want = m2_want - m_want * m_want;
+            assert!(
+                (m - m_want).abs() <= 1e-9 * m_want,
+                "{mean}: {m} vs {m_want}"
+            );
+            assert!(
+                (v - v_want).abs() <= 1e-7 * v_want.max(1e-3),
+                "{mean}: {v} vs {v_want}"
+            );
+        }
+        // Far below the cap, the Poisson's own moments.
+        let (m, v) = capped_poisson_moments(2.0, 64);
+        assert!(
+            (m - 2.0).abs() < 1e-12 && (v - 2.0).abs() < 1e-12,
+            "{m} {v}"
+        );
+        // Far above, always the cap.
+        assert_eq!(capped_poisson_moments(1e8, 64), (64.0, 0.0));
+        assert_eq!(capped_poisson_moments(0.0, 64), (0.0, 0.0));
+    }
 
     /// P(N > 64) against values computed with 40 significant digits, on both
     /// sides of the mean 64 where the sum changes direction; and the

@@ -214,6 +214,12 @@ pub struct Link {
 /// bound. `validate` notes a rate at which the cut is likely to matter.
 pub const MAX_EVENTS_PER_SHOCK: u32 = 64;
 
+/// Shocks fired in one trial, spontaneous and triggered together: events
+/// past this many are dropped (those of the shocks declared last), so that
+/// a trial's schedule has a bound. `validate` notes a scenario whose shocks
+/// could come near it.
+pub const MAX_FIRED: usize = 4096;
+
 /// How often a shock happens.
 #[derive(Clone, Debug, Serialize)]
 pub enum Occurrence {

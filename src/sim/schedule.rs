@@ -29,7 +29,7 @@ use crate::sampler::unit;
 /// truncated here).
 pub use crate::network::MAX_EVENTS_PER_SHOCK;
 /// Fired shocks per trial, spontaneous and triggered together.
-pub const MAX_FIRED: usize = 4096;
+pub use crate::network::MAX_FIRED;
 /// Poisson means up to this are drawn by inverse CDF from one uniform;
 /// larger ones by [`Poisson`](crate::sampler::Poisson) (PTRS) from the
 /// shock's own region.
