@@ -113,6 +113,40 @@ proptest! {
         }
     }
 
+    /// Whole-line slips (a line repeated or dropped, `[[x]]` written `[x]`,
+    /// a header or key added, non-ASCII text) exercise the explanations of
+    /// duplicate keys and syntax errors: loading never panics, and every
+    /// diagnostic renders.
+    #[test]
+    fn line_edits_never_panic(
+        edits in prop::collection::vec((0usize..200, 0usize..8), 1..6)
+    ) {
+        let base = common::read(&common::fixture("base.toml"));
+        let mut lines: Vec<String> = base.lines().map(str::to_owned).collect();
+        for (at, op) in edits {
+            let i = at % lines.len().max(1);
+            let line = lines.get(i).cloned().unwrap_or_default();
+            match op {
+                0 => lines.insert(i, line),
+                1 => { if !lines.is_empty() { lines.remove(i); } }
+                2 => lines[i] = line.replace("[[", "[").replace("]]", "]"),
+                3 => lines[i] = line.replace('[', "[[").replace(']', "]]"),
+                4 => lines.insert(i, "[meta]".into()),
+                5 => lines.insert(i, "näme = \"é\"".into()),
+                6 => lines[i] = line.replacen(" = ", ": ", 1),
+                _ => lines.insert(i, "id = \"dup\"".into()),
+            }
+        }
+        let text = lines.join("\n");
+        let (scenario, diags) = load_scenario_str("fuzz.toml", &text);
+        if diags.is_empty() {
+            let _ = network::compile(&scenario);
+        } else {
+            let r = chipshock::diagnostic::Renderer::new(&scenario.sources);
+            for d in &diags.items { let _ = r.render(d); }
+        }
+    }
+
     #[test]
     fn mutated_scenarios_never_panic(
         edits in prop::collection::vec((0usize..4000, prop::sample::select(vec!["", "0", "-1", "nan", "\"", "]", "[[", "=", "x", "1e400", "\n", "inf"])), 1..6)
