@@ -71,6 +71,20 @@ fn scenario_text(
     s
 }
 
+/// Loads `text` as a scenario and compiles it when valid, or renders every
+/// diagnostic: whatever the text, nothing may panic.
+fn load_compile_or_render(text: &str) {
+    let (scenario, diags) = load_scenario_str("fuzz.toml", text);
+    if diags.is_empty() {
+        let _ = network::compile(&scenario);
+    } else {
+        let r = chipshock::diagnostic::Renderer::new(&scenario.sources);
+        for d in &diags.items {
+            let _ = r.render(d);
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -137,14 +151,7 @@ proptest! {
                 _ => lines.insert(i, "id = \"dup\"".into()),
             }
         }
-        let text = lines.join("\n");
-        let (scenario, diags) = load_scenario_str("fuzz.toml", &text);
-        if diags.is_empty() {
-            let _ = network::compile(&scenario);
-        } else {
-            let r = chipshock::diagnostic::Renderer::new(&scenario.sources);
-            for d in &diags.items { let _ = r.render(d); }
-        }
+        load_compile_or_render(&lines.join("\n"));
     }
 
     #[test]
@@ -159,13 +166,6 @@ proptest! {
             let end = if text.is_char_boundary(end) { end } else { p };
             text.replace_range(p..end, ins);
         }
-        let (scenario, diags) = load_scenario_str("fuzz.toml", &text);
-        if diags.is_empty() {
-            let _ = network::compile(&scenario);
-        } else {
-            // Every diagnostic renders.
-            let r = chipshock::diagnostic::Renderer::new(&scenario.sources);
-            for d in &diags.items { let _ = r.render(d); }
-        }
+        load_compile_or_render(&text);
     }
 }
