@@ -101,20 +101,32 @@ fn sync_dir(path: &Path) {
     }
 }
 
-/// Makes sure `dir` exists and a file can be created in it, so that a long
-/// run given a bad `--out` (a file, a read-only place) fails before its
-/// trials rather than after them.
+/// Makes sure `dir` can be created and a file created in it, so that a
+/// long run given a bad `--out` (a file, a read-only place) fails before
+/// its trials rather than after them. The directories the check creates
+/// are removed again (the writers create them with the files), so a run
+/// stopped before it writes leaves nothing behind.
 pub fn prepare_dir(dir: &Path) -> io::Result<()> {
     if dir.is_file() {
         return Err(io::Error::other("it is a file, not a directory"));
     }
+    // The missing directories, deepest first.
+    let created: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .collect();
     fs::create_dir_all(dir)?;
     let probe = temp_path(&dir.join("write-test"));
-    OpenOptions::new()
+    let written = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&probe)?;
-    fs::remove_file(&probe)
+        .open(&probe)
+        .and_then(|_| fs::remove_file(&probe));
+    for d in created {
+        // (Empty unless something else wrote there meanwhile, which stays.)
+        let _ = fs::remove_dir(d);
+    }
+    written
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -185,6 +197,24 @@ mod tests {
         let plain = dir.path().join("new.dot");
         write_named(&plain, b"x").unwrap();
         assert_eq!(fs::read_to_string(&plain).unwrap(), "x");
+    }
+
+    /// The check of an output directory creates it only for the check:
+    /// what did not exist before does not after; what did, stays.
+    #[test]
+    fn preparing_a_directory_leaves_no_trace() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("a/b/c");
+        prepare_dir(&deep).unwrap();
+        assert!(!dir.path().join("a").exists());
+        fs::create_dir(dir.path().join("kept")).unwrap();
+        prepare_dir(&dir.path().join("kept")).unwrap();
+        prepare_dir(&dir.path().join("kept/new")).unwrap();
+        assert_eq!(entries(dir.path()), vec!["kept"]);
+        assert!(entries(&dir.path().join("kept")).is_empty());
+        fs::write(dir.path().join("file"), "x").unwrap();
+        assert!(prepare_dir(&dir.path().join("file")).is_err());
+        assert!(prepare_dir(&dir.path().join("file/below")).is_err());
     }
 
     #[test]
