@@ -227,7 +227,6 @@ fn trimmed(item: &str) -> Result<String, String> {
 /// `chipshock compare`.
 pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
     super::override_horizon(net, args.horizon);
-    super::say_notes(net);
     let mut ids: Vec<String> = if args.variants.is_empty() {
         net.variants.iter().map(|v| v.id.clone()).collect()
     } else {

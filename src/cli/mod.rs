@@ -22,11 +22,18 @@ pub const EXIT_INVALID: u8 = 1;
 /// Exit code for usage and I/O errors.
 pub const EXIT_USAGE: u8 = 2;
 
+/// Sets the horizon to `--horizon`, then prints the scenario's notes at
+/// the horizon in effect (see [`say_notes`]).
+pub(crate) fn override_horizon(net: &mut Network, horizon: Option<u32>) {
+    set_horizon(net, horizon);
+    say_notes(net);
+}
+
 /// Sets the horizon to `--horizon` and says, when that changes it while
 /// some shock occurs by `probability`, that such a chance is per trial: a
 /// 4 % blockade stays 4 % over a decade, while `rate_per_year` shocks scale
 /// with the horizon. Said even with `--quiet` (it is about the results).
-pub(crate) fn override_horizon(net: &mut Network, horizon: Option<u32>) {
+fn set_horizon(net: &mut Network, horizon: Option<u32>) {
     let Some(h) = horizon else { return };
     let from = std::mem::replace(&mut net.settings.horizon_weeks, h);
     if h == from {
@@ -54,7 +61,7 @@ pub(crate) fn override_horizon(net: &mut Network, horizon: Option<u32>) {
 /// applied): what it declares that does nothing, such as a shock whose
 /// onset is never before the horizon. `validate` lists them; a run says
 /// them too, since they are about its results (even with `--quiet`).
-pub(crate) fn say_notes(net: &Network) {
+fn say_notes(net: &Network) {
     for note in network::notes(net) {
         crate::say!("note: {note}");
     }

@@ -86,7 +86,6 @@ impl RunArgs {
     /// before building the engine, which must see the same horizon.
     pub fn apply_overrides(&self, net: &mut Network) -> anyhow::Result<()> {
         super::override_horizon(net, self.horizon);
-        super::say_notes(net);
         if let Some(s) = self.severe_usd {
             // As the scenario's `severe_loss_usd`: a threshold of 0 would
             // count trials that lost nothing as severe.

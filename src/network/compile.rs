@@ -279,10 +279,11 @@ fn capped_poisson_moments(mean: f64, k: u32) -> (f64, f64) {
 
 /// Whether a trial's shocks could come near [`MAX_FIRED`](super::MAX_FIRED):
 /// `Some((mean, most))` when the spontaneous events' count, at its mean
-/// plus six standard deviations, with every shock a trigger can fire added,
+/// plus six standard deviations, with every shock a trigger can fire added
+/// (`triggered`, per shock),
 /// reaches the cap (`most`: that sum). Only possible with more shocks than
 /// the cap over the per-shock cut, 64 of them at least.
-fn fired_near_cap(net: &Network) -> Option<(f64, f64)> {
+fn fired_near_cap(net: &Network, triggered: &[bool]) -> Option<(f64, f64)> {
     let horizon = f64::from(net.settings.horizon_weeks);
     let (mut mean, mut var, mut bound) = (0.0, 0.0, 0.0);
     for sh in &net.shocks {
@@ -304,13 +305,7 @@ fn fired_near_cap(net: &Network) -> Option<(f64, f64)> {
         }
     }
     // A shock is triggered at most once a trial.
-    let triggerable = (0..net.shocks.len())
-        .filter(|&k| {
-            net.shocks
-                .iter()
-                .any(|o| o.triggers.iter().any(|t| t.shock as usize == k))
-        })
-        .count() as f64;
+    let triggerable = triggered.iter().filter(|&&t| t).count() as f64;
     let cap = super::MAX_FIRED as f64;
     let most = mean + 6.0 * var.sqrt() + triggerable;
     (bound + triggerable > cap && most >= cap).then_some((mean, most))
@@ -334,21 +329,25 @@ fn two_digits(x: f64) -> String {
 pub fn notes(net: &Network) -> Vec<String> {
     let mut out = Vec::new();
     let horizon = net.settings.horizon_weeks;
+    // Per shock: some shock's trigger names it.
+    let mut triggered = vec![false; net.shocks.len()];
+    for t in net.shocks.iter().flat_map(|o| &o.triggers) {
+        if let Some(x) = triggered.get_mut(t.shock as usize) {
+            *x = true;
+        }
+    }
     for (k, sh) in net.shocks.iter().enumerate() {
-        let triggered = net
-            .shocks
-            .iter()
-            .any(|o| o.triggers.iter().any(|t| t.shock as usize == k));
+        let by_trigger = triggered[k];
         // A drawn onset is rounded to the week; at or past the horizon the
         // shock does not fire in that trial (docs/MODEL.md §2).
-        if !triggered && matches!(sh.occurrence, Occurrence::Probability(p) if p <= 0.0) {
+        if !by_trigger && matches!(sh.occurrence, Occurrence::Probability(p) if p <= 0.0) {
             out.push(format!(
                 "shock `{}` never fires: its probability is 0 and no shock triggers it",
                 sh.id
             ));
         } else if let Some(onset) = &sh.onset_week
             && onset.support().0 >= f64::from(horizon) - 0.5
-            && !triggered
+            && !by_trigger
         {
             out.push(format!(
                 "shock `{}` never fires: its onset_week is never before the horizon ({horizon} weeks)",
@@ -423,7 +422,7 @@ pub fn notes(net: &Network) -> Vec<String> {
             }
         }
     }
-    if let Some((mean, most)) = fired_near_cap(net) {
+    if let Some((mean, most)) = fired_near_cap(net, &triggered) {
         out.push(format!(
             "the shocks fire {} times a trial on average, and up to about {} (six standard deviations, every triggered shock added): a trial keeps {} fired shocks at most, dropping the events of the shocks declared last",
             show(mean.round()),
