@@ -39,21 +39,80 @@ pub(crate) fn explain(
         let message = e.message().trim();
         let written = text.get(at.clone()).unwrap_or("");
         let line_text = text.lines().nth(line).unwrap_or("");
+        let line_start = text[..at.start.min(text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let before = text.get(line_start..at.start).unwrap_or("");
+        let at_error = Slip {
+            message,
+            written,
+            before,
+            line: line_text,
+        };
         out.push(
             Diagnostic::new(
                 format!("{message} (TOML syntax error)"),
                 Span::new(base + at.start, base + at.end),
             )
-            .hint_opt(hint(message, written, line_text, text)),
+            .hint_opt(hint(&at_error, text)),
         );
     }
     out.extend(super::duplicates::explain(text, base, &duplicates));
     out
 }
 
-/// What the writer of `line` (where the parser stopped at `written`)
-/// most likely meant, for the parser's `message`.
-fn hint(message: &str, written: &str, line: &str, text: &str) -> Option<String> {
+/// Where the parser stopped, and what it said.
+struct Slip<'a> {
+    /// The parser's message.
+    message: &'a str,
+    /// The text it stopped at.
+    written: &'a str,
+    /// The line's text before it.
+    before: &'a str,
+    /// The whole line.
+    line: &'a str,
+}
+
+/// The bracket, `[` or `{`, left open in `before` (outside strings), if
+/// any: what the text that follows it is an element of.
+fn open_bracket(before: &str) -> Option<char> {
+    let mut open = Vec::new();
+    let mut quote = None;
+    let mut escaped = false;
+    for c in before.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q == '"' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '[' | '{' => open.push(c),
+                ']' | '}' => {
+                    open.pop();
+                }
+                '#' => break,
+                _ => {}
+            },
+        }
+    }
+    open.pop()
+}
+
+/// What the writer of the line (where the parser stopped) most likely
+/// meant, for the parser's message.
+fn hint(slip: &Slip, text: &str) -> Option<String> {
+    let Slip {
+        message,
+        written,
+        before,
+        line,
+    } = *slip;
     let is = |prefix: &str| message.starts_with(prefix);
     let key = line
         .split(['=', ':'])
@@ -69,9 +128,56 @@ fn hint(message: &str, written: &str, line: &str, text: &str) -> Option<String> 
         "the file is TOML, not JSON: tables as `[name]` or `[[name]]` headers, and one \
          `key = value` per line"
             .to_string()
+    } else if is("string values must be quoted") && written.trim().contains(char::is_whitespace) {
+        // Two values where one goes: `[1 2]`, `{ a = 1 b = 2 }`, `x = 1 2`.
+        match open_bracket(before) {
+            Some('[') => "an array is [a, b, c]: a comma between its elements".to_string(),
+            Some(_) => {
+                "an inline table is { a = 1, b = 2 }: a comma between its entries".to_string()
+            }
+            None => format!(
+                "a key takes one value: a list is written `{key} = [a, b]`, and text is \
+                 quoted: `{key} = \"{}\"`",
+                written.trim()
+            ),
+        }
     } else if is("string values must be quoted") {
         let word = written.trim();
         format!("text is quoted: `\"{word}\"`; only numbers, true and false go unquoted")
+    } else if is("missing escaped value")
+        || is("too few unicode value digits")
+        || is("invalid unicode")
+    {
+        "in a \"...\" string a backslash starts an escape (\\n, \\t, \\\", \\\\, \\u00e9): \
+         write \\\\ for a backslash, or use a literal string in single quotes, \
+         'C:\\data', which keeps every character as written"
+            .to_string()
+    } else if is("unexpected key or value") && line.trim_start().starts_with('[') {
+        "a table header stands alone on its line, its brackets matched: `[meta]` or \
+         `[[facility]]`"
+            .to_string()
+    } else if is("unexpected key or value") && before.trim_end().ends_with('\'') {
+        "a '...' string ends at the next ': for text with an apostrophe use double \
+         quotes, \"it's\""
+            .to_string()
+    } else if is("unexpected key or value") && before.trim_end().ends_with('"') {
+        "a key takes one value: several are written as a list, `[\"a\", \"b\"]`".to_string()
+    } else if is("unquoted keys cannot be empty") {
+        "a key goes before `=`, and each part of a dotted key has a name: `key = value`, \
+         `a.b = value`"
+            .to_string()
+    } else if is("extra comma") {
+        "one comma between two elements".to_string()
+    } else if is("invalid multi-line") {
+        "close the string with the same three quotes that open it: \"\"\"...\"\"\" or \
+         '''...'''"
+            .to_string()
+    } else if is("invalid comment character") {
+        "a comment holds printable text only: remove the control character (a stray \
+         byte from a copy and paste)"
+            .to_string()
+    } else if is("invalid date") || is("invalid time") || is("unsupported datetime") {
+        "no scenario value is a date or time: quote it if it is text, \"2024-01-01\"".to_string()
     } else if is("invalid unquoted key") && written.contains(':') {
         format!("a key takes its value with `=`, not `:`: write `{key} = ...`")
     } else if is("invalid unquoted key") || is("invalid key") {
@@ -105,6 +211,7 @@ fn hint(message: &str, written: &str, line: &str, text: &str) -> Option<String> 
         || is("invalid mantissa")
         || is("unexpected leading zero")
         || is("unexpected sign")
+        || is("`_` may only go between digits")
     {
         "write a plain number, such as 52, 0.25 or 1.5e9: no units, no thousands separators, \
          no leading zeros"
@@ -172,6 +279,68 @@ mod tests {
             ),
             ("h = 52.5.1\n", "invalid float", "write a plain number"),
             ("b = True\n", "invalid boolean", "write true or false"),
+            (
+                "path = \"C:\\data\"\n",
+                "missing escaped value",
+                "write \\\\ for a backslash",
+            ),
+            (
+                "x = [1 2]\n",
+                "string values must be quoted",
+                "a comma between its elements",
+            ),
+            (
+                "x = {a = 1 b = 2}\n",
+                "string values must be quoted",
+                "a comma between its entries",
+            ),
+            (
+                "x = 1 2\n",
+                "string values must be quoted",
+                "a key takes one value",
+            ),
+            (
+                "x = [\"[\", 1 2]\n",
+                "string values",
+                "a comma between its elements",
+            ),
+            (
+                "x = \"a\" \"b\"\n",
+                "unexpected key or value",
+                "written as a list",
+            ),
+            (
+                "x = 'it's'\n",
+                "unexpected key or value",
+                "use double quotes",
+            ),
+            (
+                "[a]]\n",
+                "unexpected key or value",
+                "a table header stands alone",
+            ),
+            (
+                "= 1\n",
+                "unquoted keys cannot be empty",
+                "a key goes before `=`",
+            ),
+            ("x = [1,,2]\n", "extra comma", "one comma"),
+            ("x = \"\"\"abc\n", "invalid multi-line", "same three quotes"),
+            (
+                "x = 1 # a\u{1}\n",
+                "invalid comment character",
+                "printable text",
+            ),
+            (
+                "d = 2024-13-01\n",
+                "invalid date",
+                "no scenario value is a date",
+            ),
+            (
+                "x = 1__0\n",
+                "`_` may only go between digits",
+                "write a plain number",
+            ),
         ] {
             let d = errors(text);
             assert_eq!(d.len(), 1, "{text:?}: {d:#?}");
