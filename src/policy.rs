@@ -53,6 +53,12 @@ pub struct Regime {
     /// Whether each link is qualified: suppliers qualified by a
     /// friendshoring deal lose it when the deal's agreement is revoked.
     pub qualified: Vec<bool>,
+    /// Links this regime does not have, in link order: those a
+    /// friendshoring deal added to the network, once every deal that
+    /// contracted them is revoked. The contracted source was the paper: it
+    /// may no more take share after a shortfall than a producer the
+    /// scenario never linked.
+    pub withdrawn: Vec<u32>,
 }
 
 /// Members-first service during a crisis, while an agreement holds.
@@ -346,8 +352,14 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
     // Friendshoring: qualify and link the allied suppliers, add their
     // extra capacity (built, so it stays), and record the share moves.
     let members = |bloc: u32, country: u32| net.countries[country as usize].blocs.contains(&bloc);
-    // Links a friendshoring deal qualified: (policy, supplier, need).
+    // Links whose standing a friendshoring deal gave (the link itself, or
+    // its qualification), as (need, supplier) pairs, and each deal that
+    // covers one: (policy, supplier, need). A link keeps its standing in a
+    // regime while some deal covering it is in force.
     let mut granted: Vec<(usize, u32, u32)> = Vec::new();
+    let mut by_deal = PairSet::default();
+    // Of those, the links a deal added.
+    let mut created = PairSet::default();
     // (need, supplier) of every link of the union so far.
     let mut linked: PairSet = u.links.iter().map(|l| pair(l.need, l.supplier)).collect();
     for &pi in &policies {
@@ -384,7 +396,8 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
         for &n in needs {
             for &f in &receivers {
                 if linked.insert(pair(n, f)) {
-                    granted.push((pi, f, n));
+                    created.insert(pair(n, f));
+                    by_deal.insert(pair(n, f));
                     let lead = net
                         .need_links
                         .row(n as usize)
@@ -411,7 +424,9 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
         }
         for l in &mut u.links {
             if in_policy[l.need as usize] && receivers.contains(&l.supplier) {
-                if !l.qualified {
+                let p = pair(l.need, l.supplier);
+                if !l.qualified || by_deal.contains(&p) {
+                    by_deal.insert(p);
                     granted.push((pi, l.supplier, l.need));
                 }
                 l.qualified = true;
@@ -542,13 +557,22 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
                     }
                 }
             }
+            // A link whose standing a deal gave loses it once no deal
+            // covering it is in force: a link the deal qualified is a
+            // candidate again, one it added is withdrawn.
+            let in_force: PairSet = granted
+                .iter()
+                .filter(|&&(pi, ..)| !revoked(pi))
+                .map(|&(_, sup, n)| pair(n, sup))
+                .collect();
             let mut qualified: Vec<bool> = u.links.iter().map(|l| l.qualified).collect();
-            for &(pi, sup, n) in &granted {
-                if revoked(pi) {
-                    for &l in u.need_links.row(n as usize) {
-                        if u.links[l as usize].supplier == sup {
-                            qualified[l as usize] = false;
-                        }
+            let mut withdrawn = Vec::new();
+            for (l, link) in u.links.iter().enumerate() {
+                let p = pair(link.need, link.supplier);
+                if by_deal.contains(&p) && !in_force.contains(&p) {
+                    qualified[l] = false;
+                    if created.contains(&p) {
+                        withdrawn.push(l as u32);
                     }
                 }
             }
@@ -579,6 +603,7 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
                 facility_output: g.baseline.facility_output.clone(),
                 need_use: g.needs.iter().map(|n| n.baseline_use).collect(),
                 qualified,
+                withdrawn,
             });
         }
     }

@@ -61,6 +61,50 @@ fn plan(seed: u64, trials: u64) -> TrialPlan {
     }
 }
 
+/// A friendshoring deal that links a market to an allied fab it never
+/// sourced from; qualification (5 weeks) is shorter than the outage.
+const DEAL_WITH_A_NEW_SOURCE: &str = "[meta]\nhorizon_weeks = 52\n\
+    [[bloc]]\nid = \"pact\"\nagreement = true\n\
+    [[country]]\nid = \"A\"\n[[country]]\nid = \"C\"\n[[country]]\nid = \"E\"\nblocs = [\"pact\"]\n\
+    [[product]]\nid = \"chip\"\nunit = \"u\"\ncategory = \"front_end\"\nvalue_usd_per_unit = 5\nqualification_weeks = 5\n\
+    [[facility]]\nid = \"fab_a\"\ncountry = \"A\"\nkind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 100\nrecovery_weeks = 0\n\
+    [[facility]]\nid = \"fab_e\"\ncountry = \"E\"\nkind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 100\nrecovery_weeks = 0\n\
+    [[market]]\nid = \"mkt\"\ncountry = \"C\"\nsector = \"consumer\"\ninventory_weeks = 1\n\
+    [market.demand.chip]\nunits_per_week = 100\nlost_usd_per_unit = 1\n\
+    [[link]]\nsupplier = \"fab_a\"\ncustomer = \"mkt\"\nproduct = \"chip\"\nshare = 1.0\nlead_weeks = 1\n\
+    [[shock]]\nid = \"out\"\nprobability = 0\nduration_weeks = { fixed = 6 }\nseverity = { fixed = 1 }\n\
+    [shock.capacity]\nfacilities = [\"fab_a\"]\n\
+    [[shock]]\nid = \"election\"\nprobability = 0\nrevoke = [\"pact\"]\n\
+    [[policy]]\nid = \"deal\"\nagreement = \"pact\"\n[policy.friendshore]\nproduct = \"chip\"\n\
+    customers = { markets = [\"mkt\"] }\nfrom = [\"A\"]\nto = \"pact\"\nshare = 0.5\n\
+    [[variant]]\nid = \"friend\"\npolicies = [\"deal\"]\n";
+
+/// The link a friendshoring deal added is gone with the deal: once the
+/// agreement is revoked, the allied fab is no more a candidate for the
+/// market's rerouting than in the baseline, where nothing links them. Before,
+/// the link stayed as an unqualified candidate, qualified after 5 weeks of
+/// the outage and served the market: the torn-up deal still saved 100 units.
+#[test]
+fn a_revoked_deal_leaves_no_second_source() {
+    let (scenario, diags) = load_scenario_str("deal.toml", DEAL_WITH_A_NEW_SOURCE);
+    assert!(diags.is_empty(), "{:?}", diags.items);
+    let n = chipshock::network::compile(&scenario)
+        .map_err(|d| d.items)
+        .expect("valid");
+    let (base, friend) = (engine(&n, "baseline"), engine(&n, "friend"));
+    let outage = FiredShock::scripted(shock(&n, "out"), 20, 6, 1.0, 0);
+    let election = FiredShock::scripted(shock(&n, "election"), 5, 1, 1.0, 0);
+    // Hand check: fab_a makes nothing in weeks 20-25; the week-19 shipment
+    // serves week 20 and the week of stock week 21; weeks 22-26 are lost
+    // (fab_a ships again in week 26, arriving in week 27).
+    assert_eq!(scripted(&base, std::slice::from_ref(&outage)), 500.0);
+    // The deal in force: half the market's supply comes from fab_e, which
+    // takes the rest once fab_a is down.
+    assert!(scripted(&friend, std::slice::from_ref(&outage)) < 100.0);
+    // Torn up 15 weeks before: exactly the baseline's loss.
+    assert_eq!(scripted(&friend, &[election, outage]), 500.0);
+}
+
 /// Paper versus concrete: when the agreement breaks before the blockade,
 /// friendshoring's benefit falls back to the baseline's, while reshoring's
 /// is unchanged.

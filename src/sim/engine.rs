@@ -72,6 +72,42 @@ pub(crate) struct NeedRt {
     pub market: bool,
 }
 
+/// Whether a link may take share when its need reroutes. Ordered from
+/// least standing to most: a regime switch lowers a trial's standing of a
+/// link to the new regime's, never raises it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub(crate) enum Qualification {
+    /// Never: the link belongs to other regimes only (what a revoked
+    /// friendshoring deal had contracted).
+    Withdrawn,
+    /// Once its need has been short for the product's qualification weeks.
+    Candidate,
+    /// At once.
+    Qualified,
+}
+
+impl Qualification {
+    pub(crate) fn of(qualified: bool) -> Qualification {
+        if qualified {
+            Qualification::Qualified
+        } else {
+            Qualification::Candidate
+        }
+    }
+
+    /// Whether the link may take share, its need short for its
+    /// qualification weeks or not (`short_long_enough`).
+    #[inline(always)]
+    pub(crate) fn may_take(self, short_long_enough: bool) -> bool {
+        match self {
+            Qualification::Qualified => true,
+            Qualification::Candidate => short_long_enough,
+            Qualification::Withdrawn => false,
+        }
+    }
+}
+
 /// A link as the loop sees it.
 #[derive(Clone, Debug)]
 pub(crate) struct LinkRt {
@@ -81,7 +117,7 @@ pub(crate) struct LinkRt {
     pub base_share: f64,
     /// Baseline weekly flow = `base_use(need) * base_share`.
     pub base_flow: f64,
-    pub qualified: bool,
+    pub qualified: Qualification,
 }
 
 /// A network compiled for simulation. Immutable; shared by all threads.
@@ -103,7 +139,7 @@ pub struct Engine {
     pub(crate) l_flow: Vec<LinkFlow>,
     pub(crate) l_base_share: Vec<f64>,
     /// Qualification at baseline (a trial starts from it).
-    pub(crate) l_qualified: Vec<bool>,
+    pub(crate) l_qualified: Vec<Qualification>,
     pub(crate) need_links: Csr,
     /// Facility → its material needs (in `Network::facility_needs` order), with the
     /// units used per unit of output alongside (`mat_per_unit[i]` for
@@ -217,7 +253,7 @@ impl Engine {
                 lead: l.lead_weeks.max(1),
                 base_share: l.share,
                 base_flow: 0.0,
-                qualified: l.qualified,
+                qualified: Qualification::of(l.qualified),
             })
             .collect();
         let max_lead = links.iter().map(|l| l.lead).max().unwrap_or(1);
@@ -525,6 +561,14 @@ impl Engine {
     }
 
     /// Holds back `units` of need `n`'s stock while reserves are locked.
+    /// Takes link `l` out of this engine's regime: it may never take
+    /// share (see [`Qualification::Withdrawn`]). Its share and flow are
+    /// the regime's, zero.
+    pub(crate) fn withdraw(&mut self, l: usize) {
+        self.links[l].qualified = Qualification::Withdrawn;
+        self.l_qualified[l] = Qualification::Withdrawn;
+    }
+
     pub(crate) fn set_reserve(&mut self, n: usize, units: f64) {
         self.reserve[n] = units;
         if units > 0.0 && !self.reserve_needs.contains(&(n as u32)) {
@@ -722,7 +766,7 @@ pub struct Scratch {
     pub(crate) ship: Vec<f64>,
     /// Passable fraction from lane shocks.
     pub(crate) pf: Vec<f64>,
-    pub(crate) qualified: Vec<bool>,
+    pub(crate) qualified: Vec<Qualification>,
     /// The orders and passable fractions of the partly closed customer
     /// links of the facility being rationed, and which of them are capped
     /// at their passable fraction.
@@ -923,7 +967,7 @@ impl Scratch {
         for v in [&mut self.share, &mut self.ship, &mut self.pf] {
             v.resize(nl, 0.0);
         }
-        self.qualified.resize(nl, false);
+        self.qualified.resize(nl, Qualification::Candidate);
 
         self.pipe.resize(e.pipe_len, 0.0);
         self.slot.clear();
@@ -1041,10 +1085,11 @@ impl Scratch {
             }
             self.need[a.need as usize].transit_dev += d * f64::from(a.lead);
         }
-        // A qualification the new regime withdraws (a revoked deal's
-        // contracted second source) lapses.
-        for &l in &change.lapsed {
-            self.qualified[l as usize] = false;
+        // A standing the new regime lowers (a revoked deal's contracted
+        // second source) lapses to it.
+        for (&l, &to) in change.lapsed.iter().zip(&change.lapsed_to) {
+            let q = &mut self.qualified[l as usize];
+            *q = (*q).min(to);
         }
         for (st, d) in self.need.iter_mut().zip(&change.target_delta) {
             st.inv_dev += d;
@@ -1220,8 +1265,9 @@ pub(crate) struct RegimeChange {
     /// flow under the other engine.
     flows: Vec<u32>,
     to_flow: Vec<f64>,
-    /// Links whose qualification the other engine withdraws.
+    /// Links whose standing the other engine lowers, and to what.
     lapsed: Vec<u32>,
+    lapsed_to: Vec<Qualification>,
     /// Per need, the old target less the new (every need: a stock is
     /// re-expressed against its new target by one addition, even of zero).
     target_delta: Vec<f64>,
@@ -1232,20 +1278,23 @@ pub(crate) struct RegimeChange {
 
 impl RegimeChange {
     pub(crate) fn between(from: &Engine, to: &Engine) -> RegimeChange {
-        let (mut flows, mut to_flow, mut lapsed) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut flows, mut to_flow) = (Vec::new(), Vec::new());
+        let (mut lapsed, mut lapsed_to) = (Vec::new(), Vec::new());
         for (l, (a, b)) in from.links.iter().zip(&to.links).enumerate() {
             if a.base_flow - b.base_flow != 0.0 {
                 flows.push(l as u32);
                 to_flow.push(b.base_flow);
             }
-            if a.qualified && !b.qualified {
+            if b.qualified < a.qualified {
                 lapsed.push(l as u32);
+                lapsed_to.push(b.qualified);
             }
         }
         RegimeChange {
             flows,
             to_flow,
             lapsed,
+            lapsed_to,
             target_delta: from
                 .needs
                 .iter()

@@ -19,7 +19,7 @@
 //! The equations, with the tests that pin each, are in docs/MODEL.md.
 
 use super::bits::{ones, word_where};
-use super::engine::{Engine, LinkFlow, NeedState, Scratch};
+use super::engine::{Engine, LinkFlow, NeedState, Qualification, Scratch};
 
 /// Chooses, week by week, which compiled engine is in force (the policy
 /// regime) and adjusts the state for policy rules the loop does not know.
@@ -1346,7 +1346,7 @@ impl Engine {
             if short_delivery(prev_order * share, sh) {
                 short_share += share;
                 short_shipped += sh;
-            } else if let Some(sp) = self.eligible(l, q || qual_ok, pf, &s.spare) {
+            } else if let Some(sp) = self.eligible(l, q.may_take(qual_ok), pf, &s.spare) {
                 spare_sum += sp;
                 s.takers[k] = l as u32;
                 k += 1;
@@ -1501,7 +1501,7 @@ impl Engine {
                         let f = lf.supplier as usize;
                         let g = if over { grants[f] } else { 1.0 };
                         *x += take * spare[f] * g;
-                        *q = true;
+                        *q = Qualification::Qualified;
                     } else if short_delivery(prev_order * *x, sh) {
                         // Short as the plan decided (the same expression of
                         // the same values: this link's share has not moved).

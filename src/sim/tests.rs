@@ -1055,7 +1055,7 @@ fn state_bits(st: &super::Scratch) -> Vec<u64> {
     ] {
         v.extend(a.iter().map(|x| x.to_bits()));
     }
-    v.extend(st.qualified.iter().map(|&x| u64::from(x)));
+    v.extend(st.qualified.iter().map(|&x| x as u64));
     v
 }
 

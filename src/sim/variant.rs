@@ -121,6 +121,9 @@ impl VariantEngine {
                     &in_crisis
                 };
                 let mut e = Engine::with_config(n, cfg.clone());
+                for &l in &regime.withdrawn {
+                    e.withdraw(l as usize);
+                }
                 for &(need, units) in &vn.reserves {
                     e.set_reserve(need as usize, units);
                 }
