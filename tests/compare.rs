@@ -515,3 +515,50 @@ fn prequalified_alternate_never_hurts() {
     }
     assert!(better > 0, "the alternate helps in some trial");
 }
+
+/// More capacity is not monotone even in one chain with one market
+/// (docs/MODEL.md §7): a fab cut below its orders keeps ordering wafers for
+/// the orders it receives, not for what it can make, so it builds wafer
+/// stock in front of the cut, and that stock later carries it through its
+/// supplier's outage. The same fab with twice the capacity rides the cut
+/// out without building any, and loses in the supplier's outage.
+#[test]
+fn more_capacity_can_hurt_in_one_chain() {
+    let chain = |fab_capacity: f64| {
+        format!(
+            "[meta]\nhorizon_weeks = 78\n\
+            [[country]]\nid = \"A\"\n\
+            [[product]]\nid = \"wafer\"\nunit = \"w\"\ncategory = \"material\"\nvalue_usd_per_unit = 10\n\
+            [[product]]\nid = \"chip\"\nunit = \"u\"\ncategory = \"front_end\"\nvalue_usd_per_unit = 5\n\
+            [[facility]]\nid = \"sup\"\ncountry = \"A\"\nkind = \"materials\"\nproduct = \"wafer\"\n\
+            capacity_per_week = 150\ninventory_weeks = 0\nrecovery_weeks = 2\n\
+            [[facility]]\nid = \"fab\"\ncountry = \"A\"\nkind = \"fab\"\nproduct = \"chip\"\n\
+            capacity_per_week = {fab_capacity}\ninventory_weeks = 2\nrecovery_weeks = 3\nrecipe = {{ wafer = 1.0 }}\n\
+            [[market]]\nid = \"mkt\"\ncountry = \"A\"\nsector = \"consumer\"\ninventory_weeks = 1\n\
+            [market.demand.chip]\nunits_per_week = 100\nlost_usd_per_unit = 50\n\
+            [[link]]\nsupplier = \"sup\"\ncustomer = \"fab\"\nproduct = \"wafer\"\nshare = 1.0\nlead_weeks = 2\n\
+            [[link]]\nsupplier = \"fab\"\ncustomer = \"mkt\"\nproduct = \"chip\"\nshare = 1.0\nlead_weeks = 2\n\
+            [[shock]]\nid = \"fab_cut\"\nprobability = 0\nrecovery_weeks = {{ fixed = 3 }}\nduration_weeks = {{ fixed = 4 }}\nseverity = {{ fixed = 1 }}\n[shock.capacity]\nfacilities = [\"fab\"]\n\
+            [[shock]]\nid = \"sup_cut\"\nprobability = 0\nrecovery_weeks = {{ fixed = 4 }}\nduration_weeks = {{ fixed = 4 }}\nseverity = {{ fixed = 1 }}\n[shock.capacity]\nfacilities = [\"sup\"]\n"
+        )
+    };
+    let lost = |fab_capacity: f64| {
+        let (scenario, diags) = load_scenario_str("chain.toml", &chain(fab_capacity));
+        assert!(diags.is_empty(), "{:?}", diags.items);
+        let n = chipshock::network::compile(&scenario)
+            .map_err(|d| d.items)
+            .expect("valid");
+        let fired = [
+            FiredShock::scripted(shock(&n, "fab_cut"), 34, 4, 0.568, 3),
+            FiredShock::scripted(shock(&n, "sup_cut"), 40, 4, 0.757, 4),
+        ];
+        scripted(&engine(&n, "baseline"), &fired)
+    };
+    // At 200 the cut leaves 86.4 a week against orders of 100 and more:
+    // the market's week of stock covers the gap, and the wafers ordered for
+    // the unmade chips cover the supplier's outage. At 400 the cut leaves
+    // 172.8, more than the orders, and nothing is put by.
+    let (small, large) = (lost(200.0), lost(400.0));
+    assert_eq!(small, 0.0);
+    assert!(large > 600.0, "{large}");
+}
