@@ -92,7 +92,10 @@ pub struct FiredShock {
 impl FiredShock {
     /// A scripted instance of shock `shock` (index into `Network::shocks`),
     /// not drawn and not triggered: "the blockade starts in week 10, lasts
-    /// 26 weeks at full severity and recovers over 8".
+    /// 26 weeks at full severity and recovers over 8". A capacity shock
+    /// the scenario declares without `recovery_weeks` recovers each
+    /// facility over the facility's own recovery time whatever
+    /// `recovery_weeks` says here (it only bounds when the shock is over).
     pub fn scripted(
         shock: u32,
         onset_week: u32,
