@@ -94,8 +94,9 @@ impl FiredShock {
     /// not drawn and not triggered: "the blockade starts in week 10, lasts
     /// 26 weeks at full severity and recovers over 8". A capacity shock
     /// the scenario declares without `recovery_weeks` recovers each
-    /// facility over the facility's own recovery time whatever
-    /// `recovery_weeks` says here (it only bounds when the shock is over).
+    /// facility over the facility's own recovery time, as when drawn:
+    /// `recovery_weeks` is then set to the longest of them when the
+    /// schedule is simulated.
     pub fn scripted(
         shock: u32,
         onset_week: u32,

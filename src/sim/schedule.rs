@@ -80,6 +80,19 @@ fn poisson_inverse(mean: f64, u: f64) -> u32 {
 }
 
 impl Engine {
+    /// Sets the recovery of every capacity shock in `fired` that the
+    /// scenario declares without one to the longest of its facilities'
+    /// recovery times, as a drawn schedule has it: each facility ramps back
+    /// over its own time, and the weeks the shock touches its targets must
+    /// cover the longest ramp. (A scripted schedule may say otherwise.)
+    pub(crate) fn settle_recovery(&self, fired: &mut [FiredShock]) {
+        for f in fired {
+            let s = &self.shocks[f.shock as usize];
+            if s.recovery_weeks.is_none() && matches!(s.target, ShockTarget::Capacity(_)) {
+                f.recovery_weeks = self.shock_fac_recovery[f.shock as usize];
+            }
+        }
+    }
     /// Draws trial `trial`'s schedule into `fired` (cleared first), in time
     /// order: by onset, a triggered instance after its parent; a shock is
     /// triggered at most once, at the earliest onset its firing triggers

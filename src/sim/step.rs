@@ -249,6 +249,7 @@ impl Engine {
         inspect: impl FnMut(u32, &Scratch),
     ) {
         s.ensure(self);
+        self.settle_recovery(&mut out.fired);
         if out.fired.is_empty() && self.cfg.fast_forward {
             // Nothing happens: the baseline is an exact fixed point, so the
             // outcome is exact zeros (already in `out`).

@@ -632,6 +632,29 @@ fn linear_recovery_ramp() {
     }
 }
 
+/// A scripted schedule of a capacity shock declared without a recovery of
+/// its own recovers the facility over the facility's time, as a drawn one
+/// does, whatever recovery the script gives: before, a script's shorter
+/// recovery ended the shock's weeks early and cut the facility's ramp
+/// (capacity back in full in week 15, 150 units fewer lost).
+#[test]
+fn a_scripted_shock_keeps_the_facility_recovery() {
+    let net = single_market(false, 100.0, None, 3.0);
+    let e = Engine::new(&net);
+    for scripted_recovery in [0, 1, 3, 9] {
+        let mut s = e.scratch();
+        let mut out = TrialOutcome::default();
+        out.reset(0, e.market_need_ids.len(), 0);
+        out.fired
+            .push(super::FiredShock::scripted(0, W, 5, 1.0, scripted_recovery));
+        e.simulate(&mut s, &mut out, false, |_, _| {});
+        assert_eq!(
+            out.lost_units, 650.0,
+            "scripted recovery {scripted_recovery}"
+        );
+    }
+}
+
 /// Capital input: the fab (capacity 100 = load, recovery 4) draws 1 unit of
 /// tool service per week from 2 weeks of spares; the tool maker is down
 /// weeks 10-29. Spares last through week 12; from week 13 health erodes by

@@ -266,6 +266,7 @@ impl VariantEngine {
     ) {
         self.engines[0].begin_trial(0, s, out, record_weekly);
         out.fired.extend_from_slice(fired);
+        self.engines[0].settle_recovery(&mut out.fired);
         if out.fired.is_empty() && self.is_static {
             return;
         }
