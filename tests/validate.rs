@@ -264,6 +264,13 @@ cases! {
     // `include` below a table header is a key of that table.
     include_after_a_table_header: "[meta]\nname = \"base\"" => "[meta]\nname = \"base\"\ninclude = [\"other.toml\"]",
         "unknown field `include`", at "include = [", hint "`include` must come before the first table header";
+    // A key of the shock written below its target's header.
+    shock_key_below_its_target: "[shock.capacity]\ncountries = [\"TW\"]" => "[shock.capacity]\ncountries = [\"TW\"]\nonset_week = { fixed = 3 }",
+        "unknown field `onset_week`", at "onset_week = {", hint "`onset_week` is a key of the [[shock]] itself: move it above the `[shock.capacity]` header";
+    // A revocation with a second target: the two targets are the problem,
+    // not the revocation's fields.
+    revocation_with_a_capacity_target: "rate_per_year = 0.2\nrevoke = [\"allies\"]" => "rate_per_year = 0.2\nduration_weeks = { fixed = 3 }\nrevoke = [\"allies\"]\n[shock.capacity]\ncountries = [\"TW\"]",
+        "shock `election` has 2 targets; it needs exactly one", at "id = \"election\"", hint "a revocation is a shock of its own";
     // An empty selector would hit everything: that must be written out.
     empty_capacity_selector: "[shock.capacity]\ncountries = [\"TW\"]" => "[shock.capacity]",
         "shock `blockade`: `[shock.capacity]` names no facilities, countries, blocs, products or kinds, so it would hit every facility", at "id = \"blockade\"", hint "kinds = [\"fab\", \"materials\"";

@@ -1955,7 +1955,16 @@ impl Compiler {
             None => Some(None),
         };
         let is_revoke = sh.revoke.is_some();
-        if is_revoke {
+        let targets = [
+            sh.capacity.is_some(),
+            sh.lane.is_some(),
+            sh.demand.is_some(),
+            is_revoke,
+        ];
+        let n_targets = targets.iter().filter(|x| **x).count();
+        // (A revocation among other targets is reported as such below, not
+        // through the fields a revocation may not have.)
+        if is_revoke && n_targets == 1 {
             // A revocation switches the policy regime at its onset for the
             // rest of the trial (a torn-up agreement is not restored within
             // the horizon): a duration, severity or recovery would be shown
@@ -2005,17 +2014,19 @@ impl Compiler {
                 None
             }
         };
-        let targets = [
-            sh.capacity.is_some(),
-            sh.lane.is_some(),
-            sh.demand.is_some(),
-            is_revoke,
-        ];
-        let n_targets = targets.iter().filter(|x| **x).count();
         if n_targets != 1 {
+            let hint = if is_revoke && n_targets > 1 {
+                "a revocation is a shock of its own: move `revoke = [...]` to a new [[shock]], \
+                 and give this one a [[shock.trigger]] of it if the two go together"
+            } else {
+                "give one of [shock.capacity], [shock.lane], [shock.demand] or `revoke = [...]`"
+            };
             self.err(
-                Diagnostic::new(format!("{what} has {n_targets} targets; it needs exactly one"), sh.id.span)
-                    .hint("give one of [shock.capacity], [shock.lane], [shock.demand] or `revoke = [...]`"),
+                Diagnostic::new(
+                    format!("{what} has {n_targets} targets; it needs exactly one"),
+                    sh.id.span,
+                )
+                .hint(hint),
             );
             return None;
         }

@@ -824,7 +824,8 @@ fn explain(section: &str, path: &[String], message: &str, snippet: &str) -> Prob
     if message.starts_with("unknown field `") {
         return Problem {
             message: message.to_string(),
-            hint: unknown_field_hint(message),
+            hint: entry_key_in_sub_table(section, path, message)
+                .or_else(|| unknown_field_hint(message)),
         };
     }
     if let Some(m) = as_unknown_field(message) {
@@ -878,6 +879,29 @@ pub(crate) fn looks_like_a_date(snippet: &str) -> bool {
 
 /// The private key under which toml hands a date to serde.
 pub(crate) const TOML_DATETIME: &str = "$__toml_private_datetime";
+
+/// A key of the entry itself written below one of its sub-table headers
+/// (`duration_weeks` after `[shock.capacity]`): TOML puts every key below a
+/// header into that table, so the entry never sees it.
+fn entry_key_in_sub_table(section: &str, path: &[String], message: &str) -> Option<String> {
+    let (wanted, _) = unknown_name(message, "field")?;
+    let table = path.first()?;
+    let schema = match section {
+        "shock" => schemars::schema_for!(super::Shock),
+        "policy" => schemars::schema_for!(super::Policy),
+        "facility" => schemars::schema_for!(super::Facility),
+        "market" => schemars::schema_for!(super::Market),
+        _ => return None,
+    };
+    let value = schema.to_value();
+    let entry_keys = value.get("properties")?.as_object()?;
+    (entry_keys.contains_key(wanted) && entry_keys.contains_key(table.as_str())).then_some(())?;
+    Some(format!(
+        "`{wanted}` is a key of the [[{section}]] itself: move it above the \
+         `[{section}.{}]` header (every key below a header belongs to that table)",
+        path.join(".")
+    ))
+}
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`", suggests the
 /// closest valid key.
