@@ -16,22 +16,91 @@ pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    let tmp = temp_path(path);
-    let result = (|| {
-        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        let mut w = BufWriter::new(file);
-        fill(&mut w)?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)?;
-        sync_dir(path);
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    stage(path, fill)?.commit()
+}
+
+/// A file written in full, and synced, beside the `path` it will replace:
+/// [`commit`](Self::commit) renames it into place; dropped uncommitted, it
+/// is removed.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    path: PathBuf,
+    committed: bool,
+}
+
+/// Writes what `path` will hold into a temporary file beside it (same
+/// directory, so the rename cannot cross file systems) and syncs it to
+/// disk, leaving `path` as it is. On any error the temporary file is
+/// removed.
+pub fn stage(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> io::Result<Staged> {
+    let staged = Staged {
+        tmp: temp_path(path),
+        path: path.to_path_buf(),
+        committed: false,
+    };
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&staged.tmp)?;
+    let mut w = BufWriter::new(file);
+    fill(&mut w)?;
+    let file = w.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    Ok(staged)
+}
+
+impl Staged {
+    /// Where the file goes.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
-    result
+
+    /// Renames the file into place.
+    pub fn commit(mut self) -> io::Result<()> {
+        fs::rename(&self.tmp, &self.path)?;
+        self.committed = true;
+        sync_dir(&self.path);
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Puts a set of files in place, the last of them (its *marker*) last, so
+/// that a directory never holds the marker beside files of two different
+/// sets: the marker of an earlier set is removed first, then `stale` (the
+/// earlier set's files this one does not replace), then the files are
+/// renamed into place. Killed midway, the directory has no marker, which
+/// says its set is incomplete. Every file must already be staged, so the
+/// only steps left to fail are removals and renames.
+pub fn commit_set(files: Vec<Staged>, stale: &[PathBuf]) -> io::Result<()> {
+    if let Some(marker) = files.last() {
+        remove_if_present(marker.path())?;
+    }
+    for path in stale {
+        remove_if_present(path)?;
+    }
+    for f in files {
+        f.commit()?;
+    }
+    Ok(())
+}
+
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
 
 fn temp_path(path: &Path) -> PathBuf {
@@ -69,6 +138,26 @@ pub fn is_temp_name(name: &str) -> bool {
 /// writing to: a live writer's temporary file would be taken from under
 /// it. A missing `dir` has none.
 pub fn remove_temp_files(dir: &Path) -> io::Result<usize> {
+    remove_temp_files_of(dir, |_| true)
+}
+
+/// Whether `name` is that of a temporary file of [`write_atomic`] for the
+/// file `target` (`.TARGET.tmp-PID-N`).
+fn is_temp_name_of(name: &str, target: &str) -> bool {
+    is_temp_name(name)
+        && name
+            .strip_prefix('.')
+            .and_then(|rest| rest.rsplit_once(".tmp-"))
+            .is_some_and(|(t, _)| t == target)
+}
+
+/// Removes the temporary files left in `dir` by writers of the files named
+/// `targets` that were killed mid-write (see [`remove_temp_files`]).
+pub fn remove_temp_files_for(dir: &Path, targets: &[&str]) -> io::Result<usize> {
+    remove_temp_files_of(dir, |name| targets.iter().any(|t| is_temp_name_of(name, t)))
+}
+
+fn remove_temp_files_of(dir: &Path, wanted: impl Fn(&str) -> bool) -> io::Result<usize> {
     let entries = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
@@ -78,7 +167,8 @@ pub fn remove_temp_files(dir: &Path) -> io::Result<usize> {
     for entry in entries {
         let entry = entry?;
         let name = entry.file_name();
-        if is_temp_name(&name.to_string_lossy()) && entry.file_type()?.is_file() {
+        let name = name.to_string_lossy();
+        if is_temp_name(&name) && wanted(&name) && entry.file_type()?.is_file() {
             fs::remove_file(entry.path())?;
             removed += 1;
         }
@@ -161,6 +251,43 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    /// A set put in place over an earlier one: the earlier marker goes
+    /// first and the new one comes last, so a set stopped midway (here a
+    /// rename that fails) leaves no marker beside the mix; the earlier
+    /// set's stale files go; nothing staged is left behind.
+    #[test]
+    fn a_set_commits_its_marker_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |n: &str| dir.path().join(n);
+        for (n, text) in [("a.csv", "old"), ("b.csv", "old"), ("summary.json", "old")] {
+            fs::write(at(n), text).unwrap();
+        }
+        let put = |n: &str| stage(&at(n), |w| w.write_all(b"new")).unwrap();
+        // Complete: every file new, the stale one gone.
+        commit_set(vec![put("a.csv"), put("summary.json")], &[at("b.csv")]).unwrap();
+        assert_eq!(entries(dir.path()), ["a.csv", "summary.json"]);
+        assert_eq!(fs::read_to_string(at("summary.json")).unwrap(), "new");
+        // Stopped midway: `c.csv` cannot be renamed over a directory.
+        fs::create_dir(at("c.csv")).unwrap();
+        let staged = vec![put("a.csv"), put("c.csv"), put("summary.json")];
+        assert!(commit_set(staged, &[]).is_err());
+        assert_eq!(entries(dir.path()), ["a.csv", "c.csv"]);
+    }
+
+    /// Temporary files of the named targets are removed, others kept.
+    #[test]
+    fn temp_files_of_named_targets_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in [".weekly.csv.tmp-12-0", ".notes.txt.tmp-12-1", "weekly.csv"] {
+            fs::write(dir.path().join(n), "x").unwrap();
+        }
+        assert_eq!(
+            remove_temp_files_for(dir.path(), &["weekly.csv"]).unwrap(),
+            1
+        );
+        assert_eq!(entries(dir.path()), [".notes.txt.tmp-12-1", "weekly.csv"]);
     }
 
     /// A named output that is a link or a FIFO is written through, not

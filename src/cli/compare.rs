@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
+use crate::atomic::{self, Staged};
 pub use crate::compare::{
     Comparison, TrialPlan, VariantRun, compare, focus_mask, run_variants, variant_index,
 };
@@ -173,12 +174,21 @@ capex_usd,subsidy_usd,annual_cost_usd,cost_over_horizon_usd,avoided_usd_per_doll
     s
 }
 
-/// Concatenates the variants' run files, one header each.
-fn write_combined(dir: &std::path::Path, runs: &[VariantRun]) -> anyhow::Result<()> {
+/// Stages the variants' run files, one header each, in `dir`: every
+/// exporter's file but `summary.json`, which the caller stages with the
+/// comparison. Returns them, and the earlier result's files this one does
+/// not replace (`stale`, when `earlier` says there is one).
+fn stage_combined(
+    dir: &std::path::Path,
+    runs: &[VariantRun],
+    earlier: bool,
+) -> anyhow::Result<(Vec<Staged>, Vec<PathBuf>)> {
+    let (mut staged, mut stale) = (Vec::new(), Vec::new());
     for e in report::exporters() {
-        if e.file_name() == "summary.json" {
+        if e.file_name() == report::MARKER {
             continue;
         }
+        let path = dir.join(e.file_name());
         let mut body: Vec<u8> = Vec::new();
         for (i, r) in runs.iter().enumerate() {
             if !e.applies(&r.report) {
@@ -195,10 +205,49 @@ fn write_combined(dir: &std::path::Path, runs: &[VariantRun]) -> anyhow::Result<
             };
             body.extend_from_slice(&part[skip..]);
         }
-        if !body.is_empty() {
-            write_file(&dir.join(e.file_name()), &body)?;
+        if body.is_empty() {
+            if earlier {
+                stale.push(path);
+            }
+        } else {
+            staged.push(stage_file(&path, &body)?);
         }
     }
+    Ok((staged, stale))
+}
+
+/// Writes one output file beside its place, to be renamed into it with the
+/// rest; an error names the file (a full disk said only "No space left on
+/// device").
+fn stage_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<Staged> {
+    atomic::stage(path, |w| w.write_all(bytes))
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Writes a comparison into `dir` (created if missing): the variants' run
+/// files, `comparison.csv`, their `summary.json`, and `comparison.json`
+/// last, so that a directory never holds a `comparison.json` beside files
+/// of another result ([`atomic::commit_set`]). Temporary files of an
+/// earlier write killed midway are removed, and so are the files of an
+/// earlier run or comparison that this one does not replace.
+fn write_comparison(
+    dir: &std::path::Path,
+    runs: &[VariantRun],
+    rows: &[Comparison],
+    focus: Option<&str>,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let exporters = report::exporters();
+    let mut names: Vec<&str> = exporters.iter().map(|e| e.file_name()).collect();
+    names.extend(["comparison.csv", "comparison.json"]);
+    atomic::remove_temp_files_for(dir, &names)
+        .with_context(|| format!("removing temporary files from {}", dir.display()))?;
+    let earlier = dir.join(report::MARKER).is_file() || dir.join("comparison.json").is_file();
+    let (mut staged, stale) = stage_combined(dir, runs, earlier)?;
+    staged.push(stage_file(
+        &dir.join("comparison.csv"),
+        csv(rows).as_bytes(),
+    )?);
     #[derive(Serialize)]
     struct All<'a> {
         variants: Vec<&'a RunReport>,
@@ -206,17 +255,28 @@ fn write_combined(dir: &std::path::Path, runs: &[VariantRun]) -> anyhow::Result<
     let all = All {
         variants: runs.iter().map(|r| &r.report).collect(),
     };
-    write_file(
-        &dir.join("summary.json"),
+    staged.push(stage_file(
+        &dir.join(report::MARKER),
         serde_json::to_string_pretty(&all)?.as_bytes(),
-    )?;
-    Ok(())
-}
-
-/// Writes one output file atomically; an error names the file (a full disk
-/// said only "No space left on device").
-fn write_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    crate::atomic::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+    )?);
+    // One manifest for the whole comparison: the baseline run's, naming
+    // every variant compared (not only the baseline's).
+    let mut manifest = runs[0].report.manifest.clone();
+    manifest.variant = runs
+        .iter()
+        .map(|r| r.report.manifest.variant.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let file = ComparisonFile {
+        manifest: &manifest,
+        focus,
+        comparisons: rows,
+    };
+    let mut json = serde_json::to_string_pretty(&file)?;
+    json.push('\n');
+    staged.push(stage_file(&dir.join("comparison.json"), json.as_bytes())?);
+    atomic::commit_set(staged, &stale)
+        .with_context(|| format!("putting the results in place in {}", dir.display()))
 }
 
 /// A list item without the spaces around it (`--variants 'a, b'`).
@@ -286,25 +346,7 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
     }
     let rows = compare(&runs, args.focus.as_deref());
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        write_combined(dir, &runs)?;
-        write_file(&dir.join("comparison.csv"), csv(&rows).as_bytes())?;
-        // One manifest for the whole comparison: the baseline run's, naming
-        // every variant compared (not only the baseline's).
-        let mut manifest = runs[0].report.manifest.clone();
-        manifest.variant = runs
-            .iter()
-            .map(|r| r.report.manifest.variant.as_str())
-            .collect::<Vec<_>>()
-            .join(",");
-        let file = ComparisonFile {
-            manifest: &manifest,
-            focus: args.focus.as_deref(),
-            comparisons: &rows,
-        };
-        let mut json = serde_json::to_string_pretty(&file)?;
-        json.push('\n');
-        write_file(&dir.join("comparison.json"), json.as_bytes())?;
+        write_comparison(dir, &runs, &rows, args.focus.as_deref())?;
     }
     if !args.quiet {
         let secs = started.elapsed().as_secs_f64();

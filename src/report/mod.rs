@@ -496,10 +496,14 @@ pub enum ReportError {
 }
 
 /// Writes every applicable format into `dir` (created if missing), each
-/// file atomically. Returns the paths written. A file of a format that does
-/// not apply (`weekly.csv` of a run without weekly bands) left there by an
-/// earlier run (one that wrote `summary.json`) is removed: beside this run's
-/// files it would read as theirs.
+/// file atomically, and `summary.json` last: a directory never holds a
+/// `summary.json` beside files of another run (a run killed while it puts
+/// its files in place leaves none, which says the set is incomplete; see
+/// [`atomic::commit_set`]). Returns the paths written. A file of a format
+/// that does not apply (`weekly.csv` of a run without weekly bands) left
+/// there by an earlier run (one that wrote `summary.json`) is removed:
+/// beside this run's files it would read as theirs. Temporary files of an
+/// earlier run killed mid-write are removed too.
 pub fn write_all(
     dir: &Path,
     report: &RunReport,
@@ -509,33 +513,41 @@ pub fn write_all(
         path: dir.to_path_buf(),
         source,
     })?;
+    let exporters = exporters();
+    let names: Vec<&str> = exporters.iter().map(|e| e.file_name()).collect();
+    atomic::remove_temp_files_for(dir, &names).map_err(|source| ReportError::Remove {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     // Files of an earlier run are recognised by its summary.json; without
     // one, a file of the same name is not ours to remove.
-    let earlier_run = dir.join("summary.json").is_file();
-    let mut written = Vec::new();
-    for e in exporters() {
+    let earlier_run = dir.join(MARKER).is_file();
+    let (mut staged, mut stale) = (Vec::new(), Vec::new());
+    // The marker last.
+    let (marker, rest): (Vec<_>, Vec<_>) =
+        exporters.into_iter().partition(|e| e.file_name() == MARKER);
+    for e in rest.into_iter().chain(marker) {
         let path = dir.join(e.file_name());
         if !e.applies(report) {
-            if !earlier_run {
-                continue;
+            if earlier_run {
+                stale.push(path);
             }
-            match std::fs::remove_file(&path) {
-                Err(source) if source.kind() != io::ErrorKind::NotFound => {
-                    return Err(ReportError::Remove { path, source });
-                }
-                _ => continue,
-            }
+            continue;
         }
-        atomic::write_atomic(&path, |w| e.write(w, report, acc)).map_err(|source| {
-            ReportError::Write {
-                path: path.clone(),
-                source,
-            }
-        })?;
-        written.push(path);
+        let file = atomic::stage(&path, |w| e.write(w, report, acc))
+            .map_err(|source| ReportError::Write { path, source })?;
+        staged.push(file);
     }
+    let written: Vec<PathBuf> = staged.iter().map(|f| f.path().to_path_buf()).collect();
+    atomic::commit_set(staged, &stale).map_err(|source| ReportError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     Ok(written)
 }
+
+/// The file whose presence says a directory holds a whole run's results.
+pub const MARKER: &str = "summary.json";
 
 #[cfg(test)]
 mod tests;

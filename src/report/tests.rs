@@ -180,7 +180,8 @@ fn writing_leaves_no_temporary_files_and_no_stale_weekly_when_off() {
     let cfg = RunConfig::new(&net, 1, acc.range(), false);
     let report = RunReport::build(&net, &cfg, &acc);
     write_all(&out, &report, &acc).unwrap();
-    // Again, over the existing files.
+    // Again, over the existing files and what a run killed mid-write left.
+    fs::write(out.join(".weekly.csv.tmp-4194304-0"), "half").unwrap();
     write_all(&out, &report, &acc).unwrap();
     let mut names: Vec<String> = fs::read_dir(&out)
         .unwrap()
