@@ -82,16 +82,23 @@ impl Drop for Staged {
 /// earlier set's files this one does not replace), then the files are
 /// renamed into place. Killed midway, the directory has no marker, which
 /// says its set is incomplete. Every file must already be staged, so the
-/// only steps left to fail are removals and renames.
+/// only steps left to fail are removals and renames. An error names the
+/// file it was about.
 pub fn commit_set(files: Vec<Staged>, stale: &[PathBuf]) -> io::Result<()> {
+    let naming = |what: &str, path: &Path| {
+        let path = path.display().to_string();
+        let what = what.to_string();
+        move |e: io::Error| io::Error::new(e.kind(), format!("{what} {path}: {e}"))
+    };
     if let Some(marker) = files.last() {
-        remove_if_present(marker.path())?;
+        remove_if_present(marker.path()).map_err(naming("removing", marker.path()))?;
     }
     for path in stale {
-        remove_if_present(path)?;
+        remove_if_present(path).map_err(naming("removing", path))?;
     }
     for f in files {
-        f.commit()?;
+        let on_error = naming("putting in place", f.path());
+        f.commit().map_err(on_error)?;
     }
     Ok(())
 }

@@ -276,7 +276,7 @@ fn write_comparison(
     json.push('\n');
     staged.push(stage_file(&dir.join("comparison.json"), json.as_bytes())?);
     atomic::commit_set(staged, &stale)
-        .with_context(|| format!("putting the results in place in {}", dir.display()))
+        .with_context(|| format!("writing the results to {}", dir.display()))
 }
 
 /// A list item without the spaces around it (`--variants 'a, b'`).
