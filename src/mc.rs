@@ -30,7 +30,7 @@ use serde::Serialize;
 
 use crate::network::{Customer, Network};
 use crate::sim::{FiredShock, TrialOutcome};
-use crate::stats::{FixedSum, UnitSum, histogram};
+use crate::stats::{FixedMoments, FixedSum, UnitSum, histogram};
 
 /// Default trials per block: large enough to keep both cores busy, small
 /// enough that block buffers stay in the megabytes.
@@ -329,10 +329,10 @@ impl TrialTable {
 /// Loss totals of one breakdown group, summed exactly over trials.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct GroupSums {
-    pub lost_usd: FixedSum<24>,
-    /// Sum over trials of the squared per-trial group loss, for its SE.
-    pub lost_usd_sq: FixedSum<0>,
-    pub lost_units: FixedSum<24>,
+    /// The per-trial group loss (USD): its sum, and the sum of its squares
+    /// for the standard error of the mean.
+    pub lost_usd: FixedMoments,
+    pub lost_units: FixedSum,
 }
 
 /// Fan-chart bands: per market and week, a histogram of fulfilment, its
@@ -480,7 +480,6 @@ impl Accumulated {
         for (mine, theirs) in self.breakdown.iter_mut().zip(&other.breakdown) {
             for (a, b) in mine.iter_mut().zip(theirs) {
                 a.lost_usd.merge(&b.lost_usd);
-                a.lost_usd_sq.merge(&b.lost_usd_sq);
                 a.lost_units.merge(&b.lost_units);
             }
         }
@@ -550,7 +549,6 @@ impl Accumulated {
             for ((s, &u), &q) in sums.iter_mut().zip(&f.usd).zip(&f.units) {
                 if u != 0.0 || q != 0.0 {
                     s.lost_usd.add(u);
-                    s.lost_usd_sq.add(u * u);
                     s.lost_units.add(q);
                 }
             }
@@ -1074,10 +1072,10 @@ mod tests {
         // Breakdowns add up to the total, per dimension.
         let total: f64 = acc.trials.lost_usd.iter().sum();
         for sums in &acc.breakdown {
-            let s: f64 = sums.iter().map(|g| g.lost_usd.value()).sum();
+            let s: f64 = sums.iter().map(|g| g.lost_usd.sum()).sum();
             assert!((s - total).abs() < 1e-9 * total, "{s} vs {total}");
         }
-        let market0 = acc.breakdown[0][0].lost_usd.value();
+        let market0 = acc.breakdown[0][0].lost_usd.sum();
         assert!((market0 / total - 0.8).abs() < 1e-9);
         assert!(acc.weekly.is_none());
     }

@@ -363,17 +363,11 @@ fn breakdowns(acc: &Accumulated, total_mean: f64) -> Vec<Breakdown> {
                 .iter()
                 .zip(sums)
                 .map(|(key, g)| {
-                    let (mean, se) = if n > 0.0 {
-                        let mean = g.lost_usd.value() / n;
-                        let var = if n > 1.0 {
-                            ((g.lost_usd_sq.value() / n - mean * mean) * n / (n - 1.0)).max(0.0)
-                        } else {
-                            0.0
-                        };
-                        (mean, (var / n).sqrt())
-                    } else {
-                        (0.0, 0.0)
-                    };
+                    let mean = if n > 0.0 { g.lost_usd.sum() / n } else { 0.0 };
+                    let se = g
+                        .lost_usd
+                        .sample_variance(acc.count())
+                        .map_or(0.0, |var| (var / n).sqrt());
                     BreakdownRow {
                         key: key.clone(),
                         expected_lost_usd: mean,

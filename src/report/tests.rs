@@ -405,3 +405,66 @@ fn recovery_reaches_every_output() {
         "{text}"
     );
 }
+
+/// Breakdown standard errors come from exact sums of the per-trial group
+/// losses and of their squares. With losses of ten-thousandths of a dollar,
+/// whose squares a sum rounded to whole USD² dropped (leaving a standard
+/// error of 0), a market's matches the standard error of the same losses
+/// taken trial by trial; and a loss of 160/3 in every trial reads 160/3
+/// (a sum rounded to 2⁻²⁴ read 53.33333331) with no spread.
+#[test]
+fn breakdown_standard_errors_of_small_losses() {
+    let net = fake::network(WEEKS as u32);
+    let layout = Layout::from_network(&net, false);
+    let small = |t: u64| {
+        if t.is_multiple_of(3) {
+            1e-4 * (1 + t % 7) as f64
+        } else {
+            0.0
+        }
+    };
+    let acc = run_trials(
+        0..1000,
+        &layout,
+        &RunOptions {
+            threads: 2,
+            block_size: 64,
+        },
+        || (),
+        |t, _: &mut (), out| {
+            // Need 0 is market us_auto's, need 2 market eu_dc's alone.
+            out.lost_usd_by_need[0] = 160.0 / 3.0;
+            out.lost_usd_by_need[2] = small(t);
+            out.lost_usd = 160.0 / 3.0 + small(t);
+        },
+        |_| {},
+    )
+    .unwrap();
+    let cfg = RunConfig::new(&net, 9, acc.range(), false);
+    let report = RunReport::build(&net, &cfg, &acc);
+    let market = |key: &str| {
+        report.breakdowns[0]
+            .rows
+            .iter()
+            .find(|r| r.key == key)
+            .unwrap()
+            .clone()
+    };
+    let eu = market("eu_dc");
+    let alone = Summary::of(&(0..1000).map(small).collect::<Vec<_>>());
+    assert!(alone.std_error > 1e-6, "{}", alone.std_error);
+    assert!(
+        (eu.std_error - alone.std_error).abs() <= 1e-12 * alone.std_error,
+        "{} vs {}",
+        eu.std_error,
+        alone.std_error
+    );
+    assert!((eu.expected_lost_usd - alone.mean).abs() <= 1e-12 * alone.mean);
+    let us = market("us_auto");
+    assert!(
+        (us.expected_lost_usd - 160.0 / 3.0).abs() < 1e-12,
+        "{}",
+        us.expected_lost_usd
+    );
+    assert_eq!(us.std_error, 0.0);
+}

@@ -4,6 +4,7 @@
 //! Everything here is a pure function of per-trial values, so a figure
 //! depends only on which trials were run, never on how (threads, shards).
 //! Accumulators that must merge across shards sum integers ([`FixedSum`],
+//! [`FixedMoments`],
 //! histogram counts) so the merge is exact; floating-point estimators
 //! ([`Welford`], [`Summary`]) fold values in trial order.
 
@@ -16,7 +17,7 @@ mod student_t;
 mod survival;
 mod welford;
 
-pub use fixed::{FixedSum, UnitSum};
+pub use fixed::{FixedMoments, FixedSum, UnitSum};
 pub use paired::{PairedDifference, TIE_TOLERANCE, paired_difference};
 pub use proportion::Proportion;
 pub use quantile::{
