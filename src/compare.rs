@@ -29,7 +29,8 @@ pub struct Comparison {
     /// `total` or the focus key.
     pub scope: String,
     pub expected_lost_usd: f64,
-    pub expected_lost_usd_ci95: [f64; 2],
+    /// `None` for fewer than two trials, as for every mean.
+    pub expected_lost_usd_ci95: Option<[f64; 2]>,
     pub expected_lost_units: f64,
     /// Baseline loss minus variant loss, trial by trial (USD).
     pub avoided_usd: PairedDifference,
@@ -37,8 +38,8 @@ pub struct Comparison {
     /// Half-width of the 95 % interval had the variants been run on
     /// independent random numbers: Welch's `t95(ν) √(SE_b² + SE_v²)`, with
     /// the Welch–Satterthwaite degrees of freedom rounded down (see
-    /// [`welch_ci95_half_width`]).
-    pub unpaired_ci95_half_width_usd: f64,
+    /// [`welch_ci95_half_width`]); `None` for fewer than two trials.
+    pub unpaired_ci95_half_width_usd: Option<f64>,
     pub cost: Cost,
     /// Mean avoided loss per dollar of policy cost over the horizon.
     pub avoided_usd_per_dollar: Option<f64>,
@@ -363,12 +364,10 @@ pub fn compare_runs(runs: &[&VariantRun], focus: Option<&str>) -> Vec<Comparison
                 expected_lost_usd: v_summary.mean,
                 expected_lost_usd_ci95: v_summary.ci95,
                 expected_lost_units: units.mean,
-                unpaired_ci95_half_width_usd: welch_ci95_half_width(
-                    b_summary.std_error,
-                    b_summary.count,
-                    v_summary.std_error,
-                    v_summary.count,
-                ),
+                unpaired_ci95_half_width_usd: b_summary
+                    .std_error
+                    .zip(v_summary.std_error)
+                    .map(|(b, v)| welch_ci95_half_width(b, b_summary.count, v, v_summary.count)),
                 avoided_usd_per_dollar: (cost > 0.0).then(|| avoided_usd.mean / cost),
                 avoided_usd,
                 avoided_units,
@@ -498,26 +497,26 @@ mod tests {
         let rows = compare(&runs, None);
         let sb = Summary::of(&runs[0].accumulated.trials.lost_usd);
         let sv = Summary::of(&runs[1].accumulated.trials.lost_usd);
-        let se = (sb.std_error.powi(2) + sv.std_error.powi(2)).sqrt();
-        assert!(
-            sb.std_error > 0.0 && sv.std_error > 0.0,
-            "both lost something"
-        );
-        let got = rows[1].unpaired_ci95_half_width_usd;
-        assert_eq!(
-            got,
-            welch_ci95_half_width(sb.std_error, 12, sv.std_error, 12)
-        );
+        let (sb_se, sv_se) = (sb.std_error.unwrap(), sv.std_error.unwrap());
+        let se = (sb_se.powi(2) + sv_se.powi(2)).sqrt();
+        assert!(sb_se > 0.0 && sv_se > 0.0, "both lost something");
+        let got = rows[1].unpaired_ci95_half_width_usd.unwrap();
+        assert_eq!(got, welch_ci95_half_width(sb_se, 12, sv_se, 12));
         let t = got / se;
         assert!(t >= t95(22) - 1e-12 && t <= t95(11) + 1e-12, "t {t}");
         // The variant's own interval is a t interval of its 12 trials.
-        let own = rows[1].expected_lost_usd_ci95;
+        let own = rows[1].expected_lost_usd_ci95.unwrap();
         let half = (own[1] - own[0]) / 2.0;
-        assert!(
-            (half - t95(11) * sv.std_error).abs() <= 1e-9 * half,
-            "{half}"
-        );
+        assert!((half - t95(11) * sv_se).abs() <= 1e-9 * half, "{half}");
         // Against itself the paired difference is 0 in every trial.
-        assert_eq!(rows[0].avoided_usd.ci95, [0.0, 0.0]);
+        assert_eq!(rows[0].avoided_usd.ci95, Some([0.0, 0.0]));
+        // One trial a side: no interval of any kind.
+        let runs = [fake_run("baseline", 3, 0..1), fake_run("other", 4, 0..1)];
+        for r in compare(&runs, None) {
+            assert_eq!(r.expected_lost_usd_ci95, None);
+            assert_eq!(r.unpaired_ci95_half_width_usd, None);
+            assert_eq!((r.avoided_usd.std_error, r.avoided_usd.ci95), (None, None));
+            assert_eq!(r.avoided_units.ci95, None);
+        }
     }
 }

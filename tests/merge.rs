@@ -766,3 +766,107 @@ fn a_points_path_that_is_a_file_is_named() {
     ));
     assert_eq!(common::read(&out.join("points")), "mine");
 }
+
+/// Rewrites the manifest of `dir` as a chipshock of point format 1 wrote
+/// it: no `points_format`, and a sweep hash that did not cover the format.
+fn as_format_1(dir: &Path) {
+    let path = dir.join("sweep.json");
+    let mut m: serde_json::Value = serde_json::from_str(&common::read(&path)).expect("json");
+    let obj = m.as_object_mut().expect("object");
+    assert_eq!(obj.remove("points_format"), Some(2.into()));
+    let hash =
+        obj["sweep_hash"]
+            .as_str()
+            .expect("hash")
+            .replacen(|c: char| c.is_ascii_hexdigit(), "0", 4);
+    obj.insert("sweep_hash".into(), hash.into());
+    std::fs::write(&path, serde_json::to_string_pretty(&m).expect("json")).expect("write");
+}
+
+/// With one trial a point, a mean's standard error and interval are left
+/// empty in points.csv (a proportion keeps its Wilson interval). Point
+/// files written when they were 0 (format 1) are never mixed with these:
+/// resuming such a directory, merging such a shard with new ones, and
+/// merging new shards over such a merge are refused, naming the formats.
+#[test]
+fn one_trial_points_and_points_of_another_format() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("one.toml");
+    let text = body(&common::fixture("base.toml")).replace("trials = 10\n", "trials = 1\n");
+    std::fs::write(&file, text).expect("write");
+    let [a, b] = two_shards(&file, tmp.path(), "one", &[]);
+    let m = tmp.path().join("m");
+    merge(&[&a, &b], &m).code(0);
+    let csv = common::read(&m.join("points.csv"));
+    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect("column");
+    let (metric, se, lo, hi) = (
+        col("metric"),
+        col("std_error"),
+        col("ci95_low"),
+        col("ci95_high"),
+    );
+    let mut seen = 0;
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let empty = [se, lo, hi].map(|c| cells[c].is_empty());
+        match cells[metric] {
+            "lost_usd" | "lost_units" | "peak_shortfall" | "weeks_below_threshold" => {
+                assert_eq!(empty, [true; 3], "{line}");
+                seen += 1;
+            }
+            "p_any_loss" | "p_severe_loss" => assert_eq!(empty, [false; 3], "{line}"),
+            _ => {}
+        }
+    }
+    assert_eq!(seen, 4 * 4, "four metrics at four points");
+    let point: serde_json::Value =
+        serde_json::from_str(&common::read(&m.join("points/p000000.json"))).expect("json");
+    assert!(point["variants"][0]["lost_usd"]["std_error"].is_null());
+
+    // New shards over a merge of format 1.
+    let old_merge = tmp.path().join("old_merge");
+    merge(&[&a, &b], &old_merge).code(0);
+    as_format_1(&old_merge);
+    let before = tree(&old_merge);
+    let refused = merge(&[&a, &b], &old_merge).code(1);
+    assert!(
+        stderr(&refused).contains(&format!(
+            "--out {} holds points of format 1, and the shards are of format 2 (since format 2 \
+             a standard error or interval of fewer than two trials is left empty, where format \
+             1 wrote 0); choose another --out",
+            old_merge.display()
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(tree(&old_merge), before, "a refused merge writes nothing");
+
+    // A shard of format 1 with one of format 2.
+    as_format_1(&a);
+    let refused = merge(&[&a, &b], &tmp.path().join("m2")).code(1);
+    assert!(
+        stderr(&refused).contains(&format!(
+            "{} holds points of format 1 and {} of format 2 (since format 2",
+            a.display(),
+            b.display()
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    // Resuming it.
+    let before = tree(&a);
+    let refused = sweep(&file, &a, &["--shard", "0/2", "--resume"]).code(2);
+    assert!(
+        stderr(&refused).contains(&format!(
+            "{} holds points of format 1 and this chipshock writes format 2 (since format 2 a \
+             standard error or interval of fewer than two trials is left empty, where format 1 \
+             wrote 0), so they cannot be resumed together; finish it with a chipshock that \
+             writes format 1, or run into a new --out",
+            a.display()
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(tree(&a), before, "a refused sweep writes nothing");
+}

@@ -443,10 +443,15 @@ fn one_trial_is_told_its_intervals_mean_nothing() {
             }
             c.assert().code(0)
         };
-        run("1").stderr(predicate::str::contains(
-            "warning: with 1 trial every standard error and confidence interval is 0 wide",
-        ));
-        run("2").stderr(predicate::str::contains("with 1 trial").not());
+        run("1")
+            .stderr(predicate::str::contains(
+                "warning: with 1 trial every standard error and confidence interval is 0 wide",
+            ))
+            // The table shows the intervals as unknown, not as 0.
+            .stdout(predicate::str::contains(" n/a ").and(predicate::str::contains("±$0").not()));
+        run("2")
+            .stderr(predicate::str::contains("with 1 trial").not())
+            .stdout(predicate::str::contains(" n/a ").not());
     }
 }
 

@@ -112,17 +112,20 @@ pub fn table(rows: &[Comparison], trials: u64) -> String {
                 "avoided/$"
             );
         }
-        let ci = r.avoided_usd.ci95;
+        let na = || crate::report::table::NOT_AVAILABLE.to_string();
         let _ = writeln!(
             s,
             "{:<4} {:<16} {:>11} {:>10} {:>12} {:>23} {:>10} {:>6.1}% {:>6.1}% {:>11} {:>10}",
             r.rank,
             r.variant,
             usd(r.expected_lost_usd),
-            usd(0.5 * (r.expected_lost_usd_ci95[1] - r.expected_lost_usd_ci95[0])),
+            r.expected_lost_usd_ci95
+                .map_or_else(na, |c| usd(0.5 * (c[1] - c[0]))),
             usd(r.avoided_usd.mean),
-            format!("[{}, {}]", usd(ci[0]), usd(ci[1])),
-            usd(r.unpaired_ci95_half_width_usd),
+            r.avoided_usd
+                .ci95
+                .map_or_else(na, |c| format!("[{}, {}]", usd(c[0]), usd(c[1]))),
+            r.unpaired_ci95_half_width_usd.map_or_else(na, usd),
             100.0 * r.avoided_usd.variant_better.estimate,
             100.0 * r.avoided_usd.variant_worse.estimate,
             usd(r.cost.total_over_horizon_usd),
@@ -135,7 +138,7 @@ pub fn table(rows: &[Comparison], trials: u64) -> String {
 }
 
 fn csv(rows: &[Comparison]) -> String {
-    use crate::report::fmt::{csv_field, num};
+    use crate::report::fmt::{csv_field, num, opt_num};
     let mut s = String::from(
         "variant,scope,rank,expected_lost_usd,expected_lost_usd_ci95_low,expected_lost_usd_ci95_high,expected_lost_units,\
 avoided_usd_mean,avoided_usd_std_error,avoided_usd_ci95_low,avoided_usd_ci95_high,unpaired_ci95_half_width_usd,\
@@ -150,17 +153,17 @@ capex_usd,subsidy_usd,annual_cost_usd,cost_over_horizon_usd,avoided_usd_per_doll
             csv_field(&r.scope),
             r.rank,
             num(r.expected_lost_usd),
-            num(r.expected_lost_usd_ci95[0]),
-            num(r.expected_lost_usd_ci95[1]),
+            opt_num(r.expected_lost_usd_ci95.map(|c| c[0])),
+            opt_num(r.expected_lost_usd_ci95.map(|c| c[1])),
             num(r.expected_lost_units),
             num(r.avoided_usd.mean),
-            num(r.avoided_usd.std_error),
-            num(r.avoided_usd.ci95[0]),
-            num(r.avoided_usd.ci95[1]),
-            num(r.unpaired_ci95_half_width_usd),
+            opt_num(r.avoided_usd.std_error),
+            opt_num(r.avoided_usd.ci95.map(|c| c[0])),
+            opt_num(r.avoided_usd.ci95.map(|c| c[1])),
+            opt_num(r.unpaired_ci95_half_width_usd),
             num(r.avoided_units.mean),
-            num(r.avoided_units.ci95[0]),
-            num(r.avoided_units.ci95[1]),
+            opt_num(r.avoided_units.ci95.map(|c| c[0])),
+            opt_num(r.avoided_units.ci95.map(|c| c[1])),
             num(r.avoided_usd.variant_better.estimate),
             num(r.avoided_usd.variant_worse.estimate),
             num(r.p_any_loss.estimate),

@@ -24,6 +24,11 @@ pub fn opt(x: Option<u32>) -> String {
     x.map(|v| v.to_string()).unwrap_or_default()
 }
 
+/// An optional number as a CSV cell: empty when undefined.
+pub fn opt_num(x: Option<f64>) -> String {
+    x.map(num).unwrap_or_default()
+}
+
 /// A CSV field, quoted when it must be (RFC 4180).
 pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains([',', '"', '\n', '\r']) {

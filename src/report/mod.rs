@@ -199,8 +199,9 @@ impl Recovery {
 pub struct BreakdownRow {
     pub key: String,
     pub expected_lost_usd: f64,
-    /// Monte Carlo standard error of `expected_lost_usd`.
-    pub std_error: f64,
+    /// Monte Carlo standard error of `expected_lost_usd`; `None` for fewer
+    /// than two trials.
+    pub std_error: Option<f64>,
     /// Fraction of the expected total loss.
     pub share: f64,
     pub expected_lost_units: f64,
@@ -367,7 +368,7 @@ fn breakdowns(acc: &Accumulated, total_mean: f64) -> Vec<Breakdown> {
                     let se = g
                         .lost_usd
                         .sample_variance(acc.count())
-                        .map_or(0.0, |var| (var / n).sqrt());
+                        .map(|var| (var / n).sqrt());
                     BreakdownRow {
                         key: key.clone(),
                         expected_lost_usd: mean,

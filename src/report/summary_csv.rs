@@ -39,17 +39,31 @@ impl Rows<'_> {
     }
 
     /// A figure that may be undefined: an empty value when it is.
-    fn opt_row(&mut self, metric: &str, stat: &str, value: Option<f64>) -> io::Result<()> {
+    fn opt(
+        &mut self,
+        metric: &str,
+        scope: &str,
+        key: &str,
+        stat: &str,
+        value: Option<f64>,
+    ) -> io::Result<()> {
         match value {
-            Some(v) => self.row(metric, "total", "", stat, v),
+            Some(v) => self.row(metric, scope, key, stat, v),
             None => writeln!(
                 self.out,
-                "{},{},total,,{},",
+                "{},{},{},{},{},",
                 self.variant,
                 csv_field(metric),
+                csv_field(scope),
+                csv_field(key),
                 stat
             ),
         }
+    }
+
+    /// A figure of the whole run that may be undefined.
+    fn opt_row(&mut self, metric: &str, stat: &str, value: Option<f64>) -> io::Result<()> {
+        self.opt(metric, "total", "", stat, value)
     }
 
     fn recovery(&mut self, metric: &str, k: &Recovery) -> io::Result<()> {
@@ -80,25 +94,19 @@ impl Rows<'_> {
 
     fn quantile(&mut self, metric: &str, name: &str, q: &QuantileEstimate) -> io::Result<()> {
         self.row(metric, "total", "", name, q.value)?;
-        self.row(
-            metric,
-            "total",
-            "",
-            &format!("{name}_std_error"),
-            q.std_error,
-        )?;
-        self.row(metric, "total", "", &format!("{name}_ci95_low"), q.ci95[0])?;
-        self.row(metric, "total", "", &format!("{name}_ci95_high"), q.ci95[1])
+        self.opt_row(metric, &format!("{name}_std_error"), q.std_error)?;
+        self.opt_row(metric, &format!("{name}_ci95_low"), q.ci95.map(|c| c[0]))?;
+        self.opt_row(metric, &format!("{name}_ci95_high"), q.ci95.map(|c| c[1]))
     }
 
     fn summary(&mut self, metric: &str, s: &Summary) -> io::Result<()> {
         let t = "total";
         self.row(metric, t, "", "count", s.count as f64)?;
         self.row(metric, t, "", "mean", s.mean)?;
-        self.row(metric, t, "", "std_dev", s.std_dev)?;
-        self.row(metric, t, "", "std_error", s.std_error)?;
-        self.row(metric, t, "", "ci95_low", s.ci95[0])?;
-        self.row(metric, t, "", "ci95_high", s.ci95[1])?;
+        self.opt_row(metric, "std_dev", s.std_dev)?;
+        self.opt_row(metric, "std_error", s.std_error)?;
+        self.opt_row(metric, "ci95_low", s.ci95.map(|c| c[0]))?;
+        self.opt_row(metric, "ci95_high", s.ci95.map(|c| c[1]))?;
         self.row(metric, t, "", "min", s.min)?;
         self.row(metric, t, "", "max", s.max)?;
         for (name, q) in [
@@ -110,7 +118,7 @@ impl Rows<'_> {
             self.quantile(metric, name, q)?;
         }
         self.row(metric, t, "", "cvar95", s.cvar95)?;
-        self.row(metric, t, "", "cvar95_std_error", s.cvar95_std_error)
+        self.opt_row(metric, "cvar95_std_error", s.cvar95_std_error)
     }
 
     fn proportion(
@@ -170,7 +178,7 @@ impl Exporter for SummaryCsv {
                     "mean",
                     row.expected_lost_usd,
                 )?;
-                w.row(
+                w.opt(
                     "lost_usd",
                     &b.dimension,
                     &row.key,

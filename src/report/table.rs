@@ -51,11 +51,18 @@ fn weeks(x: f64) -> String {
     format!("{x:.1}")
 }
 
+/// What the terminal shows for a figure that is undefined (the spread of
+/// fewer than two values).
+pub const NOT_AVAILABLE: &str = "n/a";
+
 fn metric_row(name: &str, s: &Summary, f: &dyn Fn(f64) -> String) -> Vec<String> {
     vec![
         name.to_string(),
         f(s.mean),
-        format!("±{}", f(s.ci95[1] - s.mean)),
+        s.ci95.map_or_else(
+            || NOT_AVAILABLE.into(),
+            |ci| format!("±{}", f(ci[1] - s.mean)),
+        ),
         f(s.p50.value),
         f(s.p90.value),
         f(s.p95.value),
@@ -184,7 +191,7 @@ pub fn render(r: &RunReport) -> String {
             vec![
                 format!("  {}", x.key),
                 usd(x.expected_lost_usd),
-                usd(x.std_error),
+                x.std_error.map_or_else(|| NOT_AVAILABLE.into(), usd),
                 pct(x.share),
             ]
         }));

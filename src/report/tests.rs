@@ -452,13 +452,9 @@ fn breakdown_standard_errors_of_small_losses() {
     };
     let eu = market("eu_dc");
     let alone = Summary::of(&(0..1000).map(small).collect::<Vec<_>>());
-    assert!(alone.std_error > 1e-6, "{}", alone.std_error);
-    assert!(
-        (eu.std_error - alone.std_error).abs() <= 1e-12 * alone.std_error,
-        "{} vs {}",
-        eu.std_error,
-        alone.std_error
-    );
+    let (got, want) = (eu.std_error.unwrap(), alone.std_error.unwrap());
+    assert!(want > 1e-6, "{want}");
+    assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
     assert!((eu.expected_lost_usd - alone.mean).abs() <= 1e-12 * alone.mean);
     let us = market("us_auto");
     assert!(
@@ -466,5 +462,92 @@ fn breakdown_standard_errors_of_small_losses() {
         "{}",
         us.expected_lost_usd
     );
-    assert_eq!(us.std_error, 0.0);
+    assert_eq!(us.std_error, Some(0.0));
+}
+
+/// Fewer than two values have no spread. A metric over one value (the time
+/// to recover when one trial of two recovered; every figure of a run of
+/// one trial, breakdowns included) has its standard errors and intervals
+/// `null` in summary.json, empty in summary.csv and `n/a` on the terminal,
+/// never 0 (which read `21.0 ±0.0`, an interval [21, 21]).
+#[test]
+fn one_value_has_no_standard_error_anywhere() {
+    let net = fake::network(WEEKS as u32);
+    let dir = tempfile::tempdir().unwrap();
+    // Trial 0 is never short; trial 1 recovers after 2 weeks.
+    let acc = censored_run(&net, 2);
+    let cfg = RunConfig::new(&net, 9, acc.range(), false);
+    let report = RunReport::build(&net, &cfg, &acc);
+    write_all(dir.path(), &report, &acc).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&read(dir.path(), "summary.json")).unwrap();
+    let ttr = &v["time_to_recover"]["summary"];
+    assert_eq!(
+        (ttr["count"].as_u64(), ttr["mean"].as_f64()),
+        (Some(1), Some(2.0))
+    );
+    for field in ["std_dev", "std_error", "ci95", "cvar95_std_error"] {
+        assert!(ttr[field].is_null(), "{field}: {}", ttr[field]);
+    }
+    assert!(ttr["p95"]["ci95"].is_null() && ttr["p95"]["std_error"].is_null());
+    assert_eq!(ttr["p95"]["value"], 2.0);
+    // Two trials have a spread.
+    assert!(v["lost_usd"]["std_error"].as_f64().unwrap() > 0.0);
+    let csv = read(dir.path(), "summary.csv");
+    for stat in [
+        "std_dev",
+        "std_error",
+        "ci95_low",
+        "ci95_high",
+        "p95_ci95_high",
+    ] {
+        let row = format!("\nbaseline,time_to_recover,total,,{stat},\n");
+        assert!(csv.contains(&row), "{row}");
+    }
+    assert!(csv.contains("\nbaseline,lost_usd,total,,std_error,5\n"));
+    let text = table::render(&report);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("time to recover (weeks), 1 recovered trials only"))
+        .unwrap();
+    assert!(row.contains(" n/a ") && !row.contains('±'), "{row}");
+
+    // One trial, with a loss in market us_auto.
+    let layout = Layout::from_network(&net, false);
+    let acc = run_trials(
+        0..1,
+        &layout,
+        &RunOptions::default(),
+        || (),
+        |_, _: &mut (), out| {
+            out.lost_usd_by_need[0] = 5.0;
+            out.lost_usd = 5.0;
+        },
+        |_| {},
+    )
+    .unwrap();
+    let cfg = RunConfig::new(&net, 9, acc.range(), false);
+    let report = RunReport::build(&net, &cfg, &acc);
+    write_all(dir.path(), &report, &acc).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&read(dir.path(), "summary.json")).unwrap();
+    assert!(v["lost_usd"]["std_error"].is_null() && v["lost_usd"]["ci95"].is_null());
+    let us = &v["breakdowns"][0]["rows"][0];
+    assert_eq!(
+        (&us["key"], &us["expected_lost_usd"]),
+        (&"us_auto".into(), &5.0.into())
+    );
+    assert!(us["std_error"].is_null());
+    let csv = read(dir.path(), "summary.csv");
+    assert!(csv.contains("\nbaseline,lost_usd,market,us_auto,std_error,\n"));
+    assert!(csv.contains("\nbaseline,lost_usd,total,,ci95_low,\n"));
+    let text = table::render(&report);
+    let row = |start: &str| {
+        text.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("{start}: {text}"))
+            .to_string()
+    };
+    assert!(row("lost output (USD)").contains(" n/a "), "{text}");
+    assert!(row("  us_auto").contains(" n/a "), "{text}");
+    // A proportion's interval is known after one trial.
+    assert!(row("P(any loss)").contains("[20.7%, 100.0%]"), "{text}");
 }

@@ -51,7 +51,7 @@ mod coverage {
         for _ in 0..reps {
             // Uniform(0, 10): true mean 5.
             let w: Welford = (0..200).map(|_| rng.random::<f64>() * 10.0).collect();
-            let [lo, hi] = w.ci95();
+            let [lo, hi] = w.ci95().unwrap();
             covered += usize::from(lo <= 5.0 && 5.0 <= hi);
         }
         let rate = covered as f64 / reps as f64;
@@ -74,9 +74,9 @@ mod coverage {
         for _ in 0..reps {
             // Normal(3, 2²).
             let w: Welford = (0..5).map(|_| 3.0 + 2.0 * normal()).collect();
-            let [lo, hi] = w.ci95();
+            let [lo, hi] = w.ci95().unwrap();
             covered += usize::from(lo <= 3.0 && 3.0 <= hi);
-            let h = Z95 * w.std_error();
+            let h = Z95 * w.std_error().unwrap();
             covered_z += usize::from((w.mean() - 3.0).abs() <= h);
         }
         let rate = covered as f64 / reps as f64;

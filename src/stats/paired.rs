@@ -16,10 +16,12 @@ pub struct PairedDifference {
     pub n: u64,
     /// Mean avoided loss.
     pub mean: f64,
-    pub std_error: f64,
+    /// `None` for fewer than two trials, as for every mean.
+    pub std_error: Option<f64>,
     /// `mean ± t95(n − 1) SE`, Student's t with `n − 1` degrees of freedom
-    /// (the differences are one sample of `n` values).
-    pub ci95: [f64; 2],
+    /// (the differences are one sample of `n` values); `None` for fewer
+    /// than two trials.
+    pub ci95: Option<[f64; 2]>,
     /// Trials where the variant lost less (beyond [`TIE_TOLERANCE`]).
     pub variant_better: Proportion,
     /// Trials where the variant lost more (beyond [`TIE_TOLERANCE`]).
@@ -76,7 +78,8 @@ mod tests {
         assert_eq!(d.mean, (1.0 + 2.0 + 0.0 - 1.0) / 4.0);
         assert_eq!(d.variant_better.count, 2);
         assert_eq!(d.variant_worse.count, 1);
-        assert!(d.ci95[0] < d.mean && d.mean < d.ci95[1]);
+        let [lo, hi] = d.ci95.unwrap();
+        assert!(lo < d.mean && d.mean < hi);
     }
 
     /// The interval of the mean difference uses t with n − 1 degrees of
@@ -87,11 +90,21 @@ mod tests {
     fn paired_interval_uses_student_t() {
         let d = paired_difference(&[10.0, 20.0, 30.0, 40.0], &[9.0, 18.0, 30.0, 41.0]);
         let se = (5.0f64 / 3.0).sqrt() / 2.0;
-        assert!((d.std_error - se).abs() < 1e-12);
+        assert!((d.std_error.unwrap() - se).abs() < 1e-12);
         let half = 3.1824463052837095 * se;
-        assert!((d.ci95[0] - (0.5 - half)).abs() < 1e-12, "{:?}", d.ci95);
-        assert!((d.ci95[1] - (0.5 + half)).abs() < 1e-12, "{:?}", d.ci95);
+        let [lo, hi] = d.ci95.unwrap();
+        assert!((lo - (0.5 - half)).abs() < 1e-12, "{lo}");
+        assert!((hi - (0.5 + half)).abs() < 1e-12, "{hi}");
         assert!((half - 2.0543).abs() < 5e-5, "{half}");
+    }
+
+    /// One trial: the difference is known, its spread is not.
+    #[test]
+    fn one_pair_has_no_interval() {
+        let d = paired_difference(&[10.0], &[4.0]);
+        assert_eq!((d.n, d.mean), (1, 6.0));
+        assert_eq!((d.std_error, d.ci95), (None, None));
+        assert_eq!(d.variant_better.count, 1);
     }
 
     #[test]
@@ -116,8 +129,10 @@ mod tests {
         let base: Vec<f64> = (0..1000).map(|i| ((i * 37 % 101) as f64).powi(2)).collect();
         let var: Vec<f64> = base.iter().map(|b| b * 0.95).collect();
         let d = paired_difference(&base, &var);
-        let indep = Welford::from_iter(base.iter().copied()).std_error();
-        assert!(d.std_error < indep / 10.0);
-        assert!(d.ci95[0] > 0.0);
+        let indep = Welford::from_iter(base.iter().copied())
+            .std_error()
+            .unwrap();
+        assert!(d.std_error.unwrap() < indep / 10.0);
+        assert!(d.ci95.unwrap()[0] > 0.0);
     }
 }

@@ -35,43 +35,40 @@ pub struct QuantileEstimate {
     /// `x₍hi₎` (1-based, ascending) at ranks `lo = floor(n p − h)` and
     /// `hi = ceil(n p + h)`, `h = 1.96 √(n p (1 − p))` (the normal
     /// approximation to the binomial count of values below the quantile),
-    /// each rank clamped to `1 ..= n`.
-    pub ci95: [f64; 2],
+    /// each rank clamped to `1 ..= n`. `None` for fewer than two values:
+    /// one value bounds nothing.
+    pub ci95: Option<[f64; 2]>,
     /// Width of that interval over 2 × 1.96 (= 3.92): the standard error a
-    /// normal approximation would give.
-    pub std_error: f64,
+    /// normal approximation would give. `None` with the interval.
+    pub std_error: Option<f64>,
 }
 
 pub fn quantile_estimate(sorted: &[f64], p: f64) -> QuantileEstimate {
     let n = sorted.len();
-    if n == 0 {
-        return QuantileEstimate {
-            p,
-            value: 0.0,
-            ci95: [0.0, 0.0],
-            std_error: 0.0,
-        };
-    }
-    let nf = n as f64;
-    let half = Z95 * (nf * p * (1.0 - p)).sqrt();
-    let lo = ((nf * p - half).floor().max(1.0) as usize).min(n);
-    let hi = ((nf * p + half).ceil().max(1.0) as usize).min(n);
-    let ci95 = [sorted[lo - 1], sorted[hi - 1]];
+    let ci95 = (n >= 2).then(|| {
+        let nf = n as f64;
+        let half = Z95 * (nf * p * (1.0 - p)).sqrt();
+        let lo = ((nf * p - half).floor().max(1.0) as usize).min(n);
+        let hi = ((nf * p + half).ceil().max(1.0) as usize).min(n);
+        [sorted[lo - 1], sorted[hi - 1]]
+    });
     QuantileEstimate {
         p,
         value: quantile_sorted(sorted, p),
         ci95,
-        std_error: (ci95[1] - ci95[0]) / (2.0 * Z95),
+        std_error: ci95.map(|[lo, hi]| (hi - lo) / (2.0 * Z95)),
     }
 }
 
 /// Expected shortfall beyond the `alpha` quantile (the mean of the worst
 /// `1 − alpha` of trials) and its asymptotic standard error
-/// `√((Var[L | L ≥ VaR] + α (CVaR − VaR)²) / (n (1 − α)))`.
-pub fn cvar_sorted(sorted: &[f64], alpha: f64) -> (f64, f64) {
+/// `√((Var[L | L ≥ VaR] + α (CVaR − VaR)²) / (n (1 − α)))`, `None` for
+/// fewer than two values (a tail of one value, among more, adds no
+/// variance of its own: the gap to the VaR carries its uncertainty).
+pub fn cvar_sorted(sorted: &[f64], alpha: f64) -> (f64, Option<f64>) {
     let n = sorted.len();
     if n == 0 {
-        return (0.0, 0.0);
+        return (0.0, None);
     }
     // `ceil(n (1 − α))` values. `1 − 0.95` is 0.050000000000000044 in
     // floating point, and from about 2e7 trials that excess outgrows an
@@ -82,7 +79,9 @@ pub fn cvar_sorted(sorted: &[f64], alpha: f64) -> (f64, f64) {
     let cvar = tail.mean();
     let var = quantile_sorted(sorted, alpha);
     let gap = cvar - var;
-    let se = ((tail.variance() + alpha * (gap * gap)) / (n as f64 * (1.0 - alpha))).sqrt();
+    let tail_var = tail.variance().unwrap_or(0.0);
+    let se =
+        (n >= 2).then(|| ((tail_var + alpha * (gap * gap)) / (n as f64 * (1.0 - alpha))).sqrt());
     (cvar, se)
 }
 
@@ -136,17 +135,21 @@ pub fn exceedance_curve(sorted: &[f64], cap: usize) -> Vec<ExceedancePoint> {
         .collect()
 }
 
-/// Location, spread, quantiles and tail of one per-trial metric.
+/// Location, spread, quantiles and tail of one per-trial metric. The
+/// spread of fewer than two values is unknown: their `std_dev`,
+/// `std_error`, `ci95`, quantile intervals and `cvar95_std_error` are
+/// `None` (`null` in JSON, empty in CSV, `n/a` on the terminal), never 0.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Summary {
     pub count: u64,
     pub mean: f64,
-    pub std_dev: f64,
+    /// Sample standard deviation (`count − 1` denominator).
+    pub std_dev: Option<f64>,
     /// Monte Carlo standard error of the mean, `std_dev / √count`.
-    pub std_error: f64,
+    pub std_error: Option<f64>,
     /// `mean ± t95(count − 1) SE`: Student's t with `count − 1` degrees of
-    /// freedom ([`super::t95`]); the mean itself for a single value.
-    pub ci95: [f64; 2],
+    /// freedom ([`super::t95`]).
+    pub ci95: Option<[f64; 2]>,
     pub min: f64,
     pub max: f64,
     pub p50: QuantileEstimate,
@@ -155,7 +158,7 @@ pub struct Summary {
     pub p99: QuantileEstimate,
     /// Mean of the worst 5 % of trials.
     pub cvar95: f64,
-    pub cvar95_std_error: f64,
+    pub cvar95_std_error: Option<f64>,
 }
 
 impl Summary {
@@ -222,7 +225,7 @@ mod tests {
         let xs = one_to(100);
         let (cvar, se) = cvar_sorted(&xs, 0.95);
         assert_eq!(cvar, (96.0 + 97.0 + 98.0 + 99.0 + 100.0) / 5.0);
-        assert!(se > 0.0);
+        assert!(se.unwrap() > 0.0);
         // 10 values: the worst 5 % rounds up to one trial.
         let (cvar, _) = cvar_sorted(&one_to(10), 0.95);
         assert_eq!(cvar, 10.0);
@@ -242,9 +245,10 @@ mod tests {
         let xs = one_to(1000);
         let q = quantile_estimate(&xs, 0.9);
         assert_eq!(q.value, 900.0);
-        assert!(q.ci95[0] < 900.0 && 900.0 < q.ci95[1]);
+        let [lo, hi] = q.ci95.unwrap();
+        assert!(lo < 900.0 && 900.0 < hi);
         // ±1.96 √(1000 · 0.9 · 0.1) ≈ ±18.6 ranks.
-        assert_eq!(q.ci95, [881.0, 919.0]);
+        assert_eq!([lo, hi], [881.0, 919.0]);
     }
 
     #[test]
@@ -307,8 +311,35 @@ mod tests {
         assert_eq!(s.cvar95, 4.0);
         // SE = √(5/3)/2; t(3) = 3.1824.
         let half = 3.1824463052837095 * (5.0f64 / 3.0).sqrt() / 2.0;
-        assert!((s.ci95[1] - 2.5 - half).abs() < 1e-12, "{:?}", s.ci95);
-        assert!((2.5 - s.ci95[0] - half).abs() < 1e-12, "{:?}", s.ci95);
+        let [lo, hi] = s.ci95.unwrap();
+        assert!((hi - 2.5 - half).abs() < 1e-12, "{lo} {hi}");
+        assert!((2.5 - lo - half).abs() < 1e-12, "{lo} {hi}");
+    }
+
+    /// One value says nothing of the spread: every figure of it is
+    /// undefined, none 0 (a run of one trial, or one recovered trial,
+    /// read `21.0 ±0.0` with an interval [21, 21]).
+    #[test]
+    fn summary_of_one_value_has_no_spread() {
+        let s = Summary::of(&[21.0]);
+        assert_eq!((s.count, s.mean, s.min, s.max), (1, 21.0, 21.0, 21.0));
+        assert_eq!((s.std_dev, s.std_error, s.ci95), (None, None, None));
+        assert_eq!(s.cvar95_std_error, None);
+        for q in [s.p50, s.p90, s.p95, s.p99] {
+            assert_eq!((q.value, q.ci95, q.std_error), (21.0, None, None));
+        }
+        let json = serde_json::to_value(&s).unwrap();
+        assert!(json["std_error"].is_null() && json["ci95"].is_null());
+        assert!(json["p95"]["ci95"].is_null());
+        // Nor does none.
+        let s = Summary::of(&[]);
+        assert_eq!((s.count, s.std_error, s.ci95), (0, None, None));
+        assert_eq!(s.p50.ci95, None);
+        // Two equal values have a known spread of 0.
+        let s = Summary::of(&[21.0, 21.0]);
+        assert_eq!((s.std_error, s.ci95), (Some(0.0), Some([21.0, 21.0])));
+        assert_eq!(s.p50.ci95, Some([21.0, 21.0]));
+        assert_eq!(s.cvar95_std_error, Some(0.0));
     }
 
     /// Ranks of the quantile interval: n = 20, p = 0.5: h = 1.96 √5 = 4.38,
@@ -318,12 +349,12 @@ mod tests {
     fn quantile_interval_ranks_and_clamping() {
         let xs = one_to(20);
         let q = quantile_estimate(&xs, 0.5);
-        assert_eq!((q.value, q.ci95), (10.0, [5.0, 15.0]));
-        assert!((q.std_error - 10.0 / (2.0 * Z95)).abs() < 1e-12);
+        assert_eq!((q.value, q.ci95), (10.0, Some([5.0, 15.0])));
+        assert!((q.std_error.unwrap() - 10.0 / (2.0 * Z95)).abs() < 1e-12);
         let q = quantile_estimate(&xs, 0.99);
         // n p = 19.8, h = 0.87: ranks 18 and min(21, 20) = 20.
-        assert_eq!((q.value, q.ci95), (20.0, [18.0, 20.0]));
+        assert_eq!((q.value, q.ci95), (20.0, Some([18.0, 20.0])));
         let q = quantile_estimate(&one_to(3), 0.05);
-        assert_eq!(q.ci95, [1.0, 1.0]);
+        assert_eq!(q.ci95, Some([1.0, 1.0]));
     }
 }

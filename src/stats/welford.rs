@@ -56,47 +56,39 @@ impl Welford {
         self.mean
     }
 
-    /// Sample variance (n − 1 denominator); 0 for fewer than two values.
-    pub fn variance(&self) -> f64 {
-        if self.n < 2 {
-            0.0
-        } else {
-            (self.m2 / (self.n - 1) as f64).max(0.0)
-        }
+    /// Sample variance (n − 1 denominator); `None` for fewer than two
+    /// values, whose spread is unknown.
+    pub fn variance(&self) -> Option<f64> {
+        (self.n >= 2).then(|| (self.m2 / (self.n - 1) as f64).max(0.0))
     }
 
-    pub fn std_dev(&self) -> f64 {
-        self.variance().sqrt()
+    /// Sample standard deviation; `None` for fewer than two values.
+    pub fn std_dev(&self) -> Option<f64> {
+        self.variance().map(f64::sqrt)
     }
 
-    /// Monte Carlo standard error of the mean, `s / √n`.
-    pub fn std_error(&self) -> f64 {
-        if self.n == 0 {
-            0.0
-        } else {
-            (self.variance() / self.n as f64).sqrt()
-        }
+    /// Monte Carlo standard error of the mean, `s / √n`; `None` for fewer
+    /// than two values (a single value gives no `s`: reporting 0 would
+    /// claim the mean exact).
+    pub fn std_error(&self) -> Option<f64> {
+        self.variance().map(|v| (v / self.n as f64).sqrt())
     }
 
     /// Half-width of the 95 % confidence interval of the mean,
     /// `t95(n − 1) · SE`, with Student's t quantile for `n − 1` degrees of
     /// freedom (the standard error is estimated from the same values: for
-    /// few of them the normal 1.96 gives intervals far too narrow). 0 for
-    /// fewer than two values, whose spread, and so interval, is unknown.
-    pub fn ci95_half_width(&self) -> f64 {
-        if self.n < 2 {
-            0.0
-        } else {
-            super::t95(self.n - 1) * self.std_error()
-        }
+    /// few of them the normal 1.96 gives intervals far too narrow). `None`
+    /// for fewer than two values, whose spread, and so interval, is
+    /// unknown.
+    pub fn ci95_half_width(&self) -> Option<f64> {
+        self.std_error().map(|se| super::t95(self.n - 1) * se)
     }
 
     /// 95 % confidence interval of the mean, `mean ± t95(n − 1) · SE` (see
-    /// [`Welford::ci95_half_width`]); the mean itself for fewer than two
-    /// values.
-    pub fn ci95(&self) -> [f64; 2] {
-        let h = self.ci95_half_width();
-        [self.mean - h, self.mean + h]
+    /// [`Welford::ci95_half_width`]); `None` for fewer than two values.
+    pub fn ci95(&self) -> Option<[f64; 2]> {
+        self.ci95_half_width()
+            .map(|h| [self.mean - h, self.mean + h])
     }
 }
 
@@ -133,7 +125,8 @@ mod tests {
         let w: Welford = xs.iter().copied().collect();
         let (m, v) = two_pass(&xs);
         assert!(close(w.mean(), m), "{} vs {m}", w.mean());
-        assert!(close(w.variance(), v), "{} vs {v}", w.variance());
+        let wv = w.variance().unwrap();
+        assert!(close(wv, v), "{wv} vs {v}");
     }
 
     #[test]
@@ -146,7 +139,8 @@ mod tests {
             a.merge(&b);
             assert_eq!(a.count(), 257);
             assert!(close(a.mean(), m), "cut {cut}: {} vs {m}", a.mean());
-            assert!(close(a.variance(), v), "cut {cut}: {} vs {v}", a.variance());
+            let av = a.variance().unwrap();
+            assert!(close(av, v), "cut {cut}: {av} vs {v}");
         }
     }
 
@@ -157,32 +151,46 @@ mod tests {
     #[test]
     fn interval_uses_student_t() {
         let w: Welford = [8.0, 10.0, 12.0].into_iter().collect();
-        let h = w.ci95_half_width();
+        let h = w.ci95_half_width().unwrap();
         assert!(
             (h - 4.302652729749464 * 2.0 / 3f64.sqrt()).abs() < 1e-12,
             "{h}"
         );
-        assert_eq!(w.ci95(), [10.0 - h, 10.0 + h]);
+        assert_eq!(w.ci95(), Some([10.0 - h, 10.0 + h]));
         assert!((h - 4.9683).abs() < 5e-5, "{h}");
         let w: Welford = [9.0, 11.0].into_iter().collect();
-        let [lo, hi] = w.ci95();
+        let [lo, hi] = w.ci95().unwrap();
         assert!(
             (hi - 22.7062).abs() < 5e-5 && (lo + 2.7062).abs() < 5e-5,
             "{lo} {hi}"
         );
         // Many values: t(9999) ≈ 1.9602.
         let w: Welford = (0..10_000).map(|i| f64::from(i % 7)).collect();
-        let ratio = w.ci95_half_width() / w.std_error();
+        let ratio = w.ci95_half_width().unwrap() / w.std_error().unwrap();
         assert!((ratio - 1.9602).abs() < 5e-5, "{ratio}");
     }
 
+    /// With fewer than two values the spread is unknown: no variance,
+    /// standard error or interval (formerly 0, and an interval of zero
+    /// width that claimed the mean exact).
     #[test]
     fn empty_and_single() {
         let w = Welford::new();
-        assert_eq!((w.mean(), w.variance(), w.std_error()), (0.0, 0.0, 0.0));
-        assert_eq!(w.ci95(), [0.0, 0.0]);
+        assert_eq!(w.mean(), 0.0);
+        assert_eq!(
+            (w.variance(), w.std_dev(), w.std_error()),
+            (None, None, None)
+        );
+        assert_eq!((w.ci95_half_width(), w.ci95()), (None, None));
         let w: Welford = [5.0].into_iter().collect();
-        assert_eq!((w.mean(), w.variance()), (5.0, 0.0));
-        assert_eq!(w.ci95(), [5.0, 5.0]);
+        assert_eq!(w.mean(), 5.0);
+        assert_eq!(
+            (w.variance(), w.std_dev(), w.std_error()),
+            (None, None, None)
+        );
+        assert_eq!((w.ci95_half_width(), w.ci95()), (None, None));
+        // Two equal values: a spread of 0 is known.
+        let w: Welford = [5.0, 5.0].into_iter().collect();
+        assert_eq!((w.std_error(), w.ci95()), (Some(0.0), Some([5.0, 5.0])));
     }
 }

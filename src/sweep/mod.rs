@@ -110,8 +110,8 @@ pub struct Sweep {
     pub variants: Vec<String>,
     pub trials: u64,
     pub seed: u64,
-    /// SHA-256 of the sweep file, the scenario and the chipshock version:
-    /// shards of different sweeps never merge.
+    /// SHA-256 of the sweep file, the scenario, the chipshock version and
+    /// the point files' format: shards of different sweeps never merge.
     pub hash: String,
     pub scenario_hash: String,
 }
@@ -820,6 +820,8 @@ pub fn load_sweep_shard(
     }
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    // Points of two formats must not meet in one directory.
+    h.update(format!("points format {}", output::POINTS_FORMAT).as_bytes());
     h.update(text.as_bytes());
     h.update(base_net.scenario_hash.as_bytes());
     let hash = crate::source::hex(&h.finalize());

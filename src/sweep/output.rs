@@ -14,15 +14,36 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::fmt::{csv_field, num};
+use crate::report::fmt::{csv_field, num, opt_num};
+
+/// The format of the point files' figures, recorded in the manifest and
+/// part of the sweep's hash, so that points of two formats are never mixed
+/// by a resume or a merge:
+///
+/// 1. (manifests without `points_format`) a standard error or interval of
+///    fewer than two trials is 0, a zero-width interval;
+/// 2. it is `null` (an empty cell in `points.csv`): the spread of one
+///    trial is unknown.
+pub const POINTS_FORMAT: u32 = 2;
+
+/// What the latest format changed, for the errors that refuse to mix
+/// formats.
+pub const POINTS_FORMAT_CHANGE: &str = "since format 2 a standard error or interval of fewer \
+     than two trials is left empty, where format 1 wrote 0";
+
+fn first_points_format() -> u32 {
+    1
+}
 
 /// A mean with its Monte Carlo uncertainty.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stat {
     pub mean: f64,
-    pub std_error: f64,
-    pub ci95_low: f64,
-    pub ci95_high: f64,
+    /// `None` (`null`) for fewer than two trials, whose spread is unknown
+    /// (a proportion's is always known: its Wilson interval).
+    pub std_error: Option<f64>,
+    pub ci95_low: Option<f64>,
+    pub ci95_high: Option<f64>,
 }
 
 /// Quantiles of a per-trial metric.
@@ -95,6 +116,10 @@ impl PointResult {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepManifest {
     pub chipshock_version: String,
+    /// The format of the point files ([`POINTS_FORMAT`]); 1 in manifests
+    /// written before it was recorded.
+    #[serde(default = "first_points_format")]
+    pub points_format: u32,
     /// Identity of the sweep: sweep file, scenario and version.
     pub sweep_hash: String,
     pub sweep_file: String,
@@ -472,9 +497,9 @@ fn points_csv(m: &SweepManifest, points: &[PointResult]) -> String {
                     csv_field(&v.variant),
                     name,
                     num(st.mean),
-                    num(st.std_error),
-                    num(st.ci95_low),
-                    num(st.ci95_high)
+                    opt_num(st.std_error),
+                    opt_num(st.ci95_low),
+                    opt_num(st.ci95_high)
                 );
                 match q {
                     Some(q) => {

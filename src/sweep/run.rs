@@ -74,17 +74,17 @@ fn stat_of(s: &Summary) -> Stat {
     Stat {
         mean: s.mean,
         std_error: s.std_error,
-        ci95_low: s.ci95[0],
-        ci95_high: s.ci95[1],
+        ci95_low: s.ci95.map(|c| c[0]),
+        ci95_high: s.ci95.map(|c| c[1]),
     }
 }
 
 fn stat_of_p(p: &Proportion) -> Stat {
     Stat {
         mean: p.estimate,
-        std_error: p.std_error,
-        ci95_low: p.ci95[0],
-        ci95_high: p.ci95[1],
+        std_error: Some(p.std_error),
+        ci95_low: Some(p.ci95[0]),
+        ci95_high: Some(p.ci95[1]),
     }
 }
 
@@ -108,8 +108,8 @@ fn figures(run: &crate::compare::VariantRun, cmp: Option<&Comparison>) -> Varian
         avoided_usd: cmp.map(|c| Stat {
             mean: c.avoided_usd.mean,
             std_error: c.avoided_usd.std_error,
-            ci95_low: c.avoided_usd.ci95[0],
-            ci95_high: c.avoided_usd.ci95[1],
+            ci95_low: c.avoided_usd.ci95.map(|c| c[0]),
+            ci95_high: c.avoided_usd.ci95.map(|c| c[1]),
         }),
         cost_over_horizon_usd: run.cost.total_over_horizon_usd,
         avoided_usd_per_dollar: cmp.and_then(|c| c.avoided_usd_per_dollar),
@@ -121,6 +121,7 @@ fn figures(run: &crate::compare::VariantRun, cmp: Option<&Comparison>) -> Varian
 pub fn manifest(sweep: &Sweep, index: usize, count: usize, trial_rows: bool) -> SweepManifest {
     SweepManifest {
         chipshock_version: env!("CARGO_PKG_VERSION").to_string(),
+        points_format: output::POINTS_FORMAT,
         sweep_hash: sweep.hash.clone(),
         // The file name only: shards run from different directories or
         // machines must produce the same manifest.
@@ -478,6 +479,18 @@ pub fn run_sweep(
 /// name it may be an edited copy, so what differs is told just the same,
 /// with the name of the file the directory was started from.
 fn another_sweep(dir: &Path, old: &SweepManifest, new: &SweepManifest) -> String {
+    if old.points_format != new.points_format {
+        return format!(
+            "{} holds points of format {} and this chipshock writes format {} ({}), so they \
+             cannot be resumed together; finish it with a chipshock that writes format {}, or \
+             run into a new --out",
+            dir.display(),
+            old.points_format,
+            new.points_format,
+            output::POINTS_FORMAT_CHANGE,
+            old.points_format
+        );
+    }
     let renamed = old.sweep_file != new.sweep_file;
     let (what, fix) = if old.chipshock_version != new.chipshock_version {
         // Another version may hash the scenario otherwise: only the
@@ -666,6 +679,16 @@ fn check_merge_out(out: &Path, shards: &[&Path], m: &SweepManifest) -> Result<()
         )),
         e => e.into(),
     })?;
+    if old.points_format != m.points_format {
+        return Err(SweepRunError::Refused(format!(
+            "--out {} holds points of format {}, and the shards are of format {} ({}); choose \
+             another --out",
+            out.display(),
+            old.points_format,
+            m.points_format,
+            output::POINTS_FORMAT_CHANGE
+        )));
+    }
     if old.sweep_hash != m.sweep_hash {
         return Err(SweepRunError::Refused(if old.sweep_file == m.sweep_file {
             format!(
@@ -871,6 +894,17 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     }
     let first = &manifests[0];
     for (d, m) in shards.iter().zip(&manifests) {
+        if m.points_format != first.points_format {
+            return Err(SweepRunError::Refused(format!(
+                "{} holds points of format {} and {} of format {} ({}): shards of two formats \
+                 do not merge; run every shard with the same chipshock",
+                shards[0].display(),
+                first.points_format,
+                d.display(),
+                m.points_format,
+                output::POINTS_FORMAT_CHANGE
+            )));
+        }
         if m.sweep_hash != first.sweep_hash {
             return Err(SweepRunError::Refused(format!(
                 "{} and {} are shards of different sweeps ({} vs {}, hashes {} vs {}); merge only shards of one sweep",
