@@ -428,9 +428,10 @@ fn a_failed_compare_write_names_its_file() {
         );
 }
 
-/// One trial warns that its intervals mean nothing, even with `--quiet`
-/// (which, as `--help` says, keeps warnings about the results); two trials
-/// do not.
+/// One trial warns that its spread is unknown, even with `--quiet`
+/// (which, as `--help` says, keeps warnings about the results), and says
+/// what that leaves: no standard errors, and probabilities' intervals 79
+/// points wide, as the table shows them; two trials do not.
 #[test]
 fn one_trial_is_told_its_intervals_mean_nothing() {
     let scenario = common::fixture("base.toml");
@@ -445,10 +446,20 @@ fn one_trial_is_told_its_intervals_mean_nothing() {
         };
         run("1")
             .stderr(predicate::str::contains(
-                "warning: with 1 trial every standard error and confidence interval is 0 wide",
+                "warning: with 1 trial the spread of the results is unknown: the standard \
+                 errors and confidence intervals of means and quantiles are undefined (n/a, and \
+                 empty in the files), and the 95% intervals of probabilities are 79 points wide",
             ))
             // The table shows the intervals as unknown, not as 0.
             .stdout(predicate::str::contains(" n/a ").and(predicate::str::contains("±$0").not()));
+        if cmd == "run" {
+            // Whatever the one trial did, its probabilities' intervals are
+            // 79.3 points wide.
+            run("1").stdout(
+                predicate::str::contains("[0.0%, 79.3%]")
+                    .or(predicate::str::contains("[20.7%, 100.0%]")),
+            );
+        }
         run("2")
             .stderr(predicate::str::contains("with 1 trial").not())
             .stdout(predicate::str::contains(" n/a ").not());

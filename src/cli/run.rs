@@ -204,10 +204,14 @@ pub fn execute<R: TrialRunner>(
 }
 
 /// Said when a run has one trial (even with `--quiet`: it is about the
-/// results): its intervals are printed 0 wide.
-pub(crate) const ONE_TRIAL: &str = "warning: with 1 trial every standard error and confidence \
-     interval is 0 wide, which says nothing: they need at least 2 trials (a few hundred to be \
-     trusted)";
+/// results): the spread of one value is unknown, so the standard errors
+/// and intervals of means and quantiles are undefined, and a proportion's
+/// Wilson interval of one trial spans 79 points ([0, 79.3 %] or
+/// [20.7 %, 100 %]).
+pub(crate) const ONE_TRIAL: &str = "warning: with 1 trial the spread of the results is unknown: \
+     the standard errors and confidence intervals of means and quantiles are undefined (n/a, and \
+     empty in the files), and the 95% intervals of probabilities are 79 points wide; they need \
+     at least 2 trials (a few hundred to be trusted)";
 
 /// `chipshock run`: [`execute`], then the summary table on stdout.
 /// Exit code 0 on success; errors are returned for `main` to print.
