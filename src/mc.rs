@@ -376,25 +376,45 @@ impl WeeklyBands {
         &self.counts[c * histogram::SLOTS..(c + 1) * histogram::SLOTS]
     }
 
-    /// Quantile `p` of the fulfilment of `market` in `week` (see
-    /// [`histogram::quantile`]), within the least and greatest value seen.
-    pub fn quantile(&self, market: usize, week: usize, p: f64) -> f64 {
+    /// The least and greatest fulfilment of `market` in `week`; `None`
+    /// before any trial.
+    fn range(&self, market: usize, week: usize) -> Option<(f64, f64)> {
         let c = market * self.weeks + week;
-        let q = histogram::quantile(self.histogram(market, week), p);
-        if self.least[c] <= self.greatest[c] {
-            q.clamp(f64::from(self.least[c]), f64::from(self.greatest[c]))
-        } else {
+        (self.least[c] <= self.greatest[c])
+            .then(|| (f64::from(self.least[c]), f64::from(self.greatest[c])))
+    }
+
+    /// Quantile `p` of the fulfilment of `market` in `week`: the least or
+    /// greatest value seen, exactly, when `p`'s rank is the first or the
+    /// last (P5 of up to 20 trials, P95 of up to 19); otherwise read from
+    /// the histogram (see [`histogram::quantile`]) and kept within them.
+    pub fn quantile(&self, market: usize, week: usize, p: f64) -> f64 {
+        let counts = self.histogram(market, week);
+        let Some((least, greatest)) = self.range(market, week) else {
             // No trial yet.
-            q
+            return histogram::quantile(counts, p);
+        };
+        let n = histogram::count(counts);
+        match histogram::rank(n, p) {
+            k if k == n => greatest,
+            1 => least,
+            _ => histogram::quantile(counts, p).clamp(least, greatest),
         }
     }
 
-    /// Mean fulfilment of `market` in `week` over `trials` trials.
+    /// Mean fulfilment of `market` in `week` over `trials` trials, within
+    /// the least and greatest value seen (each value is summed to 2⁻³², so
+    /// a week every trial had at the same value could otherwise read a
+    /// hair off it).
     pub fn mean(&self, market: usize, week: usize, trials: u64) -> f64 {
         if trials == 0 {
             return 1.0;
         }
-        self.sums[market * self.weeks + week].value() / trials as f64
+        let mean = self.sums[market * self.weeks + week].value() / trials as f64;
+        match self.range(market, week) {
+            Some((least, greatest)) => mean.clamp(least, greatest),
+            None => mean,
+        }
     }
 }
 
@@ -1009,6 +1029,37 @@ mod tests {
         // The greatest values of both sides bound the merged bands.
         assert_eq!(w.quantile(0, 0, 0.5) as f32, 0.8f32);
         assert_eq!(w.quantile(0, 1, 0.99) as f32, 0.9f32);
+    }
+
+    /// When the rank of a band is the first or the last, it is the least or
+    /// greatest value exactly: with two trials P95 (rank 2 of 2) is the
+    /// larger, where the histogram read the smaller (both in one bin) and
+    /// the mean sat above it; P5 of up to 20 trials is the
+    /// smallest. A week every trial had at the same value has that mean.
+    #[test]
+    fn extreme_ranks_of_the_weekly_bands_are_exact() {
+        let mut w = WeeklyBands::new(1, 3);
+        // Week 0: 0.8040 and 0.8049, one bin, whose second value the
+        // midpoint rule reads at 0.80375, kept to 0.8040; week 1: 0.3 and
+        // 0.9; week 2: a small value in both trials.
+        fold_weekly(&mut w, &[0.804, 0.3, 1e-3, 0.8049, 0.9, 1e-3], 3);
+        assert_eq!(w.quantile(0, 0, 0.95) as f32, 0.8049f32);
+        assert_eq!(w.quantile(0, 0, 0.05) as f32, 0.804f32);
+        assert!(w.mean(0, 0, 2) <= w.quantile(0, 0, 0.95));
+        assert_eq!(w.quantile(0, 1, 0.95) as f32, 0.9f32);
+        assert_eq!(w.quantile(0, 1, 0.5) as f32, 0.3f32);
+        assert_eq!(w.quantile(0, 1, 0.05) as f32, 0.3f32);
+        assert_eq!(w.mean(0, 2, 2) as f32, 1e-3f32);
+        // 20 trials spread over [0.5, 0.6): P5 is rank 1, P95 rank 19 (read
+        // from the histogram), P99 rank 20.
+        let mut w = WeeklyBands::new(1, 1);
+        let xs: Vec<f32> = (0..20).map(|i| 0.5 + 0.005 * i as f32 + 0.0013).collect();
+        fold_weekly(&mut w, &xs, 1);
+        assert_eq!(w.quantile(0, 0, 0.05) as f32, xs[0]);
+        assert_eq!(w.quantile(0, 0, 0.99) as f32, xs[19]);
+        let p95 = w.quantile(0, 0, 0.95);
+        assert!((p95 - f64::from(xs[18])).abs() < 0.005, "{p95}");
+        assert!(p95 < f64::from(xs[19]));
     }
 
     #[test]

@@ -23,6 +23,18 @@ pub fn slot(x: f32) -> usize {
     }
 }
 
+/// Values counted.
+pub fn count(counts: &[u32]) -> u64 {
+    counts.iter().map(|&c| u64::from(c)).sum()
+}
+
+/// The rank of `Q(p)` among `n ≥ 1` values, `k = max(1, ceil(n p))` (with
+/// the guard of the exact quantiles against `0.95 · 100 =
+/// 95.00000000000001`).
+pub fn rank(n: u64, p: f64) -> u64 {
+    ((n as f64 * p - 1e-9).ceil() as u64).clamp(1, n)
+}
+
 /// `Q(p)` (rank `k = max(1, ceil(n p))`, as for exact quantiles) from slot
 /// counts; exact at 0 and 1. Within a regular bin `[lo, lo + w)` holding
 /// `c` values, the `j`-th of them is read at the midpoint rule
@@ -34,11 +46,11 @@ pub fn slot(x: f32) -> usize {
 /// reading up by `w/(2c)`.
 pub fn quantile(counts: &[u32], p: f64) -> f64 {
     debug_assert_eq!(counts.len(), SLOTS);
-    let n: u64 = counts.iter().map(|&c| u64::from(c)).sum();
+    let n = count(counts);
     if n == 0 {
         return 0.0;
     }
-    let k = ((n as f64 * p - 1e-9).ceil() as u64).clamp(1, n);
+    let k = rank(n, p);
     let mut before = 0u64;
     for (s, &c) in counts.iter().enumerate() {
         let c = u64::from(c);
