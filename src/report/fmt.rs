@@ -38,35 +38,74 @@ pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// USD in human units: `$1.23B`, `$456M`, `$12.3K`, `$950`; three
-/// significant figures. From a thousand trillion up, scientific
-/// (`$1.00e15`): a table column, not thirty digits of `T`.
+/// USD in human units to three significant figures: `$1.23B`, `$456M`,
+/// `$12.3K`, `$950`, `$12.3`, `$1.20`, `$0.0123`; below a thousandth of a
+/// dollar and from a thousand trillion up, scientific (`$1.23e-4`,
+/// `$1.00e15`: a table column, not thirty digits of `T`). Zero is `$0.00`,
+/// whatever its sign; a value never rounds to zero, so no small negative
+/// reads `-$0.00`.
 pub fn usd(x: f64) -> String {
+    usd_digits(x, 3)
+}
+
+/// USD as [`usd`] prints it, with more significant figures where three
+/// would read as another number: `$5.000001K` for 5000.001, `$2.00B` for
+/// 2e9. For a threshold, whose label must not seem to say a different
+/// amount.
+pub fn usd_exact(x: f64) -> String {
+    let a = x.abs();
+    // Seventeen significant figures read back as any double.
+    let digits = (3..=17)
+        .find(|&d| {
+            format!("{a:.p$e}", p = d - 1)
+                .parse::<f64>()
+                .is_ok_and(|b| b == a)
+        })
+        .unwrap_or(17);
+    usd_digits(x, digits)
+}
+
+/// USD with `digits` (at least one) significant figures, in the units of
+/// [`usd`].
+fn usd_digits(x: f64, digits: usize) -> String {
     if !x.is_finite() {
         return format!("${}", num(x));
     }
-    let sign = if x < 0.0 { "-" } else { "" };
-    let a = x.abs();
-    if a >= 999.5e12 {
-        return format!("{sign}${a:.2e}");
+    if x == 0.0 {
+        return "$0.00".into();
     }
-    let (v, unit) = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")]
-        .into_iter()
-        .find(|&(scale, _)| a >= scale * 0.9995)
-        .map_or((a, ""), |(scale, u)| (a / scale, u));
-    let digits = if v >= 99.95 {
-        0
-    } else if v >= 9.995 {
-        1
-    } else {
-        2
+    let sign = if x < 0.0 { "-" } else { "" };
+    // Rounded once, by the formatter: `d.ddd` and the decimal exponent of
+    // the rounded value (999.96 → 1.00e3, so it reads `$1.00K`).
+    let sci = format!("{:.p$e}", x.abs(), p = digits.max(1) - 1);
+    let Some((mantissa, exp)) = sci.split_once('e') else {
+        return format!("${}", num(x));
     };
-    let digits = if unit.is_empty() && v >= 1.0 {
-        0
-    } else {
-        digits
+    let Ok(exp) = exp.parse::<i32>() else {
+        return format!("${}", num(x));
     };
-    format!("{sign}${v:.digits$}{unit}")
+    let unit = match exp {
+        15.. | ..-3 => return format!("{sign}${mantissa}e{exp}"),
+        12.. => (12, "T"),
+        9.. => (9, "B"),
+        6.. => (6, "M"),
+        3.. => (3, "K"),
+        _ => (0, ""),
+    };
+    let figures: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    // Figures before the decimal point, in the unit.
+    let whole = exp - unit.0 + 1;
+    let text = if whole <= 0 {
+        format!("0.{}{figures}", "0".repeat(whole.unsigned_abs() as usize))
+    } else {
+        let whole = whole as usize;
+        if whole >= figures.len() {
+            format!("{figures}{}", "0".repeat(whole - figures.len()))
+        } else {
+            format!("{}.{}", &figures[..whole], &figures[whole..])
+        }
+    };
+    format!("{sign}${text}{}", unit.1)
 }
 
 /// A ratio (avoided loss per dollar) to three significant digits: `7.54`,
@@ -127,6 +166,55 @@ mod tests {
         assert_eq!(usd(1e300), "$1.00e300");
         // The sum of nothing is -0.0: no sign.
         assert_eq!(usd(-0.0), "$0.00");
+    }
+
+    /// Below a thousand, three significant figures as above it (1.2 read
+    /// `$1`, with no decimals, while 0.5 read `$0.50`); small values keep
+    /// theirs, so a small negative never reads `-$0.00`.
+    #[test]
+    fn usd_below_a_thousand_keeps_three_figures() {
+        for (x, want) in [
+            (999.4, "$999"),
+            (999.5, "$1.00K"),
+            (123.456, "$123"),
+            (99.96, "$100"),
+            (12.34, "$12.3"),
+            (1.2, "$1.20"),
+            (1.0, "$1.00"),
+            (0.9996, "$1.00"),
+            (0.5, "$0.500"),
+            (0.123456, "$0.123"),
+            (0.0018419, "$0.00184"),
+            (0.001, "$0.00100"),
+            (0.000999, "$9.99e-4"),
+            (1.5e-9, "$1.50e-9"),
+            (-1.2, "-$1.20"),
+            (-0.004, "-$0.00400"),
+            (-1e-12, "-$1.00e-12"),
+        ] {
+            assert_eq!(usd(x), want, "{x}");
+            assert_ne!(usd(x), "-$0.00");
+        }
+    }
+
+    /// A threshold's label reads back as the threshold: more figures only
+    /// where three would round it.
+    #[test]
+    fn exact_usd_reads_back_as_the_value() {
+        for (x, want) in [
+            (5000.001, "$5.000001K"),
+            (5000.0, "$5.00K"),
+            (2e9, "$2.00B"),
+            (1.5e6, "$1.50M"),
+            (1234.5, "$1.2345K"),
+            (100.5, "$100.5"),
+            (0.1, "$0.100"),
+            (999.96, "$999.96"),
+            (1e15, "$1.00e15"),
+            (1.0 / 3.0, "$0.3333333333333333"),
+        ] {
+            assert_eq!(usd_exact(x), want, "{x}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::fmt::{pct, usd};
+use super::fmt::{pct, usd, usd_exact};
 use super::{Recovery, RunReport, STILL_SHORT_WEEKS};
 use crate::stats::{Proportion, Summary};
 
@@ -42,7 +42,7 @@ pub fn grid(rows: &[Vec<String>]) -> String {
     out
 }
 
-/// A count of things in human units: `1.23M`, `456K`, `12.5`.
+/// A count of things in human units: `1.23M`, `456K`, `12.5`, `0.500`.
 fn qty(x: f64) -> String {
     usd(x).replacen('$', "", 1)
 }
@@ -167,7 +167,8 @@ pub fn render(r: &RunReport) -> String {
     out.push_str(&grid(&[
         prop_row("P(any loss)".into(), &r.p_any_loss),
         prop_row(
-            format!("P(loss >= {})", usd(m.severe_loss_usd)),
+            // Never rounded into another amount: 5000.001 is not $5.00K.
+            format!("P(loss >= {})", usd_exact(m.severe_loss_usd)),
             &r.p_severe_loss,
         ),
     ]));

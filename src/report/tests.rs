@@ -551,3 +551,35 @@ fn one_value_has_no_standard_error_anywhere() {
     // A proportion's interval is known after one trial.
     assert!(row("P(any loss)").contains("[20.7%, 100.0%]"), "{text}");
 }
+
+/// The severe-loss label names the threshold as it is: every trial losing
+/// $5,000 against a threshold of $5,000.001 read "P(loss >= $5.00K) 0.0 %",
+/// as if trials of $5,000 were not counted at $5,000.
+#[test]
+fn the_severe_loss_label_is_not_rounded_into_another_amount() {
+    let mut net = fake::network(WEEKS as u32);
+    let layout = Layout::from_network(&net, false);
+    let acc = run_trials(
+        0..10,
+        &layout,
+        &RunOptions::default(),
+        || (),
+        |_, _: &mut (), out| {
+            out.lost_usd_by_need[0] = 5000.0;
+            out.lost_usd = 5000.0;
+        },
+        |_| {},
+    )
+    .unwrap();
+    for (threshold, label, share) in [
+        (5000.001, "P(loss >= $5.000001K)", "0.0%"),
+        (5000.0, "P(loss >= $5.00K)", "100.0%"),
+    ] {
+        net.settings.severe_loss_usd = threshold;
+        let cfg = RunConfig::new(&net, 9, acc.range(), false);
+        let text = table::render(&RunReport::build(&net, &cfg, &acc));
+        let line = text.lines().find(|l| l.starts_with("P(loss >= ")).unwrap();
+        assert!(line.starts_with(label), "{line}");
+        assert!(line.contains(&format!(" {share} ")), "{line}");
+    }
+}
