@@ -655,6 +655,68 @@ fn a_baseline_only_sweep_ranks_no_avoided_loss() {
     );
 }
 
+/// An axis of more than ten values is cut into five groups of whole
+/// values: on a grid each group holds every combination of the other axes
+/// equally often, so an axis without effect (the cost of a policy the
+/// sweep does not run) has a spread of exactly 0, however much the other
+/// axis moves the losses, and no value is in two groups.
+#[test]
+fn an_axis_of_many_values_without_effect_has_no_spread() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let p = tmp.path().join("s.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "[sweep]\nscenario = {:?}\nvariants = [\"baseline\"]\ntrials = 40\nseed = 5\n\
+             [[axis]]\npath = \"policy.stock.annual_cost_usd\"\n\
+             range = {{ from = 0, to = 1100, steps = 12 }}\n\
+             [[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1, 0.9]\n",
+            common::fixture("base.toml")
+        ),
+    )
+    .expect("write");
+    let out = tmp.path().join("o");
+    chipshock()
+        .arg("sweep")
+        .arg(&p)
+        .arg("--out")
+        .arg(&out)
+        .args(["-q", "--threads", "2"])
+        .assert()
+        .code(0);
+    // The cost moves nothing: the losses take one value per blockade
+    // probability, two in all.
+    let points = common::read(&out.join("points.csv"));
+    let mut means: Vec<&str> = points
+        .lines()
+        .filter(|l| l.split(',').nth(4) == Some("lost_usd"))
+        .filter_map(|l| l.split(',').nth(5))
+        .collect();
+    means.sort();
+    means.dedup();
+    assert_eq!(means.len(), 2, "{points}");
+    let sensitivity = common::read(&out.join("sensitivity.csv"));
+    for metric in ["lost_usd", "p_any_loss"] {
+        let row = |axis: &str| -> Vec<String> {
+            sensitivity
+                .lines()
+                .find(|l| l.starts_with(&format!("baseline,{metric},")) && l.contains(axis))
+                .unwrap_or_else(|| panic!("no {metric} row for {axis} in\n{sensitivity}"))
+                .split(',')
+                .map(str::to_string)
+                .collect()
+        };
+        let cost = row("policy.stock.annual_cost_usd");
+        assert_eq!(cost[4], "0", "{metric}: {sensitivity}");
+        assert_eq!(
+            (cost[5].as_str(), cost[7].as_str()),
+            ("0..100", "900..1100"),
+            "{metric}: {sensitivity}"
+        );
+        assert_ne!(row("shock.blockade.probability")[4], "0", "{sensitivity}");
+    }
+}
+
 /// A sweep over a scenario with no market would report zero losses at every
 /// point: refused as `run` and `compare` refuse it, pointing at the
 /// scenario file.

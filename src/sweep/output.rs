@@ -521,10 +521,15 @@ fn points_csv(m: &SweepManifest, points: &[PointResult]) -> String {
     s
 }
 
-/// Groups of points along one axis: by value when it takes at most ten
-/// values (grids), else five equal-count bins of its sorted values (Latin
-/// hypercubes). Returns (label, point indices).
-fn groups(points: &[PointResult], axis: usize) -> Vec<(String, Vec<usize>)> {
+/// The groups of points along one axis, values ascending: one per value
+/// when the axis takes at most ten distinct values (grids), else its
+/// distinct values cut into five runs of (nearly) equal numbers of values
+/// (Latin hypercubes, long grid axes). A value's points are never split
+/// between two groups: on a grid each group then holds every combination
+/// of the other axes equally often, and the labels (`lo..hi`) of two groups
+/// never overlap. Returns (label, the group's values, each as the indices
+/// of its points in point order).
+fn groups(points: &[PointResult], axis: usize) -> Vec<(String, Vec<Vec<usize>>)> {
     let mut by_value: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
     for (i, p) in points.iter().enumerate() {
         // Order-preserving key for finite floats.
@@ -537,28 +542,40 @@ fn groups(points: &[PointResult], axis: usize) -> Vec<(String, Vec<usize>)> {
         };
         by_value.entry(key).or_default().push(i);
     }
-    if by_value.len() <= 10 {
-        return by_value
-            .into_values()
-            .map(|ix| (num(points[ix[0]].values[axis].value), ix))
+    let values: Vec<Vec<usize>> = by_value.into_values().collect();
+    let value = |ix: &[usize]| num(points[ix[0]].values[axis].value);
+    if values.len() <= 10 {
+        return values
+            .into_iter()
+            .map(|ix| (value(&ix), vec![ix]))
             .collect();
     }
-    let sorted: Vec<usize> = by_value.into_values().flatten().collect();
     let bins = 5;
+    let n = values.len();
+    // More than ten values: every bin holds at least two.
     (0..bins)
         .map(|b| {
-            let lo = b * sorted.len() / bins;
-            let hi = (b + 1) * sorted.len() / bins;
-            let ix: Vec<usize> = sorted[lo..hi].to_vec();
-            let label = format!(
-                "{}..{}",
-                num(points[ix[0]].values[axis].value),
-                num(points[ix[ix.len() - 1]].values[axis].value)
-            );
-            (label, ix)
+            let run = values[b * n / bins..(b + 1) * n / bins].to_vec();
+            let label = format!("{}..{}", value(&run[0]), value(&run[run.len() - 1]));
+            (label, run)
         })
-        .filter(|(_, ix)| !ix.is_empty())
         .collect()
+}
+
+/// A group's figure: the average over its values of each value's plain
+/// average of `mean_at` over its points (on a grid, where every value has
+/// as many points, the plain average over the group's points). Taken
+/// relative to the first value's average, so that values with the same
+/// average (an axis without effect, on a grid) give exactly that average,
+/// whatever the number of values, and the axis a spread of exactly 0.
+fn group_mean(values: &[Vec<usize>], mean_at: impl Fn(usize) -> f64) -> f64 {
+    let average = |ix: &[usize]| ix.iter().map(|&i| mean_at(i)).sum::<f64>() / ix.len() as f64;
+    let first = average(&values[0]);
+    if values.len() == 1 {
+        return first;
+    }
+    let offsets: f64 = values[1..].iter().map(|ix| average(ix) - first).sum();
+    first + offsets / values.len() as f64
 }
 
 /// A first tornado table: for each variant and headline metric, the axes
@@ -590,12 +607,10 @@ fn sensitivity_csv(m: &SweepManifest, points: &[PointResult]) -> String {
                 let gs = groups(points, ai);
                 let means: Vec<(String, f64)> = gs
                     .into_iter()
-                    .map(|(label, ix)| {
-                        let sum: f64 = ix
-                            .iter()
-                            .map(|&i| metrics(&points[i].variants[vi])[mi].1.mean)
-                            .sum();
-                        (label, sum / ix.len() as f64)
+                    .map(|(label, values)| {
+                        let figure =
+                            group_mean(&values, |i| metrics(&points[i].variants[vi])[mi].1.mean);
+                        (label, figure)
                     })
                     .collect();
                 let lo = means.iter().min_by(|a, b| a.1.total_cmp(&b.1)).cloned();
@@ -628,6 +643,79 @@ fn sensitivity_csv(m: &SweepManifest, points: &[PointResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Points of one axis taking `values`, in order, without figures.
+    fn points_at(values: &[f64]) -> Vec<PointResult> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(point, &value)| PointResult {
+                sweep_hash: String::new(),
+                point,
+                values: vec![AxisValue {
+                    path: "x".into(),
+                    value,
+                }],
+                variants: Vec::new(),
+                checksum: String::new(),
+                trial_rows_sha256: String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn groups_hold_whole_values() {
+        // Ten values: one group each.
+        let ten: Vec<f64> = (0..10).map(f64::from).collect();
+        let gs = groups(&points_at(&ten), 0);
+        assert_eq!(gs.len(), 10);
+        assert!(gs.iter().all(|(_, values)| values.len() == 1));
+        // Eleven values, each at two points (a grid with another axis of
+        // two values, that axis fastest): five runs of 2, 2, 2, 2 and 3
+        // values, each value's two points together.
+        let grid: Vec<f64> = (0..22).map(|i| f64::from(i / 2) / 10.0).collect();
+        let gs = groups(&points_at(&grid), 0);
+        let labels: Vec<&str> = gs.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["0..0.1", "0.2..0.3", "0.4..0.5", "0.6..0.7", "0.8..1"]
+        );
+        let sizes: Vec<usize> = gs.iter().map(|(_, values)| values.len()).collect();
+        assert_eq!(sizes, [2, 2, 2, 2, 3]);
+        let mut seen: Vec<usize> = Vec::new();
+        for (_, values) in &gs {
+            for ix in values {
+                assert_eq!(ix.len(), 2);
+                assert!(ix.iter().all(|&i| grid[i] == grid[ix[0]]));
+                seen.extend(ix);
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, (0..22).collect::<Vec<_>>());
+        // One point per value (a Latin hypercube): bins of equal counts,
+        // unsorted points sorted by value.
+        let lhs = [0.7, 0.1, 0.5, 0.3, 1.1, 0.9, 0.2, 0.8, 0.0, 0.6, 1.0, 0.4];
+        let gs = groups(&points_at(&lhs), 0);
+        let labels: Vec<&str> = gs.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["0..0.1", "0.2..0.3", "0.4..0.6", "0.7..0.8", "0.9..1.1"]
+        );
+    }
+
+    #[test]
+    fn equal_value_averages_make_exactly_that_figure() {
+        // (0.1 + 0.1 + 0.1) / 3 is not 0.1 in floating point; a group of
+        // three values averaging 0.1 each must still be 0.1, and so equal
+        // to a group of two.
+        let at = |i: usize| [0.1, 0.3, 0.1, 0.3, 0.1, 0.3][i];
+        let three = [vec![0, 1], vec![2, 3], vec![4, 5]];
+        let two = [vec![0, 1], vec![2, 3]];
+        assert_eq!(group_mean(&three, at), group_mean(&two, at));
+        assert_eq!(group_mean(&[vec![0], vec![2], vec![4]], at), 0.1);
+        assert_eq!(group_mean(&[vec![0, 1]], at), (0.1 + 0.3) / 2.0);
+        assert_eq!(group_mean(&[vec![0], vec![1]], at), 0.2);
+    }
 
     #[test]
     fn trial_rows_must_be_whole() {
