@@ -1429,8 +1429,8 @@ fn trial_rows_are_never_silently_partial() {
 }
 
 /// `merge` names every incomplete shard at once; a directory it cannot
-/// read is an I/O error (exit 2), and the directory above the shards is
-/// recognised.
+/// read is an I/O error (exit 2), and the directory above the shards, or a
+/// file given for a shard, is recognised.
 #[test]
 fn merge_reports_every_incomplete_shard_and_unreadable_directories() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -1467,6 +1467,15 @@ fn merge_reports_every_incomplete_shard_and_unreadable_directories() {
     merge(&[&tmp.path().join("nowhere")])
         .code(2)
         .stderr(predicate::str::contains("nowhere does not exist"));
+    // A file is named as one, whatever error reading below it gives.
+    let file = tmp.path().join("afile");
+    std::fs::write(&file, "not a shard").expect("write");
+    merge(&[&file])
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "{} is a file, not a shard directory",
+            file.display()
+        )));
     std::fs::remove_file(dirs[0].join("points/p000002.json")).expect("remove");
     std::fs::remove_file(dirs[1].join("points/p000001.json")).expect("remove");
     merge(&[&dirs[0], &dirs[1]]).code(1).stderr(

@@ -782,29 +782,41 @@ fn check_manifest(m: &SweepManifest) -> Result<(), String> {
 
 /// The manifest of shard directory `d`, for `merge`. One that cannot be
 /// read is an I/O error, told with what `d` is: missing, a file, or the
-/// directory above the shards (`merge shards` for `merge shards/*`).
+/// directory above the shards (`merge shards` for `merge shards/*`). What
+/// `d` is comes from its own metadata, not from the error reading the
+/// manifest below it, whose kind for a file differs between systems (Linux
+/// says "Not a directory").
 fn shard_manifest(d: &Path) -> Result<SweepManifest, SweepRunError> {
     let m = read_manifest(d).map_err(|e| match e {
-        ManifestError::Unreadable(msg, std::io::ErrorKind::NotFound) => {
-            let why = if !d.exists() {
-                format!("{} does not exist", d.display())
-            } else if !d.is_dir() {
-                format!("{} is a file, not a shard directory", d.display())
-            } else {
-                let below = shard_dirs_in(d);
-                if below.is_empty() {
-                    format!("{} is not a sweep directory", d.display())
-                } else {
-                    let shown: Vec<&str> = below.iter().take(3).map(String::as_str).collect();
-                    format!(
-                        "it holds shard directories ({}{}): merge {}/*",
-                        shown.join(", "),
-                        if below.len() > 3 { ", …" } else { "" },
-                        d.display()
-                    )
+        ManifestError::Unreadable(msg, kind) => {
+            let why = match std::fs::metadata(d) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Some(format!("{} does not exist", d.display()))
                 }
+                Ok(meta) if !meta.is_dir() => {
+                    Some(format!("{} is a file, not a shard directory", d.display()))
+                }
+                Ok(_) if kind == std::io::ErrorKind::NotFound => {
+                    let below = shard_dirs_in(d);
+                    Some(if below.is_empty() {
+                        format!("{} is not a sweep directory", d.display())
+                    } else {
+                        let shown: Vec<&str> = below.iter().take(3).map(String::as_str).collect();
+                        format!(
+                            "it holds shard directories ({}{}): merge {}/*",
+                            shown.join(", "),
+                            if below.len() > 3 { ", …" } else { "" },
+                            d.display()
+                        )
+                    })
+                }
+                // No permission, say: the error says it.
+                _ => None,
             };
-            SweepRunError::Io(format!("{msg}; {why}"))
+            SweepRunError::Io(match why {
+                Some(why) => format!("{msg}; {why}"),
+                None => msg,
+            })
         }
         e => e.into(),
     })?;
