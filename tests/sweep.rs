@@ -1514,6 +1514,106 @@ fn a_stray_point_file_is_refused_on_resume() {
     sweep_to(&out, &["--shard", "0/2", "--resume"]);
 }
 
+/// A sweep directory whose manifest is damaged (cut short) or gone is
+/// refused as one that does not fit the command line (exit 2); with
+/// `--resume`, when every file in its `points/` is an intact point of this
+/// very sweep, the manifest is rebuilt from the sweep file and the points
+/// kept, to the bytes of an uninterrupted run. Points of another sweep, or
+/// a damaged point, are refused, saying what to do.
+#[test]
+fn a_damaged_or_lost_manifest_is_rebuilt_from_points_of_this_sweep() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let whole = tmp.path().join("whole");
+    sweep_to(&whole, &[]);
+    let expected = tree(&whole);
+    let dir = tmp.path().join("d");
+    let manifest = dir.join("sweep.json");
+    let run = |sweep: &Path, extra: &[&str]| {
+        chipshock()
+            .arg("sweep")
+            .arg(sweep)
+            .arg("--out")
+            .arg(&dir)
+            .args(["-q", "--threads", "2"])
+            .args(extra)
+            .assert()
+    };
+    let stderr = |a: assert_cmd::assert::Assert| {
+        String::from_utf8(a.get_output().stderr.clone()).expect("utf8")
+    };
+    sweep_to(&dir, &[]);
+    // Cut short, as by a full disk.
+    let text = common::read(&manifest);
+    std::fs::write(&manifest, &text[..text.len() / 2]).expect("write");
+    let err = stderr(run(&sweep_file(), &[]).code(2));
+    must_contain(&err, "is not a sweep manifest");
+    must_contain(
+        &err,
+        "it holds 8 points of this sweep, finished: add --resume to keep them",
+    );
+    let err = stderr(run(&sweep_file(), &["--resume"]).code(0));
+    must_contain(
+        &err,
+        "sweep.json was damaged; rebuilt it from the sweep file, keeping 8",
+    );
+    assert_eq!(
+        tree(&dir),
+        expected,
+        "rebuilt == uninterrupted, byte for byte"
+    );
+
+    // Gone, with a point still to compute.
+    std::fs::remove_file(&manifest).expect("remove");
+    std::fs::remove_file(dir.join("points/p000005.json")).expect("remove");
+    must_contain(
+        &stderr(run(&sweep_file(), &["--trial-rows", "--resume"]).code(2)),
+        "were computed without --trial-rows, and this run is with",
+    );
+    let err = stderr(run(&sweep_file(), &["--resume"]).code(0));
+    must_contain(
+        &err,
+        "sweep.json was missing; rebuilt it from the sweep file, keeping 7",
+    );
+    assert_eq!(tree(&dir), expected);
+
+    // Points of another sweep (another seed) are never taken.
+    std::fs::remove_file(&manifest).expect("remove");
+    let other = tmp.path().join("other.toml");
+    std::fs::write(
+        &other,
+        common::read(&sweep_file())
+            .replace("seed = 7", "seed = 8")
+            .replace(
+                "\"base.toml\"",
+                &format!("{:?}", common::fixture("base.toml")),
+            ),
+    )
+    .expect("write");
+    let err = stderr(run(&other, &["--resume"]).code(2));
+    must_contain(&err, "p000000.json is a point of another sweep");
+    assert!(!manifest.exists(), "nothing written");
+    // Nor is a damaged point taken for this sweep's.
+    let point = dir.join("points/p000003.json");
+    let text = common::read(&point);
+    std::fs::write(&point, &text[..text.len() / 2]).expect("write");
+    let err = stderr(run(&sweep_file(), &["--resume"]).code(2));
+    must_contain(&err, "point 3 is damaged");
+    must_contain(
+        &err,
+        "p000003.json away (its point is computed again) and resume again",
+    );
+    // A damaged manifest with no points is not rebuilt either: nothing to
+    // keep, and nothing to say it is this sweep's.
+    std::fs::remove_dir_all(dir.join("points")).expect("remove");
+    std::fs::create_dir(dir.join("points")).expect("mkdir");
+    std::fs::write(&manifest, "").expect("write");
+    let err = stderr(run(&sweep_file(), &["--resume"]).code(2));
+    must_contain(
+        &err,
+        "holds no intact point of this sweep to keep, so there is nothing to resume: remove",
+    );
+}
+
 /// The manifest carries the scenario's attribution (the notice its data's
 /// licence asks to travel with results), shards and merge alike; a
 /// scenario that declares none has none.

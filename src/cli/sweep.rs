@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use crate::diagnostic::Renderer;
 use crate::mc::{self, RunOptions};
-use crate::sweep::run::{SweepOptions, SweepProgress, SweepRunError, merge, run_sweep};
+use crate::sweep::run::{
+    ManifestRebuilt, SweepOptions, SweepProgress, SweepRunError, merge, run_sweep,
+};
 use crate::sweep::{SweepError, load_sweep_shard};
 
 use super::{EXIT_INVALID, EXIT_USAGE, color_stderr};
@@ -173,6 +175,21 @@ pub fn sweep(args: &SweepArgs) -> ExitCode {
     }
     match result {
         Ok(run) => {
+            if let Some(why) = run.rebuilt_manifest {
+                // Said even with --quiet: the directory was changed.
+                crate::say!(
+                    "note: {} was {}; rebuilt it from the sweep file, keeping {} finished \
+                     point{} of this sweep (their files checked) in {}",
+                    crate::sweep::output::manifest_path(&args.out).display(),
+                    match why {
+                        ManifestRebuilt::Missing => "missing",
+                        ManifestRebuilt::Damaged => "damaged",
+                    },
+                    run.skipped,
+                    if run.skipped == 1 { "" } else { "s" },
+                    args.out.join("points").display()
+                );
+            }
             if !args.quiet {
                 let secs = started.elapsed().as_secs_f64();
                 crate::say!(

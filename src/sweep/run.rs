@@ -36,6 +36,19 @@ pub struct SweepRun {
     pub skipped: usize,
     /// Whether the directory now holds the whole sweep (tables written).
     pub complete: bool,
+    /// Set when `--resume` found the directory's manifest missing or
+    /// damaged and rebuilt it from the sweep file, its finished points
+    /// having been checked as this sweep's (see [`run_sweep`]).
+    pub rebuilt_manifest: Option<ManifestRebuilt>,
+}
+
+/// Why `--resume` rebuilt a directory's manifest (`sweep.json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManifestRebuilt {
+    /// It was not there (deleted by hand, say).
+    Missing,
+    /// It did not parse as a manifest (cut short by a full disk or a copy).
+    Damaged,
 }
 
 /// Why a sweep or a merge cannot go on.
@@ -307,7 +320,9 @@ pub enum SweepProgress {
 /// already in `dir` are skipped (with `trial_rows`, those whose trial rows
 /// are there too). A directory keeps the `trial_rows` setting it was
 /// started with: resuming it with the other is refused, since the points
-/// already there would not match the rest.
+/// already there would not match the rest. A directory whose manifest is
+/// missing or damaged is resumed, its manifest rebuilt from `sweep`, only
+/// when its points are this sweep's (see [`resumable_points`]).
 pub fn run_sweep(
     sweep: &Sweep,
     dir: &Path,
@@ -326,14 +341,45 @@ pub fn run_sweep(
         )));
     }
     let m = manifest(sweep, i, n, opts.trial_rows);
+    let mine = super::shard_points(sweep.points.len(), i, n);
+    let mut rebuilt = None;
     output::check_out_dir(dir).map_err(SweepRunError::Io)?;
     std::fs::create_dir_all(dir)
         .map_err(|e| SweepRunError::Io(format!("creating {}: {e}", dir.display())))?;
     // Held to the end: from here on no other chipshock process writes
     // into `dir`.
     let _lock = output::lock_dir(dir).map_err(SweepRunError::Io)?;
-    if output::manifest_path(dir).exists() {
-        let old = read_manifest(dir)?;
+    let old = if output::manifest_path(dir).exists() {
+        match read_manifest(dir) {
+            Ok(old) => Some(old),
+            Err(ManifestError::Invalid(damaged)) => {
+                // Its points decide: kept under a rebuilt manifest, or
+                // refused.
+                if !resumable_points(dir, sweep, &mine, opts, Some(&damaged))? {
+                    let points = dir.join("points");
+                    let other_files =
+                        output::entries_but_temp(&points).is_ok_and(|names| !names.is_empty());
+                    return Err(SweepRunError::Usage(format!(
+                        "{damaged}; {} holds no intact point of this sweep to keep, so there is \
+                         nothing to resume: remove {}{} and run again, or choose another --out",
+                        dir.display(),
+                        output::manifest_path(dir).display(),
+                        if other_files {
+                            format!(" and {}", points.display())
+                        } else {
+                            String::new()
+                        }
+                    )));
+                }
+                rebuilt = Some(ManifestRebuilt::Damaged);
+                None
+            }
+            Err(e @ ManifestError::Unreadable(..)) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
+    if let Some(old) = old {
         if old.sweep_hash != m.sweep_hash {
             return Err(SweepRunError::Usage(another_sweep(dir, &old, &m)));
         }
@@ -364,12 +410,15 @@ pub fn run_sweep(
                 dir.display()
             )));
         }
-    } else {
+    } else if rebuilt.is_none() {
         // Not a sweep's directory: its files are someone else's, and would
-        // be overwritten (a points.csv) or mixed with the sweep's.
+        // be overwritten (a points.csv) or mixed with the sweep's. Unless
+        // it holds finished points of this sweep, whose manifest was lost.
         let others = output::entries_but_temp(dir)
             .map_err(|e| SweepRunError::Io(format!("reading {}: {e}", dir.display())))?;
-        if !others.is_empty() {
+        if !others.is_empty() && resumable_points(dir, sweep, &mine, opts, None)? {
+            rebuilt = Some(ManifestRebuilt::Missing);
+        } else if !others.is_empty() {
             let shown: Vec<&str> = others.iter().take(3).map(String::as_str).collect();
             return Err(SweepRunError::Usage(format!(
                 "--out {} exists, is not empty, and holds no sweep (it holds {}{}): sweep writes \
@@ -382,7 +431,6 @@ pub fn run_sweep(
         }
     }
     output::check_points_dir(dir).map_err(SweepRunError::Io)?;
-    let mine = super::shard_points(sweep.points.len(), i, n);
     if let Some(stray) = stray_point_file(dir, &mine) {
         // Only this shard's points are ever written here: anything else
         // was put here by hand, and would go into a merge unnoticed.
@@ -407,7 +455,10 @@ pub fn run_sweep(
     write_manifest(dir, &m)
         .map_err(|e| SweepRunError::Io(format!("writing {}: {e}", dir.display())))?;
     let per_point = sweep.trials * sweep.variants.len() as u64;
-    let mut run = SweepRun::default();
+    let mut run = SweepRun {
+        rebuilt_manifest: rebuilt,
+        ..SweepRun::default()
+    };
     let mut done = 0u64;
     let mut todo = Vec::new();
     for &p in &mine {
@@ -468,6 +519,152 @@ pub fn run_sweep(
         run.complete = true;
     }
     Ok(run)
+}
+
+/// Whether `dir`, whose manifest is missing (`damaged` is `None`) or
+/// damaged (`damaged` says how), holds finished points of this sweep that
+/// `--resume` may keep, rebuilding the manifest from the sweep file.
+/// `Ok(false)` when `points/` holds no intact point of this sweep nor any
+/// of another (the directory is then no sweep's, or holds nothing to
+/// keep); `Ok(true)` when it holds at least one, every file there is an
+/// intact point of this run (of its shard, with `--shard`) or its trial
+/// rows, and `--resume` was given with the `--trial-rows` setting its
+/// points were computed with. Otherwise the directory is refused, saying
+/// why and what to do.
+///
+/// A point file records the sweep's hash (sweep file, scenario and
+/// chipshock version) and a checksum of its contents, as `--resume` checks
+/// them with a manifest; the manifest adds only what the command line
+/// gives (`--shard`, `--trial-rows`) and what the sweep file sets. So
+/// points that pass are exactly this sweep's, and a point's figures do not
+/// depend on the shard that computed it. Points of another sweep, or of
+/// this one before its sweep file, scenario or chipshock changed, are never
+/// taken: their hash differs.
+fn resumable_points(
+    dir: &Path,
+    sweep: &Sweep,
+    mine: &[usize],
+    opts: &SweepOptions,
+    damaged: Option<&str>,
+) -> Result<bool, SweepRunError> {
+    let points_dir = dir.join("points");
+    if !points_dir.is_dir() {
+        return Ok(false);
+    }
+    let names = output::entries_but_temp(&points_dir)
+        .map_err(|e| SweepRunError::Io(format!("reading {}: {e}", points_dir.display())))?;
+    let run = if opts.shard_count > 1 {
+        format!("shard {}/{}", opts.shard_index, opts.shard_count)
+    } else {
+        "run".to_string()
+    };
+    // Every file, sorted by name: the intact points of this sweep, the
+    // first point of another sweep, the first file that is neither (with
+    // why, and what to do).
+    let (mut kept, mut trial_rows) = (0usize, false);
+    let mut foreign = None;
+    let mut bad: Option<(String, String)> = None;
+    for name in &names {
+        let path = points_dir.join(name);
+        let point = name
+            .strip_prefix('p')
+            .and_then(|r| {
+                r.strip_suffix(".json")
+                    .map(|d| (d, false))
+                    .or_else(|| r.strip_suffix(".trials.csv").map(|d| (d, true)))
+            })
+            .filter(|(d, _)| d.len() == 6 && d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|(d, trials)| d.parse::<usize>().ok().map(|p| (p, trials)))
+            .filter(|(p, _)| mine.binary_search(p).is_ok());
+        match point {
+            None => {
+                bad.get_or_insert_with(|| {
+                    (
+                        format!(
+                            "{} is not a file of this sweep's {run} (it has {} points)",
+                            path.display(),
+                            sweep.points.len()
+                        ),
+                        "move it away and resume again".to_string(),
+                    )
+                });
+            }
+            Some((_, true)) => trial_rows = true,
+            Some((p, false)) => match check_point(dir, p, &sweep.hash) {
+                Ok(r) => {
+                    kept += 1;
+                    trial_rows |= !r.trial_rows_sha256.is_empty();
+                }
+                Err(why) if why.starts_with("from another sweep") => {
+                    foreign.get_or_insert(path);
+                }
+                Err(why) => {
+                    bad.get_or_insert_with(|| {
+                        (
+                            format!("point {p} is {why}"),
+                            format!(
+                                "move {} away (its point is computed again) and resume again",
+                                path.display()
+                            ),
+                        )
+                    });
+                }
+            },
+        }
+    }
+    let head = match damaged {
+        Some(why) => why.to_string(),
+        None => format!(
+            "{} holds no sweep manifest ({} is missing)",
+            dir.display(),
+            output::manifest_path(dir).display()
+        ),
+    };
+    let refuse = |why: String, fix: &str| {
+        SweepRunError::Usage(format!(
+            "{head}, and the manifest cannot be rebuilt from the sweep file to resume it: {why}; \
+             {fix}, or choose another --out"
+        ))
+    };
+    if let Some(path) = foreign {
+        return Err(refuse(
+            format!(
+                "{} is a point of another sweep, or of this sweep file, its scenario or \
+                 chipshock version as they were when the directory was started (its sweep hash \
+                 differs)",
+                path.display()
+            ),
+            "resume it with the sweep file, scenario and chipshock version it was started with",
+        ));
+    }
+    if kept == 0 {
+        // Nothing to keep, and nothing that says the files are this
+        // sweep's (they may be someone else's).
+        return Ok(false);
+    }
+    if let Some((why, fix)) = bad {
+        return Err(refuse(why, &fix));
+    }
+    let points = points_noun(kept);
+    if trial_rows != opts.trial_rows {
+        let (was, now) = if trial_rows {
+            ("with", "without")
+        } else {
+            ("without", "with")
+        };
+        return Err(SweepRunError::Usage(format!(
+            "{head}; its {points} of this sweep, finished, were computed {was} --trial-rows, and \
+             this run is {now}: resume it {was} --trial-rows (--resume rebuilds the manifest and \
+             keeps them), or run the sweep into a new directory {now} it"
+        )));
+    }
+    if !opts.resume {
+        return Err(SweepRunError::Usage(format!(
+            "{head}; it holds {points} of this sweep, finished: add --resume to keep them (it \
+             rebuilds the manifest from the sweep file)"
+        )));
+    }
+    Ok(true)
 }
 
 /// Why directory `dir`, whose manifest is `old`, cannot take the results
