@@ -1322,6 +1322,31 @@ fn a_shard_count_of_zero_is_explained() {
         ));
 }
 
+/// A shard with a sign is read as the flag's value and refused as a shard
+/// (not as "unexpected argument '-1'"), as `--threads -1` is.
+#[test]
+fn a_negative_shard_is_refused_as_a_shard() {
+    for (value, says) in [
+        (
+            "-1/2",
+            "`-1` is not a shard index (a whole number from 0, below the count)",
+        ),
+        ("0/-2", "`-2` is not a shard count (a whole number from 1)"),
+        ("-1", "`-1` is not I/N (e.g. 3/64)"),
+        ("--resume", "`--resume` is not I/N (e.g. 3/64)"),
+    ] {
+        chipshock()
+            .arg("sweep")
+            .arg(sweep_file())
+            .args(["--out", "unused", "--shard", value])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "invalid value '{value}' for '--shard <I/N>': {says}"
+            )));
+    }
+}
+
 /// Path mistakes suggest only what exists there: a policy's own fields,
 /// the ids under a path, a distribution's own parameters.
 #[test]

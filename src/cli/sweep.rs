@@ -26,14 +26,13 @@ impl std::str::FromStr for Shard {
         let (i, n) = s
             .split_once('/')
             .ok_or_else(|| format!("`{s}` is not I/N (e.g. 3/64)"))?;
-        let index: usize = i
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{i}` is not a shard index"))?;
+        let index: usize = i.trim().parse().map_err(|_| {
+            format!("`{i}` is not a shard index (a whole number from 0, below the count)")
+        })?;
         let count: usize = n
             .trim()
             .parse()
-            .map_err(|_| format!("`{n}` is not a shard count"))?;
+            .map_err(|_| format!("`{n}` is not a shard count (a whole number from 1)"))?;
         if count > crate::sweep::MAX_POINTS {
             return Err(format!(
                 "shard count {count} is more than {}, the most points a sweep may have",
@@ -68,7 +67,10 @@ pub struct SweepArgs {
     pub out: PathBuf,
 
     /// Run shard I of N (0-based), e.g. `--shard $SLURM_ARRAY_TASK_ID/64`.
-    #[arg(long, value_name = "I/N")]
+    // A value such as `-1/2` is taken as the value, to be refused as a
+    // shard, rather than as an unknown flag `-1` (clap's
+    // `allow_negative_numbers`, as `--threads` has, takes only numbers).
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     pub shard: Option<Shard>,
 
     /// Continue an interrupted sweep: finished points are kept.
