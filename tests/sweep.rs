@@ -1512,6 +1512,59 @@ fn merge_reports_every_incomplete_shard_and_unreadable_directories() {
     );
 }
 
+/// A point file `merge` cannot read is not sent to `--resume`, which
+/// would not read it either: the hint fits the error (no permission: its
+/// permissions and owner). A missing point beside it still is.
+#[test]
+fn merge_hints_what_fits_a_point_it_cannot_read() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dirs: Vec<PathBuf> = (0..2).map(|i| tmp.path().join(format!("s{i}"))).collect();
+    for (i, d) in dirs.iter().enumerate() {
+        sweep_to(d, &["--shard", &format!("{i}/2")]);
+    }
+    let merge = || {
+        let a = chipshock()
+            .arg("merge")
+            .args(&dirs)
+            .arg("--out")
+            .arg(tmp.path().join("m"))
+            .assert()
+            .code(1);
+        String::from_utf8(a.get_output().stderr.clone()).expect("utf8")
+    };
+    // A directory where a point file should be: unreadable to anyone.
+    let point = dirs[0].join("points/p000002.json");
+    let saved = std::fs::read(&point).expect("read");
+    std::fs::remove_file(&point).expect("remove");
+    std::fs::create_dir(&point).expect("mkdir");
+    let err = merge();
+    must_contain(&err, "point 2 is unreadable (");
+    must_contain(&err, "check the file (--resume would not read it either)");
+    assert!(!err.contains("finish it with --resume"), "{err}");
+    // With a point missing in the other shard, --resume is the fix for it.
+    std::fs::remove_file(dirs[1].join("points/p000003.json")).expect("remove");
+    let err = merge();
+    must_contain(&err, "finish with --resume each shard with points missing");
+    sweep_to(&dirs[1], &["--shard", "1/2", "--resume"]);
+    std::fs::remove_dir(&point).expect("rmdir");
+    std::fs::write(&point, &saved).expect("write");
+
+    // No permission to read it (unless the tests run as root, who reads
+    // anything).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&point, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+        if std::fs::read(&point).is_err() {
+            let err = merge();
+            must_contain(&err, "Permission denied");
+            must_contain(&err, "check its permissions and owner");
+            assert!(!err.contains("--resume"), "{err}");
+        }
+        std::fs::set_permissions(&point, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+}
+
 /// A file in `points/` that is no point of the sweep (or of its shard) is
 /// refused on resume rather than kept silently: it would go into a merge.
 #[test]

@@ -175,33 +175,114 @@ pub fn read_point(dir: &Path, point: usize, sweep_hash: &str) -> Option<PointRes
     check_point(dir, point, sweep_hash).ok()
 }
 
+/// What is wrong with a point file, or with a point's trial rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// It is not there: the point was not finished.
+    Missing,
+    /// It cannot be read (no permission, say): computing the point again
+    /// would not mend that, nor would it be needed once the file is
+    /// readable.
+    Unreadable(std::io::ErrorKind),
+    /// It does not parse as what it should be (cut short by a copy, say),
+    /// or holds another point.
+    Damaged,
+    /// It names another sweep.
+    OtherSweep,
+    /// Its contents no longer match the checksum written with them (a
+    /// figure or a row changed by hand).
+    Edited,
+}
+
+/// Why a point file, or a point's trial rows, cannot be used: the
+/// [`Problem`], and the message saying it (`missing`, `unreadable (…)`,
+/// `damaged: …`, `from another sweep: …`, `edited: …`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PointError {
+    pub problem: Problem,
+    pub message: String,
+}
+
+impl PointError {
+    fn new(problem: Problem, message: String) -> Self {
+        PointError { problem, message }
+    }
+
+    /// A file that could not be opened or read.
+    fn io(path: &Path, e: &std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            PointError::new(Problem::Missing, format!("missing ({})", path.display()))
+        } else {
+            PointError::new(
+                Problem::Unreadable(e.kind()),
+                format!("unreadable ({}: {e})", path.display()),
+            )
+        }
+    }
+
+    /// Whether `--resume` mends it, computing the point again: not for a
+    /// file it cannot read.
+    pub fn resumable(&self) -> bool {
+        !matches!(self.problem, Problem::Unreadable(_))
+    }
+
+    /// What to do about a file `--resume` would not mend (see
+    /// [`PointError::resumable`]).
+    pub fn fix(&self) -> Option<&'static str> {
+        match self.problem {
+            Problem::Unreadable(std::io::ErrorKind::PermissionDenied) => {
+                Some("check its permissions and owner")
+            }
+            Problem::Unreadable(_) => Some("check the file (--resume would not read it either)"),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for PointError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// Reads a point file, saying what is wrong with it when it cannot be used
 /// (for `merge`, which must tell a shard not yet finished from a damaged
 /// file). Only what can be seen without recomputing the point is caught: a
 /// file that does not parse as a point file (cut short, say), that names
 /// another sweep or another point, or whose contents no longer match the
 /// checksum written with them (a figure edited by hand).
-pub fn check_point(dir: &Path, point: usize, sweep_hash: &str) -> Result<PointResult, String> {
+pub fn check_point(dir: &Path, point: usize, sweep_hash: &str) -> Result<PointResult, PointError> {
     let path = point_path(dir, point);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("missing".into()),
-        Err(e) => return Err(format!("unreadable ({e})")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(PointError::new(Problem::Missing, "missing".into()));
+        }
+        Err(e) => return Err(PointError::io(&path, &e)),
     };
-    let r: PointResult = serde_json::from_str(&text)
-        .map_err(|e| format!("damaged: {} is not a point file ({e})", path.display()))?;
+    let r: PointResult = serde_json::from_str(&text).map_err(|e| {
+        PointError::new(
+            Problem::Damaged,
+            format!("damaged: {} is not a point file ({e})", path.display()),
+        )
+    })?;
     if r.sweep_hash != sweep_hash {
-        Err(format!("from another sweep: {}", path.display()))
+        Err(PointError::new(
+            Problem::OtherSweep,
+            format!("from another sweep: {}", path.display()),
+        ))
     } else if r.point != point {
-        Err(format!(
-            "damaged: {} holds point {}",
-            path.display(),
-            r.point
+        Err(PointError::new(
+            Problem::Damaged,
+            format!("damaged: {} holds point {}", path.display(), r.point),
         ))
     } else if r.contents_checksum().ok().as_deref() != Some(r.checksum.as_str()) {
-        Err(format!(
-            "edited: {} no longer matches the checksum written with it",
-            path.display()
+        Err(PointError::new(
+            Problem::Edited,
+            format!(
+                "edited: {} no longer matches the checksum written with it",
+                path.display()
+            ),
         ))
     } else {
         Ok(r)
@@ -223,18 +304,17 @@ pub fn sha256_hex(body: &[u8]) -> String {
 /// disk) fails one or the other; one edited by hand fails the digest. Says
 /// what is wrong, as [`check_point`] does: missing, unreadable, damaged or
 /// edited.
-pub fn check_trial_rows(dir: &Path, point: usize, rows: u64, sha256: &str) -> Result<(), String> {
+pub fn check_trial_rows(
+    dir: &Path,
+    point: usize,
+    rows: u64,
+    sha256: &str,
+) -> Result<(), PointError> {
     use sha2::{Digest, Sha256};
     use std::io::Read as _;
     let mut digest = Sha256::new();
     let path = trials_path(dir, point);
-    let mut file = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(format!("missing ({})", path.display()));
-        }
-        Err(e) => return Err(format!("unreadable ({}: {e})", path.display())),
-    };
+    let mut file = std::fs::File::open(&path).map_err(|e| PointError::io(&path, &e))?;
     let (mut lines, mut last) = (0u64, None);
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -242,7 +322,7 @@ pub fn check_trial_rows(dir: &Path, point: usize, rows: u64, sha256: &str) -> Re
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(format!("unreadable ({}: {e})", path.display())),
+            Err(e) => return Err(PointError::io(&path, &e)),
         };
         lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
         last = Some(buf[n - 1]);
@@ -250,19 +330,29 @@ pub fn check_trial_rows(dir: &Path, point: usize, rows: u64, sha256: &str) -> Re
     }
     let wanted = rows.saturating_add(1);
     if last != Some(b'\n') {
-        Err(format!(
-            "damaged: {} is cut short (it does not end with a complete row)",
-            path.display()
+        Err(PointError::new(
+            Problem::Damaged,
+            format!(
+                "damaged: {} is cut short (it does not end with a complete row)",
+                path.display()
+            ),
         ))
     } else if lines != wanted {
-        Err(format!(
-            "damaged: {} has {lines} lines, not {wanted} (a header and a row per variant and trial)",
-            path.display()
+        Err(PointError::new(
+            Problem::Damaged,
+            format!(
+                "damaged: {} has {lines} lines, not {wanted} (a header and a row per variant and \
+                 trial)",
+                path.display()
+            ),
         ))
     } else if !sha256.is_empty() && crate::source::hex(&digest.finalize()) != sha256 {
-        Err(format!(
-            "edited: {} no longer matches the digest its point file holds",
-            path.display()
+        Err(PointError::new(
+            Problem::Edited,
+            format!(
+                "edited: {} no longer matches the digest its point file holds",
+                path.display()
+            ),
         ))
     } else {
         Ok(())
@@ -718,6 +808,29 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_cannot_be_read_is_not_sent_to_resume() {
+        let path = Path::new("points/p000001.json");
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let e = PointError::io(path, &denied);
+        assert_eq!(
+            e.problem,
+            Problem::Unreadable(std::io::ErrorKind::PermissionDenied)
+        );
+        assert!(!e.resumable());
+        assert_eq!(e.fix(), Some("check its permissions and owner"));
+        let gone = PointError::io(path, &std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert_eq!(gone.problem, Problem::Missing);
+        assert!(gone.resumable());
+        assert_eq!(gone.fix(), None);
+        // A directory where the point file should be cannot be read either.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(point_path(dir.path(), 1)).unwrap();
+        let e = check_point(dir.path(), 1, "h").unwrap_err();
+        assert!(!e.resumable(), "{e}");
+        assert!(e.message.starts_with("unreadable ("), "{e}");
+    }
+
+    #[test]
     fn trial_rows_must_be_whole() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("points")).unwrap();
@@ -725,6 +838,7 @@ mod tests {
         assert!(
             check_trial_rows(dir.path(), 3, 2, "")
                 .unwrap_err()
+                .message
                 .starts_with("missing")
         );
         std::fs::write(&p, "h\na,1\nb,2\n").unwrap();
@@ -732,6 +846,7 @@ mod tests {
         assert!(
             check_trial_rows(dir.path(), 3, 3, "")
                 .unwrap_err()
+                .message
                 .contains("has 3 lines, not 4")
         );
         // Rows edited into other rows of the same shape match only without
@@ -743,6 +858,7 @@ mod tests {
         assert!(
             check_trial_rows(dir.path(), 3, 2, &digest)
                 .unwrap_err()
+                .message
                 .starts_with("edited: ")
         );
         for cut in ["h\na,1\nb,", "h\na,1\nb,2", ""] {
@@ -750,6 +866,7 @@ mod tests {
             assert!(
                 check_trial_rows(dir.path(), 3, 2, "")
                     .unwrap_err()
+                    .message
                     .contains("cut short"),
                 "{cut:?}"
             );

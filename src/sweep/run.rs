@@ -10,9 +10,9 @@ use crate::stats::{Proportion, Summary};
 
 use super::Sweep;
 use super::output::{
-    self, AxisValue, ManifestError, PointResult, Quantiles, Stat, SweepManifest, VariantFigures,
-    check_point, check_trial_rows, read_manifest, read_point, trials_path, write_manifest,
-    write_point,
+    self, AxisValue, ManifestError, PointError, PointResult, Problem, Quantiles, Stat,
+    SweepManifest, VariantFigures, check_point, check_trial_rows, read_manifest, read_point,
+    trials_path, write_manifest, write_point,
 };
 
 /// How to run a sweep; none of it changes the results.
@@ -595,7 +595,7 @@ fn resumable_points(
                     kept += 1;
                     trial_rows |= !r.trial_rows_sha256.is_empty();
                 }
-                Err(why) if why.starts_with("from another sweep") => {
+                Err(e) if e.problem == Problem::OtherSweep => {
                     foreign.get_or_insert(path);
                 }
                 Err(why) => {
@@ -1238,22 +1238,32 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     // Every incomplete shard, each with what is wrong with its unusable
     // points: missing (the shard was stopped), damaged (see
     // `check_point`), or, with trial rows, a point whose trial rows are
-    // gone or damaged (see `check_trial_rows`). `--resume` recomputes them
-    // all.
+    // gone or damaged (see `check_trial_rows`): `--resume` recomputes
+    // them. A file that cannot be read (no permission) is another matter:
+    // its point need not be computed again, the file made readable.
     let mut incomplete = Vec::new();
+    let (mut resumable, mut unreadable) = (false, false);
     for (i, d) in owner.iter().enumerate() {
         let d = d.unwrap_or(Path::new("."));
         let mut absent = Vec::new();
+        let mut unusable = |what: String, e: &PointError| {
+            resumable |= e.resumable();
+            unreadable |= !e.resumable();
+            absent.push(match e.fix() {
+                Some(fix) => format!("{what}: {fix}"),
+                None => what,
+            });
+        };
         for p in super::shard_points(first.points, i, n) {
             match check_point(d, p, &first.sweep_hash) {
                 Ok(r) => match first
                     .trial_rows
                     .then(|| check_trial_rows(d, p, rows, &r.trial_rows_sha256))
                 {
-                    Some(Err(why)) => absent.push(format!("point {p}'s trial rows are {why}")),
+                    Some(Err(e)) => unusable(format!("point {p}'s trial rows are {e}"), &e),
                     _ => results.push(r),
                 },
-                Err(why) => absent.push(format!("point {p} is {why}")),
+                Err(e) => unusable(format!("point {p} is {e}"), &e),
             }
         }
         if !absent.is_empty() {
@@ -1275,16 +1285,30 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     } else {
         "--resume"
     };
-    match incomplete.as_slice() {
-        [] => {}
-        [one] => {
+    match (incomplete.as_slice(), resumable, unreadable) {
+        ([], ..) => {}
+        ([one], true, false) => {
             return Err(SweepRunError::Refused(format!(
                 "{one}; finish it with {resume}"
             )));
         }
-        many => {
+        ([one], true, true) => {
             return Err(SweepRunError::Refused(format!(
-                "{} shards are incomplete; finish each with {resume}:\n  {}",
+                "{one}; then finish it with {resume}"
+            )));
+        }
+        ([one], false, _) => return Err(SweepRunError::Refused(one.clone())),
+        (many, resumable, unreadable) => {
+            let hint = match (resumable, unreadable) {
+                (true, false) => format!("; finish each with {resume}"),
+                (true, true) => format!(
+                    "; once the files that cannot be read are mended, finish with {resume} each \
+                     shard with points missing, damaged or edited"
+                ),
+                (false, _) => String::new(),
+            };
+            return Err(SweepRunError::Refused(format!(
+                "{} shards are incomplete{hint}:\n  {}",
                 many.len(),
                 many.join("\n  ")
             )));
