@@ -19,9 +19,14 @@ fn sweep_file() -> PathBuf {
 }
 
 fn sweep_to(dir: &Path, extra: &[&str]) {
+    run_sweep(&sweep_file(), dir, extra);
+}
+
+/// Runs the sweep `file` into `dir` on two threads, which must succeed.
+fn run_sweep(file: &Path, dir: &Path, extra: &[&str]) {
     chipshock()
         .arg("sweep")
-        .arg(sweep_file())
+        .arg(file)
         .arg("--out")
         .arg(dir)
         .args(["-q", "--threads", "2"])
@@ -635,14 +640,7 @@ fn a_baseline_only_sweep_ranks_no_avoided_loss() {
         "[[axis]]\npath = \"shock.blockade.probability\"\nvalues = [0.1, 0.5]\n",
     );
     let out = tmp.path().join("o");
-    chipshock()
-        .arg("sweep")
-        .arg(&p)
-        .arg("--out")
-        .arg(&out)
-        .args(["-q", "--threads", "2"])
-        .assert()
-        .code(0);
+    run_sweep(&p, &out, &[]);
     let sensitivity = common::read(&out.join("sensitivity.csv"));
     assert_eq!(
         sensitivity
@@ -676,14 +674,7 @@ fn an_axis_of_many_values_without_effect_has_no_spread() {
     )
     .expect("write");
     let out = tmp.path().join("o");
-    chipshock()
-        .arg("sweep")
-        .arg(&p)
-        .arg("--out")
-        .arg(&out)
-        .args(["-q", "--threads", "2"])
-        .assert()
-        .code(0);
+    run_sweep(&p, &out, &[]);
     // The cost moves nothing: the losses take one value per blockade
     // probability, two in all.
     let points = common::read(&out.join("points.csv"));
