@@ -26,6 +26,33 @@ fn run(net: &Network, range: std::ops::Range<u64>, threads: usize, block: usize)
     .unwrap()
 }
 
+/// A run of `trials` trials without weekly bands in which trial `t` loses
+/// `usd` at each `(need, usd)` of `losses(t)`, and their sum in all.
+fn run_losses(
+    net: &Network,
+    trials: u64,
+    losses: impl Fn(u64) -> Vec<(usize, f64)> + Sync,
+) -> Accumulated {
+    let layout = Layout::from_network(net, false);
+    run_trials(
+        0..trials,
+        &layout,
+        &RunOptions {
+            threads: 2,
+            block_size: 64,
+        },
+        || (),
+        |t, _: &mut (), out| {
+            for (need, usd) in losses(t) {
+                out.lost_usd_by_need[need] = usd;
+                out.lost_usd += usd;
+            }
+        },
+        |_| {},
+    )
+    .unwrap()
+}
+
 fn write(dir: &Path, net: &Network, acc: &Accumulated) -> Vec<PathBuf> {
     let cfg = RunConfig::new(net, 9, acc.range(), true);
     let report = RunReport::build(net, &cfg, acc);
@@ -415,7 +442,6 @@ fn recovery_reaches_every_output() {
 #[test]
 fn breakdown_standard_errors_of_small_losses() {
     let net = fake::network(WEEKS as u32);
-    let layout = Layout::from_network(&net, false);
     let small = |t: u64| {
         if t.is_multiple_of(3) {
             1e-4 * (1 + t % 7) as f64
@@ -423,23 +449,8 @@ fn breakdown_standard_errors_of_small_losses() {
             0.0
         }
     };
-    let acc = run_trials(
-        0..1000,
-        &layout,
-        &RunOptions {
-            threads: 2,
-            block_size: 64,
-        },
-        || (),
-        |t, _: &mut (), out| {
-            // Need 0 is market us_auto's, need 2 market eu_dc's alone.
-            out.lost_usd_by_need[0] = 160.0 / 3.0;
-            out.lost_usd_by_need[2] = small(t);
-            out.lost_usd = 160.0 / 3.0 + small(t);
-        },
-        |_| {},
-    )
-    .unwrap();
+    // Need 0 is market us_auto's, need 2 market eu_dc's alone.
+    let acc = run_losses(&net, 1000, |t| vec![(0, 160.0 / 3.0), (2, small(t))]);
     let cfg = RunConfig::new(&net, 9, acc.range(), false);
     let report = RunReport::build(&net, &cfg, &acc);
     let market = |key: &str| {
@@ -512,19 +523,7 @@ fn one_value_has_no_standard_error_anywhere() {
     assert!(row.contains(" n/a ") && !row.contains('±'), "{row}");
 
     // One trial, with a loss in market us_auto.
-    let layout = Layout::from_network(&net, false);
-    let acc = run_trials(
-        0..1,
-        &layout,
-        &RunOptions::default(),
-        || (),
-        |_, _: &mut (), out| {
-            out.lost_usd_by_need[0] = 5.0;
-            out.lost_usd = 5.0;
-        },
-        |_| {},
-    )
-    .unwrap();
+    let acc = run_losses(&net, 1, |_| vec![(0, 5.0)]);
     let cfg = RunConfig::new(&net, 9, acc.range(), false);
     let report = RunReport::build(&net, &cfg, &acc);
     write_all(dir.path(), &report, &acc).unwrap();
@@ -558,19 +557,7 @@ fn one_value_has_no_standard_error_anywhere() {
 #[test]
 fn the_severe_loss_label_is_not_rounded_into_another_amount() {
     let mut net = fake::network(WEEKS as u32);
-    let layout = Layout::from_network(&net, false);
-    let acc = run_trials(
-        0..10,
-        &layout,
-        &RunOptions::default(),
-        || (),
-        |_, _: &mut (), out| {
-            out.lost_usd_by_need[0] = 5000.0;
-            out.lost_usd = 5000.0;
-        },
-        |_| {},
-    )
-    .unwrap();
+    let acc = run_losses(&net, 10, |_| vec![(0, 5000.0)]);
     for (threshold, label, share) in [
         (5000.001, "P(loss >= $5.000001K)", "0.0%"),
         (5000.0, "P(loss >= $5.00K)", "100.0%"),
