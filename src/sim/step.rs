@@ -235,12 +235,13 @@ impl Engine {
     ) {
         self.begin_trial(trial, scratch, out, record_weekly);
         self.draw_schedule(seed, trial, &mut out.fired, scratch);
-        self.simulate(scratch, out, record_weekly, inspect);
+        self.simulate_settled(scratch, out, record_weekly, inspect);
     }
 
     /// Simulates the schedule already in `out.fired` (metrics in `out` must
     /// have been reset). Exposed so that callers can run a schedule of their
-    /// own, e.g. a scripted scenario.
+    /// own, e.g. a scripted scenario; its recoveries are settled as a drawn
+    /// schedule's are ([`settle_recovery`](Self::settle_recovery)).
     pub fn simulate(
         &self,
         s: &mut Scratch,
@@ -248,8 +249,20 @@ impl Engine {
         record_weekly: bool,
         inspect: impl FnMut(u32, &Scratch),
     ) {
-        s.ensure(self);
         self.settle_recovery(&mut out.fired);
+        self.simulate_settled(s, out, record_weekly, inspect);
+    }
+
+    /// [`simulate`](Self::simulate) for a schedule whose recoveries are
+    /// already settled (a drawn one).
+    fn simulate_settled(
+        &self,
+        s: &mut Scratch,
+        out: &mut TrialOutcome,
+        record_weekly: bool,
+        inspect: impl FnMut(u32, &Scratch),
+    ) {
+        s.ensure(self);
         if out.fired.is_empty() && self.cfg.fast_forward {
             // Nothing happens: the baseline is an exact fixed point, so the
             // outcome is exact zeros (already in `out`).
