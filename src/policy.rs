@@ -615,6 +615,27 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
         u.rebaseline();
     }
 
+    // The links the policies added (a reshored fab's inputs and outputs,
+    // a friendshoring deal's links): what names links by index refers to
+    // the declared network, and reaches these only by its rule.
+    let declared: PairSet = net.links.iter().map(|l| pair(l.need, l.supplier)).collect();
+    let added_links: Vec<u32> = (0..u.links.len() as u32)
+        .filter(|&x| {
+            let l = &u.links[x as usize];
+            !declared.contains(&pair(l.need, l.supplier))
+        })
+        .collect();
+    // Whether a lane rule reaches union link `x`.
+    let on_lane = |r: &crate::network::Reach, x: u32| {
+        let l = &u.links[x as usize];
+        let need = &u.needs[l.need as usize];
+        r.reaches_link(
+            u.facilities[l.supplier as usize].country,
+            u.customer_country(need.customer),
+            need.product,
+        )
+    };
+
     // Crisis sharing and export controls.
     let mut crisis = Vec::new();
     let mut blocked_links = Vec::new();
@@ -644,8 +665,16 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
                     facilities,
                 });
             }
-            PolicyAction::ExportControl { links } => {
-                // Indices refer to the declared network; map by (supplier, need).
+            PolicyAction::ExportControl { links, reach } => {
+                // Indices refer to the declared network; map by (supplier,
+                // need). What the variant added on the lane is closed too:
+                // a fab it builds behind the control gets no controlled
+                // tools, a deal's new source no passage the control shuts.
+                for &x in &added_links {
+                    if on_lane(reach, x) && !blocked_links.contains(&x) {
+                        blocked_links.push(x);
+                    }
+                }
                 for &l in links {
                     let dl = &net.links[l as usize];
                     if let Some(x) = u
@@ -665,17 +694,10 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
     blocked_links.sort_unstable();
 
     // Shock targets that name links refer to the declared network: remap.
-    // What the policies added (reshored fabs, the links supplying them and
-    // the friendshoring links) is reached by the rule a shock selected by,
+    // What the policies added (reshored fabs, `added_links`) is reached by
+    // the rule a shock selected by,
     // as a declared facility or link would be: an earthquake in Japan
     // stops the Japanese fab a subsidy builds, a blockade the lane into it.
-    let declared: PairSet = net.links.iter().map(|l| pair(l.need, l.supplier)).collect();
-    let added_links: Vec<u32> = (0..u.links.len() as u32)
-        .filter(|&x| {
-            let l = &u.links[x as usize];
-            !declared.contains(&pair(l.need, l.supplier))
-        })
-        .collect();
     let mut targets = Vec::with_capacity(u.shocks.len());
     for shock in &u.shocks {
         let reach = shock.reach.as_ref();
@@ -693,14 +715,7 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
                     })
                     .collect();
                 if let Some(r) = reach {
-                    mapped.extend(added_links.iter().copied().filter(|&x| {
-                        let l = &u.links[x as usize];
-                        r.reaches_link(
-                            u.facilities[l.supplier as usize].country,
-                            u.customer_country(u.needs[l.need as usize].customer),
-                            u.needs[l.need as usize].product,
-                        )
-                    }));
+                    mapped.extend(added_links.iter().copied().filter(|&x| on_lane(r, x)));
                 }
                 Some(crate::network::ShockTarget::Lane(mapped))
             }

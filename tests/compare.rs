@@ -564,3 +564,66 @@ fn more_capacity_can_hurt_in_one_chain() {
     assert_eq!(small, 0.0);
     assert!(large > 600.0, "{large}");
 }
+
+/// A fab in `C` that runs on tools from `T` (1 tool-week a week, no spares,
+/// eroding by half a week when cut off), its market's only supplier; a
+/// policy builds a second fab in `C` from it (taking half the market), and
+/// an export control shuts the tool lanes from `T` to `C`.
+const FAB_BEHIND_A_CONTROL: &str = "[meta]\nhorizon_weeks = 30\n\
+    [[country]]\nid = \"T\"\n[[country]]\nid = \"C\"\n\
+    [[product]]\nid = \"chip\"\nunit = \"u\"\ncategory = \"front_end\"\nvalue_usd_per_unit = 5\n\
+    [[product]]\nid = \"tool\"\nunit = \"tool-week\"\ncategory = \"equipment\"\nvalue_usd_per_unit = 1000\n\
+    [[facility]]\nid = \"tool_maker\"\ncountry = \"T\"\nkind = \"equipment\"\nproduct = \"tool\"\ncapacity_per_week = 10\nrecovery_weeks = 0\n\
+    [[facility]]\nid = \"fab\"\ncountry = \"C\"\nkind = \"fab\"\nproduct = \"chip\"\ncapacity_per_week = 100\ninventory_weeks = 0\nrecovery_weeks = 0\n\
+    capital = { tool = { units_per_week = 1, erosion_per_week = 0.5 } }\n\
+    [[market]]\nid = \"mkt\"\ncountry = \"C\"\nsector = \"consumer\"\ninventory_weeks = 0\n\
+    demand = { chip = { units_per_week = 100, lost_usd_per_unit = 1 } }\n\
+    [[link]]\nsupplier = \"fab\"\ncustomer = \"mkt\"\nproduct = \"chip\"\nshare = 1.0\nlead_weeks = 1\n\
+    [[link]]\nsupplier = \"tool_maker\"\ncustomer = \"fab\"\nproduct = \"tool\"\nshare = 1.0\nlead_weeks = 1\n\
+    [[policy]]\nid = \"new_fab\"\n[policy.reshore]\ncountry = \"C\"\nproduct = \"chip\"\ncapacity_per_week = 100\n\
+    build_weeks = 0\ntemplate = \"fab\"\ncustomers = { markets = [\"mkt\"] }\nshare = 0.5\n\
+    [[policy]]\nid = \"control\"\n[policy.export_control]\nfrom = [\"T\"]\nto = [\"C\"]\nproducts = [\"tool\"]\n\
+    [[variant]]\nid = \"controls\"\npolicies = [\"control\"]\n\
+    [[variant]]\nid = \"both\"\npolicies = [\"new_fab\", \"control\"]\n";
+
+/// An export control closes the lanes of its rule whatever added them: the
+/// fab a variant builds behind it gets no controlled tools either. Before,
+/// only declared links were closed, and the new fab, keeping its tools,
+/// served the market while the declared one eroded: 90 units lost instead
+/// of 2,740.
+#[test]
+fn an_export_control_closes_the_lanes_a_policy_adds() {
+    let (scenario, diags) = load_scenario_str("control.toml", FAB_BEHIND_A_CONTROL);
+    assert!(diags.is_empty(), "{:?}", diags.items);
+    let n = chipshock::network::compile(&scenario)
+        .map_err(|d| d.items)
+        .expect("valid");
+    // Hand check, controls alone: health 1, 0.5, 0 in weeks 0, 1, 2 on; the
+    // market gets last week's output: 100, then 50 (week 2), then nothing,
+    // so 50 + 27 × 100 are lost.
+    assert_eq!(scripted(&engine(&n, "controls"), &[]), 2_750.0);
+    // Both fabs cut off: in week 1 each can make 50 of orders split about
+    // 90/10 (the new fab's share drifting in), so 50 + 10 ship and 40 are
+    // lost in week 2, then 100 a week.
+    assert_eq!(scripted(&engine(&n, "both"), &[]), 2_740.0);
+}
+
+/// An export control from the allies to the market's country also shuts the
+/// link a friendshoring deal added on that lane, so the deal's new source
+/// cannot absorb the outage. Before, it did: 101 units lost instead of 1,060.
+#[test]
+fn an_export_control_closes_a_link_a_deal_added() {
+    let n = net(&fixture("friendshore_controlled.toml"));
+    let outage = FiredShock::scripted(shock(&n, "cn_outage"), 20, 10, 1.0, 0);
+    // Hand check: week 0 ships only cn_fab's 0.4 (40), so 60 are lost in
+    // week 1; then rerouting hands the allies' 0.6 back to cn_fab, which has
+    // the spare capacity. In the outage no open supplier is eligible: 10 ×
+    // 100 lost. At $10 a unit: (60 + 1,000) × 10.
+    assert_eq!(
+        scripted(&engine(&n, "fs_controls"), std::slice::from_ref(&outage)),
+        10_600.0
+    );
+    // The deal alone: al1 and al2 take the whole market after the outage's
+    // first week, 40 lost.
+    assert_eq!(scripted(&engine(&n, "friendshore"), &[outage]), 400.0);
+}

@@ -2355,7 +2355,7 @@ impl Compiler {
             }
         } else {
             let ec = p.export_control.as_ref()?;
-            let (links, maybe, _) = self.lane_links(ctx, &ec.from, &ec.to, &ec.products)?;
+            let (links, maybe, reach) = self.lane_links(ctx, &ec.from, &ec.to, &ec.products)?;
             if links.is_empty() && !maybe {
                 // As a shock's selector that matches nothing: a control that
                 // closes no lane would cost nothing and change nothing.
@@ -2365,7 +2365,7 @@ impl Compiler {
                     ),
                 );
             }
-            PolicyAction::ExportControl { links }
+            PolicyAction::ExportControl { links, reach }
         };
         if let Some(PolicyAction::Stockpile { needs, .. } | PolicyAction::DualSource { needs }) =
             Some(&action)

@@ -377,7 +377,11 @@ pub enum PolicyAction {
         products: Vec<u32>,
     },
     ExportControl {
+        /// The declared links it closes.
         links: Vec<u32>,
+        /// Its rule, which also closes the links a variant adds on the
+        /// lane (a reshored fab's inputs, a friendshoring deal's links).
+        reach: Reach,
     },
 }
 
