@@ -145,6 +145,9 @@ cases! {
         "`severity` can take values in [0.5, 1.5]", at "values = [0.5, 1.5]";
     trigger_unknown_shock: "shock = \"sanctions\"" => "shock = \"sanction\"",
         "unknown shock `sanction`", at "shock = \"sanction\"", hint "did you mean `sanctions`?";
+    subsidy_above_capex: "subsidy_usd = 6.6e9" => "subsidy_usd = 6.6e10",
+        "policy `reshore_us`: subsidy_usd 66000000000 is more than its capex_usd 20000000000",
+        at "subsidy_usd = 6.6e10", hint "capex_usd is the whole capital cost";
     variant_unknown_policy: "policies = [\"stock\", \"reshore_us\"]" => "policies = [\"stock\", \"reshore-us\"]",
         "unknown policy `reshore-us`", at "reshore-us", hint "did you mean `reshore_us`?";
     unknown_key_lists_valid: "inventory_weeks = 2" => "inventry_weeks = 2",

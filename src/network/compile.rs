@@ -2222,6 +2222,20 @@ impl Compiler {
             Rule::NonNegative,
             0.0,
         );
+        // The subsidy is the public part of the capital cost, not a sum
+        // beside it.
+        if let (Some(c), Some(s), Some(sp)) = (capex, subsidy, &p.subsidy_usd)
+            && s > c
+        {
+            self.err(
+                Diagnostic::new(
+                    format!("{what}: subsidy_usd {s} is more than its capex_usd {c}"),
+                    sp.span,
+                )
+                .label("the public part of the capital cost")
+                .hint("capex_usd is the whole capital cost, subsidy included: raise capex_usd to the total, or lower subsidy_usd"),
+            );
+        }
         let agreement = match &p.agreement {
             Some(a) => Some(self.agreement(ctx, a)?),
             None => None,
