@@ -104,7 +104,9 @@ pub struct VariantNetwork {
     pub crisis: Vec<CrisisSharing>,
     /// Links blocked from week 0 (export controls).
     pub blocked_links: Vec<u32>,
-    /// Stockpile units held back except while a shock is active (need, units).
+    /// Stockpiles held back except while a shock is active, as (need, weeks
+    /// of use): each regime holds those weeks of the need's use in it, so a
+    /// fab that a regime leaves idle holds none, and one not yet built none.
     pub reserves: Vec<(u32, f64)>,
     pub cost: Cost,
 }
@@ -212,7 +214,7 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
     let mut reserves = Vec::new();
     for &pi in &policies {
         match &net.policies[pi].action {
-            PolicyAction::DualSource { needs } => {
+            PolicyAction::DualSource { needs, .. } => {
                 let mut in_policy = vec![false; u.needs.len()];
                 for &n in needs {
                     in_policy[n as usize] = true;
@@ -228,6 +230,7 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
                 inventory_weeks,
                 holding_rate_per_year,
                 release,
+                ..
             } => {
                 for &n in needs {
                     let need = &mut u.needs[n as usize];
@@ -235,8 +238,8 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
                     let units = extra_weeks * need.baseline_use;
                     let value = net.products[need.product as usize].value_usd_per_unit;
                     cost.holding_usd_per_year += units * value * holding_rate_per_year;
-                    if *release == Release::DuringShock && units > 0.0 {
-                        reserves.push((n, units));
+                    if *release == Release::DuringShock && extra_weeks > 0.0 {
+                        reserves.push((n, extra_weeks));
                     }
                     need.target_weeks = need.target_weeks.max(*inventory_weeks);
                 }
@@ -244,8 +247,6 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
             _ => {}
         }
     }
-    cost.annual_usd += cost.holding_usd_per_year;
-    cost.total_over_horizon_usd = cost.capex_usd + cost.annual_usd * years;
 
     // Reshored fabs: new facilities, their needs and input links (copied
     // from the template), and a zero-share link into each selected need.
@@ -258,6 +259,8 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
         .collect();
     reshores.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     let mut online = Vec::new();
+    // Stockpiles at the new fabs' inputs.
+    let mut built_stock: Vec<BuiltStock> = Vec::new();
     // (policy, new facility, [(need, new link)], share)
     let mut reshore_links: Vec<(Vec<(u32, u32)>, f64)> = Vec::new();
     for &(pi, _) in &reshores {
@@ -305,17 +308,51 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
                 },
                 k => k,
             };
+            // The variant's structural policies reach the new fab's inputs
+            // by their rules, as they reach a declared fab's.
+            let new_fab = &u.facilities[f_new as usize];
+            let mut target_weeks = tneed.target_weeks;
+            let mut qualify = false;
+            for &pi in &policies {
+                match &net.policies[pi].action {
+                    PolicyAction::DualSource { built: Some(r), .. }
+                        if r.reaches(new_fab, tneed.product) =>
+                    {
+                        qualify = true;
+                    }
+                    PolicyAction::Stockpile {
+                        built: Some(r),
+                        inventory_weeks,
+                        holding_rate_per_year,
+                        release,
+                        ..
+                    } if r.reaches(new_fab, tneed.product) && *inventory_weeks > target_weeks => {
+                        built_stock.push(BuiltStock {
+                            need: n_new,
+                            fab: online.len(),
+                            extra_weeks: inventory_weeks - target_weeks,
+                            usd_per_unit_year: net.products[tneed.product as usize]
+                                .value_usd_per_unit
+                                * holding_rate_per_year,
+                            reserve: *release == Release::DuringShock,
+                        });
+                        target_weeks = *inventory_weeks;
+                    }
+                    _ => {}
+                }
+            }
             u.needs.push(Need {
                 customer: Customer::Facility(f_new),
                 product: tneed.product,
                 kind,
-                target_weeks: tneed.target_weeks,
+                target_weeks,
                 baseline_use: 0.0,
             });
             for &tl in net.need_links.row(tn as usize) {
                 let l = &net.links[tl as usize];
                 u.links.push(Link {
                     need: n_new,
+                    qualified: l.qualified || qualify,
                     ..l.clone()
                 });
             }
@@ -607,6 +644,27 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
             });
         }
     }
+    // A stockpile at a fab the variant builds is held from the week the
+    // fab comes online, at its use once every fab is online.
+    let built_out = &regimes[online.len() * n_rev];
+    let (mut built_per_year, mut built_over_horizon) = (0.0, 0.0);
+    for b in &built_stock {
+        let per_year = b.extra_weeks * built_out.need_use[b.need as usize] * b.usd_per_unit_year;
+        built_per_year += per_year;
+        let weeks_held = net
+            .settings
+            .horizon_weeks
+            .saturating_sub(online[b.fab].week);
+        built_over_horizon += per_year * f64::from(weeks_held) / 52.0;
+        if b.reserve {
+            reserves.push((b.need, b.extra_weeks));
+        }
+    }
+    cost.annual_usd += cost.holding_usd_per_year;
+    cost.total_over_horizon_usd = cost.capex_usd + cost.annual_usd * years + built_over_horizon;
+    cost.holding_usd_per_year += built_per_year;
+    cost.annual_usd += built_per_year;
+
     // The union network's own baseline is regime 0.
     if let Some(r0) = regimes.first() {
         for (l, x) in u.links.iter_mut().zip(&r0.share) {
@@ -748,4 +806,17 @@ pub fn apply(net: &Network, variant: usize) -> Result<VariantNetwork, ApplyError
         reserves,
         cost,
     })
+}
+
+/// A stockpile policy's raised target at an input of a fab the variant
+/// builds.
+struct BuiltStock {
+    need: u32,
+    /// Index of the fab in `online`.
+    fab: usize,
+    extra_weeks: f64,
+    /// Holding cost of a unit for a year.
+    usd_per_unit_year: f64,
+    /// Held back except while a shock is in effect.
+    reserve: bool,
 }

@@ -627,3 +627,29 @@ fn an_export_control_closes_a_link_a_deal_added() {
     // first week, 40 lost.
     assert_eq!(scripted(&engine(&n, "friendshore"), &[outage]), 400.0);
 }
+
+/// The new fab under the variant's structural policies rides out its
+/// supplier's outage as its template does: with the wafer alternate
+/// qualified, or 12 weeks of wafers, market2 loses nothing. Without them
+/// (the reshore alone) new_fab waits 26 weeks to qualify w2 and market2
+/// loses nearly its whole outage, as fab_b did.
+#[test]
+fn a_built_fab_is_covered_by_the_variants_structural_policies() {
+    let n = net(&fixture("reshored_fab_policies.toml"));
+    let outage = [FiredShock::scripted(shock(&n, "w1_outage"), 20, 10, 1.0, 0)];
+    let lost = |v: &str| scripted(&engine(&n, v), &outage);
+    // Hand check, baseline: w1 down weeks 20-29; each market's chain holds a
+    // week of wafers and a week of chips, so 8 weeks are lost: 800 units at
+    // $10 in each market. `dual`: fab_a switches to w2 within its cover.
+    assert_eq!(lost("baseline"), 16_000.0);
+    assert_eq!(lost("dual"), 8_000.0);
+    assert!(lost("reshore") > 7_000.0);
+    assert_eq!(lost("dual_reshore"), 0.0);
+    assert_eq!(lost("stock"), 0.0);
+    assert_eq!(lost("stock_reshore"), 0.0);
+    // As a reserve: new_fab's starts empty when it opens (it held nothing
+    // before), fills from surplus and never withholds the week's wafers, so
+    // a trial without shocks loses nothing; in the outage it is drawn.
+    assert_eq!(scripted(&engine(&n, "reserve_reshore"), &[]), 0.0);
+    assert_eq!(lost("reserve_reshore"), 0.0);
+}

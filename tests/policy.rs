@@ -239,3 +239,60 @@ fn no_share_goes_to_a_reshored_fab_before_it_is_online() {
         "{err}"
     );
 }
+
+/// A variant's dual sourcing and stockpile reach the fab it builds, by
+/// their rules (`kinds = ["fab"]`), as they reach the declared fabs:
+/// new_fab's wafer candidate is qualified and its wafers held at 12 weeks,
+/// with the holding cost counted from the week it is online. Before, the
+/// new fab copied its template's declared sourcing and stock: the `all`
+/// variant's critical-materials policies skipped every reshored fab.
+#[test]
+fn structural_policies_reach_the_fabs_a_variant_builds() {
+    let n = net(&fixture("reshored_fab_policies.toml"));
+    let new_fab_wafer_links = |v: &VariantNetwork| -> Vec<bool> {
+        let f = v
+            .net
+            .facilities
+            .iter()
+            .position(|f| f.id == "new_fab")
+            .expect("new_fab");
+        v.net
+            .links
+            .iter()
+            .filter(|l| {
+                matches!(v.net.needs[l.need as usize].customer,
+                    chipshock::network::Customer::Facility(c) if c as usize == f)
+            })
+            .map(|l| l.qualified)
+            .collect()
+    };
+    // Copied from the template: w1 qualified, w2 a candidate.
+    assert_eq!(new_fab_wafer_links(&variant(&n, "reshore")), [true, false]);
+    assert_eq!(
+        new_fab_wafer_links(&variant(&n, "dual_reshore")),
+        [true, true]
+    );
+
+    let v = variant(&n, "stock_reshore");
+    let target = |id: &str| {
+        let f = v
+            .net
+            .facilities
+            .iter()
+            .position(|f| f.id == id)
+            .expect("fab") as u32;
+        v.net
+            .needs
+            .iter()
+            .find(|x| x.customer == chipshock::network::Customer::Facility(f))
+            .expect("wafer need")
+            .target_weeks
+    };
+    assert_eq!((target("fab_a"), target("new_fab")), (12.0, 12.0));
+    // Holding: 11 extra weeks of 100 wafers at $1 × 0.2 a year at each of
+    // fab_a, fab_b (declared use) and new_fab (its use once online), the
+    // last from week 0, over the 60-week horizon.
+    assert_eq!(v.cost.holding_usd_per_year, 3.0 * 220.0);
+    let expected = 1e6 + 2.0 * 220.0 * 60.0 / 52.0 + 220.0 * 60.0 / 52.0;
+    assert!((v.cost.total_over_horizon_usd - expected).abs() < 1e-6);
+}

@@ -1773,6 +1773,18 @@ impl Compiler {
         s: &sc::CustomerSelector,
         products: &[bool],
     ) -> Option<Vec<u32>> {
+        self.customer_needs_and_rule(ctx, s, products)
+            .map(|(needs, _)| needs)
+    }
+
+    /// [`customer_needs`](Self::customer_needs), and the rule by which the
+    /// selector reaches the inputs of fabs a variant builds.
+    fn customer_needs_and_rule(
+        &mut self,
+        ctx: &Ctx,
+        s: &sc::CustomerSelector,
+        products: &[bool],
+    ) -> Option<(Vec<u32>, Option<BuiltNeeds>)> {
         let mut ok = true;
         let mut mk = Vec::new();
         for id in &s.markets {
@@ -1797,30 +1809,35 @@ impl Compiler {
         let sectors: Vec<sc::Sector> = s.sectors.iter().map(|x| x.value).collect();
         let kinds: Vec<sc::FacilityKind> = s.kinds.iter().map(|x| x.value).collect();
         let by_id = !mk.is_empty() || !fa.is_empty();
-        Some(
-            ctx.needs
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| products[n.product as usize])
-                .filter(|(_, n)| match n.customer {
-                    Customer::Market(m) => {
-                        let mkt = &ctx.markets[m as usize];
-                        (!by_id || mk.contains(&m))
-                            && (place_ids.is_empty() || member(&places, mkt.country))
-                            && (sectors.is_empty() || sectors.contains(&mkt.sector))
-                            && kinds.is_empty()
-                    }
-                    Customer::Facility(f) => {
-                        let fac = &ctx.facilities[f as usize];
-                        (!by_id || fa.contains(&f))
-                            && (place_ids.is_empty() || member(&places, fac.country))
-                            && sectors.is_empty()
-                            && (kinds.is_empty() || kinds.contains(&fac.kind))
-                    }
-                })
-                .map(|(i, _)| i as u32)
-                .collect(),
-        )
+        let rule = (!by_id && sectors.is_empty()).then(|| BuiltNeeds {
+            countries: (!place_ids.is_empty()).then(|| places.clone()),
+            kinds: kinds.clone(),
+            products: products.to_vec(),
+        });
+        let needs = ctx
+            .needs
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| products[n.product as usize])
+            .filter(|(_, n)| match n.customer {
+                Customer::Market(m) => {
+                    let mkt = &ctx.markets[m as usize];
+                    (!by_id || mk.contains(&m))
+                        && (place_ids.is_empty() || member(&places, mkt.country))
+                        && (sectors.is_empty() || sectors.contains(&mkt.sector))
+                        && kinds.is_empty()
+                }
+                Customer::Facility(f) => {
+                    let fac = &ctx.facilities[f as usize];
+                    (!by_id || fa.contains(&f))
+                        && (place_ids.is_empty() || member(&places, fac.country))
+                        && sectors.is_empty()
+                        && (kinds.is_empty() || kinds.contains(&fac.kind))
+                }
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        Some((needs, rule))
     }
 
     /// The links from `from` to `to` of `products`, and whether a link
@@ -2328,7 +2345,7 @@ impl Compiler {
             }
         } else if let Some(st) = &p.stockpile {
             let products = self.product_set(ctx, &st.products)?;
-            let needs = self.customer_needs(ctx, &st.customers, &products)?;
+            let (needs, built) = self.customer_needs_and_rule(ctx, &st.customers, &products)?;
             let weeks = self.num(&st.inventory_weeks, "inventory_weeks", Rule::NonNegative)?;
             let rate = self.opt_num(
                 &st.holding_rate_per_year,
@@ -2341,12 +2358,12 @@ impl Compiler {
                 inventory_weeks: weeks,
                 holding_rate_per_year: rate,
                 release: st.release.as_ref().map(|r| r.value).unwrap_or_default(),
+                built,
             }
         } else if let Some(ds) = &p.dual_source {
             let products = self.product_set(ctx, &ds.products)?;
-            PolicyAction::DualSource {
-                needs: self.customer_needs(ctx, &ds.customers, &products)?,
-            }
+            let (needs, built) = self.customer_needs_and_rule(ctx, &ds.customers, &products)?;
+            PolicyAction::DualSource { needs, built }
         } else if let Some(cs) = &p.crisis_sharing {
             if agreement.is_none() {
                 self.err(
@@ -2381,7 +2398,7 @@ impl Compiler {
             }
             PolicyAction::ExportControl { links, reach }
         };
-        if let Some(PolicyAction::Stockpile { needs, .. } | PolicyAction::DualSource { needs }) =
+        if let Some(PolicyAction::Stockpile { needs, .. } | PolicyAction::DualSource { needs, .. }) =
             Some(&action)
             && needs.is_empty()
         {

@@ -274,6 +274,30 @@ pub enum Reach {
     },
 }
 
+/// Which input needs of a fab a variant builds a stockpile or dual-sourcing
+/// policy reaches: the rule of its customer selector, applied to the new
+/// fab as to a declared facility of its country and kind (a stockpile at
+/// every fab covers the fabs the variant builds too). A selector that names
+/// customers by id, or selects markets by sector, reaches no new fab.
+#[derive(Clone, Debug, Serialize)]
+pub struct BuiltNeeds {
+    /// The customers' countries (any when `None`).
+    pub countries: Option<Vec<bool>>,
+    /// The customers' kinds (any when empty).
+    pub kinds: Vec<FacilityKind>,
+    /// The products of the needs.
+    pub products: Vec<bool>,
+}
+
+impl BuiltNeeds {
+    /// Whether the rule reaches the need for `product` of facility `f`.
+    pub fn reaches(&self, f: &Facility, product: u32) -> bool {
+        self.countries.as_ref().is_none_or(|c| member(c, f.country))
+            && (self.kinds.is_empty() || self.kinds.contains(&f.kind))
+            && member(&self.products, product)
+    }
+}
+
 /// Whether `i` is in the set `set`. A facility or market whose country or
 /// product did not resolve (already reported) carries index 0 as a
 /// placeholder, which may lie outside an empty table: it belongs to no set.
@@ -369,9 +393,13 @@ pub enum PolicyAction {
         inventory_weeks: f64,
         holding_rate_per_year: f64,
         release: Release,
+        /// The inputs of fabs a variant builds it reaches.
+        built: Option<BuiltNeeds>,
     },
     DualSource {
         needs: Vec<u32>,
+        /// The inputs of fabs a variant builds it reaches.
+        built: Option<BuiltNeeds>,
     },
     CrisisSharing {
         products: Vec<u32>,

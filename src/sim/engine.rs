@@ -1094,6 +1094,13 @@ impl Scratch {
         for (st, d) in self.need.iter_mut().zip(&change.target_delta) {
             st.inv_dev += d;
         }
+        // A reserve of another size holds what the old one held, up to its
+        // size: one that comes into being (the stockpile of a fab just
+        // online) starts empty and fills from surplus.
+        for &(n, from_size, to_size) in &change.reserves {
+            let held = from_size - self.reserve_short[n as usize];
+            self.reserve_short[n as usize] = (to_size - held).max(0.0);
+        }
         for &n in &change.needs {
             // Orders and shipments are now measured against other baseline
             // flows; live slots may now be nonzero (they arrive by week
@@ -1271,6 +1278,8 @@ pub(crate) struct RegimeChange {
     /// Per need, the old target less the new (every need: a stock is
     /// re-expressed against its new target by one addition, even of zero).
     target_delta: Vec<f64>,
+    /// Needs whose reserve differs, with its size under each engine.
+    reserves: Vec<(u32, f64, f64)>,
     /// Needs and facilities whose rest state differs.
     needs: Vec<u32>,
     facilities: Vec<u32>,
@@ -1300,6 +1309,10 @@ impl RegimeChange {
                 .iter()
                 .zip(&to.needs)
                 .map(|(a, b)| a.target - b.target)
+                .collect(),
+            reserves: (0..from.needs.len())
+                .filter(|&n| from.reserve[n] != to.reserve[n])
+                .map(|n| (n as u32, from.reserve[n], to.reserve[n]))
                 .collect(),
             needs: (0..from.needs.len())
                 .filter(|&n| !need_baseline_equal(from, to, n))

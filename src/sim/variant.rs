@@ -124,8 +124,11 @@ impl VariantEngine {
                 for &l in &regime.withdrawn {
                     e.withdraw(l as usize);
                 }
-                for &(need, units) in &vn.reserves {
-                    e.set_reserve(need as usize, units);
+                for &(need, weeks) in &vn.reserves {
+                    let units = weeks * regime.need_use[need as usize];
+                    if units > 0.0 {
+                        e.set_reserve(need as usize, units);
+                    }
                 }
                 engines.push(e);
             }
