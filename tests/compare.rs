@@ -653,3 +653,29 @@ fn a_built_fab_is_covered_by_the_variants_structural_policies() {
     assert_eq!(scripted(&engine(&n, "reserve_reshore"), &[]), 0.0);
     assert_eq!(lost("reserve_reshore"), 0.0);
 }
+
+/// A fab a policy builds is neither built nor ramped while its capital
+/// inputs are cut off: each week in which every source of one of them is
+/// closed or stopped is added to its build. Before, it came online on the
+/// calendar whatever reached it.
+#[test]
+fn a_fab_is_not_built_while_its_tools_are_cut_off() {
+    let n = net(&fixture("reshore_tools_cut.toml"));
+    let ve = engine(&n, "reshore");
+    let outage = FiredShock::scripted(shock(&n, "outage"), 10, 20, 1.0, 0);
+    let cut = |weeks: u32| FiredShock::scripted(shock(&n, "tool_cutoff"), 0, weeks, 1.0, 0);
+    // Hand check, tools never cut: fab_a makes nothing in weeks 10-29; the
+    // new fab is online in week 10 at 25, 50, 75, 100 a week, which the
+    // market gets a week later: 100 + 75 + 50 + 25 units lost at $10.
+    assert_eq!(scripted(&ve, std::slice::from_ref(&outage)), 2_500.0);
+    // Cut in weeks 0-5: built in week 16, so weeks 11-17 are lost whole and
+    // then 75, 50, 25: 850 units.
+    assert_eq!(scripted(&ve, &[outage.clone(), cut(6)]), 8_500.0);
+    // Cut in weeks 0-19: built in week 30, after the outage: the baseline's
+    // 20 weeks.
+    assert_eq!(scripted(&ve, &[outage.clone(), cut(20)]), 20_000.0);
+    assert_eq!(
+        scripted(&engine(&n, "baseline"), &[outage, cut(20)]),
+        20_000.0
+    );
+}

@@ -823,6 +823,13 @@ pub struct Scratch {
     /// Per need, how much of its reserve is missing (drawn during a shock
     /// and not yet refilled): `reserve − held`, 0 at rest.
     pub(crate) reserve_short: Vec<f64>,
+    /// Per fab a policy builds (in order of coming online), the weeks of
+    /// building and ramping done: weeks in which none of its capital inputs
+    /// was cut off (`sim::variant`). Empty without such fabs.
+    pub(crate) build_done: Vec<u32>,
+    /// The week `build_done` counts up to (weeks skipped as exact baseline
+    /// weeks are caught up: nothing was cut in them).
+    pub(crate) build_counted: u32,
     /// Per need, this week: a supplier ships less than it was ordered.
     pub(crate) rationed: Bits,
     /// This week's share moves, each need's planned before any is made
@@ -896,6 +903,8 @@ impl Scratch {
             at_baseline,
             reserve_locked,
             reserve_short,
+            build_done,
+            build_counted,
             rationed,
             moves: _,
             claim: _,
@@ -931,6 +940,8 @@ impl Scratch {
         self.at_baseline = *at_baseline;
         self.reserve_locked = *reserve_locked;
         self.reserve_short.clone_from(reserve_short);
+        self.build_done.clone_from(build_done);
+        self.build_counted = *build_counted;
         self.rationed.clone_from(rationed);
         self.need_hot.clone_from(need_hot);
         self.need_pending.clone_from(need_pending);
@@ -1022,6 +1033,8 @@ impl Scratch {
         }
         self.dm.fill(1.0);
         self.reserve_short.fill(0.0);
+        self.build_done.fill(0);
+        self.build_counted = 0;
         self.share.copy_from_slice(&e.l_base_share);
         for (x, lf) in self.ship.iter_mut().zip(&e.l_flow) {
             *x = lf.base;

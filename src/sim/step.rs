@@ -27,6 +27,12 @@ pub(crate) trait Driver<'e> {
     /// Week from which no policy event is pending (fast-forward may stop
     /// the trial only after it).
     fn quiet_from(&self) -> u32;
+    /// Whether every policy event of the trial is past at the end of the
+    /// week just simulated (a fab whose building a cut-off delayed is
+    /// still to come): fast-forward may stop the trial only then.
+    fn settled(&self, _: &Scratch) -> bool {
+        true
+    }
     /// First week in which the policy moves the state off its baseline (a
     /// ramp starts or a lane is closed), `u32::MAX` if never. Before it and
     /// before the first shock every week is an exact baseline week, which
@@ -391,7 +397,10 @@ impl Engine {
             for &n in &e.market_need_ids {
                 progress.backorder_unit_weeks += s.need[n as usize].backlog;
             }
-            if e.cfg.fast_forward && t + 1 >= quiet_from && s.near_baseline(e, e.cfg.snap_tolerance)
+            if e.cfg.fast_forward
+                && t + 1 >= quiet_from
+                && driver.settled(s)
+                && s.near_baseline(e, e.cfg.snap_tolerance)
             {
                 // Back at baseline with every shock over and no policy event
                 // to come: the rest of the trial is quiet. Snap to the exact

@@ -232,7 +232,9 @@ impl VariantEngine {
     }
 
     pub fn scratch(&self) -> Scratch {
-        self.engines[0].scratch()
+        let mut s = self.engines[0].scratch();
+        s.build_done = vec![0; self.online.len()];
+        s
     }
 
     /// Runs trial `trial`: the same schedule as every other variant, then
@@ -313,7 +315,35 @@ struct PolicyDriver<'e> {
     to_horizon: bool,
 }
 
+/// Whether some capital input of facility `f` is cut off this week: every
+/// link that could supply it has its lane closed or its supplier stopped.
+/// (A partly passable lane or a supplier at reduced capacity still
+/// delivers.)
+fn capital_cut_off(e: &Engine, f: usize, s: &Scratch) -> bool {
+    let caps = &e.fac_cap.items[e.fac_cap.offsets[f] as usize..e.fac_cap.offsets[f + 1] as usize];
+    caps.iter().any(|&n| {
+        let n = n as usize;
+        let links = e.need_links.offsets[n] as usize..e.need_links.offsets[n + 1] as usize;
+        !links.is_empty()
+            && links
+                .into_iter()
+                .all(|l| s.pf[l] == 0.0 || s.cf[e.l_flow[l].supplier as usize] == 0.0)
+    })
+}
+
 impl PolicyDriver<'_> {
+    /// How many reshored fabs are online: those built (their building
+    /// weeks done), in the order the regimes bring them online. A fab
+    /// built before one that comes earlier in that order, whose building a
+    /// cut-off delayed, waits for it.
+    fn online(ve: &VariantEngine, s: &Scratch) -> usize {
+        ve.online
+            .iter()
+            .zip(&s.build_done)
+            .take_while(|&(&(_, w, _), &done)| done >= w)
+            .count()
+    }
+
     /// Whether some shock that touches this variant's network is in effect
     /// in week `t` (reserves are released and crisis sharing is on). Not a
     /// revocation, and not a shock that reaches only what a policy builds
@@ -374,7 +404,16 @@ impl<'e> Driver<'e> for PolicyDriver<'e> {
     ) -> &'e Engine {
         let ve = self.ve;
         let e0 = &ve.engines[0];
-        let online = ve.online.iter().filter(|&&(_, w, _)| w <= t).count();
+        // Weeks skipped as exact baseline weeks cut nothing off: each fab
+        // built and ramped through them.
+        if s.build_counted < t {
+            let skipped = t - s.build_counted;
+            for done in &mut s.build_done {
+                *done += skipped;
+            }
+            s.build_counted = t;
+        }
+        let online = Self::online(ve, s);
         // The week each bloc's agreement is revoked in this trial, as the
         // loop recorded it from the schedule before the first week.
         let revoked_by = |bloc: u32| s.revoked_week[bloc as usize] <= t;
@@ -390,8 +429,8 @@ impl<'e> Driver<'e> for PolicyDriver<'e> {
         s.reserve_locked = ve.has_reserves && !active;
         // Ramping fabs: clear last week's ramp factor before the shocks of
         // this week are applied.
-        for &(f, w, r) in &ve.online {
-            if t >= w && t <= w + r + 1 {
+        for (&(f, w, r), &done) in ve.online.iter().zip(&s.build_done).take(online) {
+            if done <= w + r + 1 {
                 s.cf[f as usize] = 1.0;
                 s.fac_pending.insert(f as usize);
             }
@@ -415,18 +454,38 @@ impl<'e> Driver<'e> for PolicyDriver<'e> {
 
     fn after_shocks(&mut self, t: u32, s: &mut Scratch) {
         let ve = self.ve;
-        for &(f, w, r) in &ve.online {
-            if t >= w && t <= w + r {
+        let online = Self::online(ve, s);
+        for (&(f, w, r), &done) in ve.online.iter().zip(&s.build_done).take(online) {
+            if done <= w + r {
                 // Linear ramp to full capacity, on top of any shock factor
                 // (reset to 1 before the shocks were applied).
-                s.cf[f as usize] *= f64::from(t - w + 1) / f64::from(r + 1);
+                s.cf[f as usize] *= f64::from(done - w + 1) / f64::from(r + 1);
             }
         }
-        let links = &ve.engines[0].links;
+        let e0 = &ve.engines[0];
         for &l in &ve.blocked_links {
-            let lk = &links[l as usize];
+            let lk = &e0.links[l as usize];
             s.close_lane(l as usize, lk.need as usize, lk.supplier as usize);
         }
+        // This week counts toward building and ramping each fab unless one
+        // of its capital inputs is cut off: tools, service and licences
+        // that cannot reach the site neither build nor ramp it. (Counted
+        // one week past the ramp, the week its last factor is cleared.)
+        for k in 0..ve.online.len() {
+            let (f, w, r) = ve.online[k];
+            if s.build_done[k] <= w + r + 1 && !capital_cut_off(e0, f as usize, s) {
+                s.build_done[k] += 1;
+            }
+        }
+        s.build_counted = t + 1;
+    }
+
+    fn settled(&self, s: &Scratch) -> bool {
+        self.ve
+            .online
+            .iter()
+            .zip(&s.build_done)
+            .all(|(&(_, w, r), &done)| done > w + r)
     }
 }
 
