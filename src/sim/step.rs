@@ -864,7 +864,13 @@ impl Engine {
                     let got = units_per_week.min(avail);
                     consumed += got - base_use;
                     let mut hh = st.cap_health;
-                    if avail < units_per_week {
+                    // Cut off when the stock cannot serve the week's use,
+                    // within rounding: a stock drawn down to exactly one
+                    // week's use reads a hair below or above it depending on
+                    // the unit (0.1 is not exact in binary, 1 is), and an
+                    // exact test eroded health a week early in one unit and
+                    // not in the other.
+                    if avail < units_per_week * (1.0 - SHORT_TOL) {
                         hh = (hh - erosion_per_week).max(0.0);
                     } else if hh < 1.0 {
                         hh = (hh + step_up).min(1.0);

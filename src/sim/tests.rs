@@ -684,6 +684,28 @@ fn capital_erosion_and_recovery() {
     assert_eq!(out.lost_units, 1800.0);
 }
 
+/// The same chain with its tool service counted in another unit (a tenth:
+/// 0.1 a week from a maker of 10, where 0.1 is not exact in binary) loses
+/// exactly as much. The spares drawn down to one week's use read a hair
+/// below it in one unit and not the other, and an exact test eroded health
+/// a week early in some (1,900 units against 1,800 with 0.3).
+#[test]
+fn capital_erosion_does_not_depend_on_the_unit() {
+    for (units, maker) in [(1.0, 100.0), (0.1, 10.0), (0.3, 30.0), (1e-5, 1e-3)] {
+        let mut b = Builder::new(60);
+        let e = b.facility("tool", maker, 0.0, 0.0);
+        let f = b.facility("chip", 100.0, 2.0, 4.0);
+        let nt = b.capital(f, "tool", units, 0.25);
+        b.link(e, nt, 1.0, 1);
+        let m = b.market(0.0, false);
+        let n = b.demand(m, "chip", 100.0, 1.0);
+        b.link(f, n, 1.0, 1);
+        b.scripted(ShockTarget::Capacity(vec![e]), W as f64, 20.0, 1.0, Some(0.0));
+        let out = run(&b.build());
+        assert_eq!(out.lost_units, 1800.0, "tool service in units of {units}");
+    }
+}
+
 /// Trial state returns to baseline after the shock, so the fast-forward
 /// stops early with the same outcome as the full loop.
 #[test]
