@@ -145,6 +145,8 @@ cases! {
         "`severity` can take values in [0.5, 1.5]", at "values = [0.5, 1.5]";
     trigger_unknown_shock: "shock = \"sanctions\"" => "shock = \"sanction\"",
         "unknown shock `sanction`", at "shock = \"sanction\"", hint "did you mean `sanctions`?";
+    weekly_loss_beyond_summing: "units_per_week = 100\nlost_usd_per_unit = 50" => "units_per_week = 1e10\nlost_usd_per_unit = 1e15",
+        "market `mkt` could lose 1e25 USD a week of `chip`", at "lost_usd_per_unit = 1e15", hint "far beyond the world's yearly output";
     subsidy_above_capex: "subsidy_usd = 6.6e9" => "subsidy_usd = 6.6e10",
         "policy `reshore_us`: subsidy_usd 66000000000 is more than its capex_usd 20000000000",
         at "subsidy_usd = 6.6e10", hint "capex_usd is the whole capital cost";

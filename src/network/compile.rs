@@ -25,6 +25,15 @@ pub use crate::scenario::MAX_MAGNITUDE;
 /// sampled.
 pub const MAX_DEMAND_RISE: f64 = 1e3;
 
+/// The most one market need may lose in a week, in USD (`units_per_week ×
+/// lost_usd_per_unit`), some fifty million times the world's yearly output.
+/// The loss breakdowns (by market, country, sector, product) sum each
+/// trial's losses exactly in fixed point, one trial's up to about 2.6·10³³
+/// USD a group (`stats::FixedSum`); below this cap a group of up to a
+/// million needs stays within it over the longest horizon, even with
+/// demand raised a thousandfold.
+pub const MAX_WEEKLY_LOSS_USD: f64 = 1e20;
+
 /// The longest lead time a link may have: ten years. Pipelines are kept
 /// per week of lead time, so an absurd lead (a typo for a day count) would
 /// cost memory and time in every trial.
@@ -1090,6 +1099,19 @@ impl Compiler {
                 let l = self
                     .num(&d.lost_usd_per_unit, "lost_usd_per_unit", Rule::NonNegative)
                     .unwrap_or(0.0);
+                if u * l > MAX_WEEKLY_LOSS_USD {
+                    self.err(
+                        Diagnostic::new(
+                            format!(
+                                "market `{}` could lose {:e} USD a week of `{}` (units_per_week × lost_usd_per_unit), beyond {MAX_WEEKLY_LOSS_USD:e}",
+                                m.id.value, u * l, pid.value
+                            ),
+                            d.lost_usd_per_unit.span,
+                        )
+                        .label("the value of output lost per unit short")
+                        .hint("that is far beyond the world's yearly output (about 1e14 USD): check the units of units_per_week and lost_usd_per_unit"),
+                    );
+                }
                 if let Some(pi) = pi {
                     need_index.insert((Customer::Market(mi), pi), needs.len() as u32);
                     needs.push(Need {
