@@ -279,6 +279,9 @@ impl VariantEngine {
     }
 
     fn simulate(&self, s: &mut Scratch, out: &mut TrialOutcome, record_weekly: bool) {
+        // (A scratch made by another engine's `scratch` has no build
+        // counts; the trial's reset zeroes them.)
+        s.build_done.resize(self.online.len(), 0);
         self.engines[0].simulate_with(
             s,
             out,
