@@ -141,9 +141,10 @@ pub fn is_temp_name(name: &str) -> bool {
 }
 
 /// Removes the temporary files of [`write_atomic`] directly in `dir` (not
-/// below it), returning how many. Only for a directory no other process is
-/// writing to: a live writer's temporary file would be taken from under
-/// it. A missing `dir` has none.
+/// below it), returning how many. Only under the directory's lock
+/// ([`lock_dir`]), so that no other process is writing there: a live
+/// writer's temporary file would be taken from under it. A missing `dir`
+/// has none. An error names the file it was about.
 pub fn remove_temp_files(dir: &Path) -> io::Result<usize> {
     remove_temp_files_of(dir, |_| true)
 }
@@ -176,7 +177,10 @@ fn remove_temp_files_of(dir: &Path, wanted: impl Fn(&str) -> bool) -> io::Result
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if is_temp_name(&name) && wanted(&name) && entry.file_type()?.is_file() {
-            fs::remove_file(entry.path())?;
+            let path = entry.path();
+            fs::remove_file(&path).map_err(|e| {
+                io::Error::new(e.kind(), format!("removing {}: {e}", path.display()))
+            })?;
             removed += 1;
         }
     }
@@ -198,32 +202,114 @@ fn sync_dir(path: &Path) {
     }
 }
 
-/// Makes sure `dir` can be created and a file created in it, so that a
-/// long run given a bad `--out` (a file, a read-only place) fails before
-/// its trials rather than after them. The directories the check creates
-/// are removed again (the writers create them with the files), so a run
-/// stopped before it writes leaves nothing behind.
-pub fn prepare_dir(dir: &Path) -> io::Result<()> {
+/// An exclusive lock on an output directory, held by a command for as
+/// long as it writes there (see [`lock_dir`]). Dropping it releases it; so
+/// does the system when the process ends, however it ends, so a killed
+/// command leaves no lock behind to clean up.
+#[derive(Debug)]
+pub struct DirLock {
+    /// The directory opened as a file, holding the lock; `None` where the
+    /// directory could not be locked (see [`lock_dir`]).
+    _dir: Option<File>,
+}
+
+/// Locks `dir` (which exists) for writing, or says that another process
+/// holds it. Every command that writes into an `--out` directory (`run`,
+/// `compare`, `sweep`, `merge`) holds it while it writes, and removes
+/// temporary files it finds there only under it: without the lock, two
+/// processes given one `--out` each took the other's live temporary files
+/// for a killed run's leftovers. The lock is the directory's own (`flock`
+/// on Unix), so no lock file appears among the outputs. Where a directory
+/// cannot be opened as a file (Windows) or the file system does not lock,
+/// the directory is used unlocked: the lock guards against a mistake (two
+/// jobs given one `--out`), and refusing to run without it would stop
+/// commands that have no such mistake.
+pub fn lock_dir(dir: &Path) -> Result<DirLock, String> {
+    let Ok(file) = File::open(dir) else {
+        return Ok(DirLock { _dir: None });
+    };
+    match file.try_lock() {
+        Ok(()) => Ok(DirLock { _dir: Some(file) }),
+        Err(fs::TryLockError::WouldBlock) => Err(format!(
+            "another chipshock process is writing to {}; wait for it or choose another --out",
+            dir.display()
+        )),
+        Err(fs::TryLockError::Error(_)) => Ok(DirLock { _dir: None }),
+    }
+}
+
+/// Why an output directory could not be claimed ([`claim_dir`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    /// Another process holds the directory's lock ([`lock_dir`]).
+    #[error("{0}")]
+    Locked(String),
+    /// The directory cannot be created, or a file cannot be created in it.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// An output directory claimed by [`claim_dir`]: it exists, this process
+/// holds its lock, and a file can be created in it. Dropped before
+/// [`keep`](Self::keep), it removes again the directories the claim
+/// created (those still empty), so that a command stopped by an error
+/// before it writes leaves nothing behind.
+#[derive(Debug)]
+pub struct OutputDir {
+    /// The directories the claim created, deepest first.
+    created: Vec<PathBuf>,
+    kept: bool,
+    _lock: DirLock,
+}
+
+impl OutputDir {
+    /// Keeps the directories the claim created: results were written.
+    pub fn keep(&mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        if !self.kept {
+            for d in &self.created {
+                // (Empty unless something was written there, which stays.)
+                let _ = fs::remove_dir(d);
+            }
+        }
+    }
+}
+
+/// Claims `dir` for a command's results before the command does its work,
+/// so that a long run given a bad `--out` (a file, a read-only place, a
+/// directory another chipshock process is writing) fails before its trials
+/// rather than after them: creates it, locks it ([`lock_dir`]) and makes
+/// sure a file can be created in it. The claim holds the lock until it is
+/// dropped.
+pub fn claim_dir(dir: &Path) -> Result<OutputDir, ClaimError> {
     if dir.is_file() {
-        return Err(io::Error::other("it is a file, not a directory"));
+        return Err(io::Error::other("it is a file, not a directory").into());
     }
     // The missing directories, deepest first.
-    let created: Vec<&Path> = dir
+    let missing: Vec<PathBuf> = dir
         .ancestors()
         .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
         .collect();
+    let mut claim = OutputDir {
+        created: missing,
+        kept: false,
+        _lock: DirLock { _dir: None },
+    };
     fs::create_dir_all(dir)?;
+    claim._lock = lock_dir(dir).map_err(ClaimError::Locked)?;
     let probe = temp_path(&dir.join("write-test"));
-    let written = OpenOptions::new()
+    OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&probe)
-        .and_then(|_| fs::remove_file(&probe));
-    for d in created {
-        // (Empty unless something else wrote there meanwhile, which stays.)
-        let _ = fs::remove_dir(d);
-    }
-    written
+        .and_then(|_| fs::remove_file(&probe))?;
+    Ok(claim)
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -333,22 +419,46 @@ mod tests {
         assert_eq!(fs::read_to_string(&plain).unwrap(), "x");
     }
 
-    /// The check of an output directory creates it only for the check:
-    /// what did not exist before does not after; what did, stays.
+    /// A claim on an output directory creates it only for as long as it is
+    /// held, unless kept: what did not exist before does not after; what
+    /// did, stays.
     #[test]
-    fn preparing_a_directory_leaves_no_trace() {
+    fn a_claimed_directory_leaves_no_trace_unless_kept() {
         let dir = tempfile::tempdir().unwrap();
         let deep = dir.path().join("a/b/c");
-        prepare_dir(&deep).unwrap();
+        drop(claim_dir(&deep).unwrap());
         assert!(!dir.path().join("a").exists());
         fs::create_dir(dir.path().join("kept")).unwrap();
-        prepare_dir(&dir.path().join("kept")).unwrap();
-        prepare_dir(&dir.path().join("kept/new")).unwrap();
+        drop(claim_dir(&dir.path().join("kept")).unwrap());
+        drop(claim_dir(&dir.path().join("kept/new")).unwrap());
         assert_eq!(entries(dir.path()), vec!["kept"]);
         assert!(entries(&dir.path().join("kept")).is_empty());
+        claim_dir(&deep).unwrap().keep();
+        assert!(deep.is_dir());
         fs::write(dir.path().join("file"), "x").unwrap();
-        assert!(prepare_dir(&dir.path().join("file")).is_err());
-        assert!(prepare_dir(&dir.path().join("file/below")).is_err());
+        assert!(claim_dir(&dir.path().join("file")).is_err());
+        assert!(claim_dir(&dir.path().join("file/below")).is_err());
+    }
+
+    /// A directory locked (or claimed) by one holder is refused to another
+    /// until released.
+    #[cfg(unix)]
+    #[test]
+    fn a_locked_directory_is_refused_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock_dir(dir.path()).unwrap();
+        assert!(held._dir.is_some(), "locked");
+        let err = lock_dir(dir.path()).unwrap_err();
+        assert!(
+            err.starts_with("another chipshock process is writing to"),
+            "{err}"
+        );
+        assert!(matches!(claim_dir(dir.path()), Err(ClaimError::Locked(_))));
+        drop(held);
+        let claim = claim_dir(dir.path()).unwrap();
+        assert!(lock_dir(dir.path()).is_err());
+        drop(claim);
+        assert!(lock_dir(dir.path()).is_ok());
     }
 
     #[test]

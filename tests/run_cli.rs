@@ -239,6 +239,44 @@ fn a_bad_out_is_refused_before_the_trials() {
     assert_eq!(listed(), before);
 }
 
+/// `run` and `compare` refuse an `--out` another chipshock process is
+/// writing (it holds the directory's lock, as a sweep does), before their
+/// trials and without touching its files: they used to remove the other
+/// process's live temporary files as a killed run's leftovers, and one of
+/// the two could exit 0 with no `summary.json` written.
+#[cfg(unix)]
+#[test]
+fn an_out_another_process_is_writing_is_refused() {
+    let scenario = common::fixture("base.toml");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("busy");
+    std::fs::create_dir(&out).expect("mkdir");
+    let live = out.join(".summary.json.tmp-4194304-0");
+    std::fs::write(&live, "being written").expect("write");
+    let held = chipshock::atomic::lock_dir(&out).expect("lock");
+    for cmd in ["run", "compare"] {
+        chipshock()
+            .arg(cmd)
+            .arg(&scenario)
+            .args(["--trials", "20", "-q", "--out"])
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains(format!(
+                "another chipshock process is writing to {}",
+                out.display()
+            )));
+    }
+    assert_eq!(common::read(&live), "being written", "left alone");
+    assert_eq!(files(&out).len(), 1);
+    // Released, the directory is the next run's, leftovers and all.
+    drop(held);
+    run_to(&out, &scenario, &[]);
+    assert!(!live.exists());
+    assert!(out.join("summary.json").is_file());
+}
+
 /// The delay of back-ordered demand is reported: per trial in trials.csv,
 /// summarised in summary.csv and on the terminal, for a scenario with a
 /// back-ordering market; a lost-demand scenario has no such rows.

@@ -231,7 +231,8 @@ fn stage_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<Staged> {
 /// files, `comparison.csv`, their `summary.json`, and `comparison.json`
 /// last, so that a directory never holds a `comparison.json` beside files
 /// of another result ([`atomic::commit_set`]). Temporary files of an
-/// earlier write killed midway are removed, and so are the files of an
+/// earlier write killed midway are removed (so the caller holds the
+/// directory's lock, [`atomic::lock_dir`]), and so are the files of an
 /// earlier run or comparison that this one does not replace.
 fn write_comparison(
     dir: &std::path::Path,
@@ -325,11 +326,12 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(mc::default_threads),
         ..RunOptions::default()
     };
-    if let Some(dir) = &args.out {
-        crate::atomic::prepare_dir(dir)
-            .with_context(|| format!("cannot write the comparison to --out {}", dir.display()))?;
-        super::refuse_other_results(dir, "compare")?;
-    }
+    // Held to the end: no other chipshock process writes into `--out`
+    // meanwhile.
+    let mut claim = match &args.out {
+        Some(dir) => Some(super::claim_out(dir, "compare", "the comparison")?),
+        None => None,
+    };
     let trials = args.first_trial..args.first_trial + args.trials;
     let bar = super::run::progress_bar(args.trials * indices.len() as u64, args.quiet);
     let started = Instant::now();
@@ -350,6 +352,9 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
     let rows = compare(&runs, args.focus.as_deref());
     if let Some(dir) = &args.out {
         write_comparison(dir, &runs, &rows, args.focus.as_deref())?;
+    }
+    if let Some(c) = &mut claim {
+        c.keep();
     }
     if !args.quiet {
         let secs = started.elapsed().as_secs_f64();

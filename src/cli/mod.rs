@@ -12,6 +12,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::atomic::{self, ClaimError, OutputDir};
 use crate::diagnostic::{Diagnostics, Renderer};
 use crate::network::{self, Network};
 use crate::scenario::{self, Scenario};
@@ -65,6 +66,23 @@ fn say_notes(net: &Network) {
     for note in network::notes(net) {
         crate::say!("note: {note}");
     }
+}
+
+/// Claims `--out` for `run` or `compare` (`command`) before the trials
+/// ([`atomic::claim_dir`]): created, locked against every other chipshock
+/// process for as long as the claim is held, writable, and holding no
+/// results of another command ([`refuse_other_results`]). `what` names
+/// the results in messages. Another process writing there is refused with
+/// the lock's own message, as `sweep` and `merge` refuse it.
+pub(crate) fn claim_out(dir: &Path, command: &str, what: &str) -> anyhow::Result<OutputDir> {
+    let claim = atomic::claim_dir(dir).map_err(|e| match e {
+        ClaimError::Locked(msg) => anyhow::Error::msg(msg),
+        ClaimError::Io(e) => {
+            anyhow::Error::new(e).context(format!("cannot write {what} to --out {}", dir.display()))
+        }
+    })?;
+    refuse_other_results(dir, command)?;
+    Ok(claim)
 }
 
 /// Refuses an `--out` directory holding results another command wrote,

@@ -158,11 +158,12 @@ pub fn execute<R: TrialRunner>(
     {
         bail!("the network's horizon differs from --horizon: apply RunArgs::apply_overrides first");
     }
-    if let Some(dir) = &args.out {
-        crate::atomic::prepare_dir(dir)
-            .with_context(|| format!("cannot write the report to --out {}", dir.display()))?;
-        super::refuse_other_results(dir, "run")?;
-    }
+    // Held to the end: no other chipshock process writes into `--out`
+    // meanwhile.
+    let mut claim = match &args.out {
+        Some(dir) => Some(super::claim_out(dir, "run", "the report")?),
+        None => None,
+    };
     let config = args.config(net);
     let layout = Layout::from_network(net, config.record_weekly);
     let bar = progress_bar(args.trials, args.quiet);
@@ -180,6 +181,9 @@ pub fn execute<R: TrialRunner>(
     if let Some(dir) = &args.out {
         files = report::write_all(dir, &report, &accumulated)
             .with_context(|| format!("writing the report to {}", dir.display()))?;
+    }
+    if let Some(c) = &mut claim {
+        c.keep();
     }
     if !args.quiet {
         let secs = started.elapsed().as_secs_f64();

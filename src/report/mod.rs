@@ -482,7 +482,7 @@ pub enum ReportError {
         #[source]
         source: io::Error,
     },
-    #[error("cannot remove {}, left by an earlier run", path.display())]
+    #[error("cannot remove the temporary files a killed run left in {}", path.display())]
     Remove {
         path: PathBuf,
         #[source]
@@ -498,7 +498,9 @@ pub enum ReportError {
 /// that does not apply (`weekly.csv` of a run without weekly bands) left
 /// there by an earlier run (one that wrote `summary.json`) is removed:
 /// beside this run's files it would read as theirs. Temporary files of an
-/// earlier run killed mid-write are removed too.
+/// earlier run killed mid-write are removed too, so the caller must hold
+/// the directory's lock ([`atomic::lock_dir`]): another process's live
+/// temporary files look the same.
 pub fn write_all(
     dir: &Path,
     report: &RunReport,

@@ -359,38 +359,6 @@ pub fn check_trial_rows(
     }
 }
 
-/// An exclusive lock on an output directory, held by a sweep or a merge
-/// for as long as it writes there (see [`lock_dir`]). Dropping it releases
-/// it; so does the system when the process ends, however it ends, so a
-/// killed sweep leaves no lock behind to clean up before `--resume`.
-#[derive(Debug)]
-pub struct DirLock {
-    /// The directory opened as a file, holding the lock; `None` where the
-    /// directory could not be locked (see [`lock_dir`]).
-    _dir: Option<std::fs::File>,
-}
-
-/// Locks `dir` (which exists) for writing, or says that another process
-/// holds it. The lock is the directory's own (`flock` on Unix), so no lock
-/// file appears among the outputs. Where a directory cannot be opened as a
-/// file (Windows) or the file system does not lock, the directory is used
-/// unlocked, as before there was a lock: the lock guards against a mistake
-/// (two jobs given one `--out`), and refusing to run without it would stop
-/// sweeps that have no such mistake.
-pub fn lock_dir(dir: &Path) -> Result<DirLock, String> {
-    let Ok(file) = std::fs::File::open(dir) else {
-        return Ok(DirLock { _dir: None });
-    };
-    match file.try_lock() {
-        Ok(()) => Ok(DirLock { _dir: Some(file) }),
-        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
-            "another chipshock process is writing to {}; wait for it or choose another --out",
-            dir.display()
-        )),
-        Err(std::fs::TryLockError::Error(_)) => Ok(DirLock { _dir: None }),
-    }
-}
-
 /// The names of the entries of `dir` other than temporary files of atomic
 /// writes (which a killed writer leaves, and [`remove_temp_files`]
 /// removes), sorted.
@@ -410,7 +378,7 @@ pub fn entries_but_temp(dir: &Path) -> std::io::Result<Vec<String>> {
 /// merge left in `dir` and `dir/points` (each the file it was writing,
 /// never renamed into place), so that a resumed sweep or a merge over it
 /// leaves the same files as an uninterrupted run. Only under
-/// [`lock_dir`]'s lock: no other process is writing there.
+/// [`crate::atomic::lock_dir`]'s lock: no other process is writing there.
 pub fn remove_temp_files(dir: &Path) -> Result<(), String> {
     for d in [dir.to_path_buf(), dir.join("points")] {
         crate::atomic::remove_temp_files(&d)
@@ -871,20 +839,5 @@ mod tests {
                 "{cut:?}"
             );
         }
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_locked_directory_is_refused_until_released() {
-        let dir = tempfile::tempdir().unwrap();
-        let held = lock_dir(dir.path()).unwrap();
-        assert!(held._dir.is_some(), "locked");
-        let err = lock_dir(dir.path()).unwrap_err();
-        assert!(
-            err.starts_with("another chipshock process is writing to"),
-            "{err}"
-        );
-        drop(held);
-        assert!(lock_dir(dir.path()).is_ok());
     }
 }

@@ -348,7 +348,7 @@ pub fn run_sweep(
         .map_err(|e| SweepRunError::Io(format!("creating {}: {e}", dir.display())))?;
     // Held to the end: from here on no other chipshock process writes
     // into `dir`.
-    let _lock = output::lock_dir(dir).map_err(SweepRunError::Io)?;
+    let _lock = crate::atomic::lock_dir(dir).map_err(SweepRunError::Io)?;
     let old = if output::manifest_path(dir).exists() {
         match read_manifest(dir) {
             Ok(old) => Some(old),
@@ -1319,7 +1319,7 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<SweepManifest, SweepRunErro
     // Held to the end. `out` was checked before the shards were read, to
     // fail early; it is checked again now that no other chipshock process
     // can be writing there.
-    let _lock = output::lock_dir(out).map_err(SweepRunError::Io)?;
+    let _lock = crate::atomic::lock_dir(out).map_err(SweepRunError::Io)?;
     check_merge_out(out, shards, &m)?;
     output::remove_temp_files(out).map_err(SweepRunError::Io)?;
     write_manifest(out, &m).map_err(|e| SweepRunError::Io(e.to_string()))?;
