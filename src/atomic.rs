@@ -238,12 +238,45 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, String> {
     }
 }
 
+/// Checks that `dir` (an `--out`) is a directory or can be made one: it
+/// is a directory, or it does not exist and the nearest of its ancestors
+/// that exists is a directory. Otherwise says which path is a file (the
+/// error `create_dir_all` would give, "File exists", names neither).
+/// Anything else (no permission, say) is left to the write to report.
+pub fn check_out_dir(dir: &Path) -> Result<(), String> {
+    for (i, p) in dir.ancestors().enumerate() {
+        if p.as_os_str().is_empty() {
+            break;
+        }
+        match fs::metadata(p) {
+            Ok(meta) if meta.is_dir() => return Ok(()),
+            Ok(_) if i == 0 => {
+                return Err(format!(
+                    "{} is a file, not a directory; choose another --out",
+                    dir.display()
+                ));
+            }
+            Ok(_) => {
+                return Err(format!(
+                    "{} cannot be created: {} is a file, not a directory; choose another --out",
+                    dir.display(),
+                    p.display()
+                ));
+            }
+            Err(_) => continue,
+        }
+    }
+    Ok(())
+}
+
 /// Why an output directory could not be claimed ([`claim_dir`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimError {
-    /// Another process holds the directory's lock ([`lock_dir`]).
+    /// Another process holds the directory's lock ([`lock_dir`]), or the
+    /// directory is a file or below one ([`check_out_dir`]): the message
+    /// says which, and what to do.
     #[error("{0}")]
-    Locked(String),
+    Refused(String),
     /// The directory cannot be created, or a file cannot be created in it.
     #[error(transparent)]
     Io(#[from] io::Error),
@@ -287,9 +320,7 @@ impl Drop for OutputDir {
 /// sure a file can be created in it. The claim holds the lock until it is
 /// dropped.
 pub fn claim_dir(dir: &Path) -> Result<OutputDir, ClaimError> {
-    if dir.is_file() {
-        return Err(io::Error::other("it is a file, not a directory").into());
-    }
+    check_out_dir(dir).map_err(ClaimError::Refused)?;
     // The missing directories, deepest first.
     let missing: Vec<PathBuf> = dir
         .ancestors()
@@ -302,7 +333,7 @@ pub fn claim_dir(dir: &Path) -> Result<OutputDir, ClaimError> {
         _lock: DirLock { _dir: None },
     };
     fs::create_dir_all(dir)?;
-    claim._lock = lock_dir(dir).map_err(ClaimError::Locked)?;
+    claim._lock = lock_dir(dir).map_err(ClaimError::Refused)?;
     let probe = temp_path(&dir.join("write-test"));
     OpenOptions::new()
         .write(true)
@@ -453,7 +484,7 @@ mod tests {
             err.starts_with("another chipshock process is writing to"),
             "{err}"
         );
-        assert!(matches!(claim_dir(dir.path()), Err(ClaimError::Locked(_))));
+        assert!(matches!(claim_dir(dir.path()), Err(ClaimError::Refused(_))));
         drop(held);
         let claim = claim_dir(dir.path()).unwrap();
         assert!(lock_dir(dir.path()).is_err());

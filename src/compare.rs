@@ -15,6 +15,7 @@ use crate::mc::{self, Accumulated, Layout, RunConfig, RunOptions, TrialRunner};
 use crate::network::{Customer, Network};
 use crate::policy::{self, Cost};
 use crate::report::RunReport;
+use crate::scenario::Sector;
 use crate::sim::TrialOutcome;
 use crate::sim::variant::VariantEngine;
 use crate::stats::{
@@ -123,32 +124,35 @@ pub fn focus_mask(net: &Network, key: &str) -> anyhow::Result<Vec<bool>> {
     } else if let Some(pi) = net.products.iter().position(|p| p.id == key) {
         pick(&|_, _, p| p as usize == pi)
     } else {
-        let sector = net
-            .markets
-            .iter()
-            .map(|m| m.sector)
-            .find(|s| crate::network::graph::enum_name(*s) == key);
+        // A sector by its name in scenario files (`data_centre`).
+        let sector = serde_json::from_value::<Sector>(serde_json::Value::from(key)).ok();
         match sector {
-            Some(s) => pick(&|_, m, _| m.sector == s),
+            Some(s) if net.markets.iter().any(|m| m.sector == s) => pick(&|_, m, _| m.sector == s),
+            // Not "unknown": the name is right, the scenario has no such
+            // market.
+            Some(_) => bail!(
+                "--focus `{key}` selects no market demand: no market of the scenario is in that sector"
+            ),
             None => {
+                // Only what would select something: a sector no market is
+                // in would be suggested only to be refused.
                 let mut all: Vec<String> = Vec::new();
                 all.extend(net.markets.iter().map(|m| m.id.clone()));
                 all.extend(net.countries.iter().map(|c| c.id.clone()));
                 all.extend(net.blocs.iter().map(|b| b.id.clone()));
                 all.extend(net.products.iter().map(|p| p.id.clone()));
-                for s in [
-                    "automotive",
-                    "consumer",
-                    "data_centre",
-                    "industrial",
-                    "defence",
-                    "communications",
-                ] {
-                    all.push(s.to_string());
+                for m in &net.markets {
+                    let name = crate::network::graph::enum_name(m.sector);
+                    if !all.contains(&name) {
+                        all.push(name);
+                    }
                 }
-                let hint = crate::diagnostic::did_you_mean(key, all.iter().map(String::as_str))
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
+                let hint = crate::diagnostic::did_you_mean(
+                    key,
+                    all.iter().map(String::as_str).filter(|c| *c != key),
+                )
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
                 bail!(
                     "--focus `{key}` is not a market, country, bloc, product or sector of the scenario{hint}"
                 );

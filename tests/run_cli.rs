@@ -167,17 +167,38 @@ fn a_bad_out_is_refused_before_the_trials() {
     let scenario = common::fixture("base.toml");
     let tmp = tempfile::tempdir().expect("tempdir");
     let file = common::write_temp(&tmp, "afile", "not a directory\n");
+    // The message names the path that is a file, as `sweep` does: below a
+    // file the system said only "Not a directory (os error 20)".
+    let below = file.join("sub/deeper");
     for cmd in ["run", "compare"] {
-        chipshock()
-            .arg(cmd)
-            .arg(&scenario)
-            .args(["--trials", "200", "-q", "--out"])
-            .arg(&file)
-            .assert()
-            .code(2)
-            .stdout(predicate::str::is_empty())
-            .stderr(predicate::str::contains("--out"))
-            .stderr(predicate::str::contains("it is a file, not a directory"));
+        for (out, said) in [
+            (
+                &file,
+                format!(
+                    "error: {} is a file, not a directory; choose another --out\n",
+                    file.display()
+                ),
+            ),
+            (
+                &below,
+                format!(
+                    "error: {} cannot be created: {} is a file, not a directory; choose another \
+                     --out\n",
+                    below.display(),
+                    file.display()
+                ),
+            ),
+        ] {
+            chipshock()
+                .arg(cmd)
+                .arg(&scenario)
+                .args(["--trials", "200", "-q", "--out"])
+                .arg(out)
+                .assert()
+                .code(2)
+                .stdout(predicate::str::is_empty())
+                .stderr(said);
+        }
     }
     assert_eq!(common::read(&file), "not a directory\n");
     // A comparison's directory is not a run's: its comparison.* would stay
@@ -376,6 +397,38 @@ fn compare_writes_the_comparison_and_ranks_variants() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--focus `Atlantis`"));
+}
+
+/// `--focus` on a sector no market of the scenario is in says so, rather
+/// than that the name is unknown with a "did you mean" of the same name;
+/// a misspelt sector is pointed at the sectors the scenario's markets are
+/// in.
+#[test]
+fn a_focus_sector_without_markets_is_said_plainly() {
+    let scenario = common::fixture("base.toml");
+    let focus = |key: &str| {
+        chipshock()
+            .args(["compare", "--trials", "5", "-q", "--focus", key])
+            .arg(&scenario)
+            .assert()
+    };
+    focus("consumer").code(2).stderr(
+        "error: --focus `consumer` selects no market demand: no market of the scenario is in \
+             that sector\n",
+    );
+    for typo in ["automotiv", "Automotive"] {
+        focus(typo).code(2).stderr(format!(
+            "error: --focus `{typo}` is not a market, country, bloc, product or sector of the \
+             scenario; did you mean `automotive`?\n"
+        ));
+    }
+    // No suggestion of a sector the scenario has no market in.
+    focus("consumr")
+        .code(2)
+        .stderr(predicate::str::contains("did you mean").not());
+    focus("automotive")
+        .code(0)
+        .stdout(predicate::str::contains("focus: automotive"));
 }
 
 /// The world scenario exercises every distribution (PERT, lognormal, beta,

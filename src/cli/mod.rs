@@ -72,11 +72,12 @@ fn say_notes(net: &Network) {
 /// ([`atomic::claim_dir`]): created, locked against every other chipshock
 /// process for as long as the claim is held, writable, and holding no
 /// results of another command ([`refuse_other_results`]). `what` names
-/// the results in messages. Another process writing there is refused with
-/// the lock's own message, as `sweep` and `merge` refuse it.
+/// the results in messages. Another process writing there, and a file
+/// where the directory or one of its ancestors should be, are refused with
+/// the messages `sweep` and `merge` give.
 pub(crate) fn claim_out(dir: &Path, command: &str, what: &str) -> anyhow::Result<OutputDir> {
     let claim = atomic::claim_dir(dir).map_err(|e| match e {
-        ClaimError::Locked(msg) => anyhow::Error::msg(msg),
+        ClaimError::Refused(msg) => anyhow::Error::msg(msg),
         ClaimError::Io(e) => {
             anyhow::Error::new(e).context(format!("cannot write {what} to --out {}", dir.display()))
         }

@@ -401,37 +401,6 @@ pub fn check_points_dir(dir: &Path) -> Result<(), String> {
     }
 }
 
-/// Checks that `dir` (an `--out`) is a directory or can be made one: it
-/// is a directory, or it does not exist and the nearest of its ancestors
-/// that exists is a directory. Otherwise says which path is a file (the
-/// error `create_dir_all` would give, "File exists", names neither).
-/// Anything else (no permission, say) is left to the write to report.
-pub fn check_out_dir(dir: &Path) -> Result<(), String> {
-    for (i, p) in dir.ancestors().enumerate() {
-        if p.as_os_str().is_empty() {
-            break;
-        }
-        match std::fs::metadata(p) {
-            Ok(meta) if meta.is_dir() => return Ok(()),
-            Ok(_) if i == 0 => {
-                return Err(format!(
-                    "{} is a file, not a directory; choose another --out",
-                    dir.display()
-                ));
-            }
-            Ok(_) => {
-                return Err(format!(
-                    "{} cannot be created: {} is a file, not a directory; choose another --out",
-                    dir.display(),
-                    p.display()
-                ));
-            }
-            Err(_) => continue,
-        }
-    }
-    Ok(())
-}
-
 /// Whether `name` (an entry of `points/`) is a file that a complete sweep
 /// of `points` points writes: `pNNNNNN.json` for every point, and with
 /// `trial_rows` its `pNNNNNN.trials.csv`.

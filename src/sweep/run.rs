@@ -343,7 +343,7 @@ pub fn run_sweep(
     let m = manifest(sweep, i, n, opts.trial_rows);
     let mine = super::shard_points(sweep.points.len(), i, n);
     let mut rebuilt = None;
-    output::check_out_dir(dir).map_err(SweepRunError::Io)?;
+    crate::atomic::check_out_dir(dir).map_err(SweepRunError::Io)?;
     std::fs::create_dir_all(dir)
         .map_err(|e| SweepRunError::Io(format!("creating {}: {e}", dir.display())))?;
     // Held to the end: from here on no other chipshock process writes
@@ -812,7 +812,7 @@ fn recorded_changes(old: &SweepManifest, new: &SweepManifest) -> Vec<String> {
 }
 
 /// Checks the `--out` of a merge before anything is written:
-/// - it must be a directory or not exist (see [`output::check_out_dir`]);
+/// - it must be a directory or not exist (see [`crate::atomic::check_out_dir`]);
 /// - it must not be one of `shards`, nor hold one of them (it would mix
 ///   the merged files with its shards, and the next `merge DIR/*` would
 ///   take them for shards);
@@ -826,7 +826,7 @@ fn recorded_changes(old: &SweepManifest, new: &SweepManifest) -> Vec<String> {
 ///   of atomic writes a killed sweep or merge left there, which the merge
 ///   removes.
 fn check_merge_out(out: &Path, shards: &[&Path], m: &SweepManifest) -> Result<(), SweepRunError> {
-    output::check_out_dir(out).map_err(SweepRunError::Io)?;
+    crate::atomic::check_out_dir(out).map_err(SweepRunError::Io)?;
     let Ok(o) = std::fs::canonicalize(out) else {
         // Not there yet (or unreadable: the write will say so).
         return Ok(());
