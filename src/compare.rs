@@ -42,7 +42,8 @@ pub struct Comparison {
     /// [`welch_ci95_half_width`]); `None` for fewer than two trials.
     pub unpaired_ci95_half_width_usd: Option<f64>,
     pub cost: Cost,
-    /// Mean avoided loss per dollar of policy cost over the horizon.
+    /// Mean avoided loss per dollar of policy cost over the horizon;
+    /// `None` where undefined (see [`per_dollar`]).
     pub avoided_usd_per_dollar: Option<f64>,
     pub p_any_loss: Proportion,
     /// 1 = largest expected avoided loss; among equal ones, the cheapest.
@@ -372,7 +373,7 @@ pub fn compare_runs(runs: &[&VariantRun], focus: Option<&str>) -> Vec<Comparison
                     .std_error
                     .zip(v_summary.std_error)
                     .map(|(b, v)| welch_ci95_half_width(b, b_summary.count, v, v_summary.count)),
-                avoided_usd_per_dollar: (cost > 0.0).then(|| avoided_usd.mean / cost),
+                avoided_usd_per_dollar: per_dollar(avoided_usd.mean, cost),
                 avoided_usd,
                 avoided_units,
                 cost: r.cost.clone(),
@@ -386,6 +387,18 @@ pub fn compare_runs(runs: &[&VariantRun], focus: Option<&str>) -> Vec<Comparison
         rows.extend(block);
     }
     rows
+}
+
+/// Avoided loss per dollar of cost, `None` where it is undefined: for a
+/// variant that costs nothing, and for one that costs so little (a
+/// positive cost near 5e-324 dollars) that the ratio exceeds the largest
+/// double. The ratio would then be infinite, which CSV readers do not
+/// agree on and JSON cannot hold (it wrote `null` there, and `inf` in
+/// `comparison.csv` and on the terminal). The cost, written beside it,
+/// tells the two cases apart.
+pub fn per_dollar(avoided_usd: f64, cost_usd: f64) -> Option<f64> {
+    let ratio = avoided_usd / cost_usd;
+    (cost_usd > 0.0 && ratio.is_finite()).then_some(ratio)
 }
 
 /// The order in which a block of comparisons ranks: the largest expected
@@ -491,6 +504,44 @@ mod tests {
             ranks,
             [("baseline", 4), ("dear", 3), ("cheap", 2), ("better", 1)]
         );
+    }
+
+    /// Avoided loss per dollar is undefined for a variant that costs
+    /// nothing and for one so cheap the ratio would be infinite, never
+    /// `inf`; a tiny cost whose ratio a double holds keeps it.
+    #[test]
+    fn a_ratio_past_the_largest_double_is_undefined() {
+        let base = fake_run("baseline", 3, 0..50);
+        let variant = |id: &str, cost: f64| {
+            let mut r = fake_run(id, 3, 0..50);
+            for x in &mut r.accumulated.trials.lost_usd {
+                *x *= 0.5;
+            }
+            r.cost.total_over_horizon_usd = cost;
+            r
+        };
+        let runs = [
+            base,
+            variant("free", 0.0),
+            variant("subnormal", 5e-324),
+            variant("tiny", 1e-300),
+            variant("dear", 1e6),
+        ];
+        let rows = compare(&runs, None);
+        let avoided = rows[1].avoided_usd.mean;
+        assert!(avoided > 0.0, "{avoided}");
+        let ratios: Vec<Option<f64>> = rows.iter().map(|r| r.avoided_usd_per_dollar).collect();
+        assert_eq!(
+            ratios,
+            [
+                None,
+                None,
+                None,
+                Some(avoided / 1e-300),
+                Some(avoided / 1e6)
+            ]
+        );
+        assert_eq!(per_dollar(-avoided, 5e-324), None);
     }
 
     /// The unpaired half-width is Welch's t interval, not 1.96 SEs: with 12

@@ -431,6 +431,70 @@ fn a_focus_sector_without_markets_is_said_plainly() {
         .stdout(predicate::str::contains("focus: automotive"));
 }
 
+/// A policy that costs next to nothing (5e-324 dollars) has an avoided
+/// loss per dollar past any double: every output says it is undefined
+/// (`n/a`, empty, `null`), with the cost beside it, where the terminal and
+/// comparison.csv said `inf` and comparison.json `null`, which reads as
+/// "costs nothing".
+#[test]
+fn a_ratio_to_a_negligible_cost_is_undefined_everywhere() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let text = common::read(&common::fixture("base.toml"))
+        .replace(
+            "id = \"stock\"\nannual_cost_usd = 1000",
+            "id = \"stock\"\ncapex_usd = 5e-324",
+        )
+        .replace(
+            "inventory_weeks = 12\n",
+            "inventory_weeks = 12\nholding_rate_per_year = 0\n",
+        )
+        + "\n[[variant]]\nid = \"stock_only\"\npolicies = [\"stock\"]\n";
+    let scenario = common::write_temp(&tmp, "tiny_cost.toml", &text);
+    let out = tmp.path().join("c");
+    let shown = chipshock()
+        .args([
+            "compare",
+            "--variants",
+            "stock_only",
+            "--trials",
+            "300",
+            "-q",
+        ])
+        .args(["--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("inf").not())
+        .get_output()
+        .stdout
+        .clone();
+    let shown = String::from_utf8(shown).expect("utf8");
+    let row = shown
+        .lines()
+        .find(|l| l.contains(" stock_only "))
+        .expect("the variant's row");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[cells.len() - 2..], ["$4.94e-324", "n/a"], "{row}");
+    let csv = common::read(&out.join("comparison.csv"));
+    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
+    let row: Vec<&str> = csv
+        .lines()
+        .find(|l| l.starts_with("stock_only,total,"))
+        .expect("csv row")
+        .split(',')
+        .collect();
+    let cell = |name: &str| row[header.iter().position(|h| *h == name).expect(name)];
+    assert_ne!(cell("avoided_usd_mean"), "0", "the policy avoids some loss");
+    assert_eq!(cell("cost_over_horizon_usd"), "5e-324");
+    assert_eq!(cell("avoided_usd_per_dollar"), "");
+    let json: serde_json::Value =
+        serde_json::from_str(&common::read(&out.join("comparison.json"))).expect("json");
+    let v = &json["comparisons"][1];
+    assert_eq!(v["variant"], "stock_only");
+    assert!(v["avoided_usd_per_dollar"].is_null());
+}
+
 /// The world scenario exercises every distribution (PERT, lognormal, beta,
 /// choice), triggers and Poisson rates: 1 and 2 threads, and a policy
 /// variant with regime switches, give the same bytes.

@@ -129,9 +129,13 @@ pub fn table(rows: &[Comparison], trials: u64) -> String {
             100.0 * r.avoided_usd.variant_better.estimate,
             100.0 * r.avoided_usd.variant_worse.estimate,
             usd(r.cost.total_over_horizon_usd),
-            r.avoided_usd_per_dollar
-                .map(ratio)
-                .unwrap_or_else(|| "-".into())
+            match r.avoided_usd_per_dollar {
+                Some(x) => ratio(x),
+                // Free: nothing to divide by.
+                None if r.cost.total_over_horizon_usd == 0.0 => "-".into(),
+                // So cheap the ratio is past any number (see `per_dollar`).
+                None => na(),
+            }
         );
     }
     s

@@ -70,6 +70,9 @@ pub struct VariantFigures {
     /// Paired against the baseline (absent when the sweep runs no baseline).
     pub avoided_usd: Option<Stat>,
     pub cost_over_horizon_usd: f64,
+    /// As in `comparison.json`: `None` (`null`) where undefined, for a
+    /// variant that costs nothing or so little that the ratio would be
+    /// infinite ([`crate::compare::per_dollar`]).
     pub avoided_usd_per_dollar: Option<f64>,
 }
 
