@@ -495,6 +495,53 @@ fn a_ratio_to_a_negligible_cost_is_undefined_everywhere() {
     assert!(v["avoided_usd_per_dollar"].is_null());
 }
 
+/// A run in which no trial falls short keeps the time to survive and to
+/// recover in every output, each figure undefined (`n/a`, empty, `null`):
+/// the files keep their shape, as docs/OUTPUTS.md says.
+#[test]
+fn a_run_without_shortfalls_keeps_the_shape_of_its_files() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("o");
+    let shown = chipshock()
+        .args(["run", "--trials", "200", "-q", "--out"])
+        .arg(&out)
+        .arg(common::repo().join("scenarios/examples/two_suppliers.toml"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("no trial fell short"))
+        .get_output()
+        .stdout
+        .clone();
+    let shown = String::from_utf8(shown).expect("utf8");
+    let csv = common::read(&out.join("summary.csv"));
+    let json: serde_json::Value =
+        serde_json::from_str(&common::read(&out.join("summary.json"))).expect("json");
+    for (metric, label) in [
+        ("time_to_survive", "time to survive (weeks), 0 trials"),
+        (
+            "time_to_recover",
+            "time to recover (weeks), 0 recovered trials only",
+        ),
+    ] {
+        let row = shown.lines().find(|l| l.starts_with(label)).expect("a row");
+        assert_eq!(row[label.len()..].split_whitespace().count(), 7, "{row}");
+        assert!(
+            row[label.len()..].split_whitespace().all(|c| c == "n/a"),
+            "{row}"
+        );
+        let rows: Vec<&str> = csv
+            .lines()
+            .filter(|l| l.starts_with(&format!("baseline,{metric},total,,")))
+            .collect();
+        assert_eq!(rows.len(), 26, "{metric}");
+        assert!(rows.contains(&format!("baseline,{metric},total,,count,0").as_str()));
+        assert!(rows.contains(&format!("baseline,{metric},total,,mean,").as_str()));
+        let summary = &json[metric]["summary"];
+        assert_eq!(summary["count"], 0, "{metric}");
+        assert!(summary["mean"].is_null() && summary["p50"]["value"].is_null());
+    }
+}
+
 /// The world scenario exercises every distribution (PERT, lognormal, beta,
 /// choice), triggers and Poisson rates: 1 and 2 threads, and a policy
 /// variant with regime switches, give the same bytes.
@@ -615,9 +662,15 @@ fn one_trial_is_told_its_intervals_mean_nothing() {
                     .or(predicate::str::contains("[20.7%, 100.0%]")),
             );
         }
+        // (The time to survive and to recover of no short trial are
+        // undefined whatever the number of trials.)
         run("2")
             .stderr(predicate::str::contains("with 1 trial").not())
-            .stdout(predicate::str::contains(" n/a ").not());
+            .stdout(predicate::function(|out: &str| {
+                out.lines()
+                    .filter(|l| !l.starts_with("time to "))
+                    .all(|l| !l.contains(" n/a "))
+            }));
     }
 }
 

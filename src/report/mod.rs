@@ -23,6 +23,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use serde::ser::Error as _;
 
 use crate::mc::{Accumulated, RunConfig};
 use crate::network::Network;
@@ -75,15 +76,44 @@ pub struct Manifest {
 pub struct Conditional {
     /// Trials in which it is defined.
     pub defined: Proportion,
-    /// Over those trials only; `None` if there are none. For the time to
-    /// recover these are the trials that recovered within the horizon, so
-    /// the summary is biased low: see `kaplan_meier`.
+    /// Over those trials only; `None` if there are none, written as a
+    /// summary of `count` 0 whose every figure is `null`
+    /// ([`summary_or_undefined`]). For the time to recover these are the
+    /// trials that recovered within the horizon, so the summary is biased
+    /// low: see `kaplan_meier`.
+    #[serde(serialize_with = "summary_or_undefined")]
     pub summary: Option<Summary>,
     /// Time to recover only: its distribution over every trial that fell
     /// short, the recovery of those still short at the horizon's end taken
     /// as censored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kaplan_meier: Option<Recovery>,
+}
+
+/// Writes [`Conditional::summary`]; without one, the fields of a summary
+/// with `count` 0 and every figure `null`, so that a reader finds the
+/// fields it reads whether or not any trial fell short (the files keep
+/// their shape, as for the undefined figures of one value). The fields are
+/// those of a real summary, so the two cannot drift apart.
+fn summary_or_undefined<S: serde::Serializer>(
+    summary: &Option<Summary>,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    fn undefined(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => m.values_mut().for_each(undefined),
+            other => *other = serde_json::Value::Null,
+        }
+    }
+    match summary {
+        Some(s) => s.serialize(ser),
+        None => {
+            let mut v = serde_json::to_value(Summary::of(&[0.0])).map_err(S::Error::custom)?;
+            undefined(&mut v);
+            v["count"] = 0.into();
+            v.serialize(ser)
+        }
+    }
 }
 
 /// Weeks after the first shortfall at which [`Recovery::still_short`] is

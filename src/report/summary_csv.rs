@@ -92,33 +92,58 @@ impl Rows<'_> {
         self.opt_row(metric, "p_still_short_std_error", s.map(|s| s.std_error))
     }
 
-    fn quantile(&mut self, metric: &str, name: &str, q: &QuantileEstimate) -> io::Result<()> {
-        self.row(metric, "total", "", name, q.value)?;
-        self.opt_row(metric, &format!("{name}_std_error"), q.std_error)?;
-        self.opt_row(metric, &format!("{name}_ci95_low"), q.ci95.map(|c| c[0]))?;
-        self.opt_row(metric, &format!("{name}_ci95_high"), q.ci95.map(|c| c[1]))
+    fn quantile(
+        &mut self,
+        metric: &str,
+        name: &str,
+        q: Option<&QuantileEstimate>,
+    ) -> io::Result<()> {
+        self.opt_row(metric, name, q.map(|q| q.value))?;
+        self.opt_row(
+            metric,
+            &format!("{name}_std_error"),
+            q.and_then(|q| q.std_error),
+        )?;
+        self.opt_row(
+            metric,
+            &format!("{name}_ci95_low"),
+            q.and_then(|q| q.ci95).map(|c| c[0]),
+        )?;
+        self.opt_row(
+            metric,
+            &format!("{name}_ci95_high"),
+            q.and_then(|q| q.ci95).map(|c| c[1]),
+        )
     }
 
-    fn summary(&mut self, metric: &str, s: &Summary) -> io::Result<()> {
+    /// The rows of a summary. Without one (a conditional metric defined in
+    /// no trial) the same rows, with `count` 0 and every figure empty, so
+    /// that the file keeps its shape.
+    fn summary(&mut self, metric: &str, s: Option<&Summary>) -> io::Result<()> {
         let t = "total";
-        self.row(metric, t, "", "count", s.count as f64)?;
-        self.row(metric, t, "", "mean", s.mean)?;
-        self.opt_row(metric, "std_dev", s.std_dev)?;
-        self.opt_row(metric, "std_error", s.std_error)?;
-        self.opt_row(metric, "ci95_low", s.ci95.map(|c| c[0]))?;
-        self.opt_row(metric, "ci95_high", s.ci95.map(|c| c[1]))?;
-        self.row(metric, t, "", "min", s.min)?;
-        self.row(metric, t, "", "max", s.max)?;
+        self.row(metric, t, "", "count", s.map_or(0, |s| s.count) as f64)?;
+        self.opt_row(metric, "mean", s.map(|s| s.mean))?;
+        self.opt_row(metric, "std_dev", s.and_then(|s| s.std_dev))?;
+        self.opt_row(metric, "std_error", s.and_then(|s| s.std_error))?;
+        let ci95 = s.and_then(|s| s.ci95);
+        self.opt_row(metric, "ci95_low", ci95.map(|c| c[0]))?;
+        self.opt_row(metric, "ci95_high", ci95.map(|c| c[1]))?;
+        self.opt_row(metric, "min", s.map(|s| s.min))?;
+        self.opt_row(metric, "max", s.map(|s| s.max))?;
         for (name, q) in [
-            ("p50", &s.p50),
-            ("p90", &s.p90),
-            ("p95", &s.p95),
-            ("p99", &s.p99),
+            ("p50", s.map(|s| &s.p50)),
+            ("p90", s.map(|s| &s.p90)),
+            ("p95", s.map(|s| &s.p95)),
+            ("p99", s.map(|s| &s.p99)),
         ] {
             self.quantile(metric, name, q)?;
         }
-        self.row(metric, t, "", "cvar95", s.cvar95)?;
-        self.opt_row(metric, "cvar95_std_error", s.cvar95_std_error)
+        self.opt_row(metric, "cvar95", s.map(|s| s.cvar95))?;
+        self.opt_row(
+            metric,
+            "cvar95_std_error",
+            s.and_then(|s| s.cvar95_std_error),
+        )
     }
 
     fn proportion(
@@ -148,21 +173,19 @@ impl Exporter for SummaryCsv {
             out,
             variant: csv_field(&r.manifest.variant).into_owned(),
         };
-        w.summary("lost_usd", &r.lost_usd)?;
-        w.summary("lost_units", &r.lost_units)?;
-        w.summary("peak_shortfall", &r.peak_shortfall)?;
-        w.summary("weeks_below_threshold", &r.weeks_below_threshold)?;
+        w.summary("lost_usd", Some(&r.lost_usd))?;
+        w.summary("lost_units", Some(&r.lost_units))?;
+        w.summary("peak_shortfall", Some(&r.peak_shortfall))?;
+        w.summary("weeks_below_threshold", Some(&r.weeks_below_threshold))?;
         if let Some(b) = &r.backorder_unit_weeks {
-            w.summary("backorder_unit_weeks", b)?;
+            w.summary("backorder_unit_weeks", Some(b))?;
         }
         for (metric, c) in [
             ("time_to_survive", &r.time_to_survive),
             ("time_to_recover", &r.time_to_recover),
         ] {
             w.proportion(&format!("{metric}_defined"), "total", "", &c.defined)?;
-            if let Some(s) = &c.summary {
-                w.summary(metric, s)?;
-            }
+            w.summary(metric, c.summary.as_ref())?;
             if let Some(k) = &c.kaplan_meier {
                 w.recovery(&format!("{metric}_km"), k)?;
             }

@@ -150,13 +150,15 @@ pub fn render(r: &RunReport) -> String {
             &r.time_to_recover,
         ),
     ] {
+        let label = format!("{name}, {} {unit}", c.defined.count);
         match &c.summary {
-            Some(s) => rows.push(metric_row(
-                &format!("{name}, {} {unit}", c.defined.count),
-                s,
-                &weeks,
-            )),
-            None => rows.push(vec![format!("{name}, 0 {unit}"), "-".into()]),
+            Some(s) => rows.push(metric_row(&label, s, &weeks)),
+            // Of no values every figure is undefined.
+            None => rows.push(
+                std::iter::once(label)
+                    .chain(std::iter::repeat_n(NOT_AVAILABLE.to_string(), 7))
+                    .collect(),
+            ),
         }
     }
     out.push_str(&grid(&rows));

@@ -476,6 +476,67 @@ fn breakdown_standard_errors_of_small_losses() {
     assert_eq!(us.std_error, Some(0.0));
 }
 
+/// With no value (no trial fell short, so none recovered either) the
+/// time to survive and the time to recover keep their rows and fields,
+/// with `count` 0 and every figure undefined: empty in summary.csv, `null`
+/// in summary.json and `n/a` on the terminal. The rows used to vanish, the
+/// JSON `summary` to be `null` and the terminal to print `-`.
+#[test]
+fn no_value_keeps_every_row_with_its_figures_undefined() {
+    let net = fake::network(WEEKS as u32);
+    let dir = tempfile::tempdir().unwrap();
+    let acc = run_losses(&net, 10, |t| vec![(0, t as f64)]);
+    let cfg = RunConfig::new(&net, 9, acc.range(), false);
+    let report = RunReport::build(&net, &cfg, &acc);
+    assert!(report.time_to_survive.summary.is_none());
+    assert!(report.time_to_recover.summary.is_none());
+    write_all(dir.path(), &report, &acc).unwrap();
+
+    let v: serde_json::Value = serde_json::from_str(&read(dir.path(), "summary.json")).unwrap();
+    let keys =
+        |x: &serde_json::Value| -> Vec<String> { x.as_object().unwrap().keys().cloned().collect() };
+    let csv = read(dir.path(), "summary.csv");
+    let rows = |metric: &str| -> Vec<(String, String)> {
+        let head = format!("baseline,{metric},total,,");
+        csv.lines()
+            .filter_map(|l| l.strip_prefix(&head))
+            .map(|rest| {
+                let (stat, value) = rest.split_once(',').unwrap();
+                (stat.to_string(), value.to_string())
+            })
+            .collect()
+    };
+    let full: Vec<String> = rows("lost_usd").into_iter().map(|(s, _)| s).collect();
+    for metric in ["time_to_survive", "time_to_recover"] {
+        let s = &v[metric]["summary"];
+        assert_eq!(keys(s), keys(&v["lost_usd"]), "{metric}");
+        assert_eq!(s["count"], 0);
+        for (k, x) in s.as_object().unwrap() {
+            let undefined = x.is_null()
+                || x.as_object()
+                    .is_some_and(|q| q.values().all(|y| y.is_null()));
+            assert!(k == "count" || undefined, "{metric}.{k}: {x}");
+        }
+        assert_eq!(s["p95"]["value"], serde_json::Value::Null);
+        let mine = rows(metric);
+        let stats: Vec<String> = mine.iter().map(|(s, _)| s.clone()).collect();
+        assert_eq!(stats, full, "{metric}: the rows of any summary");
+        for (stat, value) in &mine {
+            let want = if stat == "count" { "0" } else { "" };
+            assert_eq!(value, want, "{metric} {stat}");
+        }
+    }
+    let text = table::render(&report);
+    for label in [
+        "time to survive (weeks), 0 trials",
+        "time to recover (weeks), 0 recovered trials only",
+    ] {
+        let row = text.lines().find(|l| l.starts_with(label)).unwrap();
+        let cells: Vec<&str> = row[label.len()..].split_whitespace().collect();
+        assert_eq!(cells, ["n/a"; 7], "{row}");
+    }
+}
+
 /// Fewer than two values have no spread. A metric over one value (the time
 /// to recover when one trial of two recovered; every figure of a run of
 /// one trial, breakdowns included) has its standard errors and intervals
