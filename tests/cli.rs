@@ -124,6 +124,44 @@ fn graph_formats() {
     assert_eq!(fab["type"], "facility");
 }
 
+/// A facility or market with a country's id is refused, by `graph` as by
+/// `validate`: every export names nodes by id alone, and Graphviz and
+/// NetworkX merged the two nodes into one (the country vanished, and the
+/// market's located-in edge ended at the facility).
+#[test]
+fn graph_node_ids_are_unique_across_kinds() {
+    let base = common::read(&common::fixture("base.toml"));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (find, kind, id) in [
+        ("id = \"fab_b\"", "facility", "US"),
+        ("id = \"mkt\"", "market", "TW"),
+    ] {
+        let text = base.replace(find, &format!("id = \"{id}\""));
+        let path = common::write_temp(&tmp, &format!("{kind}.toml"), &text);
+        for format in ["dot", "graphml", "json"] {
+            chipshock()
+                .args(["graph", "--format", format])
+                .arg(&path)
+                .assert()
+                .code(1)
+                .stdout(predicate::str::is_empty())
+                .stderr(predicate::str::contains(format!(
+                    "error: `{id}` is both a country and a {kind} id"
+                )));
+        }
+    }
+    // The shipped world's ids are unique across kinds.
+    let j = chipshock()
+        .args(["graph", "--format", "json"])
+        .assert()
+        .code(0);
+    let v: serde_json::Value = serde_json::from_slice(&j.get_output().stdout).expect("json");
+    let nodes = v["nodes"].as_array().expect("nodes");
+    let ids: std::collections::HashSet<&str> =
+        nodes.iter().filter_map(|n| n["id"].as_str()).collect();
+    assert_eq!(ids.len(), nodes.len());
+}
+
 /// The shipped world's data attribution travels with every graph format as
 /// a graph-level attribute; a scenario without one gets none.
 #[test]

@@ -103,6 +103,12 @@ cases! {
         "unknown country `Tw`", at "country = \"Tw\"", hint "did you mean `TW`?";
     unknown_bloc_suggests: "id = \"US\"\nblocs = [\"allies\"]" => "id = \"US\"\nblocs = [\"alies\"]",
         "unknown bloc `alies`", at "alies", hint "did you mean `allies`?";
+    // Countries, facilities and markets are the nodes of the graph export,
+    // which tools key by id alone: one id for two of them merged them.
+    facility_with_a_country_id: "id = \"fab_b\"" => "id = \"US\"",
+        "`US` is both a country and a facility id", at "id = \"US\"", hint "give them distinct ids";
+    market_with_a_country_id: "id = \"mkt\"" => "id = \"TW\"",
+        "`TW` is both a country and a market id", at "id = \"TW\"", hint "`chipshock graph`";
     unknown_supplier: "supplier = \"fab_b\"" => "supplier = \"fab_c\"",
         "unknown facility `fab_c`", at "fab_c", hint "did you mean";
     duplicate_id: "id = \"fab_b\"" => "id = \"fab_a\"",

@@ -740,6 +740,26 @@ impl Compiler {
         Some(x)
     }
 
+    /// Reports a facility or market (`kind`) whose id is a country's:
+    /// countries, facilities and markets are the nodes of the graph export,
+    /// where Graphviz and NetworkX take one id for one node and would merge
+    /// the two, and `--focus` would take the id for the market alone.
+    fn not_a_country_id(&mut self, f: &sc::ScenarioFile, id: &Sp<String>, kind: &str) {
+        let Some(country) = f.country.iter().find(|c| c.id.value == id.value) else {
+            return;
+        };
+        self.err(
+            Diagnostic::new(
+                format!("`{}` is both a country and a {kind} id", id.value),
+                id.span,
+            )
+            .related(country.id.span, "country defined here")
+            .hint(
+                "the graph export (`chipshock graph`) and `--focus` name countries, facilities and markets alike; give them distinct ids",
+            ),
+        );
+    }
+
     /// Reports an id of entity `kind` with characters an id may not use.
     fn check_id(&mut self, kind: &str, id: &Sp<String>) {
         if id.value.is_empty() {
@@ -931,6 +951,7 @@ impl Compiler {
         let mut facility_unsure = Vec::new();
         for fa in &f.facility {
             let fi = facility_t.insert(&fa.id.value);
+            self.not_a_country_id(f, &fa.id, "facility");
             let what = format!("facility `{}`", fa.id.value);
             let sp = fa.id.span;
             let mut ok = true;
@@ -1068,6 +1089,7 @@ impl Compiler {
                     .hint("links name customers by id; give facilities and markets distinct ids"),
                 );
             }
+            self.not_a_country_id(f, &m.id, "market");
             let what = format!("market `{}`", m.id.value);
             self.missing(&m.country, &what, m.id.span, "country", "\"US\"");
             self.missing(&m.sector, &what, m.id.span, "sector", "\"automotive\"");
