@@ -44,3 +44,4 @@ pub mod sim;
 pub mod source;
 pub mod stats;
 pub mod sweep;
+pub mod text;

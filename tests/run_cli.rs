@@ -542,6 +542,54 @@ fn a_run_without_shortfalls_keeps_the_shape_of_its_files() {
     }
 }
 
+/// Control characters in text the command line shows (a scenario named
+/// after its file; the tabs and line breaks an attribution may hold) are
+/// shown escaped: on a terminal ESC starts an instruction (recolour, clear
+/// the screen, retitle the window) and CR overwrites the line.
+#[cfg(unix)]
+#[test]
+fn control_characters_reach_the_terminal_escaped() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let text = common::read(&common::fixture("base.toml")).replace(
+        "name = \"base\"\n",
+        "attribution = \"CC BY\\tdata\\nline two\\rover\"\n",
+    );
+    let scenario = common::write_temp(&tmp, "we\u{1b}[31mird.toml", &text);
+    let raw = |out: &[u8]| {
+        String::from_utf8_lossy(out)
+            .chars()
+            .find(|&c| c.is_control() && c != '\n')
+    };
+    for args in [
+        &["validate"][..],
+        &["run", "--trials", "20", "-q"],
+        &["compare", "--trials", "20", "-q", "--variants", "all"],
+    ] {
+        let out = chipshock()
+            .args(args)
+            .arg(&scenario)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains(
+                "data: CC BY\\tdata\\nline two\\rover\n",
+            ))
+            .get_output()
+            .stdout
+            .clone();
+        assert_eq!(raw(&out), None, "{args:?}");
+        let shown = String::from_utf8(out).expect("utf8");
+        let name = if args[0] == "validate" {
+            format!(
+                "scenario {} is valid",
+                tmp.path().join("we\\u{1b}[31mird.toml").display()
+            )
+        } else {
+            "scenario `we\\u{1b}[31mird`".to_string()
+        };
+        assert!(shown.contains(&name), "{args:?}: {shown}");
+    }
+}
+
 /// The world scenario exercises every distribution (PERT, lognormal, beta,
 /// choice), triggers and Poisson rates: 1 and 2 threads, and a policy
 /// variant with regime switches, give the same bytes.

@@ -109,6 +109,16 @@ cases! {
         "`US` is both a country and a facility id", at "id = \"US\"", hint "give them distinct ids";
     market_with_a_country_id: "id = \"mkt\"" => "id = \"TW\"",
         "`TW` is both a country and a market id", at "id = \"TW\"", hint "`chipshock graph`";
+    // Control characters reach terminals and graph files: refused in
+    // names (tabs too), kept to tabs and line breaks in an attribution.
+    control_character_in_a_name: "name = \"base\"" => "name = \"ba\\u0007se\"",
+        "[meta]: `name` contains the control character U+0007", at "name = \"ba",
+        hint "one line of plain text";
+    tab_in_a_firm: "id = \"fab_b\"" => "id = \"fab_b\"\nfirm = \"Fab\\tB\"",
+        "facility `fab_b`: `firm` contains the control character U+0009", at "firm =";
+    escape_in_an_attribution: "name = \"base\"" => "name = \"base\"\nattribution = \"a\\nb\\u001b[2J\"",
+        "[meta]: `attribution` contains the control character U+001B", at "attribution",
+        hint "may hold tabs and line breaks";
     unknown_supplier: "supplier = \"fab_b\"" => "supplier = \"fab_c\"",
         "unknown facility `fab_c`", at "fab_c", hint "did you mean";
     duplicate_id: "id = \"fab_b\"" => "id = \"fab_a\"",

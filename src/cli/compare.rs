@@ -18,6 +18,7 @@ use crate::mc::{self, RunOptions};
 use crate::network::Network;
 use crate::report::fmt::{ratio, usd};
 use crate::report::{self, RunReport};
+use crate::text::printable;
 
 use crate::mc::MAX_THREADS;
 
@@ -372,9 +373,11 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
         crate::say!("{}", super::run::ONE_TRIAL);
     }
     let m = &runs[0].report.manifest;
+    // The scenario's name and attribution with any control character
+    // escaped, as in `run`'s table.
     let mut header = format!(
         "scenario `{}`  seed {}  trials {}..{}  horizon {} weeks  hash {}\n",
-        m.scenario,
+        printable(&m.scenario),
         m.seed,
         m.trial_start,
         m.trial_end,
@@ -382,7 +385,7 @@ pub fn run(args: &CompareArgs, net: &mut Network) -> anyhow::Result<ExitCode> {
         &m.scenario_hash[..12.min(m.scenario_hash.len())]
     );
     if let Some(a) = &m.attribution {
-        header += &format!("data: {a}\n");
+        header += &format!("data: {}\n", printable(a));
     }
     super::write_stdout(&(header + &table(&rows, args.trials)))?;
     Ok(ExitCode::SUCCESS)

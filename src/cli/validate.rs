@@ -5,17 +5,20 @@ use std::fmt::Write as _;
 use crate::network::graph::enum_name;
 use crate::network::{CHOKEPOINT_SHARE, Network, chokepoints, notes};
 use crate::report::fmt::usd;
+use crate::text::printable;
 
 /// Renders the validation summary: counts, baseline flows, the most
 /// utilised facilities and the structural chokepoints.
 pub fn summary(net: &Network, label: &str, all_flows: bool) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "scenario {label} is valid");
+    // The scenario's own text, with any control character escaped: on a
+    // terminal it would be an instruction.
+    let _ = writeln!(s, "scenario {} is valid", printable(label));
     if !net.settings.name.is_empty() {
-        let _ = writeln!(s, "  name: {}", net.settings.name);
+        let _ = writeln!(s, "  name: {}", printable(&net.settings.name));
     }
     if !net.settings.attribution.is_empty() {
-        let _ = writeln!(s, "  data: {}", net.settings.attribution);
+        let _ = writeln!(s, "  data: {}", printable(&net.settings.attribution));
     }
     let _ = writeln!(s, "  hash: {}", net.scenario_hash);
     let _ = writeln!(s);
@@ -111,7 +114,7 @@ pub fn summary(net: &Network, label: &str, all_flows: bool) -> String {
             c.product,
             cat,
             c.holder_kind,
-            c.holder,
+            printable(&c.holder),
             100.0 * c.share
         );
     }

@@ -740,6 +740,99 @@ impl Compiler {
         Some(x)
     }
 
+    /// Reports free text with control characters: names, firms and units
+    /// are one line of plain text, and descriptions and attributions may
+    /// hold tabs and line breaks besides. They reach terminals (where a
+    /// control character is an instruction: ESC recolours or clears the
+    /// screen, CR overwrites the line) and graph files (XML 1.0 allows
+    /// none of them but tab and line breaks), and none is meant.
+    fn check_texts(&mut self, f: &sc::ScenarioFile) {
+        type Text<'a> = (String, &'static str, &'a Sp<String>);
+        fn named<'a>(
+            kind: &str,
+            id: &Sp<String>,
+            name: &'a Option<Sp<String>>,
+        ) -> Option<Text<'a>> {
+            name.as_ref()
+                .map(|n| (format!("{kind} `{}`", id.value), "name", n))
+        }
+        let (mut line, mut prose): (Vec<Text>, Vec<Text>) = (Vec::new(), Vec::new());
+        if let Some(m) = &f.meta {
+            line.extend(m.name.as_ref().map(|n| ("[meta]".to_string(), "name", n)));
+            for (field, text) in [
+                ("description", &m.description),
+                ("attribution", &m.attribution),
+            ] {
+                prose.extend(text.as_ref().map(|t| ("[meta]".to_string(), field, t)));
+            }
+        }
+        line.extend(f.bloc.iter().filter_map(|x| named("bloc", &x.id, &x.name)));
+        line.extend(
+            f.country
+                .iter()
+                .filter_map(|x| named("country", &x.id, &x.name)),
+        );
+        for p in &f.product {
+            line.extend(named("product", &p.id, &p.name));
+            let owner = || format!("product `{}`", p.id.value);
+            line.extend(p.unit.as_ref().map(|u| (owner(), "unit", u)));
+        }
+        for fa in &f.facility {
+            line.extend(named("facility", &fa.id, &fa.name));
+            let owner = || format!("facility `{}`", fa.id.value);
+            line.extend(fa.firm.as_ref().map(|firm| (owner(), "firm", firm)));
+        }
+        line.extend(
+            f.market
+                .iter()
+                .filter_map(|x| named("market", &x.id, &x.name)),
+        );
+        line.extend(
+            f.shock
+                .iter()
+                .filter_map(|x| named("shock", &x.id, &x.name)),
+        );
+        for p in &f.policy {
+            line.extend(named("policy", &p.id, &p.name));
+            if let Some(firm) = p.reshore.as_ref().and_then(|r| r.firm.as_ref()) {
+                line.push((format!("policy `{}`", p.id.value), "firm", firm));
+            }
+        }
+        line.extend(
+            f.variant
+                .iter()
+                .filter_map(|x| named("variant", &x.id, &x.name)),
+        );
+        let bad = line
+            .into_iter()
+            .map(|t| (crate::text::first_not_in_line(&t.2.value), t, true))
+            .chain(
+                prose
+                    .into_iter()
+                    .map(|t| (crate::text::first_not_in_prose(&t.2.value), t, false)),
+            );
+        for (c, (owner, field, text), one_line) in bad {
+            let Some(c) = c else { continue };
+            let hint = if one_line {
+                format!("`{field}` is one line of plain text: remove the character")
+            } else {
+                format!(
+                    "`{field}` may hold tabs and line breaks, but no other control character: remove it"
+                )
+            };
+            self.err(
+                Diagnostic::new(
+                    format!(
+                        "{owner}: `{field}` contains the control character U+{:04X}",
+                        u32::from(c)
+                    ),
+                    text.span,
+                )
+                .hint(hint),
+            );
+        }
+    }
+
     /// Reports a facility or market (`kind`) whose id is a country's:
     /// countries, facilities and markets are the nodes of the graph export,
     /// where Graphviz and NetworkX take one id for one node and would merge
@@ -839,6 +932,7 @@ impl Compiler {
         for (kind, id) in ids {
             self.check_id(kind, id);
         }
+        self.check_texts(f);
 
         // Blocs and countries.
         let mut bloc_t = Table::new("bloc");

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::fmt::{pct, usd, usd_exact};
 use super::{Recovery, RunReport, STILL_SHORT_WEEKS};
 use crate::stats::{Proportion, Summary};
+use crate::text::printable;
 
 /// The widest a column is padded to.
 const MAX_COLUMN: usize = 1000;
@@ -113,9 +114,11 @@ pub fn recovery_line(k: &Recovery) -> String {
 /// The whole terminal summary.
 pub fn render(r: &RunReport) -> String {
     let m = &r.manifest;
+    // The scenario's name (or file name) and attribution with any control
+    // character escaped: on a terminal it would be an instruction.
     let mut out = format!(
         "scenario `{}`  variant {}  seed {}  trials {}..{} ({})  horizon {} weeks  hash {}\n\n",
-        m.scenario,
+        printable(&m.scenario),
         m.variant,
         m.seed,
         m.trial_start,
@@ -127,7 +130,7 @@ pub fn render(r: &RunReport) -> String {
     if let Some(a) = &m.attribution {
         // Above the blank line that ends the header.
         out.pop();
-        out += &format!("data: {a}\n\n");
+        out += &format!("data: {}\n\n", printable(a));
     }
     let mut rows: Vec<Vec<String>> = vec![
         ["", "mean", "95% CI", "P50", "P90", "P95", "P99", "CVaR95"]
