@@ -18,6 +18,15 @@ fn net(path: &std::path::Path) -> Network {
     build(path).map_err(|(_, d)| d.items).expect("valid")
 }
 
+/// A scenario given as text, which must load and compile without a word.
+fn compiled(name: &str, text: &str) -> Network {
+    let (scenario, diags) = load_scenario_str(name, text);
+    assert!(diags.is_empty(), "{name}: {:?}", diags.items);
+    chipshock::network::compile(&scenario)
+        .map_err(|d| d.items)
+        .expect("compiles")
+}
+
 fn engine(net: &Network, id: &str) -> VariantEngine {
     let i = net
         .variants
@@ -86,11 +95,7 @@ const DEAL_WITH_A_NEW_SOURCE: &str = "[meta]\nhorizon_weeks = 52\n\
 /// the outage and served the market: the torn-up deal still saved 100 units.
 #[test]
 fn a_revoked_deal_leaves_no_second_source() {
-    let (scenario, diags) = load_scenario_str("deal.toml", DEAL_WITH_A_NEW_SOURCE);
-    assert!(diags.is_empty(), "{:?}", diags.items);
-    let n = chipshock::network::compile(&scenario)
-        .map_err(|d| d.items)
-        .expect("valid");
+    let n = compiled("deal.toml", DEAL_WITH_A_NEW_SOURCE);
     let (base, friend) = (engine(&n, "baseline"), engine(&n, "friend"));
     let outage = FiredShock::scripted(shock(&n, "out"), 20, 6, 1.0, 0);
     let election = FiredShock::scripted(shock(&n, "election"), 5, 1, 1.0, 0);
@@ -180,11 +185,7 @@ fn chain_with_reserve() -> String {
 /// withholding demand once supply is back.
 #[test]
 fn a_reserve_is_refilled_from_surplus_not_from_demand() {
-    let (scenario, diags) = load_scenario_str("reserve.toml", &chain_with_reserve());
-    assert!(diags.is_empty(), "{:?}", diags.items);
-    let n = chipshock::network::compile(&scenario)
-        .map_err(|d| d.items)
-        .expect("valid");
+    let n = compiled("reserve.toml", &chain_with_reserve());
     // Hand case: the fab is down in weeks 10-17. The week-9 shipment
     // serves week 10; the 8 weeks of stock (800) serve weeks 11-17; the fab
     // ships again in week 18, arriving from week 19 on at its capacity 120,
@@ -240,11 +241,7 @@ fn equal_avoided_loss_ranks_the_cheaper_first() {
              [[variant]]\nid = \"{id}\"\npolicies = [\"{id}\"]\n"
         );
     }
-    let (scenario, diags) = load_scenario_str("ties.toml", &text);
-    assert!(diags.is_empty(), "{:?}", diags.items);
-    let n = chipshock::network::compile(&scenario)
-        .map_err(|d| d.items)
-        .expect("valid");
+    let n = compiled("ties.toml", &text);
     let idx = variant_indices(&n, &["baseline", "pricey", "free"]);
     let runs = run_variants(&n, &idx, &plan(5, 20), None, |_| {}).expect("runs");
     let rows = compare(&runs, None);
@@ -282,11 +279,7 @@ const RESHORED_FAB_IN_REACH: &str = "[meta]\nhorizon_weeks = 40\n\
 /// and the variant lost almost nothing: reshoring looked better than it is.
 #[test]
 fn shocks_reach_what_a_policy_builds() {
-    let (scenario, diags) = load_scenario_str("reach.toml", RESHORED_FAB_IN_REACH);
-    assert!(diags.is_empty(), "{:?}", diags.items);
-    let n = chipshock::network::compile(&scenario)
-        .map_err(|d| d.items)
-        .expect("valid");
+    let n = compiled("reach.toml", RESHORED_FAB_IN_REACH);
     let (base, reshored) = (engine(&n, "baseline"), engine(&n, "reshored"));
     // The quake stops the fab 6 weeks (600 units at $1); the embargo, with
     // the week in transit, cuts 7 weeks of wafers, of which the fab's stock
@@ -308,11 +301,7 @@ fn shocks_reach_what_a_policy_builds() {
 fn a_shock_may_select_only_what_a_policy_builds() {
     let quake_b = "[[shock]]\nid = \"quake_b\"\nprobability = 0\nduration_weeks = { fixed = 6 }\nseverity = { fixed = 1 }\n[shock.capacity]\ncountries = [\"B\"]\n";
     let text = RESHORED_FAB_IN_REACH.replace("[[policy]]", &format!("{quake_b}[[policy]]"));
-    let (scenario, diags) = load_scenario_str("reach.toml", &text);
-    assert!(diags.is_empty(), "{:?}", diags.items);
-    let n = chipshock::network::compile(&scenario)
-        .map_err(|d| d.items)
-        .expect("valid: the reshored fab is in B");
+    let n = compiled("reach.toml", &text);
     let notes = chipshock::network::notes(&n);
     assert!(
         notes
@@ -358,11 +347,7 @@ fn a_ramping_fab_takes_share_as_its_capacity_grows() {
         [[policy]]\nid = \"reshore_b\"\ncapex_usd = 1000\n[policy.reshore]\ncountry = \"B\"\nproduct = \"chip\"\ncapacity_per_week = 50\n\
         build_weeks = 10\nramp_weeks = 20\ntemplate = \"fab\"\ncustomers = { markets = [\"mkt\"] }\nshare = 0.4\n\
         [[variant]]\nid = \"reshoring\"\npolicies = [\"reshore_b\"]\n";
-    let (scenario, diags) = load_scenario_str("ramp.toml", text);
-    assert!(diags.is_empty(), "{:?}", diags.items);
-    let n = chipshock::network::compile(&scenario)
-        .map_err(|d| d.items)
-        .expect("valid");
+    let n = compiled("ramp.toml", text);
     let ve = engine(&n, "reshoring");
     let mut s = ve.scratch();
     let mut out = TrialOutcome::default();
@@ -460,11 +445,7 @@ fn per_trial(n: &Network, id: &str, trials: u64) -> Vec<f64> {
 #[test]
 fn more_stockpile_never_hurts() {
     let weeks = [1.0, 2.0, 4.0, 8.0];
-    let (scenario, diags) = load_scenario_str("chain.toml", &chain_with_stockpile(&weeks));
-    assert!(diags.is_empty(), "{:?}", diags.items);
-    let n = chipshock::network::compile(&scenario)
-        .map_err(|d| d.items)
-        .expect("valid");
+    let n = compiled("chain.toml", &chain_with_stockpile(&weeks));
     let runs: Vec<Vec<f64>> = (0..weeks.len())
         .map(|i| per_trial(&n, &format!("v{i}"), 300))
         .collect();
@@ -503,11 +484,7 @@ fn prequalified_alternate_never_hurts() {
         [shock.capacity]\nfacilities = [\"fab_a\"]\n\
         [[policy]]\nid = \"dual\"\n[policy.dual_source]\nproducts = [\"chip\"]\n\
         [[variant]]\nid = \"dual\"\npolicies = [\"dual\"]\n";
-    let (scenario, diags) = load_scenario_str("dual.toml", text);
-    assert!(diags.is_empty(), "{:?}", diags.items);
-    let n = chipshock::network::compile(&scenario)
-        .map_err(|d| d.items)
-        .expect("valid");
+    let n = compiled("dual.toml", text);
     let base = per_trial(&n, "baseline", 300);
     let dual = per_trial(&n, "dual", 300);
     let mut better = 0;
@@ -593,11 +570,7 @@ const FAB_BEHIND_A_CONTROL: &str = "[meta]\nhorizon_weeks = 30\n\
 /// of 2,740.
 #[test]
 fn an_export_control_closes_the_lanes_a_policy_adds() {
-    let (scenario, diags) = load_scenario_str("control.toml", FAB_BEHIND_A_CONTROL);
-    assert!(diags.is_empty(), "{:?}", diags.items);
-    let n = chipshock::network::compile(&scenario)
-        .map_err(|d| d.items)
-        .expect("valid");
+    let n = compiled("control.toml", FAB_BEHIND_A_CONTROL);
     // Hand check, controls alone: health 1, 0.5, 0 in weeks 0, 1, 2 on; the
     // market gets last week's output: 100, then 50 (week 2), then nothing,
     // so 50 + 27 × 100 are lost.

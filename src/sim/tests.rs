@@ -700,7 +700,13 @@ fn capital_erosion_does_not_depend_on_the_unit() {
         let m = b.market(0.0, false);
         let n = b.demand(m, "chip", 100.0, 1.0);
         b.link(f, n, 1.0, 1);
-        b.scripted(ShockTarget::Capacity(vec![e]), W as f64, 20.0, 1.0, Some(0.0));
+        b.scripted(
+            ShockTarget::Capacity(vec![e]),
+            W as f64,
+            20.0,
+            1.0,
+            Some(0.0),
+        );
         let out = run(&b.build());
         assert_eq!(out.lost_units, 1800.0, "tool service in units of {units}");
     }
