@@ -344,3 +344,55 @@ fn a_first_trial_beyond_the_range_is_a_usage_error() {
             .stderr(predicate::str::contains("--first-trial"));
     }
 }
+
+/// Arrays or inline tables nested thousands deep (a small file) are the
+/// parser's "max recursion depth" error at the bracket past the limit, in
+/// every command that reads a scenario or a sweep file, not a stack
+/// overflow. Checked in a child process: an overflow aborts it.
+#[test]
+fn nesting_thousands_deep_is_an_error_at_its_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, open) in [("arrays.toml", "["), ("tables.toml", "{a = ")] {
+        let text = format!("x = {}\n", open.repeat(12_000));
+        let p = common::write_temp(&dir, name, &text);
+        // The 81st opening is refused: `x = ` and 80 before it.
+        let col = 5 + 80 * open.len();
+        let out = dir.path().join("out");
+        for args in [
+            vec!["validate".as_ref()],
+            vec!["graph".as_ref()],
+            vec![
+                "run".as_ref(),
+                "--trials".as_ref(),
+                "5".as_ref(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ],
+        ] {
+            chipshock()
+                .args(&args)
+                .arg(&p)
+                .assert()
+                .code(1)
+                .stderr(predicate::str::contains(format!("{name}:1:{col}")))
+                .stderr(predicate::str::contains("max recursion depth"));
+        }
+    }
+    let sweep = common::write_temp(
+        &dir,
+        "sweep.toml",
+        &format!(
+            "[sweep]\nscenario = \"base.toml\"\nx = {}\n",
+            "[".repeat(12_000)
+        ),
+    );
+    chipshock()
+        .arg("sweep")
+        .arg(&sweep)
+        .arg("--out")
+        .arg(dir.path().join("sweep_out"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("sweep.toml:3:85"))
+        .stderr(predicate::str::contains("max recursion depth"));
+}

@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use toml_parser::parser::EventReceiver;
+use toml_parser::parser::{EventReceiver, RecursionGuard};
 use toml_parser::{ErrorSink, Source, Span as TomlSpan};
 
 use crate::diagnostic::Diagnostic;
@@ -205,6 +205,13 @@ impl EventReceiver for Outline<'_> {
     }
 }
 
+/// How deep arrays and inline tables nest before the parser gives up: the
+/// `toml` crate's own limit (it reports "max recursion depth" past it). The
+/// outline is read with toml_parser's recursive descent, one stack frame
+/// per level, so it must stop there too: a file of ten thousand `[` is a
+/// syntax error to report, not a stack overflow.
+pub(crate) const MAX_NESTING: u32 = 80;
+
 fn outline(text: &str) -> Vec<Item> {
     let source = Source::new(text);
     let tokens = source.lex().into_vec();
@@ -219,7 +226,10 @@ fn outline(text: &str) -> Vec<Item> {
         frames: Vec::new(),
         inline_tables: 0,
     };
-    toml_parser::parser::parse_document(&tokens, &mut o, &mut ());
+    // Past the limit the parser skips the value without descending (and
+    // the parser's own error about it is already reported).
+    let mut guarded = RecursionGuard::new(&mut o, MAX_NESTING);
+    toml_parser::parser::parse_document(&tokens, &mut guarded, &mut ());
     o.items
 }
 
@@ -258,6 +268,9 @@ fn dotted(path: &[String]) -> String {
 /// offset in the scenario's). One diagnostic per mistake: errors that only
 /// follow from one already explained are dropped.
 pub(crate) fn explain(text: &str, base: usize, spans: &[Range<usize>]) -> Vec<Diagnostic> {
+    if spans.is_empty() {
+        return Vec::new();
+    }
     let items = outline(text);
     // Where each line starts: the line of an offset is the count of
     // starts at or before it.

@@ -218,6 +218,17 @@ fn hint(slip: &Slip, text: &str) -> Option<String> {
             .to_string()
     } else if is("invalid boolean") {
         "write true or false, in lower case".to_string()
+    } else if is("cannot recurse further") {
+        format!(
+            "arrays and inline tables nest at most {} deep, far deeper than any scenario \
+             value: look for brackets left open",
+            super::duplicates::MAX_NESTING
+        )
+    } else if is("recursion limit") {
+        format!(
+            "a key or header has at most {} dotted parts, far more than any scenario key",
+            super::duplicates::MAX_NESTING
+        )
     } else if is("extra `=`") || is("unexpected `=`") {
         "one `=` per key: key = value".to_string()
     } else if is("unexpected content") || is("unexpected key or value") {
@@ -347,6 +358,56 @@ mod tests {
             assert!(d[0].message.contains(message), "{text:?}: {}", d[0].message);
             let h = d[0].hint.as_deref().unwrap_or("");
             assert!(h.contains(hint), "{text:?}: {h}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod deep {
+    use super::*;
+
+    /// Nesting far past the parser's limit is its one error, with a key
+    /// set twice too (which has the file's outline read again): nothing
+    /// descends level by level, so ten thousand levels fit the test
+    /// thread's stack as well as ten do.
+    #[test]
+    fn nesting_far_past_the_limit_is_one_error_not_a_stack_overflow() {
+        for open in ["[", "{a = "] {
+            let text = format!("a = 1\na = 2\nx = {}\n", open.repeat(10_000));
+            let (_, errors) = toml::de::DeTable::parse_recoverable(&text);
+            let d = explain(&text, 0, errors);
+            assert!(
+                d.iter().any(|d| d.message.contains("max recursion depth")),
+                "{d:#?}"
+            );
+            assert!(
+                d.iter().any(|d| d.message.contains("duplicate key `a`")),
+                "{d:#?}"
+            );
+        }
+    }
+
+    /// Past the parser's limits: its message, kept, and the limit.
+    #[test]
+    fn nesting_and_dotting_past_the_limit_get_hints() {
+        for (text, message, hint) in [
+            (
+                format!("x = {}1{}\n", "[".repeat(100), "]".repeat(100)),
+                "max recursion depth",
+                "nest at most 80 deep",
+            ),
+            (
+                format!("{} = 1\n", ["a"; 100].join(".")),
+                "recursion limit",
+                "at most 80 dotted parts",
+            ),
+        ] {
+            let (_, errors) = toml::de::DeTable::parse_recoverable(&text);
+            let d = explain(&text, 0, errors);
+            assert_eq!(d.len(), 1, "{d:#?}");
+            assert!(d[0].message.contains(message), "{}", d[0].message);
+            let h = d[0].hint.as_deref().unwrap_or("");
+            assert!(h.contains(hint), "{h}");
         }
     }
 }
