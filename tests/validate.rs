@@ -841,6 +841,40 @@ fn include_cycle_is_named() {
     assert!(loc.file.ends_with("c.toml") && loc.line == 1, "{loc}");
 }
 
+/// A chain of includes longer than the loader's limit (a generated one)
+/// is an error at the include one level too deep, not a stack overflow.
+#[test]
+fn includes_nested_past_the_limit_are_refused_at_the_include() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let deepest = chipshock::scenario::MAX_INCLUDE_DEPTH;
+    for i in 0..deepest + 20 {
+        let next = i + 1;
+        write_temp(
+            &dir,
+            &format!("d{i}.toml"),
+            &format!("# level {i}\ninclude = [\"d{next}.toml\"]\n"),
+        );
+    }
+    let (scenario, diags) = build(&dir.path().join("d0.toml")).expect_err("rejected");
+    assert_eq!(diags.len(), 1, "{:#?}", diags.items);
+    let d = &diags.items[0];
+    assert!(
+        d.message
+            .starts_with(&format!("includes nest more than {deepest} deep: ")),
+        "{}",
+        d.message
+    );
+    assert!(
+        d.message.contains("d0.toml") && d.message.ends_with(&format!("d{}.toml", deepest + 1)),
+        "{}",
+        d.message
+    );
+    let loc = scenario.sources.locate(d.span.expect("span")).expect("loc");
+    assert!(loc.file.ends_with(&format!("d{deepest}.toml")), "{loc}");
+    assert_eq!(loc.line, 2);
+    assert_eq!(scenario.sources.files().len(), deepest + 1);
+}
+
 #[test]
 fn missing_include_points_at_the_include() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -214,6 +214,12 @@ struct Loader<'a> {
     files_defined: usize,
 }
 
+/// How many files deep includes may nest below the top-level file. Each
+/// level is a few stack frames of the loader, so an endless generated
+/// chain is refused here rather than overflowing the stack; hand-written
+/// scenarios nest a handful deep.
+pub const MAX_INCLUDE_DEPTH: usize = 100;
+
 pub(super) const SECTIONS: &[&str] = &[
     "include", "meta", "bloc", "country", "product", "facility", "market", "link", "sourcing",
     "shock", "policy", "variant",
@@ -336,6 +342,26 @@ impl Loader<'_> {
     fn include(&mut self, from: &Path, inc: &Sp<String>) {
         let dir = from.parent().unwrap_or(Path::new(""));
         let target = normalize(&dir.join(&inc.value));
+        // `stack` holds the top-level file and the includes leading here.
+        if self.stack.len() > MAX_INCLUDE_DEPTH {
+            let first = self.stack.first().map_or("", |(_, n)| n.as_str());
+            self.diags.push(
+                Diagnostic::new(
+                    format!(
+                        "includes nest more than {MAX_INCLUDE_DEPTH} deep: {first} → … → {} → {}",
+                        from.display(),
+                        target.display()
+                    ),
+                    inc.span,
+                )
+                .label("one include too deep; not loaded")
+                .hint(
+                    "include the files side by side from one file, `include = [\"a.toml\", \"b.toml\"]`, \
+                     rather than each from the one before",
+                ),
+            );
+            return;
+        }
         let identity = self.fs.identity(&target);
         if let Some(pos) = self.stack.iter().position(|(id, _)| *id == identity) {
             let mut chain: Vec<String> = self.stack[pos..].iter().map(|(_, n)| n.clone()).collect();

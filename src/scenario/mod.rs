@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::source::Sp;
 
-pub use load::{Scenario, load_scenario, load_scenario_str};
+pub use load::{MAX_INCLUDE_DEPTH, Scenario, load_scenario, load_scenario_str};
 
 /// Largest magnitude of any number in a scenario (units, USD, weeks,
 /// rates). Far above any real quantity, and small enough that products of
