@@ -5,7 +5,10 @@
 //! under the offending text, and a hint. Colour only on a terminal and only
 //! without `NO_COLOR`.
 
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::BuildHasherDefault;
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
 use codespan_reporting::files::SimpleFiles;
@@ -76,13 +79,27 @@ impl Diagnostic {
     fn same_problem(&self, other: &Diagnostic) -> bool {
         self.message == other.message && self.span == other.span && self.hint == other.hint
     }
+
+    /// A hash of what [`Diagnostic::same_problem`] compares.
+    fn problem_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = DefaultHasher::new();
+        (&self.message, self.span, &self.hint).hash(&mut h);
+        h.finish()
+    }
 }
 
 /// Every problem found, in the order found (files in load order), each
-/// once.
+/// once. Record them with [`Diagnostics::push`] (or `extend`), which keeps
+/// them unique.
 #[derive(Clone, Debug, Default)]
 pub struct Diagnostics {
     pub items: Vec<Diagnostic>,
+    /// Hashes of the problems recorded: a generated scenario may have tens
+    /// of thousands, and a scan of them all for each would take
+    /// quadratic time. (The hasher has no state, so `Diagnostics` stays
+    /// small in the error types that carry it.)
+    seen: HashSet<u64, BuildHasherDefault<DefaultHasher>>,
 }
 
 impl Diagnostics {
@@ -91,10 +108,12 @@ impl Diagnostics {
     /// `[[sourcing]]` with many customers) is checked once per entity but
     /// reported once. The first of duplicates is kept, in its place.
     pub fn push(&mut self, d: Diagnostic) {
-        // A scan: a scenario has few problems, and most differ early.
-        if !self.items.iter().any(|e| e.same_problem(&d)) {
-            self.items.push(d);
+        // Only a problem with a hash already seen is compared with the
+        // others (a true duplicate, or a rare collision).
+        if !self.seen.insert(d.problem_hash()) && self.items.iter().any(|e| e.same_problem(&d)) {
+            return;
         }
+        self.items.push(d);
     }
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
@@ -177,6 +196,83 @@ pub fn did_you_mean<'a>(
         }
     }
     best.map(|(_, c)| c.to_string())
+}
+
+/// Did-you-mean suggestions for the unknown references of a scenario.
+///
+/// One search compares the name with every id of its kind, so a
+/// generated scenario with thousands of unknown names among thousands of
+/// ids (one systematic slip) would take minutes. The first
+/// [`Suggester::MAX_SEARCHES`] distinct unknown names of each kind are
+/// searched; past them the references are still reported, each at its
+/// place, but not searched. A name written again gets the answer it got
+/// before, searched or not.
+#[derive(Debug, Default)]
+pub struct Suggester {
+    /// The answer for each (kind, name), in the order first asked.
+    answers: HashMap<(&'static str, String), Suggestion>,
+    /// Distinct names searched, and distinct names left unsearched, by kind.
+    counts: HashMap<&'static str, (usize, usize)>,
+}
+
+/// What [`Suggester::suggest`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Suggestion {
+    /// An id close enough to be what was meant.
+    Near(String),
+    /// No id is close.
+    NoneNear,
+    /// Not searched: more than [`Suggester::MAX_SEARCHES`] names of this
+    /// kind came before it.
+    NotSearched,
+}
+
+impl Suggester {
+    /// Distinct unknown names searched per kind of id. Past a few dozen,
+    /// the names usually share one cause, which the first suggestions
+    /// show.
+    pub const MAX_SEARCHES: usize = 50;
+
+    /// The id of kind `kind` (say "facility") that `wanted` most likely
+    /// meant, among `candidates` (see [`did_you_mean`]).
+    pub fn suggest<'a>(
+        &mut self,
+        kind: &'static str,
+        wanted: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Suggestion {
+        let key = (kind, wanted.to_string());
+        if let Some(s) = self.answers.get(&key) {
+            return s.clone();
+        }
+        let (searched, skipped) = self.counts.entry(kind).or_default();
+        let s = if *searched < Self::MAX_SEARCHES {
+            *searched += 1;
+            did_you_mean(wanted, candidates).map_or(Suggestion::NoneNear, Suggestion::Near)
+        } else {
+            *skipped += 1;
+            Suggestion::NotSearched
+        };
+        self.answers.insert(key, s.clone());
+        s
+    }
+
+    /// How many distinct unknown names of `kind` were not searched.
+    pub fn not_searched(&self, kind: &str) -> usize {
+        self.counts.get(kind).map_or(0, |c| c.1)
+    }
+
+    /// The hint of the first reference of `kind` not searched: that the
+    /// search stopped there, and how many names it left.
+    pub fn stopped_hint(&self, kind: &str) -> String {
+        format!(
+            "no did-you-mean: this and {} other unknown {kind} ids are not compared with the \
+             declared ones (the first {} are); so many usually share one cause, which the \
+             first hints show",
+            self.not_searched(kind).saturating_sub(1),
+            Self::MAX_SEARCHES
+        )
+    }
 }
 
 /// Whether `a` is `b` with one slip of the keyboard: two neighbouring
@@ -412,6 +508,44 @@ mod tests {
         assert_eq!(hint("USA"), None);
         assert_eq!(hint("TWN"), None);
         assert_eq!(hint("tw").as_deref(), Some("TW"));
+    }
+
+    #[test]
+    fn suggestions_stop_after_the_first_names_of_a_kind() {
+        let ids = ["fab_a", "fab_b", "mkt"];
+        let mut s = Suggester::default();
+        for i in 0..Suggester::MAX_SEARCHES {
+            let want = if i == 0 {
+                Suggestion::Near("fab_a".into())
+            } else {
+                Suggestion::NoneNear
+            };
+            let name = if i == 0 {
+                "fab_x".to_string()
+            } else {
+                format!("zz{i}")
+            };
+            assert_eq!(s.suggest("facility", &name, ids), want);
+        }
+        // Past the limit, a new name is not searched; a name already
+        // asked keeps its answer, and another kind has its own count.
+        assert_eq!(s.suggest("facility", "fab_y", ids), Suggestion::NotSearched);
+        assert_eq!(s.suggest("facility", "mkx", ids), Suggestion::NotSearched);
+        assert_eq!(
+            s.suggest("facility", "fab_x", ids),
+            Suggestion::Near("fab_a".into())
+        );
+        assert_eq!(
+            s.suggest("market", "mkx", ids),
+            Suggestion::Near("mkt".into())
+        );
+        assert_eq!(s.not_searched("facility"), 2);
+        assert!(
+            s.stopped_hint("facility")
+                .contains("this and 1 other unknown facility ids"),
+            "{}",
+            s.stopped_hint("facility")
+        );
     }
 
     #[test]

@@ -398,6 +398,58 @@ fn unresolved_ids_with_empty_tables_are_reported_not_a_panic() {
     );
 }
 
+/// Thousands of unknown references among thousands of ids (a generated
+/// scenario with one systematic slip) are all reported, each at its
+/// place, but only the first few dozen names are searched for a
+/// did-you-mean (each search compares with every id); the first one not
+/// searched says so and how many others there are.
+#[test]
+fn many_unknown_references_are_all_reported_but_not_all_searched() {
+    let n = 20_000;
+    let mut text = String::from(
+        "[[country]]\nid = \"AA\"\n[[product]]\nid = \"p\"\nunit = \"u\"\n\
+         category = \"front_end\"\nvalue_usd_per_unit = 1\n",
+    );
+    for i in 0..n {
+        text += &format!(
+            "[[facility]]\nid = \"fab{i}\"\ncountry = \"AA\"\nkind = \"fab\"\n\
+             product = \"p\"\ncapacity_per_week = 10\n"
+        );
+    }
+    text += "[[market]]\nid = \"m\"\ncountry = \"AA\"\nsector = \"consumer\"\n\
+             [market.demand.p]\nunits_per_week = 1\nlost_usd_per_unit = 1\n";
+    for i in 0..n {
+        text += &format!(
+            "[[link]]\nsupplier = \"fab{i}x\"\ncustomer = \"m\"\nproduct = \"p\"\nshare = 1\n"
+        );
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_temp(&dir, "many.toml", &text);
+    let (_, diags) = build(&path).expect_err("rejected");
+    let unknown: Vec<_> = diags
+        .items
+        .iter()
+        .filter(|d| d.message.starts_with("unknown facility `fab"))
+        .collect();
+    assert_eq!(unknown.len(), n, "every unknown reference is reported");
+    let searched = chipshock::diagnostic::Suggester::MAX_SEARCHES;
+    for (i, d) in unknown.iter().enumerate().take(searched) {
+        assert_eq!(
+            d.hint.as_deref(),
+            Some(format!("did you mean `fab{i}`?").as_str())
+        );
+    }
+    let stopped = unknown[searched].hint.as_deref().unwrap_or("");
+    assert!(
+        stopped.starts_with(&format!(
+            "no did-you-mean: this and {} other unknown facility ids",
+            n - searched - 1
+        )),
+        "{stopped}"
+    );
+    assert!(unknown[searched + 1..].iter().all(|d| d.hint.is_none()));
+}
+
 #[test]
 fn supply_cycle_names_the_nodes() {
     let base = read(&fixture("base.toml"));

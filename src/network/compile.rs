@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+use crate::diagnostic::{Diagnostic, Diagnostics, Suggester, Suggestion};
 use crate::dist::Distribution;
 use crate::scenario::{self as sc, Num, Scenario};
 use crate::source::{Sp, Span};
@@ -476,11 +476,11 @@ pub fn compile_for_variants(s: &Scenario, variants: &[String]) -> Result<Network
 /// `checked_variants` (all when `None`).
 fn structure(s: &Scenario, checked_variants: Option<Vec<String>>) -> Result<Network, Diagnostics> {
     let mut c = Compiler {
-        diags: Diagnostics::default(),
         checked_variants,
-        unselected: Vec::new(),
+        ..Compiler::default()
     };
     let net = c.run(s);
+    c.say_where_suggestions_stopped();
     if c.diags.is_empty() {
         net.ok_or_else(|| {
             let mut d = Diagnostics::default();
@@ -571,11 +571,67 @@ struct Compiler {
     /// unless their rule reaches a facility a policy builds (checked once
     /// the policies are compiled).
     unselected: Vec<(Diagnostic, Reach)>,
+    /// Did-you-mean for unknown references, searched for the first few
+    /// dozen names of each kind.
+    suggester: Suggester,
+    /// The first unknown reference of each kind not searched (its kind
+    /// and its diagnostic's message and span), to say there why it has
+    /// no suggestion.
+    unsearched: Vec<(&'static str, String, Span)>,
 }
 
 impl Compiler {
     fn err(&mut self, d: Diagnostic) {
         self.diags.push(d);
+    }
+
+    /// Reports the unknown reference `id` of `kind` (say "facility") among
+    /// `candidates`: with the id it most likely meant, else with `hint`.
+    fn unknown<'a>(
+        &mut self,
+        kind: &'static str,
+        id: &Sp<String>,
+        candidates: impl IntoIterator<Item = &'a str>,
+        hint: impl FnOnce() -> String,
+    ) {
+        let message = format!("unknown {kind} `{}`", id.value);
+        let hint = match self.suggester.suggest(kind, &id.value, candidates) {
+            Suggestion::Near(s) => Some(format!("did you mean `{s}`?")),
+            Suggestion::NoneNear => Some(hint()),
+            Suggestion::NotSearched => {
+                if !self.unsearched.iter().any(|u| u.0 == kind) {
+                    self.unsearched.push((kind, message.clone(), id.span));
+                }
+                None
+            }
+        };
+        let label = match kind {
+            "customer" => "no facility or market has this id".to_string(),
+            "country or bloc" => "no country or bloc has this id".to_string(),
+            _ => format!("no {kind} has this id"),
+        };
+        self.err(
+            Diagnostic::new(message, id.span)
+                .label(label)
+                .hint_opt(hint),
+        );
+    }
+
+    /// Gives the first unknown reference of each kind that was not
+    /// searched for a suggestion a hint saying so, and how many more
+    /// there are.
+    fn say_where_suggestions_stopped(&mut self) {
+        for (kind, message, span) in std::mem::take(&mut self.unsearched) {
+            let hint = self.suggester.stopped_hint(kind);
+            if let Some(d) = self
+                .diags
+                .items
+                .iter_mut()
+                .find(|d| d.span == Some(span) && d.message == message)
+            {
+                d.hint = Some(hint);
+            }
+        }
     }
 
     /// Resolves `id` in `table`, reporting an unknown reference with a
@@ -584,23 +640,16 @@ impl Compiler {
         if let Some(i) = table.get(&id.value) {
             return Some(i);
         }
-        let hint = did_you_mean(&id.value, table.ids.iter().map(String::as_str))
-            .map(|s| format!("did you mean `{s}`?"))
-            .unwrap_or_else(|| {
-                if table.ids.is_empty() {
-                    format!("no {} is defined", table.kind)
-                } else {
-                    format!(
-                        "declare it with a [[{}]] table with id = \"{}\"",
-                        table.kind, id.value
-                    )
-                }
-            });
-        self.err(
-            Diagnostic::new(format!("unknown {} `{}`", table.kind, id.value), id.span)
-                .label(format!("no {} has this id", table.kind))
-                .hint(hint),
-        );
+        self.unknown(table.kind, id, table.ids.iter().map(String::as_str), || {
+            if table.ids.is_empty() {
+                format!("no {} is defined", table.kind)
+            } else {
+                format!(
+                    "declare it with a [[{}]] table with id = \"{}\"",
+                    table.kind, id.value
+                )
+            }
+        });
         None
     }
 
@@ -1344,17 +1393,11 @@ impl Compiler {
             let product = self.resolve(&product_t, &rl.product);
             let customer = customer_of(&rl.customer.value);
             if customer.is_none() {
-                let hint =
-                    did_you_mean(&rl.customer.value, customer_ids.iter().map(String::as_str))
-                        .map(|s| format!("did you mean `{s}`?"))
-                        .unwrap_or_else(|| "a customer is a facility or a market id".into());
-                self.err(
-                    Diagnostic::new(
-                        format!("unknown customer `{}`", rl.customer.value),
-                        rl.customer.span,
-                    )
-                    .label("no facility or market has this id")
-                    .hint(hint),
+                self.unknown(
+                    "customer",
+                    &rl.customer,
+                    customer_ids.iter().map(String::as_str),
+                    || "a customer is a facility or a market id".into(),
                 );
             }
             let share = self.num(&rl.share, "share", Rule::Fraction);
@@ -1830,14 +1873,9 @@ impl Compiler {
                     .iter()
                     .chain(ctx.bloc_t.ids.iter())
                     .map(String::as_str);
-                let hint = did_you_mean(&id.value, all)
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_else(|| "name a country id or a bloc id".into());
-                self.err(
-                    Diagnostic::new(format!("unknown country or bloc `{}`", id.value), id.span)
-                        .label("no country or bloc has this id")
-                        .hint(hint),
-                );
+                self.unknown("country or bloc", id, all, || {
+                    "name a country id or a bloc id".into()
+                });
                 ok = false;
             }
         }
