@@ -133,6 +133,11 @@ cases! {
         "`value_usd_per_unit` is NaN", at "nan";
     infinite_demand: "units_per_week = 100" => "units_per_week = inf",
         "`units_per_week` is infinite", at "inf";
+    priority_beyond_u32: "share = 0.3\n" => "share = 0.3\npriority = 4294967296\n",
+        "`priority` is 4294967296, but must be from 0 to 4294967295", at "priority = 4294967296",
+        hint "0 is served first";
+    negative_priority: "share = 0.3\n" => "share = 0.3\npriority = -1\n",
+        "`priority` is -1, but must be from 0 to 4294967295", at "priority = -1";
     lead_time_zero: "suppliers = { wafer_co = 1.0 }\nlead_weeks = 1" => "suppliers = { wafer_co = 1.0 }\nlead_weeks = 0",
         "`lead_weeks` is 0, but must be at least 1", at "lead_weeks = 0";
     load_above_capacity: "capacity_per_week = 100\nrecipe" => "capacity_per_week = 50\nrecipe",

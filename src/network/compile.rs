@@ -1427,10 +1427,20 @@ impl Compiler {
             };
             let priority = match &rl.priority {
                 Some(p) if p.value < 0 || p.value > u32::MAX as i64 => {
-                    self.err(Diagnostic::new(
-                        format!("`priority` is {}, but must be ≥ 0", p.value),
-                        p.span,
-                    ));
+                    self.err(
+                        Diagnostic::new(
+                            format!(
+                                "`priority` is {}, but must be from 0 to {}",
+                                p.value,
+                                u32::MAX
+                            ),
+                            p.span,
+                        )
+                        .hint(
+                            "priorities only order the customers (0 is served first), \
+                             so small numbers do: 0, 1, 2, …",
+                        ),
+                    );
                     Some(0)
                 }
                 Some(p) => Some(p.value as u32),

@@ -274,7 +274,7 @@ pub struct Link {
     /// Whether the supplier is qualified (default true).
     pub qualified: Option<Sp<bool>>,
     /// Served-first order under priority allocation (0 first, default 0).
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 4294967295u32))]
     pub priority: Option<Sp<i64>>,
     /// Where this table comes among the scenario's `[[link]]` and
     /// `[[sourcing]]` tables in load order: (the file's place in load order,
@@ -304,7 +304,7 @@ pub struct Sourcing {
     pub candidates: Vec<Id>,
     #[schemars(range(min = 1, max = 520))]
     pub lead_weeks: Option<Sp<i64>>,
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 4294967295u32))]
     pub priority: Option<Sp<i64>>,
     /// As [`Link::order`].
     #[serde(skip)]
