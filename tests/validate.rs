@@ -125,6 +125,12 @@ cases! {
         "duplicate facility id `fab_a`", at "id = \"fab_a\"", hint "override = true";
     shares_not_summing: "share = 0.3" => "share = 0.2",
         "shares of `chip` into `mkt` sum to 0.9, not 1", at "share = 0.7", hint "sum to 1";
+    shares_scaled_to_one: "share = 0.3" => "share = 0.2",
+        "sum to 0.9, not 1", at "share = 0.7", hint "scale them by 1.11111";
+    shares_all_zero: "share = 0.7\nlead_weeks = 1\n\n[[link]]\nsupplier = \"fab_b\"\ncustomer = \"mkt\"\nproduct = \"chip\"\nshare = 0.3"
+        => "share = 0.0\nlead_weeks = 1\n\n[[link]]\nsupplier = \"fab_b\"\ncustomer = \"mkt\"\nproduct = \"chip\"\nshare = 0.0",
+        "shares of `chip` into `mkt` sum to 0, not 1", at "share = 0.0",
+        hint "every share of `chip` into `mkt` is 0, and shares must sum to 1: give at least one supplier a positive share";
     negative_capacity: "capacity_per_week = 60" => "capacity_per_week = -60",
         "`capacity_per_week` is negative (-60)", at "capacity_per_week = -60";
     zero_capacity: "capacity_per_week = 10\n" => "capacity_per_week = 0\n",

@@ -1625,7 +1625,16 @@ impl Compiler {
                         first,
                     )
                     .label(format!("{} link(s) into `{cid}`", row.len()))
-                    .hint(format!("the shares of one customer's product must sum to 1 (±{SHARE_TOLERANCE}); scale them by {:.6}", if sum > 0.0 { 1.0 / sum } else { 0.0 })),
+                    .hint(if sum > 0.0 {
+                        format!("the shares of one customer's product must sum to 1 (±{SHARE_TOLERANCE}); scale them by {}", show(1.0 / sum))
+                    } else {
+                        // Nothing to scale: a supplier must take a share.
+                        format!(
+                            "every share of `{pid}` into `{cid}` is 0, and shares must sum to 1: give at least \
+                             one supplier a positive share (a supplier kept ready at share 0 is listed in \
+                             `alternates` of a [[sourcing]] block)"
+                        )
+                    }),
                 );
             }
         }
