@@ -170,6 +170,12 @@ cases! {
         "pert mode 30 lies outside", at "mode = 30";
     severity_above_one: "values = [0.5, 1.0]" => "values = [0.5, 1.5]",
         "`severity` can take values in [0.5, 1.5]", at "values = [0.5, 1.5]";
+    // An end barely outside the range is shown with the digits that put
+    // it there, not rounded into it.
+    severity_a_hair_above_one: "values = [0.5, 1.0]" => "values = [0.5, 1.0000001]",
+        "`severity` can take values in [0.5, 1.0000001], outside the allowed [0, 1]", at "values = [0.5, 1.0000001]";
+    severity_a_hair_below_zero: "severity = { beta = { mean = 0.8, sd = 0.1 } }" => "severity = { fixed = -0.0000000001 }",
+        "`severity` can take values in [-1e-10, -1e-10], outside the allowed [0, 1]", at "severity = { fixed";
     trigger_unknown_shock: "shock = \"sanctions\"" => "shock = \"sanction\"",
         "unknown shock `sanction`", at "shock = \"sanction\"", hint "did you mean `sanctions`?";
     weekly_loss_beyond_summing: "units_per_week = 100\nlost_usd_per_unit = 50" => "units_per_week = 1e10\nlost_usd_per_unit = 1e15",
@@ -267,6 +273,8 @@ cases! {
     // A demand shock's severity: one range, [-1, 1000], however it is broken.
     demand_rise_beyond_the_limit: "[[shock]]\nid = \"sanctions\"" => "[[shock]]\nid = \"surge\"\nprobability = 0.1\nduration_weeks = { fixed = 4 }\nseverity = { fixed = 5000 }\n[shock.demand]\nmarkets = [\"mkt\"]\n\n[[shock]]\nid = \"sanctions\"",
         "demand `severity` can take values in [5000, 5000], outside the allowed [-1, 1000]", at "severity = { fixed = 5000 }", hint "fractional change of demand in [-1, 1000]";
+    demand_fall_a_hair_beyond_the_limit: "[[shock]]\nid = \"sanctions\"" => "[[shock]]\nid = \"slump\"\nprobability = 0.1\nduration_weeks = { fixed = 4 }\nseverity = { fixed = -1.0000001 }\n[shock.demand]\nmarkets = [\"mkt\"]\n\n[[shock]]\nid = \"sanctions\"",
+        "demand `severity` can take values in [-1.0000001, -1.0000001], outside the allowed [-1, 1000]", at "severity = { fixed";
     demand_fall_beyond_the_limit: "[[shock]]\nid = \"sanctions\"" => "[[shock]]\nid = \"slump\"\nprobability = 0.1\nduration_weeks = { fixed = 4 }\nseverity = { uniform = { min = -2, max = 1 } }\n[shock.demand]\nmarkets = [\"mkt\"]\n\n[[shock]]\nid = \"sanctions\"",
         "demand `severity` can take values in [-2, 1], outside the allowed [-1, 1000]", at "severity = { uniform", hint "-1 = demand gone";
     // The limit on magnitudes holds for distribution parameters too.

@@ -95,6 +95,18 @@ fn show_outside(x: f64, lo: f64, hi: f64) -> String {
     }
 }
 
+/// An end of a distribution's support, checked against `[lo, hi]`: outside
+/// it, with the digits that show it outside ([`show_outside`]); inside,
+/// [`show`]. The support `[1.0000001, 1.0000001]` of a severity must not
+/// read `[1, 1]`.
+fn show_bound(x: f64, lo: f64, hi: f64) -> String {
+    if (lo..=hi).contains(&x) {
+        show(x)
+    } else {
+        show_outside(x, lo, hi)
+    }
+}
+
 /// The standard-normal quantile taken as a lognormal's practical maximum:
 /// a draw exceeds `median·e^(8σ)` with probability 6e-16, less than once in
 /// any run.
@@ -771,8 +783,8 @@ impl Compiler {
                 Diagnostic::new(
                     format!(
                         "`{key}` can take values in [{}, {}], outside the allowed [{}, {}]",
-                        show(a),
-                        show(b),
+                        show_bound(a, lo, hi),
+                        show_bound(b, lo, hi),
                         show(lo),
                         show(hi)
                     ),
@@ -2118,8 +2130,8 @@ impl Compiler {
                 Diagnostic::new(
                     format!(
                         "demand `severity` can take values in [{}, {}], outside the allowed [-1, {}]",
-                        show(a),
-                        show(b),
+                        show_bound(a, -1.0, MAX_DEMAND_RISE),
+                        show_bound(b, -1.0, MAX_DEMAND_RISE),
                         show(MAX_DEMAND_RISE)
                     ),
                     d.span,
