@@ -166,8 +166,14 @@ impl Distribution {
                         acc
                     })
                     .collect();
-                if let Some(last) = cumulative.last_mut() {
-                    *last = 1.0;
+                // The sum of the fractions may fall a hair short of 1. It
+                // is 1 from the last value of positive weight on, so no
+                // value of weight 0 after it can be drawn: a value of
+                // weight 0 is never drawn, and so is left out of the
+                // support (a key's range does not apply to it).
+                let last = w.iter().rposition(|x| *x > 0.0).unwrap_or(0);
+                for c in &mut cumulative[last..] {
+                    *c = 1.0;
                 }
                 Ok(Distribution::Choice {
                     values: values.clone(),
@@ -178,7 +184,8 @@ impl Distribution {
     }
 
     /// Smallest and largest value the distribution can produce (lognormal:
-    /// 0 and infinity).
+    /// 0 and infinity; choice: of the values that can be drawn, those of
+    /// positive weight).
     pub fn support(&self) -> (f64, f64) {
         match self {
             Distribution::Fixed(x) => (*x, *x),
@@ -186,11 +193,20 @@ impl Distribution {
             Distribution::Triangular(_, p) | Distribution::Pert(_, p) => (p[0], p[2]),
             Distribution::LogNormal(..) => (0.0, f64::INFINITY),
             Distribution::Beta(..) => (0.0, 1.0),
-            Distribution::Choice { values, .. } => values
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                    (lo.min(*v), hi.max(*v))
-                }),
+            Distribution::Choice { values, cumulative } => {
+                let mut prev = 0.0;
+                values
+                    .iter()
+                    .zip(cumulative)
+                    .filter(|&(_, c)| {
+                        let drawn = *c > prev;
+                        prev = *c;
+                        drawn
+                    })
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (v, _)| {
+                        (lo.min(*v), hi.max(*v))
+                    })
+            }
         }
     }
 
@@ -248,5 +264,43 @@ impl Distribution {
                 values[i]
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choice(values: &[f64], weights: &[f64]) -> Distribution {
+        Distribution::new(&Dist::Choice {
+            values: values.to_vec(),
+            weights: Some(weights.to_vec()),
+        })
+        .expect("valid choice")
+    }
+
+    /// A value of weight 0 can never be drawn, wherever it stands, so the
+    /// support (which a key's range is checked against) leaves it out.
+    #[test]
+    fn a_value_of_weight_zero_is_never_drawn_nor_in_the_support() {
+        // 0.1 + 0.2 + 0.7 falls a hair short of 1 in floating point: the
+        // last value, of weight 0, must not take up the rest.
+        let d = choice(&[1.0, 2.0, 3.0, 99.0], &[0.1, 0.2, 0.7, 0.0]);
+        assert_eq!(d.support(), (1.0, 3.0));
+        let Distribution::Choice { cumulative, .. } = &d else {
+            unreachable!("a choice")
+        };
+        assert_eq!(cumulative[2], 1.0);
+        assert_eq!(cumulative[3], 1.0);
+        let d = choice(&[-5.0, 0.5, 7.0, 2.0], &[0.0, 1.0, 0.0, 1.0]);
+        assert_eq!(d.support(), (0.5, 2.0));
+        assert_eq!(d.mean(), 1.25);
+        // Equal weights, the default, keep every value.
+        let d = Distribution::new(&Dist::Choice {
+            values: vec![0.5, 2.0],
+            weights: None,
+        })
+        .expect("valid");
+        assert_eq!(d.support(), (0.5, 2.0));
     }
 }

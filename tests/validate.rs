@@ -469,6 +469,32 @@ fn many_unknown_references_are_all_reported_but_not_all_searched() {
     assert!(unknown[searched + 1..].iter().all(|d| d.hint.is_none()));
 }
 
+/// A `choice` value of weight 0 is never drawn, so the range of its key
+/// does not apply to it; a value of positive weight outside it is refused.
+#[test]
+fn a_choice_value_of_weight_zero_is_not_held_to_the_range() {
+    let base = read(&fixture("base.toml"));
+    let find = "values = [0.5, 1.0], weights = [1, 3]";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, _) = mutate(&base, find, "values = [0.5, 2.0, 1.0], weights = [1, 0, 3]");
+    build(&write_temp(&dir, "ok.toml", &ok))
+        .map_err(|(_, d)| d.items)
+        .expect("valid");
+    let (bad, _) = mutate(
+        &base,
+        find,
+        "values = [0.5, 2.0, 1.0], weights = [1, 1e-3, 3]",
+    );
+    let (_, diags) = build(&write_temp(&dir, "bad.toml", &bad)).expect_err("rejected");
+    assert!(
+        diags.items[0]
+            .message
+            .contains("`severity` can take values in [0.5, 2]"),
+        "{:#?}",
+        diags.items
+    );
+}
+
 #[test]
 fn supply_cycle_names_the_nodes() {
     let base = read(&fixture("base.toml"));
