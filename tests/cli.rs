@@ -82,7 +82,50 @@ fn no_panic_on_binary_garbage() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("garbage.toml");
     std::fs::write(&p, [0xff, 0xfe, 0x00, 0x41]).expect("write");
-    chipshock().arg("validate").arg(&p).assert().code(2);
+    chipshock()
+        .arg("validate")
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("garbage.toml:1:1"))
+        .stderr(predicate::str::contains("the file is UTF-16 text"));
+}
+
+/// A scenario or sweep file that is not UTF-8 (a Latin-1 `é`) is an error
+/// of its contents at the byte's line and column, with the line shown and
+/// how to save it, not an I/O error with a byte offset.
+#[test]
+fn text_that_is_not_utf8_is_located() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut latin1 = b"[meta]\nname = \"caf".to_vec();
+    latin1.extend([0xe9, b'"', b'\n']);
+    let p = dir.path().join("latin1.toml");
+    std::fs::write(&p, &latin1).expect("write");
+    let sweep = dir.path().join("sweep.toml");
+    let mut text = b"[sweep]\n# caf".to_vec();
+    text.extend([0xe9, b'\n']);
+    std::fs::write(&sweep, &text).expect("write");
+    let mut sweep_cmd = chipshock();
+    sweep_cmd
+        .arg("sweep")
+        .arg(&sweep)
+        .arg("--out")
+        .arg(dir.path().join("out"));
+    let mut validate = chipshock();
+    validate.arg("validate").arg(&p);
+    for (mut cmd, at) in [
+        (validate, "latin1.toml:2:12"),
+        (sweep_cmd, "sweep.toml:2:6"),
+    ] {
+        cmd.assert()
+            .code(1)
+            .stderr(predicate::str::contains(at))
+            .stderr(predicate::str::contains(
+                "the file is not UTF-8 text: byte 0xE9 is not part of a character",
+            ))
+            .stderr(predicate::str::contains("caf\u{fffd}"))
+            .stderr(predicate::str::contains("byte 0xE9 is `é`"));
+    }
 }
 
 #[test]

@@ -972,6 +972,37 @@ fn includes_nested_past_the_limit_are_refused_at_the_include() {
     assert_eq!(scenario.sources.files().len(), deepest + 1);
 }
 
+/// An included file that is not UTF-8 is reported at its own first byte
+/// that is not, like any other problem of its contents.
+#[test]
+fn an_included_file_that_is_not_utf8_is_located() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let top = write_temp(&dir, "top.toml", "include = [\"sub/old.toml\"]\n");
+    std::fs::create_dir_all(dir.path().join("sub")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("sub/old.toml"),
+        b"[[country]]\nid = \"FR\"\nname = \"Fran\xe7e\"\n",
+    )
+    .expect("write");
+    let (scenario, diags) = build(&top).expect_err("rejected");
+    assert_eq!(diags.len(), 1, "{:#?}", diags.items);
+    let d = &diags.items[0];
+    assert_eq!(
+        d.message,
+        "the file is not UTF-8 text: byte 0xE7 is not part of a character"
+    );
+    let loc = scenario.sources.locate(d.span.expect("span")).expect("loc");
+    assert!(loc.file.ends_with("old.toml"), "{loc}");
+    assert_eq!((loc.line, loc.column), (3, 13));
+    assert!(
+        d.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("save the file as UTF-8")),
+        "{:?}",
+        d.hint
+    );
+}
+
 #[test]
 fn missing_include_points_at_the_include() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -50,9 +50,102 @@ pub struct DiskFs;
 /// path to something endless (`/dev/zero`) is refused, not read forever.
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
 
+/// A file whose bytes are not UTF-8 text, kept so the error can show the
+/// line and column of the first byte that is not (it travels inside the
+/// `io::Error` of [`read_text_file`]; [`NotUtf8::of`] takes it out).
+#[derive(Debug)]
+pub struct NotUtf8 {
+    /// The text with each byte sequence that is not UTF-8 replaced by
+    /// U+FFFD: what the error can show.
+    pub lossy: String,
+    /// Where the first such sequence starts (the same offset in the bytes
+    /// and in `lossy`, where it is one U+FFFD).
+    pub at: usize,
+    /// Its first byte.
+    pub byte: u8,
+    /// Whether the file starts with UTF-16's byte-order mark.
+    pub utf16: bool,
+}
+
+impl std::fmt::Display for NotUtf8 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "not UTF-8 text (byte {} is not part of a character)",
+            self.at
+        )
+    }
+}
+
+impl std::error::Error for NotUtf8 {}
+
+impl NotUtf8 {
+    fn new(bytes: &[u8], at: usize) -> Self {
+        NotUtf8 {
+            lossy: String::from_utf8_lossy(bytes).into_owned(),
+            at,
+            byte: bytes.get(at).copied().unwrap_or(0),
+            utf16: bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]),
+        }
+    }
+
+    /// A read's text, or the text that was not UTF-8, or the error.
+    pub fn split(read: std::io::Result<String>) -> std::io::Result<Result<String, NotUtf8>> {
+        match read {
+            Ok(text) => Ok(Ok(text)),
+            Err(e) => Self::of(e).map(Err),
+        }
+    }
+
+    /// The text that was not UTF-8, if that is why `e` was returned.
+    fn of(e: std::io::Error) -> Result<NotUtf8, std::io::Error> {
+        if e.get_ref().is_some_and(|inner| inner.is::<NotUtf8>()) {
+            if let Some(inner) = e.into_inner() {
+                return inner
+                    .downcast::<NotUtf8>()
+                    .map(|b| *b)
+                    .map_err(|other| std::io::Error::new(std::io::ErrorKind::InvalidData, other));
+            }
+            return Err(std::io::Error::from(std::io::ErrorKind::InvalidData));
+        }
+        Err(e)
+    }
+
+    /// The error, at the first byte that is not UTF-8 (`base`: where
+    /// `lossy` starts in its source map).
+    pub fn diagnostic(&self, base: usize) -> Diagnostic {
+        // The sequence is one U+FFFD in `lossy`.
+        let end = self.at + char::REPLACEMENT_CHARACTER.len_utf8();
+        let hint = if self.utf16 {
+            "the file is UTF-16 text: save it as UTF-8".to_string()
+        } else if self.byte >= 0xa0 {
+            format!(
+                "save the file as UTF-8: the text was saved in another encoding (in Latin-1 \
+                 and Windows-1252, byte 0x{:02X} is `{}`)",
+                self.byte,
+                char::from(self.byte)
+            )
+        } else {
+            "save the file as UTF-8: the text was saved in another encoding, or the file \
+             is not text"
+                .to_string()
+        };
+        Diagnostic::new(
+            format!(
+                "the file is not UTF-8 text: byte 0x{:02X} is not part of a character",
+                self.byte
+            ),
+            Span::new(base + self.at, base + end),
+        )
+        .label("not UTF-8")
+        .hint(hint)
+    }
+}
+
 /// Reads a text file the user named (a scenario, an include, a sweep
 /// file): a directory, a file over [`MAX_FILE_BYTES`] (or endless, such as
-/// `/dev/zero`) and text that is not UTF-8 are refused, each saying so.
+/// `/dev/zero`) and text that is not UTF-8 (a [`NotUtf8`] inside the
+/// error) are refused, each saying so.
 pub fn read_text_file(path: &Path) -> std::io::Result<String> {
     use std::io::Read as _;
     let file = std::fs::File::open(path)?;
@@ -74,12 +167,10 @@ pub fn read_text_file(path: &Path) -> std::io::Result<String> {
         ));
     }
     String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!(
-                "not UTF-8 text (byte {} is not part of a character)",
-                e.utf8_error().valid_up_to()
-            ),
+            NotUtf8::new(e.as_bytes(), at),
         )
     })
 }
@@ -172,7 +263,7 @@ pub fn load_scenario_str(name: &str, text: &str) -> (Scenario, Diagnostics) {
 
 /// Loads `path` through `fs`.
 pub fn load_with(fs: &dyn SourceFs, path: &Path) -> Result<(Scenario, Diagnostics), LoadError> {
-    let text = fs.read(path).map_err(|source| LoadError::Io {
+    let text = NotUtf8::split(fs.read(path)).map_err(|source| LoadError::Io {
         path: path.display().to_string(),
         source,
     })?;
@@ -185,7 +276,10 @@ pub fn load_with(fs: &dyn SourceFs, path: &Path) -> Result<(Scenario, Diagnostic
         stack: Vec::new(),
         files_defined: 0,
     };
-    loader.load_file(path, text);
+    match text {
+        Ok(text) => loader.load_file(path, text),
+        Err(not_utf8) => loader.not_utf8(path, not_utf8),
+    }
     let Loader {
         sources,
         mut diags,
@@ -339,6 +433,14 @@ impl Loader<'_> {
         self.stack.pop();
     }
 
+    /// Records a file that is not UTF-8: shown as far as it can be, at
+    /// its first byte that is not; nothing of it is read.
+    fn not_utf8(&mut self, path: &Path, mut n: NotUtf8) {
+        let text = std::mem::take(&mut n.lossy);
+        let id = self.sources.add(path.display().to_string(), path, text);
+        self.diags.push(n.diagnostic(self.sources.file(id).base));
+    }
+
     fn include(&mut self, from: &Path, inc: &Sp<String>) {
         let dir = from.parent().unwrap_or(Path::new(""));
         let target = normalize(&dir.join(&inc.value));
@@ -376,8 +478,12 @@ impl Loader<'_> {
         if self.done.contains(&identity) {
             return; // already loaded through another include
         }
-        match self.fs.read(&target) {
-            Ok(text) => self.load_file(&target, text),
+        match NotUtf8::split(self.fs.read(&target)) {
+            Ok(Ok(text)) => self.load_file(&target, text),
+            Ok(Err(not_utf8)) => {
+                self.done.push(identity);
+                self.not_utf8(&target, not_utf8);
+            }
             Err(e) => self.diags.push(
                 Diagnostic::new(
                     format!(

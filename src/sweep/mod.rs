@@ -448,10 +448,25 @@ pub fn load_sweep_shard(
     count: usize,
     threads: usize,
 ) -> Result<Sweep, SweepError> {
-    let text = crate::scenario::load::read_text_file(path)
-        .map_err(|e| SweepError::Io(format!("cannot read sweep `{}`: {e}", path.display())))?;
-    // First pass: find the scenario.
+    use crate::scenario::load::{NotUtf8, read_text_file};
     let mut own = SourceMap::new();
+    let text = match NotUtf8::split(read_text_file(path)) {
+        Ok(Ok(text)) => text,
+        Ok(Err(mut not_utf8)) => {
+            let text = std::mem::take(&mut not_utf8.lossy);
+            let id = own.add(path.display().to_string(), path, text);
+            let mut diags = Diagnostics::default();
+            diags.push(not_utf8.diagnostic(own.file(id).base));
+            return Err(SweepError::Invalid(own, diags));
+        }
+        Err(e) => {
+            return Err(SweepError::Io(format!(
+                "cannot read sweep `{}`: {e}",
+                path.display()
+            )));
+        }
+    };
+    // First pass: find the scenario.
     let file = parse_sweep(&mut own, path, text.clone())
         .map_err(|d| SweepError::Invalid(own.clone(), d))?;
     let (mut scenario, diags) = scenario_of(&own, path, &file.sweep.scenario)?;
