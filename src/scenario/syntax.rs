@@ -43,19 +43,27 @@ pub(crate) fn explain(
             .rfind('\n')
             .map_or(0, |i| i + 1);
         let before = text.get(line_start..at.start).unwrap_or("");
+        // (The parser's span may be empty: `'a\u{7}b'` stops before the
+        // character it refuses.)
+        let control = control_char(text.get(at.start..).unwrap_or(""));
         let at_error = Slip {
             message,
             written,
             before,
             line: line_text,
+            control,
         };
-        out.push(
-            Diagnostic::new(
-                format!("{message} (TOML syntax error)"),
-                Span::new(base + at.start, base + at.end),
-            )
-            .hint_opt(hint(&at_error, text)),
-        );
+        let mut d = Diagnostic::new(
+            format!("{message} (TOML syntax error)"),
+            Span::new(base + at.start, base + at.end),
+        )
+        .hint_opt(hint(&at_error, text));
+        if let Some(c) = control {
+            // The caret under a control character has no width: the label
+            // shows where it is.
+            d = d.label(format!("{} here (invisible)", code_point(c)));
+        }
+        out.push(d);
     }
     out.extend(super::duplicates::explain(text, base, &duplicates));
     out
@@ -71,6 +79,22 @@ struct Slip<'a> {
     before: &'a str,
     /// The whole line.
     line: &'a str,
+    /// The control character it stopped at, if any.
+    control: Option<char>,
+}
+
+/// The control character `rest` (the text from where the parser stopped)
+/// starts with, if any: TOML allows none in a file but tab and line
+/// breaks, and the terminal shows none.
+fn control_char(rest: &str) -> Option<char> {
+    rest.chars()
+        .next()
+        .filter(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// A character as Unicode names it: `U+0000`.
+fn code_point(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
 }
 
 /// The bracket, `[` or `{`, left open in `before` (outside strings), if
@@ -112,6 +136,7 @@ fn hint(slip: &Slip, text: &str) -> Option<String> {
         written,
         before,
         line,
+        control,
     } = *slip;
     let is = |prefix: &str| message.starts_with(prefix);
     let key = line
@@ -168,6 +193,13 @@ fn hint(slip: &Slip, text: &str) -> Option<String> {
             .to_string()
     } else if is("extra comma") {
         "one comma between two elements".to_string()
+    } else if let Some(c) = control.filter(|_| is("invalid") && message.contains("string")) {
+        format!(
+            "the string holds the control character {}, which TOML does not allow as \
+             written: remove it, or write it as the escape \\u{:04X} in a \"...\" string",
+            code_point(c),
+            u32::from(c)
+        )
     } else if is("invalid multi-line") {
         "close the string with the same three quotes that open it: \"\"\"...\"\"\" or \
          '''...'''"
@@ -352,6 +384,22 @@ mod tests {
                 "`_` may only go between digits",
                 "write a plain number",
             ),
+            (
+                "name = \"The \u{0}fab\"\n",
+                "invalid basic string",
+                "the string holds the control character U+0000, which TOML does not allow as \
+                 written: remove it, or write it as the escape \\u0000",
+            ),
+            (
+                "name = 'a\u{7}b'\n",
+                "invalid literal string",
+                "control character U+0007",
+            ),
+            (
+                "name = \"\"\"a\u{1b}b\"\"\"\n",
+                "invalid multi-line basic string",
+                "control character U+001B",
+            ),
         ] {
             let d = errors(text);
             assert_eq!(d.len(), 1, "{text:?}: {d:#?}");
@@ -359,6 +407,23 @@ mod tests {
             let h = d[0].hint.as_deref().unwrap_or("");
             assert!(h.contains(hint), "{text:?}: {h}");
         }
+    }
+}
+
+#[cfg(test)]
+mod control {
+    use super::*;
+
+    /// A control character in a string is named where it is: the caret
+    /// under it has no width, and the terminal shows nothing of it.
+    #[test]
+    fn a_control_character_is_named_where_it_is() {
+        let text = "[meta]\nname = \"The \u{0}fab\"\n";
+        let (_, errors) = toml::de::DeTable::parse_recoverable(text);
+        let d = explain(text, 0, errors);
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert_eq!(d[0].label, "U+0000 here (invisible)");
+        assert_eq!(d[0].span.map(|s| s.start), text.find('\u{0}'));
     }
 }
 
