@@ -495,6 +495,40 @@ fn a_choice_value_of_weight_zero_is_not_held_to_the_range() {
     );
 }
 
+/// A [[sourcing]] block that names no supplier is the problem, at its
+/// `suppliers`; its customers are not also said to be supplied by nobody
+/// (with a hint to add the block that is there).
+#[test]
+fn a_sourcing_block_without_suppliers_is_pointed_at() {
+    let base = read(&fixture("base.toml"));
+    let (text, _) = mutate(&base, "suppliers = { wafer_co = 1.0 }", "suppliers = { }");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (scenario, diags) = build(&write_temp(&dir, "s.toml", &text)).expect_err("rejected");
+    assert_eq!(diags.len(), 1, "{:#?}", diags.items);
+    let d = &diags.items[0];
+    assert_eq!(d.message, "a [[sourcing]] block with no suppliers");
+    assert_eq!(scenario.sources.snippet(d.span.expect("span")), "{ }");
+    assert!(
+        d.hint.as_deref().is_some_and(
+            |h| h.contains("`suppliers = { wafer_co = 1.0 }` (makers of `wafer`: wafer_co)")
+        ),
+        "{:?}",
+        d.hint
+    );
+    // With an alternate it declares a link, and the share sum speaks.
+    let (text, _) = mutate(
+        &base,
+        "suppliers = { wafer_co = 1.0 }",
+        "suppliers = { }\nalternates = [\"wafer_co\"]",
+    );
+    let (_, diags) = build(&write_temp(&dir, "a.toml", &text)).expect_err("rejected");
+    assert!(
+        diags.items[0].message.contains("sum to 0, not 1"),
+        "{:#?}",
+        diags.items
+    );
+}
+
 #[test]
 fn supply_cycle_names_the_nodes() {
     let base = read(&fixture("base.toml"));

@@ -1353,12 +1353,48 @@ impl Compiler {
                 order: l.order,
             });
         }
+        // (customer, product) of the [[sourcing]] blocks that declare no
+        // supplier at all (reported): their customers' "nobody supplies
+        // it" would only repeat that, and point elsewhere.
+        let mut empty_sourcing: std::collections::HashSet<(&str, &str)> =
+            std::collections::HashSet::new();
         for so in &f.sourcing {
             if so.customers.is_empty() {
                 self.err(
                     Diagnostic::new("a [[sourcing]] block with no customers", so.product.span)
                         .hint("list the customers: `customers = [\"tw_fab\"]`"),
                 );
+            }
+            if so.suppliers.value.is_empty() && so.alternates.is_empty() && so.candidates.is_empty()
+            {
+                let makers: Vec<&str> = f
+                    .facility
+                    .iter()
+                    .filter(|fa| {
+                        fa.product
+                            .as_ref()
+                            .is_some_and(|p| p.value == so.product.value)
+                    })
+                    .map(|fa| fa.id.value.as_str())
+                    .take(5)
+                    .collect();
+                let example = makers.first().copied().unwrap_or("tw_fab");
+                let makers = if makers.is_empty() {
+                    format!("no facility makes `{}` yet", so.product.value)
+                } else {
+                    format!("makers of `{}`: {}", so.product.value, makers.join(", "))
+                };
+                self.err(
+                    Diagnostic::new("a [[sourcing]] block with no suppliers", so.suppliers.span)
+                        .label("no supplier")
+                        .hint(format!(
+                            "name each supplier with its share, the shares summing to 1: \
+                             `suppliers = {{ {example} = 1.0 }}` ({makers})"
+                        )),
+                );
+                for cu in &so.customers {
+                    empty_sourcing.insert((cu.value.as_str(), so.product.value.as_str()));
+                }
             }
             for cu in &so.customers {
                 let base = |supplier: &Sp<String>, share: Num, qualified| RawLink {
@@ -1371,7 +1407,7 @@ impl Compiler {
                     priority: so.priority.clone(),
                     order: so.order,
                 };
-                for (sup, share) in &so.suppliers {
+                for (sup, share) in &so.suppliers.value {
                     raw_links.push(base(sup, share.clone(), true));
                 }
                 for sup in &so.alternates {
@@ -1596,6 +1632,9 @@ impl Compiler {
             };
             if row.is_empty() {
                 shares_ok = false;
+                if empty_sourcing.contains(&(cid.as_str(), pid.as_str())) {
+                    continue;
+                }
                 let what = match need.customer {
                     Customer::Facility(_) => "facility",
                     Customer::Market(_) => "market",

@@ -295,7 +295,7 @@ pub struct Sourcing {
     pub customers: Vec<Id>,
     pub product: Id,
     /// Supplier id = normal share; shares sum to 1.
-    pub suppliers: BTreeMap<Id, Num>,
+    pub suppliers: Sp<BTreeMap<Id, Num>>,
     /// Qualified suppliers at zero share (ready alternates).
     #[serde(default)]
     pub alternates: Vec<Id>,
