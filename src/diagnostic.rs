@@ -11,11 +11,9 @@ use std::fmt;
 use std::hash::BuildHasherDefault;
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
-use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, Config};
 
 use crate::source::{SourceMap, Span};
-use crate::text::printable;
 
 /// One problem with a scenario.
 #[derive(Clone, Debug, PartialEq)]
@@ -299,97 +297,64 @@ fn one_slip(a: &str, b: &str) -> bool {
     strsim::osa_distance(a, b) == 1
 }
 
+mod excerpt;
+
 /// Renders diagnostics as text, rustc style.
 pub struct Renderer<'a> {
     sources: &'a SourceMap,
-    files: SimpleFiles<String, String>,
-    /// Per file, where its shown text grew: (offset in the file of an
-    /// escaped control character, bytes added up to and including it).
-    grown: Vec<Vec<(usize, usize)>>,
-}
-
-/// A file's text as shown, its control characters (but tabs and line
-/// breaks, which lay it out) escaped as in [`printable`], and where it
-/// grew. Such a file is one TOML refused (it allows none of them but tab
-/// outside escapes), and the line shown with the error would otherwise
-/// reach the terminal as it is. (A column past an escape on its line
-/// counts the escape's characters.)
-fn shown_source(text: &str) -> (String, Vec<(usize, usize)>) {
-    let escaped = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
-    if !text.chars().any(escaped) {
-        return (text.to_string(), Vec::new());
-    }
-    let (mut out, mut grown, mut added) = (String::with_capacity(text.len() + 16), Vec::new(), 0);
-    for (at, c) in text.char_indices() {
-        if escaped(c) {
-            let before = out.len();
-            out.extend(c.escape_debug());
-            added += out.len() - before - c.len_utf8();
-            grown.push((at, added));
-        } else {
-            out.push(c);
-        }
-    }
-    (out, grown)
 }
 
 impl<'a> Renderer<'a> {
     pub fn new(sources: &'a SourceMap) -> Self {
-        let mut files = SimpleFiles::new();
-        let mut grown = Vec::new();
-        for f in sources.files() {
-            let (text, g) = shown_source(&f.text);
-            files.add(f.name.clone(), text);
-            grown.push(g);
-        }
-        Renderer {
-            sources,
-            files,
-            grown,
-        }
+        Renderer { sources }
     }
 
-    /// `span` as a file and a range of that file's shown text.
-    fn local(&self, span: Span) -> Option<(usize, std::ops::Range<usize>)> {
-        let (id, r) = self.sources.local(span)?;
-        let grown = self.grown.get(id).map_or(&[][..], Vec::as_slice);
-        // Bytes added by the escapes before `at` (one at `at` comes after:
-        // a span starting at a control character starts at its escape).
-        let shift = |at: usize| {
-            let i = grown.partition_point(|&(p, _)| p < at);
-            at + i.checked_sub(1).map_or(0, |i| grown[i].1)
-        };
-        Some((id, shift(r.start)..shift(r.end)))
-    }
-
-    /// Every text of `d` is the scenario's or quotes it (an id as written),
-    /// so control characters in it are escaped ([`printable`]).
-    fn to_codespan(&self, d: &Diagnostic) -> CsDiagnostic<usize> {
+    /// The diagnostic in codespan's terms, over the lines of the files it
+    /// shows ([`excerpt`]: a long line is cut around its label).
+    fn to_codespan(&self, d: &Diagnostic) -> (excerpt::Excerpt, CsDiagnostic<usize>) {
+        let primary = d.span.and_then(|s| self.sources.local(s));
+        let related: Vec<_> = d
+            .related
+            .iter()
+            .filter_map(|(span, text)| Some((self.sources.local(*span)?, text)))
+            .collect();
+        let places: Vec<_> = primary
+            .iter()
+            .cloned()
+            .chain(related.iter().map(|(at, _)| at.clone()))
+            .collect();
+        let (excerpt, mapped) = excerpt::Excerpt::new(self.sources, &places);
         let mut labels = Vec::new();
-        if let Some((id, r)) = d.span.and_then(|s| self.local(s)) {
-            labels.push(Label::primary(id, r).with_message(printable(&d.label)));
+        // The places in the excerpt, in the order given: the primary's first.
+        let mut mapped = mapped.into_iter();
+        if primary.is_some()
+            && let Some(Some((id, r))) = mapped.next()
+        {
+            labels.push(Label::primary(id, r).with_message(d.label.clone()));
         }
-        for (span, text) in &d.related {
-            if let Some((id, r)) = self.local(*span) {
-                labels.push(Label::secondary(id, r).with_message(printable(text)));
+        for ((_, text), place) in related.iter().zip(mapped) {
+            if let Some((id, r)) = place {
+                labels.push(Label::secondary(id, r).with_message((*text).clone()));
             }
         }
         let mut notes = Vec::new();
         if let Some(h) = &d.hint {
-            notes.push(format!("hint: {}", printable(h)));
+            notes.push(format!("hint: {h}"));
         }
-        CsDiagnostic::error()
-            .with_message(printable(&d.message))
+        let diagnostic = CsDiagnostic::error()
+            .with_message(d.message.clone())
             .with_labels(labels)
-            .with_notes(notes)
+            .with_notes(notes);
+        (excerpt, diagnostic)
     }
 
     /// Writes one diagnostic as plain text.
     pub fn render(&self, d: &Diagnostic) -> String {
         let mut out = Vec::new();
         let config = Config::default();
-        if term::emit_to_io_write(&mut out, &config, &self.files, &self.to_codespan(d)).is_err() {
-            return format!("error: {}\n", printable(&d.message));
+        let (files, diagnostic) = self.to_codespan(d);
+        if term::emit_to_io_write(&mut out, &config, &files, &diagnostic).is_err() {
+            return format!("error: {}\n", d.message);
         }
         String::from_utf8_lossy(&out).into_owned()
     }
@@ -405,10 +370,9 @@ impl<'a> Renderer<'a> {
         let mut stream = StandardStream::stderr(choice);
         let config = Config::default();
         for d in &ds.items {
-            if term::emit_to_write_style(&mut stream, &config, &self.files, &self.to_codespan(d))
-                .is_err()
-            {
-                crate::say!("error: {}", printable(&d.message));
+            let (files, diagnostic) = self.to_codespan(d);
+            if term::emit_to_write_style(&mut stream, &config, &files, &diagnostic).is_err() {
+                crate::say!("error: {}", d.message);
             }
         }
     }
@@ -427,34 +391,6 @@ impl fmt::Display for Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A source line with a raw control character (in a file TOML
-    /// refused) is shown with it escaped, the caret still under the text
-    /// the span covers; messages quoting what the file says are escaped too.
-    #[test]
-    fn control_characters_are_shown_escaped() {
-        let mut sources = SourceMap::new();
-        let text = "a = 1\nname = \"x\u{1b}[2J\u{0}y\" # z\n";
-        let id = sources.add("s.toml", "s.toml", text.to_string());
-        let base = sources.file(id).base;
-        let at = text.find('y').unwrap();
-        let d = Diagnostic::new("bad `x\u{1b}[2J`", Span::new(base + at, base + at + 1))
-            .label("here\r")
-            .hint("h\u{7}");
-        let shown = Renderer::new(&sources).render(&d);
-        assert!(
-            !shown.chars().any(|c| c.is_control() && c != '\n'),
-            "{shown:?}"
-        );
-        assert!(shown.contains("error: bad `x\\u{1b}[2J`"), "{shown}");
-        assert!(shown.contains("name = \"x\\u{1b}[2J\\0y\" # z"), "{shown}");
-        assert!(shown.contains("= hint: h\\u{7}"), "{shown}");
-        // The caret under `y`, past the two escapes.
-        let line = shown.lines().find(|l| l.contains("name =")).unwrap();
-        let caret = shown.lines().find(|l| l.contains("^ here")).unwrap();
-        assert_eq!(caret.find('^'), line.find("y\""), "{shown}");
-        assert!(caret.ends_with("^ here\\r"), "{caret}");
-    }
 
     #[test]
     fn unknown_names_may_contain_backticks() {

@@ -43,6 +43,26 @@ pub struct SourceFile {
     line_starts: Vec<usize>,
 }
 
+impl SourceFile {
+    /// The index (0-based) of the line holding local offset `at` (the last
+    /// line past the end).
+    pub fn line_index(&self, at: usize) -> usize {
+        self.line_starts
+            .partition_point(|&s| s <= at)
+            .saturating_sub(1)
+    }
+
+    /// The local byte range of line `index` (0-based), without its `\n`.
+    pub fn line_range(&self, index: usize) -> Option<Range<usize>> {
+        let start = *self.line_starts.get(index)?;
+        let end = self
+            .line_starts
+            .get(index + 1)
+            .map_or(self.text.len(), |&next| next - 1);
+        Some(start..end)
+    }
+}
+
 /// A file, line and column (both 1-based), as editors and rustc print them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {
@@ -128,10 +148,7 @@ impl SourceMap {
         let id = self.file_of(span.start)?;
         let file = &self.files[id];
         let local = (span.start - file.base).min(file.text.len());
-        let line = match file.line_starts.binary_search(&local) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
+        let line = file.line_index(local);
         let column = file.text[file.line_starts[line]..local].chars().count() + 1;
         Some(Location {
             file: file.name.clone(),

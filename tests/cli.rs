@@ -439,3 +439,23 @@ fn nesting_thousands_deep_is_an_error_at_its_place() {
         .stderr(predicate::str::contains("sweep.toml:3:85"))
         .stderr(predicate::str::contains("max recursion depth"));
 }
+
+/// An error on a line of megabytes (a one-line array, a file with old Mac
+/// line endings) shows the part of the line around it, not the whole line.
+#[test]
+fn an_error_on_a_huge_line_shows_the_part_around_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!("x = [{}\"a\" 1]\n", "1, ".repeat(1_000_000));
+    let p = common::write_temp(&dir, "huge.toml", &text);
+    // The element after "a", which wants a comma before it.
+    let column = text.find(" 1]").expect("end") + 2;
+    let out = chipshock().arg("validate").arg(&p).assert().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.len() < 2_000, "{} bytes of stderr", stderr.len());
+    assert!(
+        stderr.contains(&format!("huge.toml:1:{column}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 │ …, 1, 1,"), "{stderr}");
+    assert!(stderr.contains(", 1, \"a\" 1]\n"), "{stderr}");
+}

@@ -59,9 +59,8 @@ pub(crate) fn explain(
         )
         .hint_opt(hint(&at_error, text));
         if let Some(c) = control {
-            // The caret under a control character has no width: the label
-            // shows where it is.
-            d = d.label(format!("{} here (invisible)", code_point(c)));
+            // Shown as its symbol (␀), which may be mistaken for the text.
+            d = d.label(format!("control character {}", code_point(c)));
         }
         out.push(d);
     }
@@ -414,15 +413,15 @@ mod tests {
 mod control {
     use super::*;
 
-    /// A control character in a string is named where it is: the caret
-    /// under it has no width, and the terminal shows nothing of it.
+    /// A control character in a string is named where it is (a terminal
+    /// shows nothing of it, and the excerpt its symbol).
     #[test]
     fn a_control_character_is_named_where_it_is() {
         let text = "[meta]\nname = \"The \u{0}fab\"\n";
         let (_, errors) = toml::de::DeTable::parse_recoverable(text);
         let d = explain(text, 0, errors);
         assert_eq!(d.len(), 1, "{d:#?}");
-        assert_eq!(d[0].label, "U+0000 here (invisible)");
+        assert_eq!(d[0].label, "control character U+0000");
         assert_eq!(d[0].span.map(|s| s.start), text.find('\u{0}'));
     }
 }
