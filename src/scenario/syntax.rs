@@ -96,6 +96,39 @@ fn code_point(c: char) -> String {
     format!("U+{:04X}", u32::from(c))
 }
 
+/// For the parser's "invalid boolean" or "invalid float, expected `nan`"
+/// (it reads a bare word by its first letter: `t`rue, `f`alse, `n`an,
+/// `i`nf), the word and the keyword, when the word is no slip of the
+/// keyword (`TW`, `fab`, `NL`, `intel`): text left unquoted. A slip (`True`,
+/// `fals`, `NaN`) keeps the hint for the keyword.
+fn bare_word<'a>(slip: &Slip<'a>) -> Option<(String, &'a str)> {
+    let is = |prefix: &str| slip.message.starts_with(prefix);
+    if !(is("invalid boolean")
+        || is("invalid float, expected `nan`")
+        || is("invalid float, expected `inf`"))
+    {
+        return None;
+    }
+    let keyword = slip.message.split_once("expected `")?.1.split('`').next()?;
+    let word = slip.written.trim();
+    let lower = word.to_lowercase();
+    let misspelt = lower == keyword
+        || (lower.chars().count() >= 3 && strsim::osa_distance(&lower, keyword) == 1)
+        || (keyword == "inf" && lower == "infinity");
+    if word.is_empty() || misspelt {
+        return None;
+    }
+    // A sign before it is part of what was written (`-nvidia`).
+    let sign = slip
+        .before
+        .chars()
+        .last()
+        .filter(|c| matches!(c, '+' | '-'))
+        .map(String::from)
+        .unwrap_or_default();
+    Some((format!("{sign}{word}"), keyword))
+}
+
 /// The bracket, `[` or `{`, left open in `before` (outside strings), if
 /// any: what the text that follows it is an element of.
 fn open_bracket(before: &str) -> Option<char> {
@@ -168,6 +201,13 @@ fn hint(slip: &Slip, text: &str) -> Option<String> {
     } else if is("string values must be quoted") {
         let word = written.trim();
         format!("text is quoted: `\"{word}\"`; only numbers, true and false go unquoted")
+    } else if let Some((word, keyword)) = bare_word(slip) {
+        // A word that starts like a keyword (`TW`, `fab`, `NL`, `intel`):
+        // the parser reads it as that keyword misspelt.
+        format!(
+            "text is quoted: `\"{word}\"`; only numbers, true and false go unquoted (unquoted, \
+             `{word}` reads as a misspelt `{keyword}`)"
+        )
     } else if is("missing escaped value")
         || is("too few unicode value digits")
         || is("invalid unicode")
@@ -321,6 +361,29 @@ mod tests {
             ),
             ("h = 52.5.1\n", "invalid float", "write a plain number"),
             ("b = True\n", "invalid boolean", "write true or false"),
+            ("b = fals\n", "invalid boolean", "write true or false"),
+            ("b = ture\n", "invalid boolean", "write true or false"),
+            (
+                "country = TW\n",
+                "invalid boolean",
+                "text is quoted: `\"TW\"`; only numbers, true and false go unquoted \
+                 (unquoted, `TW` reads as a misspelt `true`)",
+            ),
+            (
+                "kind = fab\n",
+                "invalid boolean",
+                "text is quoted: `\"fab\"`",
+            ),
+            ("id = tsmc_x\n", "invalid boolean", "`\"tsmc_x\"`"),
+            (
+                "x = [\"a\", front_end]\n",
+                "invalid boolean",
+                "`\"front_end\"`",
+            ),
+            ("country = NL\n", "invalid float", "`\"NL\"`"),
+            ("country = IN\n", "invalid float", "a misspelt `inf`"),
+            ("firm = -intel\n", "invalid float", "`\"-intel\"`"),
+            ("x = NaN\n", "invalid float", "write a plain number"),
             (
                 "path = \"C:\\data\"\n",
                 "missing escaped value",
