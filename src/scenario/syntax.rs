@@ -129,6 +129,19 @@ fn bare_word<'a>(slip: &Slip<'a>) -> Option<(String, &'a str)> {
     Some((format!("{sign}{word}"), keyword))
 }
 
+/// The name a header line gives its table, as written (`[[country]` gives
+/// `country`); `name` when it gives none.
+fn header_name(line: &str) -> &str {
+    let name = line
+        .trim_start()
+        .trim_start_matches('[')
+        .split([']', '#'])
+        .next()
+        .unwrap_or("")
+        .trim();
+    if name.is_empty() { "name" } else { name }
+}
+
 /// The bracket, `[` or `{`, left open in `before` (outside strings), if
 /// any: what the text that follows it is an element of.
 fn open_bracket(before: &str) -> Option<char> {
@@ -260,9 +273,12 @@ fn hint(slip: &Slip, text: &str) -> Option<String> {
     } else if is("missing value") {
         format!("give `{key}` a value after `=`, e.g. `{key} = \"text\"` or `{key} = 0.5`")
     } else if is("unclosed array table") {
-        "close the header on its line, with two brackets: `[[facility]]`".to_string()
+        format!(
+            "close the header on its line, with two brackets: `[[{}]]`",
+            header_name(line)
+        )
     } else if is("unclosed table") {
-        "close the header on its line: `[meta]`".to_string()
+        format!("close the header on its line: `[{}]`", header_name(line))
     } else if is("invalid basic string") || is("invalid literal string") || is("invalid string") {
         "close the string with its quote on the same line: a \"...\" string cannot span lines \
          (write \"\"\"...\"\"\" for text over several)"
@@ -384,6 +400,16 @@ mod tests {
             ("country = IN\n", "invalid float", "a misspelt `inf`"),
             ("firm = -intel\n", "invalid float", "`\"-intel\"`"),
             ("x = NaN\n", "invalid float", "write a plain number"),
+            (
+                "[[country]\nid = \"TW\"\n",
+                "unclosed array table",
+                "close the header on its line, with two brackets: `[[country]]`",
+            ),
+            (
+                "[sweep\nscenario = \"w.toml\"\n",
+                "unclosed table",
+                "close the header on its line: `[sweep]`",
+            ),
             (
                 "path = \"C:\\data\"\n",
                 "missing escaped value",
