@@ -664,10 +664,16 @@ fn a_scripted_shock_keeps_the_facility_recovery() {
 /// 25 + 50 + 75 + 15 × 100 (weeks 17-31) + 75 + 50 + 25 = 1800.
 #[test]
 fn capital_erosion_and_recovery() {
+    assert_eq!(run(&capital_chain(1.0, 100.0)).lost_units, 1800.0);
+}
+
+/// The chain above, its tool service counted in `units` a week from a
+/// maker of capacity `maker`.
+fn capital_chain(units: f64, maker: f64) -> Network {
     let mut b = Builder::new(60);
-    let e = b.facility("tool", 100.0, 0.0, 0.0);
+    let e = b.facility("tool", maker, 0.0, 0.0);
     let f = b.facility("chip", 100.0, 2.0, 4.0);
-    let nt = b.capital(f, "tool", 1.0, 0.25);
+    let nt = b.capital(f, "tool", units, 0.25);
     b.link(e, nt, 1.0, 1);
     let m = b.market(0.0, false);
     let n = b.demand(m, "chip", 100.0, 1.0);
@@ -679,9 +685,7 @@ fn capital_erosion_and_recovery() {
         1.0,
         Some(0.0),
     );
-    let net = b.build();
-    let out = run(&net);
-    assert_eq!(out.lost_units, 1800.0);
+    b.build()
 }
 
 /// The same chain with its tool service counted in another unit (a tenth:
@@ -691,23 +695,8 @@ fn capital_erosion_and_recovery() {
 /// a week early in some (1,900 units against 1,800 with 0.3).
 #[test]
 fn capital_erosion_does_not_depend_on_the_unit() {
-    for (units, maker) in [(1.0, 100.0), (0.1, 10.0), (0.3, 30.0), (1e-5, 1e-3)] {
-        let mut b = Builder::new(60);
-        let e = b.facility("tool", maker, 0.0, 0.0);
-        let f = b.facility("chip", 100.0, 2.0, 4.0);
-        let nt = b.capital(f, "tool", units, 0.25);
-        b.link(e, nt, 1.0, 1);
-        let m = b.market(0.0, false);
-        let n = b.demand(m, "chip", 100.0, 1.0);
-        b.link(f, n, 1.0, 1);
-        b.scripted(
-            ShockTarget::Capacity(vec![e]),
-            W as f64,
-            20.0,
-            1.0,
-            Some(0.0),
-        );
-        let out = run(&b.build());
+    for (units, maker) in [(0.1, 10.0), (0.3, 30.0), (1e-5, 1e-3)] {
+        let out = run(&capital_chain(units, maker));
         assert_eq!(out.lost_units, 1800.0, "tool service in units of {units}");
     }
 }
